@@ -1,0 +1,155 @@
+/**
+ * `deconflict check`: read declarations, print every conflict, exit 0 / 1 / 2.
+ */
+import { parseArgs } from 'node:util';
+import { parseDeclarations } from '../engine/declaration.ts';
+import { checkDeclarations } from '../engine/engine.ts';
+import { formatIsoUtc } from '../engine/time.ts';
+import type { Conflict, EngineOptions, Position } from '../engine/types.ts';
+import { DeconflictError, type ErrorDetail } from '../errors.ts';
+import { parseTime } from '../field/dtg.ts';
+import type { Io } from './io.ts';
+import { formatConflictTable, formatErrorLines } from './table.ts';
+
+type Format = 'json' | 'table';
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function roundPosition(p: Position): [number, number] {
+  return [round(p[0], 7), round(p[1], 7)];
+}
+
+/** The JSON form of a conflict: ISO times, distances to the millimetre, positions to ~1 cm. */
+export function conflictToJson(c: Conflict) {
+  return {
+    rule: c.rule,
+    severity: c.severity,
+    a: c.a,
+    b: c.b,
+    internal: c.internal,
+    distance_m: round(c.distance_m, 3),
+    window: {
+      start: formatIsoUtc(c.window.start),
+      end: c.window.end === null ? null : formatIsoUtc(c.window.end),
+    },
+    closest: [roundPosition(c.closest[0]), roundPosition(c.closest[1])],
+  };
+}
+
+function fail(io: Io, format: Format, details: readonly ErrorDetail[]): number {
+  if (format === 'json') io.stdout(`${JSON.stringify({ errors: details })}\n`);
+  else io.stderr(`${formatErrorLines(details)}\n`);
+  return 2;
+}
+
+function argError(message: string, path: string): ErrorDetail {
+  return { code: 'invalid_argument', feature: null, path, message };
+}
+
+function metres(value: string | undefined, name: string, errors: ErrorDetail[]): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    errors.push(argError(`--${name} must be a number of metres >= 0, got "${value}"`, `--${name}`));
+    return undefined;
+  }
+  return n;
+}
+
+export async function checkCommand(args: readonly string[], io: Io): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', default: 'table' },
+        at: { type: 'string' },
+        'horizontal-separation': { type: 'string' },
+        'vertical-separation': { type: 'string' },
+        'hazard-ceiling': { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    // The arguments did not parse, so --format did not either: look for it by hand.
+    const i = args.indexOf('--format');
+    const wantsJson = args.includes('--format=json') || (i >= 0 && args[i + 1] === 'json');
+    return fail(io, wantsJson ? 'json' : 'table', [argError((err as Error).message.replace(/\s+/g, ' '), '')]);
+  }
+  const format = values.format as string;
+  if (format !== 'json' && format !== 'table') {
+    return fail(io, 'table', [argError(`--format must be json or table, got "${format}"`, '--format')]);
+  }
+  const errors: ErrorDetail[] = [];
+  if (positionals.length > 1) errors.push(argError('check takes one FILE (or - for standard input)', ''));
+  let at: number | undefined;
+  if (values.at !== undefined) {
+    try {
+      at = parseTime(values.at as string);
+    } catch (err) {
+      if (!(err instanceof DeconflictError)) throw err;
+      errors.push(argError(`--at: ${err.details[0]?.message ?? 'bad time'}`, '--at'));
+    }
+  }
+  const options: Partial<EngineOptions> = {};
+  const hs = metres(values['horizontal-separation'] as string | undefined, 'horizontal-separation', errors);
+  const vs = metres(values['vertical-separation'] as string | undefined, 'vertical-separation', errors);
+  const hc = values['hazard-ceiling'] as string | undefined;
+  if (hs !== undefined) Object.assign(options, { horizontalSeparation_m: hs });
+  if (vs !== undefined) Object.assign(options, { verticalSeparation_m: vs });
+  if (hc !== undefined) {
+    const n = Number(hc);
+    if (hc.trim() === '' || !Number.isFinite(n))
+      errors.push(argError(`--hazard-ceiling must be metres AMSL, got "${hc}"`, '--hazard-ceiling'));
+    else Object.assign(options, { strikeHazardCeiling_m: n });
+  }
+  if (errors.length > 0) return fail(io, format, errors);
+
+  const path = positionals[0] ?? '-';
+  let text: string;
+  try {
+    text = await io.read(path);
+  } catch (err) {
+    return fail(io, format, [
+      {
+        code: 'io_error',
+        feature: null,
+        path: '',
+        message: `cannot read ${path}: ${(err as Error).message}`,
+      },
+    ]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return fail(io, format, [
+      {
+        code: 'invalid_json',
+        feature: null,
+        path: '',
+        message: `${path} is not JSON: ${(err as Error).message}`,
+      },
+    ]);
+  }
+  let conflicts: Conflict[];
+  let count: number;
+  try {
+    const decls = parseDeclarations(json, { assignId: (i) => `#${i}` });
+    count = decls.length;
+    conflicts = checkDeclarations(decls, at === undefined ? options : { ...options, at });
+  } catch (err) {
+    if (err instanceof DeconflictError) return fail(io, format, err.details);
+    throw err;
+  }
+  if (format === 'json') {
+    io.stdout(`${JSON.stringify({ declarations: count, conflicts: conflicts.map(conflictToJson) })}\n`);
+  } else {
+    io.stdout(`${formatConflictTable(conflicts, count)}\n`);
+  }
+  return conflicts.length > 0 ? 1 : 0;
+}

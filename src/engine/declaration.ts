@@ -1,0 +1,783 @@
+/**
+ * Parse, don't validate: raw GeoJSON becomes typed, valid {@link Declaration}s here, once, or a
+ * {@link DeconflictError} listing every problem found — each naming the feature (index and id),
+ * the property path and what is wrong. A collection with one bad feature is rejected whole.
+ * Nothing is repaired: an unclosed ring, a crossing ring, a local time are errors, not guesses.
+ */
+import { DeconflictError, type ErrorCode, type ErrorDetail } from '../errors.ts';
+import { DISTANCE_TOLERANCE_M, edgeEdge, pointEdge } from './geodesy/distance.ts';
+import { type Edge, lineEdges } from './geodesy/shape.ts';
+import { lowerBoundDistance } from './geodesy/wgs84.ts';
+import { parseIsoUtc } from './time.ts';
+import {
+  type AltitudeBand,
+  type Declaration,
+  type Geometry,
+  KINDS,
+  type Kind,
+  type Position,
+  SITE_CATEGORIES,
+  type SiteCategory,
+  type Visibility,
+} from './types.ts';
+
+/** Limits on input; a hub may lower them. */
+export interface ParseLimits {
+  readonly maxFeatures: number;
+  readonly maxVerticesPerGeometry: number;
+  readonly maxBuffer_m: number;
+  readonly maxTextLength: number;
+}
+
+export const DEFAULT_LIMITS: ParseLimits = {
+  maxFeatures: 100_000,
+  maxVerticesPerGeometry: 10_000,
+  maxBuffer_m: 1_000_000,
+  maxTextLength: 4_000,
+};
+
+/** The longest edge accepted: a quarter meridian, so the distance along an edge stays unimodal. */
+export const MAX_EDGE_M = 10_000_000;
+
+export interface ParseOptions {
+  /** The caller's party: set on features without one; a different `party` is refused. */
+  readonly party?: string;
+  /** Id for a feature that has none (the hub assigns its own; the CLI uses `#index`). */
+  readonly assignId?: (index: number) => string;
+  readonly limits?: Partial<ParseLimits>;
+}
+
+const GEOMETRIES_BY_KIND: Record<Kind, readonly Geometry['type'][]> = {
+  area_of_responsibility: ['Polygon', 'MultiPolygon'],
+  protected_site: ['Point', 'Polygon', 'MultiPolygon'],
+  movement: ['LineString'],
+  air_operation: ['Polygon', 'LineString'],
+  strike: ['Point', 'Polygon'],
+  restricted_zone: ['Polygon', 'MultiPolygon'],
+};
+
+const DECLARATION_PROPERTIES = new Set([
+  'id',
+  'kind',
+  'party',
+  'start',
+  'end',
+  'buffer_m',
+  'altitude',
+  'category',
+  'schedule',
+  'applies_to',
+  'visibility',
+  'notify',
+  'label',
+  'notes',
+]);
+
+/** simplestyle-spec keys that map tools write; accepted and ignored (they only colour a map). */
+const STYLE_PROPERTIES = new Set([
+  'title',
+  'description',
+  'marker-size',
+  'marker-symbol',
+  'marker-color',
+  'stroke',
+  'stroke-opacity',
+  'stroke-width',
+  'fill',
+  'fill-opacity',
+]);
+
+const ALTITUDE_KINDS = new Set<Kind>(['air_operation', 'strike', 'restricted_zone']);
+const PARTY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+type Json = unknown;
+
+function isObject(x: Json): x is Record<string, Json> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Collects the problems of one feature. */
+class Problems {
+  readonly list: ErrorDetail[] = [];
+  constructor(
+    private readonly index: number,
+    private id: string | undefined,
+  ) {}
+  setId(id: string): void {
+    this.id = id;
+  }
+  add(code: ErrorCode, path: string, message: string): void {
+    const feature = this.id === undefined ? { index: this.index } : { index: this.index, id: this.id };
+    this.list.push({ code, feature, path, message });
+  }
+}
+
+function describe(x: Json): string {
+  const s = JSON.stringify(x);
+  if (s === undefined) return String(x);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** Parse a FeatureCollection (or one Feature) into declarations, or throw every problem found. */
+export function parseDeclarations(input: Json, options: ParseOptions = {}): Declaration[] {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  let features: Json[];
+  if (isObject(input) && input.type === 'FeatureCollection' && Array.isArray(input.features)) {
+    features = input.features;
+  } else if (isObject(input) && input.type === 'Feature') {
+    features = [input];
+  } else {
+    throw new DeconflictError([
+      {
+        code: 'not_feature_collection',
+        feature: null,
+        path: '',
+        message: 'expected a GeoJSON FeatureCollection with a "features" array, or one Feature',
+      },
+    ]);
+  }
+  if (features.length > limits.maxFeatures) {
+    throw new DeconflictError([
+      {
+        code: 'too_many_features',
+        feature: null,
+        path: 'features',
+        message: `${features.length} features; at most ${limits.maxFeatures} per submission`,
+      },
+    ]);
+  }
+  const out: Declaration[] = [];
+  const errors: ErrorDetail[] = [];
+  const seen = new Map<string, number>();
+  features.forEach((f, index) => {
+    const problems = new Problems(index, undefined);
+    const d = parseFeature(f, index, options, limits, problems);
+    if (d !== null) {
+      const earlier = seen.get(d.id);
+      if (earlier !== undefined) {
+        problems.add('duplicate_id', 'properties.id', `id "${d.id}" is also used by feature ${earlier}`);
+      } else {
+        seen.set(d.id, index);
+      }
+    }
+    if (problems.list.length > 0) errors.push(...problems.list);
+    else if (d !== null) out.push(d);
+  });
+  if (errors.length > 0) throw new DeconflictError(errors);
+  return out;
+}
+
+function parseFeature(
+  f: Json,
+  index: number,
+  options: ParseOptions,
+  limits: ParseLimits,
+  problems: Problems,
+): Declaration | null {
+  if (!isObject(f) || f.type !== 'Feature') {
+    problems.add('not_feature', '', `feature ${index} is not a GeoJSON Feature (type "Feature")`);
+    return null;
+  }
+  const props = f.properties;
+  if (!isObject(props)) {
+    problems.add('missing_property', 'properties', 'a declaration needs a "properties" object');
+    return null;
+  }
+  // 1. Identity: id first, so every later problem names it.
+  let id: string | undefined;
+  const rawId = props.id ?? f.id;
+  if (rawId !== undefined) {
+    if (
+      typeof rawId !== 'string' ||
+      rawId.length === 0 ||
+      rawId.length > 128 ||
+      /[\u0000-\u001f]/.test(rawId)
+    ) {
+      problems.add(
+        'invalid_property',
+        'properties.id',
+        `id must be a non-empty string of at most 128 printable characters, got ${describe(rawId)}`,
+      );
+    } else {
+      id = rawId;
+      problems.setId(id);
+    }
+  } else if (options.assignId) {
+    id = options.assignId(index);
+  } else {
+    problems.add('missing_property', 'properties.id', 'id is required');
+  }
+  if (props.id !== undefined && f.id !== undefined && props.id !== f.id) {
+    problems.add(
+      'invalid_property',
+      'id',
+      `feature id ${describe(f.id)} differs from properties.id ${describe(props.id)}`,
+    );
+  }
+  for (const key of Object.keys(props)) {
+    if (!DECLARATION_PROPERTIES.has(key) && !STYLE_PROPERTIES.has(key)) {
+      problems.add(
+        'unknown_property',
+        `properties.${key}`,
+        `"${key}" is not a declaration property (a misspelt "buffer_m" would otherwise be ignored)`,
+      );
+    }
+  }
+
+  // 2. Kind and party.
+  let kind: Kind | undefined;
+  if (props.kind === undefined) problems.add('missing_property', 'properties.kind', 'kind is required');
+  else if (typeof props.kind !== 'string' || !KINDS.includes(props.kind as Kind)) {
+    problems.add(
+      'unknown_kind',
+      'properties.kind',
+      `kind ${describe(props.kind)} is not one of ${KINDS.join(', ')}`,
+    );
+  } else kind = props.kind as Kind;
+
+  let party: string | undefined;
+  if (props.party === undefined) {
+    if (options.party !== undefined) party = options.party;
+    else problems.add('missing_property', 'properties.party', 'party is required');
+  } else if (typeof props.party !== 'string' || !PARTY_ID.test(props.party)) {
+    problems.add(
+      'invalid_property',
+      'properties.party',
+      `party must be a party id (letters, digits, "-", "_", "."), got ${describe(props.party)}`,
+    );
+  } else if (options.party !== undefined && props.party !== options.party) {
+    problems.add(
+      'party_mismatch',
+      'properties.party',
+      `declared for party "${props.party}" but submitted by party "${options.party}"`,
+    );
+  } else party = props.party;
+
+  // 3. Time window.
+  const start = parseTime(props.start, 'properties.start', problems, true);
+  const end = parseTime(props.end, 'properties.end', problems, false);
+  if (start !== null && end !== null && end <= start) {
+    problems.add(
+      'window_empty',
+      'properties.end',
+      `end ${String(props.end)} is not after start ${String(props.start)}`,
+    );
+  }
+
+  // 4. Buffer and altitude.
+  let buffer_m = 0;
+  if (props.buffer_m !== undefined) {
+    const b = props.buffer_m;
+    if (typeof b !== 'number' || !Number.isFinite(b) || b < 0 || b > limits.maxBuffer_m) {
+      problems.add(
+        'invalid_property',
+        'properties.buffer_m',
+        `buffer_m must be a number of metres from 0 to ${limits.maxBuffer_m}, got ${describe(b)}`,
+      );
+    } else buffer_m = b;
+  }
+  let altitude: AltitudeBand | undefined;
+  if (props.altitude !== undefined) {
+    if (kind !== undefined && !ALTITUDE_KINDS.has(kind)) {
+      problems.add(
+        'invalid_property',
+        'properties.altitude',
+        `altitude applies to air_operation, strike and restricted_zone, not ${kind}`,
+      );
+    } else altitude = parseAltitude(props.altitude, problems);
+  } else if (kind === 'air_operation') {
+    problems.add(
+      'missing_altitude',
+      'properties.altitude',
+      'an air operation needs altitude {lower_m, upper_m, reference}',
+    );
+  }
+
+  // 5. Kind-specific properties.
+  let category: SiteCategory | undefined;
+  if (props.category !== undefined) {
+    if (kind !== undefined && kind !== 'protected_site') {
+      problems.add(
+        'invalid_property',
+        'properties.category',
+        `category applies to protected_site, not ${kind}`,
+      );
+    } else if (
+      typeof props.category !== 'string' ||
+      !SITE_CATEGORIES.includes(props.category as SiteCategory)
+    ) {
+      problems.add(
+        'invalid_property',
+        'properties.category',
+        `category ${describe(props.category)} is not one of ${SITE_CATEGORIES.join(', ')}`,
+      );
+    } else category = props.category as SiteCategory;
+  } else if (kind === 'protected_site') {
+    problems.add(
+      'missing_property',
+      'properties.category',
+      'a protected site needs a category (its severity depends on it)',
+    );
+  }
+  let applies_to: string[] | undefined;
+  if (props.applies_to !== undefined) {
+    if (kind !== undefined && kind !== 'restricted_zone') {
+      problems.add(
+        'invalid_property',
+        'properties.applies_to',
+        `applies_to applies to restricted_zone, not ${kind}`,
+      );
+    } else applies_to = parsePartyList(props.applies_to, 'properties.applies_to', problems);
+  }
+  let notify: string[] | undefined;
+  if (props.notify !== undefined) notify = parsePartyList(props.notify, 'properties.notify', problems);
+  let visibility: Visibility = 'all';
+  if (props.visibility !== undefined) {
+    const v = props.visibility;
+    if (v === 'all') visibility = 'all';
+    else if (v === 'sealed') {
+      problems.add(
+        'invalid_property',
+        'properties.visibility',
+        'sealed declarations take part only in blind matching and cannot carry a geometry in clear',
+      );
+    } else {
+      const list = parsePartyList(v, 'properties.visibility', problems);
+      if (list !== undefined) visibility = list;
+    }
+  }
+  const label = parseText(props.label, 'properties.label', 200, problems);
+  const notes = parseText(props.notes, 'properties.notes', limits.maxTextLength, problems);
+
+  // 6. Geometry.
+  const geometry = parseGeometry(f.geometry, kind, limits, problems);
+  let schedule: number[] | undefined;
+  if (props.schedule !== undefined) {
+    if (kind !== undefined && kind !== 'movement') {
+      problems.add('invalid_property', 'properties.schedule', `schedule applies to movement, not ${kind}`);
+    } else schedule = parseSchedule(props.schedule, geometry, start, end, problems);
+  }
+
+  if (problems.list.length > 0 || id === undefined || kind === undefined || party === undefined) return null;
+  if (start === null || geometry === null) return null;
+  const d: Declaration = {
+    id,
+    kind,
+    party,
+    geometry,
+    start,
+    end,
+    buffer_m,
+    visibility,
+    ...(altitude && { altitude }),
+    ...(category && { category }),
+    ...(schedule && { schedule }),
+    ...(applies_to && { applies_to }),
+    ...(notify && { notify }),
+    ...(label !== undefined && { label }),
+    ...(notes !== undefined && { notes }),
+  };
+  return d;
+}
+
+function parseTime(x: Json, path: string, problems: Problems, required: boolean): number | null {
+  if (x === undefined) {
+    if (required)
+      problems.add('missing_property', path, `${path.split('.').pop()} is required (ISO 8601 UTC)`);
+    return null;
+  }
+  if (typeof x !== 'string') {
+    problems.add(
+      'invalid_time',
+      path,
+      `expected an ISO 8601 UTC time like "2026-11-23T06:00:00Z", got ${describe(x)}`,
+    );
+    return null;
+  }
+  const t = parseIsoUtc(x);
+  if (t === null) {
+    problems.add(
+      'invalid_time',
+      path,
+      `"${x}" is not an ISO 8601 UTC time like "2026-11-23T06:00:00Z" (Z or +00:00 required)`,
+    );
+  }
+  return t;
+}
+
+function parseText(x: Json, path: string, max: number, problems: Problems): string | undefined {
+  if (x === undefined) return undefined;
+  if (typeof x !== 'string' || x.length > max) {
+    problems.add('invalid_property', path, `expected text of at most ${max} characters`);
+    return undefined;
+  }
+  return x;
+}
+
+function parsePartyList(x: Json, path: string, problems: Problems): string[] | undefined {
+  if (
+    !Array.isArray(x) ||
+    x.length === 0 ||
+    x.length > 1000 ||
+    !x.every((p) => typeof p === 'string' && PARTY_ID.test(p))
+  ) {
+    problems.add('invalid_property', path, `expected a non-empty list of party ids, got ${describe(x)}`);
+    return undefined;
+  }
+  return [...new Set(x as string[])];
+}
+
+function parseAltitude(x: Json, problems: Problems): AltitudeBand | undefined {
+  const path = 'properties.altitude';
+  if (!isObject(x)) {
+    problems.add('invalid_property', path, 'altitude must be {lower_m, upper_m, reference}');
+    return undefined;
+  }
+  const { lower_m, upper_m, reference } = x;
+  let ok = true;
+  for (const [k, v] of [
+    ['lower_m', lower_m],
+    ['upper_m', upper_m],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > 100_000) {
+      problems.add(
+        'invalid_property',
+        `${path}.${k}`,
+        `${k} must be metres between -100000 and 100000, got ${describe(v)}`,
+      );
+      ok = false;
+    }
+  }
+  if (reference !== 'AMSL' && reference !== 'AGL') {
+    problems.add(
+      'invalid_property',
+      `${path}.reference`,
+      `reference must be "AMSL" or "AGL", got ${describe(reference)}`,
+    );
+    ok = false;
+  }
+  for (const k of Object.keys(x)) {
+    if (k !== 'lower_m' && k !== 'upper_m' && k !== 'reference') {
+      problems.add('unknown_property', `${path}.${k}`, `"${k}" is not part of an altitude band`);
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  if ((lower_m as number) > (upper_m as number)) {
+    problems.add('altitude_inverted', path, `lower_m ${String(lower_m)} is above upper_m ${String(upper_m)}`);
+    return undefined;
+  }
+  return { lower_m: lower_m as number, upper_m: upper_m as number, reference: reference as 'AMSL' | 'AGL' };
+}
+
+function parseSchedule(
+  x: Json,
+  geometry: Geometry | null,
+  start: number | null,
+  end: number | null,
+  problems: Problems,
+): number[] | undefined {
+  const path = 'properties.schedule';
+  if (!Array.isArray(x)) {
+    problems.add(
+      'invalid_property',
+      path,
+      'schedule must be a list of ISO 8601 UTC times, one per route vertex',
+    );
+    return undefined;
+  }
+  const times: number[] = [];
+  let ok = true;
+  x.forEach((t, i) => {
+    const v = parseTime(t, `${path}[${i}]`, problems, true);
+    if (v === null) ok = false;
+    else times.push(v);
+  });
+  if (!ok) return undefined;
+  if (geometry !== null && geometry.type === 'LineString' && times.length !== geometry.coordinates.length) {
+    problems.add(
+      'schedule_mismatch',
+      path,
+      `${times.length} times for a route of ${geometry.coordinates.length} vertices`,
+    );
+    return undefined;
+  }
+  for (let i = 1; i < times.length; i++) {
+    if ((times[i] as number) <= (times[i - 1] as number)) {
+      problems.add('schedule_order', `${path}[${i}]`, `time ${i} is not after time ${i - 1}`);
+      return undefined;
+    }
+  }
+  const first = times[0];
+  const last = times[times.length - 1];
+  if (start !== null && first !== undefined && first < start) {
+    problems.add('schedule_outside_window', `${path}[0]`, 'the first time is before start');
+    return undefined;
+  }
+  if (end !== null && last !== undefined && last > end) {
+    problems.add('schedule_outside_window', `${path}[${times.length - 1}]`, 'the last time is after end');
+    return undefined;
+  }
+  return times;
+}
+
+// --- Geometry -------------------------------------------------------------------------------
+
+function parsePosition(x: Json, path: string, problems: Problems): Position | null {
+  if (
+    !Array.isArray(x) ||
+    x.length !== 2 ||
+    typeof x[0] !== 'number' ||
+    typeof x[1] !== 'number' ||
+    !Number.isFinite(x[0]) ||
+    !Number.isFinite(x[1])
+  ) {
+    problems.add(
+      'invalid_geometry',
+      path,
+      `a position is [longitude, latitude] in degrees (heights go in "altitude"), got ${describe(x)}`,
+    );
+    return null;
+  }
+  const [lon, lat] = x as [number, number];
+  if (lon < -180 || lon > 180 || lat < -90 || lat > 90) {
+    problems.add(
+      'coordinate_out_of_range',
+      path,
+      `[${lon}, ${lat}] is outside longitude [-180, 180] / latitude [-90, 90]`,
+    );
+    return null;
+  }
+  return [lon, lat];
+}
+
+function parsePositions(x: Json, path: string, problems: Problems): Position[] | null {
+  if (!Array.isArray(x)) {
+    problems.add('invalid_geometry', path, 'expected a list of positions');
+    return null;
+  }
+  const out: Position[] = [];
+  let ok = true;
+  x.forEach((p, i) => {
+    const pos = parsePosition(p, `${path}[${i}]`, problems);
+    if (pos === null) ok = false;
+    else out.push(pos);
+  });
+  return ok ? out : null;
+}
+
+/** Checks shared by lines and rings: distinct consecutive vertices, no poles, edge lengths. */
+function checkPath(coords: readonly Position[], path: string, problems: Problems): Edge[] | null {
+  for (let i = 0; i < coords.length; i++) {
+    const p = coords[i] as Position;
+    if (Math.abs(p[1]) === 90) {
+      problems.add(
+        'pole_vertex',
+        `${path}[${i}]`,
+        'a vertex at a pole has no longitude; place it off the pole',
+      );
+      return null;
+    }
+    const q = coords[i + 1];
+    if (q !== undefined && q[0] === p[0] && q[1] === p[1]) {
+      problems.add('degenerate_edge', `${path}[${i + 1}]`, `position ${i + 1} repeats position ${i}`);
+      return null;
+    }
+  }
+  const edges = lineEdges(coords);
+  for (let i = 0; i < edges.length; i++) {
+    const e = edges[i] as Edge;
+    if (e.len > MAX_EDGE_M) {
+      problems.add(
+        'edge_too_long',
+        `${path}[${i + 1}]`,
+        `the edge from position ${i} is ${Math.round(e.len / 1000)} km long; split it (at most ${MAX_EDGE_M / 1000} km)`,
+      );
+      return null;
+    }
+    if (Math.abs(e.dlon) >= 179.999999) {
+      problems.add(
+        'pole_vertex',
+        `${path}[${i + 1}]`,
+        `the edge from position ${i} passes over a pole; split it`,
+      );
+      return null;
+    }
+  }
+  return edges;
+}
+
+function edgesTouch(e: Edge, f: Edge): boolean {
+  if (lowerBoundDistance(e.mid, f.mid) - e.len / 2 - f.len / 2 > DISTANCE_TOLERANCE_M) return false;
+  return edgeEdge(e, f).d <= DISTANCE_TOLERANCE_M;
+}
+
+/** A ring's edges must meet only their neighbours, and only at the shared vertex. */
+function ringSelfIntersection(edges: readonly Edge[]): [number, number] | null {
+  const n = edges.length;
+  for (let i = 0; i < n; i++) {
+    const e = edges[i] as Edge;
+    const next = edges[(i + 1) % n] as Edge;
+    // Neighbours fold back onto each other (a spike): an endpoint lies on the other edge.
+    if (pointEdge(next.b, e).d <= DISTANCE_TOLERANCE_M || pointEdge(e.a, next).d <= DISTANCE_TOLERANCE_M) {
+      return [i, (i + 1) % n];
+    }
+    for (let j = i + 2; j < n; j++) {
+      if (i === 0 && j === n - 1) continue;
+      if (edgesTouch(e, edges[j] as Edge)) return [i, j];
+    }
+  }
+  return null;
+}
+
+function parseRings(x: Json, path: string, problems: Problems): Position[][] | null {
+  if (!Array.isArray(x) || x.length === 0) {
+    problems.add('invalid_geometry', path, 'a polygon is a non-empty list of rings');
+    return null;
+  }
+  const rings: Position[][] = [];
+  const ringEdges: Edge[][] = [];
+  for (let r = 0; r < x.length; r++) {
+    const rp = `${path}[${r}]`;
+    const ring = parsePositions(x[r], rp, problems);
+    if (ring === null) return null;
+    if (ring.length < 4) {
+      problems.add(
+        'ring_too_short',
+        rp,
+        `a ring needs at least 4 positions (3 corners and the closing one), got ${ring.length}`,
+      );
+      return null;
+    }
+    const first = ring[0] as Position;
+    const last = ring[ring.length - 1] as Position;
+    if (first[0] !== last[0] || first[1] !== last[1]) {
+      problems.add(
+        'ring_not_closed',
+        rp,
+        `the last position [${last.join(', ')}] must repeat the first [${first.join(', ')}]`,
+      );
+      return null;
+    }
+    const edges = checkPath(ring, rp, problems);
+    if (edges === null) return null;
+    const hit = ringSelfIntersection(edges);
+    if (hit !== null) {
+      problems.add('ring_self_intersection', rp, `edges ${hit[0]} and ${hit[1]} of the ring cross or touch`);
+      return null;
+    }
+    rings.push(ring);
+    ringEdges.push(edges);
+  }
+  for (let r = 0; r < ringEdges.length; r++) {
+    for (let s = r + 1; s < ringEdges.length; s++) {
+      for (const e of ringEdges[r] as Edge[]) {
+        for (const f of ringEdges[s] as Edge[]) {
+          if (edgesTouch(e, f)) {
+            problems.add('ring_self_intersection', `${path}[${s}]`, `ring ${s} crosses or touches ring ${r}`);
+            return null;
+          }
+        }
+      }
+    }
+  }
+  return rings;
+}
+
+function countVertices(g: Geometry): number {
+  switch (g.type) {
+    case 'Point':
+      return 1;
+    case 'LineString':
+      return g.coordinates.length;
+    case 'Polygon':
+      return g.coordinates.reduce((n, r) => n + r.length, 0);
+    case 'MultiPolygon':
+      return g.coordinates.reduce((n, p) => n + p.reduce((m, r) => m + r.length, 0), 0);
+  }
+}
+
+function rawVertexCount(x: Json, depth: number): number {
+  if (!Array.isArray(x)) return 0;
+  if (depth === 0) return x.length;
+  return x.reduce((n: number, y: Json) => n + rawVertexCount(y, depth - 1), 0);
+}
+
+function parseGeometry(
+  x: Json,
+  kind: Kind | undefined,
+  limits: ParseLimits,
+  problems: Problems,
+): Geometry | null {
+  const path = 'geometry';
+  if (!isObject(x) || typeof x.type !== 'string') {
+    problems.add('invalid_geometry', path, 'a declaration needs a GeoJSON geometry');
+    return null;
+  }
+  const type = x.type;
+  if (!['Point', 'LineString', 'Polygon', 'MultiPolygon'].includes(type)) {
+    problems.add(
+      'invalid_geometry',
+      `${path}.type`,
+      `geometry type "${type}" is not used by declarations (Point, LineString, Polygon, MultiPolygon)`,
+    );
+    return null;
+  }
+  if (kind !== undefined && !GEOMETRIES_BY_KIND[kind].includes(type as Geometry['type'])) {
+    problems.add(
+      'wrong_geometry_for_kind',
+      `${path}.type`,
+      `a ${kind} is a ${GEOMETRIES_BY_KIND[kind].join(' or ')}, not a ${type}`,
+    );
+    return null;
+  }
+  const depth = { Point: -1, LineString: 0, Polygon: 1, MultiPolygon: 2 }[type] as number;
+  if (depth >= 0 && rawVertexCount(x.coordinates, depth) > limits.maxVerticesPerGeometry) {
+    problems.add(
+      'too_many_vertices',
+      `${path}.coordinates`,
+      `more than ${limits.maxVerticesPerGeometry} vertices in one geometry`,
+    );
+    return null;
+  }
+  const cp = `${path}.coordinates`;
+  let g: Geometry | null = null;
+  switch (type) {
+    case 'Point': {
+      const p = parsePosition(x.coordinates, cp, problems);
+      if (p !== null) g = { type, coordinates: p };
+      break;
+    }
+    case 'LineString': {
+      const line = parsePositions(x.coordinates, cp, problems);
+      if (line === null) break;
+      if (line.length < 2) {
+        problems.add('degenerate_edge', cp, 'a line needs at least two positions');
+        break;
+      }
+      if (checkPath(line, cp, problems) !== null) g = { type, coordinates: line };
+      break;
+    }
+    case 'Polygon': {
+      const rings = parseRings(x.coordinates, cp, problems);
+      if (rings !== null) g = { type, coordinates: rings };
+      break;
+    }
+    case 'MultiPolygon': {
+      if (!Array.isArray(x.coordinates) || x.coordinates.length === 0) {
+        problems.add('invalid_geometry', cp, 'a MultiPolygon is a non-empty list of polygons');
+        break;
+      }
+      const polys: Position[][][] = [];
+      for (let i = 0; i < x.coordinates.length; i++) {
+        const rings = parseRings(x.coordinates[i], `${cp}[${i}]`, problems);
+        if (rings === null) return null;
+        polys.push(rings);
+      }
+      g = { type, coordinates: polys };
+      break;
+    }
+  }
+  if (g !== null && countVertices(g) > limits.maxVerticesPerGeometry) return null;
+  return g;
+}

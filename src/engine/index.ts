@@ -1,0 +1,18 @@
+/**
+ * The conflict engine (DESIGN §3, §4): declaration parsing, WGS 84 geodesy, the nine rules and
+ * the spatio-temporal index. Pure: no I/O, no clock, no imports from the server or the CLI.
+ */
+
+export {
+  DEFAULT_LIMITS,
+  MAX_EDGE_M,
+  type ParseLimits,
+  type ParseOptions,
+  parseDeclarations,
+} from './declaration.ts';
+export { type CheckOptions, checkAllPairs, checkDeclarations, windowContains } from './engine.ts';
+export { DISTANCE_TOLERANCE_M } from './geodesy/distance.ts';
+export { evaluatePair, overlap, type Prepared, reachOf } from './rules.ts';
+export { ConflictIndex, compareConflicts, prepare } from './stindex.ts';
+export { formatIsoUtc, parseIsoUtc } from './time.ts';
+export * from './types.ts';

@@ -1,0 +1,220 @@
+/**
+ * The nine conflict rules of DESIGN §4, applied to one pair of prepared declarations.
+ *
+ * Each unordered pair of kinds has at most one rule. A rule first checks parties and time, then
+ * altitude bands, then the horizontal distance: the least geodesic distance between the two
+ * geometries (or, where a movement has a schedule, between the movement during the overlap and
+ * the other side — in 4D when both are scheduled). Thresholds are compared with
+ * {@link DISTANCE_TOLERANCE_M} of allowance: a conflict may be reported up to 1 mm beyond its
+ * threshold, never missed.
+ */
+import {
+  type Closest,
+  DISTANCE_TOLERANCE_M,
+  interiorsOverlap,
+  shapeDistanceWithin,
+} from './geodesy/distance.ts';
+import type { Shape } from './geodesy/shape.ts';
+import { closestApproach, coveredShape, type Track } from './track.ts';
+import type {
+  AltitudeBand,
+  Conflict,
+  Declaration,
+  EngineOptions,
+  Kind,
+  RuleName,
+  Severity,
+} from './types.ts';
+
+/** A declaration with its geometry prepared for geodesic queries. */
+export interface Prepared {
+  readonly decl: Declaration;
+  readonly shape: Shape;
+  /** Present for a movement with a schedule. */
+  readonly track?: Track;
+}
+
+export interface Window {
+  readonly start: number;
+  readonly end: number | null;
+}
+
+/** The overlap of two half-open windows, or null when they do not overlap. */
+export function overlap(a: Window, b: Window): Window | null {
+  const start = Math.max(a.start, b.start);
+  const end = a.end === null ? b.end : b.end === null ? a.end : Math.min(a.end, b.end);
+  if (end !== null && end <= start) return null;
+  return { start, end };
+}
+
+const CRITICAL_CATEGORIES = new Set(['medical', 'humanitarian', 'own_forces', 'detention']);
+
+/** Which rule, if any, governs a pair of kinds (ordered so that `first` is the rule's first kind). */
+interface Pairing {
+  readonly rule: RuleName;
+  /** True when the declarations must be swapped to match the rule's (first, second) order. */
+  readonly swap: boolean;
+}
+
+const PAIRINGS: ReadonlyArray<readonly [Kind, Kind, RuleName]> = [
+  ['strike', 'protected_site', 'strike_protected'],
+  ['strike', 'movement', 'strike_movement'],
+  ['strike', 'air_operation', 'strike_air'],
+  ['strike', 'strike', 'strike_strike'],
+  ['air_operation', 'air_operation', 'air_air'],
+  ['movement', 'movement', 'movement_movement'],
+  ['movement', 'area_of_responsibility', 'incursion'],
+  ['strike', 'area_of_responsibility', 'incursion'],
+  ['area_of_responsibility', 'area_of_responsibility', 'aor_overlap'],
+];
+
+function pairing(a: Kind, b: Kind): Pairing | null {
+  for (const [x, y, rule] of PAIRINGS) {
+    if (a === x && b === y) return { rule, swap: false };
+    if (a === y && b === x) return { rule, swap: true };
+  }
+  if (b === 'restricted_zone') return { rule: 'restricted', swap: false };
+  if (a === 'restricted_zone') return { rule: 'restricted', swap: true };
+  return null;
+}
+
+/** True when two altitude bands may share a height. Different references: assumed to. */
+function bandsMeet(x: AltitudeBand, y: AltitudeBand): boolean {
+  if (x.reference !== y.reference) return true;
+  return x.lower_m <= y.upper_m && y.lower_m <= x.upper_m;
+}
+
+/** The vertical gap between two bands (0 when they overlap or their references differ). */
+function verticalGap(x: AltitudeBand, y: AltitudeBand): number {
+  if (x.reference !== y.reference) return 0;
+  return Math.max(0, Math.max(x.lower_m, y.lower_m) - Math.min(x.upper_m, y.upper_m));
+}
+
+/** The band a declaration occupies, when it has one: its own, or a strike's hazard band. */
+function bandOf(d: Declaration, opts: EngineOptions): AltitudeBand | null {
+  if (d.altitude) return d.altitude;
+  if (d.kind === 'strike') {
+    return { lower_m: Number.NEGATIVE_INFINITY, upper_m: opts.strikeHazardCeiling_m, reference: 'AMSL' };
+  }
+  return null;
+}
+
+/** Does restricted zone `zone` apply to the party of `d`? */
+function zoneApplies(zone: Declaration, d: Declaration): boolean {
+  if (zone.applies_to !== undefined) return zone.applies_to.includes(d.party);
+  return d.party !== zone.party;
+}
+
+/**
+ * The least distance between two prepared declarations during `w`, when at most `limit`.
+ * Scheduled movements count only where they are during the window.
+ */
+export function distanceDuring(x: Prepared, y: Prepared, w: Window, limit: number): Closest | null {
+  if (x.track && y.track) return closestApproach(x.track, y.track, w.start, w.end, limit);
+  const sx = x.track ? coveredShape(x.track, w.start, w.end) : x.shape;
+  const sy = y.track ? coveredShape(y.track, w.start, w.end) : y.shape;
+  return shapeDistanceWithin(sx, sy, limit);
+}
+
+function severityOf(rule: RuleName, second: Declaration): Severity {
+  switch (rule) {
+    case 'strike_protected':
+      return second.category !== undefined && CRITICAL_CATEGORIES.has(second.category) ? 'critical' : 'high';
+    case 'strike_movement':
+      return 'critical';
+    case 'movement_movement':
+    case 'aor_overlap':
+      return 'medium';
+    default:
+      return 'high';
+  }
+}
+
+/**
+ * The horizontal reach of a declaration beyond its geometry that any rule may use: its buffer,
+ * plus half the horizontal separation for an air operation (two air operations are checked at
+ * buffers + separation), plus the distance allowance. The index uses it to widen boxes; two declarations whose widened boxes
+ * are disjoint can conflict under no rule.
+ */
+export function reachOf(d: Declaration, opts: EngineOptions): number {
+  // The allowance too: thresholds are compared with it, so the boxes must cover it.
+  const own = d.buffer_m + DISTANCE_TOLERANCE_M;
+  return own + (d.kind === 'air_operation' ? opts.horizontalSeparation_m / 2 : 0);
+}
+
+/** Evaluate the rules on one pair; returns the conflict, or null. */
+export function evaluatePair(p: Prepared, q: Prepared, opts: EngineOptions): Conflict | null {
+  const pr = pairing(p.decl.kind, q.decl.kind);
+  if (pr === null) return null;
+  const [first, second] = pr.swap ? [q, p] : [p, q];
+  const f = first.decl;
+  const s = second.decl;
+  const sameParty = f.party === s.party;
+  let threshold = f.buffer_m + s.buffer_m;
+  switch (pr.rule) {
+    case 'strike_strike':
+    case 'incursion':
+    case 'aor_overlap':
+      if (sameParty) return null;
+      break;
+    case 'restricted': {
+      const fApplies = f.kind === 'restricted_zone' && zoneApplies(f, s);
+      if (!zoneApplies(s, f) && !fApplies) return null;
+      break;
+    }
+    default:
+      break;
+  }
+  const w = overlap(f, s);
+  if (w === null) return null;
+  if (pr.rule === 'incursion' && opts.incursionAllowed?.(f, s, w)) return null;
+
+  switch (pr.rule) {
+    case 'air_air': {
+      // Both bands exist: the parser requires one on every air operation.
+      if (!f.altitude || !s.altitude) return null;
+      if (!(verticalGap(f.altitude, s.altitude) < opts.verticalSeparation_m)) return null;
+      threshold += opts.horizontalSeparation_m;
+      break;
+    }
+    case 'strike_air': {
+      const ceiling = bandOf(f, opts) as AltitudeBand;
+      const air = s.altitude;
+      if (air && air.reference === ceiling.reference && air.lower_m > ceiling.upper_m) return null;
+      break;
+    }
+    case 'restricted': {
+      const fb = bandOf(f, opts);
+      const sb = bandOf(s, opts);
+      if (fb && sb && !bandsMeet(fb, sb)) return null;
+      break;
+    }
+    default:
+      break;
+  }
+
+  let closest: Closest | null;
+  if (pr.rule === 'aor_overlap') {
+    if (!interiorsOverlap(first.shape, second.shape)) return null;
+    // Overlapping interiors are at distance 0; the closest pair is where the boundaries meet.
+    const rep = first.shape.representatives[0] as Closest['pa'];
+    const touch = shapeDistanceWithin(first.shape, second.shape, DISTANCE_TOLERANCE_M);
+    closest = { d: 0, pa: touch?.pa ?? rep, pb: touch?.pb ?? rep };
+  } else {
+    closest = distanceDuring(first, second, w, threshold + DISTANCE_TOLERANCE_M);
+    if (closest === null) return null;
+  }
+
+  // Order the pair by id and orient the closest points with it.
+  const flip = f.id > s.id;
+  return {
+    rule: pr.rule,
+    severity: severityOf(pr.rule, s),
+    a: flip ? s.id : f.id,
+    b: flip ? f.id : s.id,
+    internal: sameParty,
+    distance_m: closest.d,
+    window: { start: w.start, end: w.end },
+    closest: flip ? [closest.pb, closest.pa] : [closest.pa, closest.pb],
+  };
+}

@@ -1,0 +1,406 @@
+/**
+ * Declaration parsing: every rule of DESIGN §3 enforced with a coded error naming the feature
+ * and the property; a collection with one bad feature rejected whole; nothing repaired.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseDeclarations } from '../src/engine/declaration.ts';
+import { DeconflictError, ERROR_CODES, type ErrorCode } from '../src/errors.ts';
+
+type Feature = { type: 'Feature'; geometry: Record<string, unknown> | null; properties: Record<string, unknown> };
+
+const strike = (): Feature => ({
+  type: 'Feature',
+  geometry: { type: 'Point', coordinates: [20.45, 44.8] },
+  properties: {
+    id: 'strike-1',
+    kind: 'strike',
+    party: 'alpha',
+    start: '2026-11-23T06:00:00Z',
+    end: '2026-11-23T08:00:00Z',
+    buffer_m: 300,
+  },
+});
+
+const square: number[][] = [
+  [20, 45],
+  [20.1, 45],
+  [20.1, 45.1],
+  [20, 45.1],
+  [20, 45],
+];
+
+const aor = (): Feature => ({
+  type: 'Feature',
+  geometry: { type: 'Polygon', coordinates: [square] },
+  properties: { id: 'aor-1', kind: 'area_of_responsibility', party: 'alpha', start: '2026-11-01T00:00:00Z' },
+});
+
+const route = (): Feature => ({
+  type: 'Feature',
+  geometry: {
+    type: 'LineString',
+    coordinates: [
+      [20, 45],
+      [20.05, 45.02],
+      [20.1, 45.03],
+    ],
+  },
+  properties: {
+    id: 'convoy-1',
+    kind: 'movement',
+    party: 'relief',
+    start: '2026-11-23T06:00:00Z',
+    end: '2026-11-23T12:00:00Z',
+    schedule: ['2026-11-23T06:00:00Z', '2026-11-23T07:00:00Z', '2026-11-23T08:00:00Z'],
+  },
+});
+
+const air = (): Feature => ({
+  type: 'Feature',
+  geometry: { type: 'Polygon', coordinates: [square] },
+  properties: {
+    id: 'cap-1',
+    kind: 'air_operation',
+    party: 'alpha',
+    start: '2026-11-23T06:00:00Z',
+    altitude: { lower_m: 6000, upper_m: 9000, reference: 'AMSL' },
+  },
+});
+
+const collection = (...features: unknown[]) => ({ type: 'FeatureCollection', features });
+
+function errorsOf(input: unknown, options = {}): DeconflictError {
+  try {
+    parseDeclarations(input, options);
+  } catch (err) {
+    if (err instanceof DeconflictError) return err;
+    throw err;
+  }
+  assert.fail('expected a DeconflictError');
+}
+
+interface Case {
+  readonly name: string;
+  readonly input: unknown;
+  readonly code: ErrorCode;
+  readonly path: string;
+  readonly options?: Parameters<typeof parseDeclarations>[1];
+}
+
+function edit(f: Feature, change: (f: Feature) => void): Feature {
+  const copy = structuredClone(f);
+  change(copy);
+  return copy;
+}
+
+const CASES: Case[] = [
+  { name: 'not a collection', input: [1, 2], code: 'not_feature_collection', path: '' },
+  { name: 'entry not a feature', input: collection({ type: 'Point' }), code: 'not_feature', path: '' },
+  {
+    name: 'no kind',
+    input: collection(edit(strike(), (f) => delete f.properties.kind)),
+    code: 'missing_property',
+    path: 'properties.kind',
+  },
+  {
+    name: 'unknown kind',
+    input: collection(edit(strike(), (f) => (f.properties.kind = 'airstrike'))),
+    code: 'unknown_kind',
+    path: 'properties.kind',
+  },
+  {
+    name: 'misspelt property',
+    input: collection(edit(strike(), (f) => (f.properties.buffer = 300))),
+    code: 'unknown_property',
+    path: 'properties.buffer',
+  },
+  {
+    name: 'negative buffer',
+    input: collection(edit(strike(), (f) => (f.properties.buffer_m = -1))),
+    code: 'invalid_property',
+    path: 'properties.buffer_m',
+  },
+  {
+    name: 'wrong geometry for the kind',
+    input: collection(edit(strike(), (f) => (f.geometry = { type: 'LineString', coordinates: [[20, 45], [20.1, 45]] }))),
+    code: 'wrong_geometry_for_kind',
+    path: 'geometry.type',
+  },
+  {
+    name: 'geometry type not used',
+    input: collection(edit(strike(), (f) => (f.geometry = { type: 'MultiPoint', coordinates: [[20, 45]] }))),
+    code: 'invalid_geometry',
+    path: 'geometry.type',
+  },
+  {
+    name: 'a height in the position',
+    input: collection(edit(strike(), (f) => (f.geometry = { type: 'Point', coordinates: [20, 45, 100] }))),
+    code: 'invalid_geometry',
+    path: 'geometry.coordinates',
+  },
+  {
+    name: 'latitude out of range',
+    input: collection(edit(strike(), (f) => (f.geometry = { type: 'Point', coordinates: [20, 91] }))),
+    code: 'coordinate_out_of_range',
+    path: 'geometry.coordinates',
+  },
+  {
+    name: 'longitude out of range',
+    input: collection(edit(aor(), (f) => (((f.geometry?.coordinates as number[][][])[0] as number[][])[1] = [180.5, 45]))),
+    code: 'coordinate_out_of_range',
+    path: 'geometry.coordinates[0][1]',
+  },
+  {
+    name: 'unclosed ring',
+    input: collection(edit(aor(), (f) => (f.geometry = { type: 'Polygon', coordinates: [square.slice(0, 4).concat([[20, 45.05]])] }))),
+    code: 'ring_not_closed',
+    path: 'geometry.coordinates[0]',
+  },
+  {
+    name: 'ring of three positions',
+    input: collection(edit(aor(), (f) => (f.geometry = { type: 'Polygon', coordinates: [[[20, 45], [20.1, 45], [20, 45]]] }))),
+    code: 'ring_too_short',
+    path: 'geometry.coordinates[0]',
+  },
+  {
+    name: 'bow-tie ring',
+    input: collection(
+      edit(aor(), (f) => {
+        f.geometry = { type: 'Polygon', coordinates: [[[20, 45], [20.1, 45.1], [20.1, 45], [20, 45.1], [20, 45]]] };
+      }),
+    ),
+    code: 'ring_self_intersection',
+    path: 'geometry.coordinates[0]',
+  },
+  {
+    name: 'ring touching itself at a vertex',
+    input: collection(
+      edit(aor(), (f) => {
+        f.geometry = {
+          type: 'Polygon',
+          coordinates: [[[20, 45], [20.2, 45], [20.1, 45.1], [20.2, 45.2], [20, 45.2], [20.1, 45.1], [20, 45]]],
+        };
+      }),
+    ),
+    code: 'ring_self_intersection',
+    path: 'geometry.coordinates[0]',
+  },
+  {
+    name: 'hole crossing the exterior',
+    input: collection(
+      edit(aor(), (f) => {
+        f.geometry = {
+          type: 'Polygon',
+          coordinates: [square, [[20.05, 45.05], [20.05, 45.2], [20.06, 45.2], [20.06, 45.05], [20.05, 45.05]]],
+        };
+      }),
+    ),
+    code: 'ring_self_intersection',
+    path: 'geometry.coordinates[1]',
+  },
+  {
+    name: 'repeated position',
+    input: collection(edit(route(), (f) => (f.geometry = { type: 'LineString', coordinates: [[20, 45], [20, 45], [20.1, 45]] }))),
+    code: 'degenerate_edge',
+    path: 'geometry.coordinates[1]',
+  },
+  {
+    name: 'edge longer than a quarter meridian',
+    input: collection(
+      edit(route(), (f) => {
+        f.geometry = { type: 'LineString', coordinates: [[0, 0], [95, 0], [100, 0]] };
+      }),
+    ),
+    code: 'edge_too_long',
+    path: 'geometry.coordinates[1]',
+  },
+  {
+    name: 'vertex at the pole',
+    input: collection(edit(route(), (f) => (f.geometry = { type: 'LineString', coordinates: [[0, 89], [0, 90], [10, 89]] }))),
+    code: 'pole_vertex',
+    path: 'geometry.coordinates[1]',
+  },
+  {
+    name: 'local time',
+    input: collection(edit(strike(), (f) => (f.properties.start = '2026-11-23T06:00:00'))),
+    code: 'invalid_time',
+    path: 'properties.start',
+  },
+  {
+    name: 'a date that does not exist',
+    input: collection(edit(strike(), (f) => (f.properties.end = '2026-11-31T06:00:00Z'))),
+    code: 'invalid_time',
+    path: 'properties.end',
+  },
+  {
+    name: 'end before start',
+    input: collection(edit(strike(), (f) => (f.properties.end = '2026-11-23T05:00:00Z'))),
+    code: 'window_empty',
+    path: 'properties.end',
+  },
+  {
+    name: 'end equal to start (half-open: empty)',
+    input: collection(edit(strike(), (f) => (f.properties.end = f.properties.start))),
+    code: 'window_empty',
+    path: 'properties.end',
+  },
+  {
+    name: 'schedule shorter than the route',
+    input: collection(edit(route(), (f) => (f.properties.schedule = ['2026-11-23T06:00:00Z', '2026-11-23T07:00:00Z']))),
+    code: 'schedule_mismatch',
+    path: 'properties.schedule',
+  },
+  {
+    name: 'schedule out of order',
+    input: collection(
+      edit(route(), (f) => {
+        f.properties.schedule = ['2026-11-23T06:00:00Z', '2026-11-23T08:00:00Z', '2026-11-23T07:00:00Z'];
+      }),
+    ),
+    code: 'schedule_order',
+    path: 'properties.schedule[2]',
+  },
+  {
+    name: 'schedule past the window',
+    input: collection(
+      edit(route(), (f) => {
+        f.properties.schedule = ['2026-11-23T06:00:00Z', '2026-11-23T09:00:00Z', '2026-11-23T13:00:00Z'];
+      }),
+    ),
+    code: 'schedule_outside_window',
+    path: 'properties.schedule[2]',
+  },
+  {
+    name: 'altitude band upside down',
+    input: collection(edit(air(), (f) => (f.properties.altitude = { lower_m: 9000, upper_m: 6000, reference: 'AMSL' }))),
+    code: 'altitude_inverted',
+    path: 'properties.altitude',
+  },
+  {
+    name: 'unknown altitude reference',
+    input: collection(edit(air(), (f) => (f.properties.altitude = { lower_m: 0, upper_m: 600, reference: 'FL' }))),
+    code: 'invalid_property',
+    path: 'properties.altitude.reference',
+  },
+  {
+    name: 'air operation without altitude',
+    input: collection(edit(air(), (f) => delete f.properties.altitude)),
+    code: 'missing_altitude',
+    path: 'properties.altitude',
+  },
+  {
+    name: 'protected site without category',
+    input: collection(edit(strike(), (f) => (f.properties.kind = 'protected_site'))),
+    code: 'missing_property',
+    path: 'properties.category',
+  },
+  {
+    name: 'party other than the caller',
+    input: collection(strike()),
+    options: { party: 'bravo' },
+    code: 'party_mismatch',
+    path: 'properties.party',
+  },
+  {
+    name: 'two features with one id',
+    input: collection(strike(), strike()),
+    code: 'duplicate_id',
+    path: 'properties.id',
+  },
+  {
+    name: 'more features than allowed',
+    input: collection(strike(), edit(strike(), (f) => (f.properties.id = 'strike-2'))),
+    options: { limits: { maxFeatures: 1 } },
+    code: 'too_many_features',
+    path: 'features',
+  },
+  {
+    name: 'more vertices than allowed',
+    input: collection(route()),
+    options: { limits: { maxVerticesPerGeometry: 2 } },
+    code: 'too_many_vertices',
+    path: 'geometry.coordinates',
+  },
+];
+
+describe('declaration errors', () => {
+  for (const c of CASES) {
+    it(`${c.name} → ${c.code} at ${c.path || '(root)'}`, () => {
+      const err = errorsOf(c.input, c.options);
+      const detail = err.details.find((d) => d.code === c.code);
+      assert.ok(detail, `no ${c.code} among ${JSON.stringify(err.details)}`);
+      assert.equal(detail.path, c.path);
+      assert.ok(detail.message.length > 10);
+    });
+  }
+
+  it('name the feature by index and id', () => {
+    const bad = edit(strike(), (f) => {
+      f.properties.id = 'strike-9';
+      f.properties.end = '2026-11-23T05:00:00Z';
+    });
+    const err = errorsOf(collection(aor(), bad));
+    assert.deepEqual(err.details[0]?.feature, { index: 1, id: 'strike-9' });
+  });
+
+  it('reject a collection with one bad feature whole, listing every problem', () => {
+    const bad = edit(strike(), (f) => {
+      f.properties.id = 'strike-2';
+      f.properties.kind = 'bombing';
+      f.properties.start = 'tomorrow';
+    });
+    const err = errorsOf(collection(strike(), aor(), bad));
+    assert.deepEqual(err.details.map((d) => d.code).sort(), ['invalid_time', 'unknown_kind']);
+    assert.ok(err.details.every((d) => d.feature?.index === 2));
+  });
+
+  it('cover every declaration error code of the registry', () => {
+    // Codes raised elsewhere (reading files and arguments) are covered by the CLI tests.
+    const elsewhere = new Set(['invalid_json', 'invalid_argument', 'io_error']);
+    const covered = new Set(CASES.map((c) => c.code));
+    for (const code of Object.keys(ERROR_CODES)) {
+      if (!elsewhere.has(code)) assert.ok(covered.has(code as ErrorCode), `no test raises ${code}`);
+    }
+  });
+
+  it('are each documented in docs/errors.md', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    for (const code of Object.keys(ERROR_CODES)) assert.ok(doc.includes(`\`${code}\``), `${code} undocumented`);
+  });
+});
+
+describe('valid declarations', () => {
+  it('parse into typed values with defaults, times in epoch ms', () => {
+    const [s, a, m, c] = parseDeclarations(collection(strike(), aor(), route(), air()));
+    assert.equal(s?.start, Date.UTC(2026, 10, 23, 6));
+    assert.equal(s?.buffer_m, 300);
+    assert.equal(a?.end, null, 'absent end is open-ended');
+    assert.equal(a?.buffer_m, 0);
+    assert.equal(a?.visibility, 'all');
+    assert.deepEqual(m?.schedule, [6, 7, 8].map((h) => Date.UTC(2026, 10, 23, h)));
+    assert.deepEqual(c?.altitude, { lower_m: 6000, upper_m: 9000, reference: 'AMSL' });
+  });
+
+  it('take the caller party when none is given, and assign ids when asked', () => {
+    const f = edit(strike(), (x) => {
+      delete x.properties.party;
+      delete x.properties.id;
+    });
+    const [d] = parseDeclarations(collection(f), { party: 'alpha', assignId: (i) => `#${i}` });
+    assert.equal(d?.party, 'alpha');
+    assert.equal(d?.id, '#0');
+  });
+
+  it('accept a polygon across the antimeridian and a ring around the pole', () => {
+    const dateline = edit(aor(), (f) => {
+      f.geometry = { type: 'Polygon', coordinates: [[[179.5, -17], [-179.5, -17], [-179.5, -16], [179.5, -16], [179.5, -17]]] };
+    });
+    const arctic = edit(aor(), (f) => {
+      f.properties.id = 'aor-2';
+      f.geometry = { type: 'Polygon', coordinates: [[[0, 85], [90, 85], [180, 85], [-90, 85], [0, 85]]] };
+    });
+    assert.equal(parseDeclarations(collection(dateline, arctic)).length, 2);
+  });
+});
