@@ -8,7 +8,11 @@ import { describe, it } from 'node:test';
 import { parseDeclarations } from '../src/engine/declaration.ts';
 import { DeconflictError, ERROR_CODES, type ErrorCode } from '../src/errors.ts';
 
-type Feature = { type: 'Feature'; geometry: Record<string, unknown> | null; properties: Record<string, unknown> };
+type Feature = {
+  type: 'Feature';
+  geometry: Record<string, unknown> | null;
+  properties: Record<string, unknown>;
+};
 
 const strike = (): Feature => ({
   type: 'Feature',
@@ -124,7 +128,19 @@ const CASES: Case[] = [
   },
   {
     name: 'wrong geometry for the kind',
-    input: collection(edit(strike(), (f) => (f.geometry = { type: 'LineString', coordinates: [[20, 45], [20.1, 45]] }))),
+    input: collection(
+      edit(
+        strike(),
+        (f) =>
+          (f.geometry = {
+            type: 'LineString',
+            coordinates: [
+              [20, 45],
+              [20.1, 45],
+            ],
+          }),
+      ),
+    ),
     code: 'wrong_geometry_for_kind',
     path: 'geometry.type',
   },
@@ -148,19 +164,45 @@ const CASES: Case[] = [
   },
   {
     name: 'longitude out of range',
-    input: collection(edit(aor(), (f) => (((f.geometry?.coordinates as number[][][])[0] as number[][])[1] = [180.5, 45]))),
+    input: collection(
+      edit(
+        aor(),
+        (f) =>
+          (((f.geometry as { coordinates: number[][][] }).coordinates[0] as number[][])[1] = [180.5, 45]),
+      ),
+    ),
     code: 'coordinate_out_of_range',
     path: 'geometry.coordinates[0][1]',
   },
   {
     name: 'unclosed ring',
-    input: collection(edit(aor(), (f) => (f.geometry = { type: 'Polygon', coordinates: [square.slice(0, 4).concat([[20, 45.05]])] }))),
+    input: collection(
+      edit(
+        aor(),
+        (f) => (f.geometry = { type: 'Polygon', coordinates: [square.slice(0, 4).concat([[20, 45.05]])] }),
+      ),
+    ),
     code: 'ring_not_closed',
     path: 'geometry.coordinates[0]',
   },
   {
     name: 'ring of three positions',
-    input: collection(edit(aor(), (f) => (f.geometry = { type: 'Polygon', coordinates: [[[20, 45], [20.1, 45], [20, 45]]] }))),
+    input: collection(
+      edit(
+        aor(),
+        (f) =>
+          (f.geometry = {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [20, 45],
+                [20.1, 45],
+                [20, 45],
+              ],
+            ],
+          }),
+      ),
+    ),
     code: 'ring_too_short',
     path: 'geometry.coordinates[0]',
   },
@@ -168,7 +210,18 @@ const CASES: Case[] = [
     name: 'bow-tie ring',
     input: collection(
       edit(aor(), (f) => {
-        f.geometry = { type: 'Polygon', coordinates: [[[20, 45], [20.1, 45.1], [20.1, 45], [20, 45.1], [20, 45]]] };
+        f.geometry = {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [20, 45],
+              [20.1, 45.1],
+              [20.1, 45],
+              [20, 45.1],
+              [20, 45],
+            ],
+          ],
+        };
       }),
     ),
     code: 'ring_self_intersection',
@@ -180,7 +233,17 @@ const CASES: Case[] = [
       edit(aor(), (f) => {
         f.geometry = {
           type: 'Polygon',
-          coordinates: [[[20, 45], [20.2, 45], [20.1, 45.1], [20.2, 45.2], [20, 45.2], [20.1, 45.1], [20, 45]]],
+          coordinates: [
+            [
+              [20, 45],
+              [20.2, 45],
+              [20.1, 45.1],
+              [20.2, 45.2],
+              [20, 45.2],
+              [20.1, 45.1],
+              [20, 45],
+            ],
+          ],
         };
       }),
     ),
@@ -193,7 +256,16 @@ const CASES: Case[] = [
       edit(aor(), (f) => {
         f.geometry = {
           type: 'Polygon',
-          coordinates: [square, [[20.05, 45.05], [20.05, 45.2], [20.06, 45.2], [20.06, 45.05], [20.05, 45.05]]],
+          coordinates: [
+            square,
+            [
+              [20.05, 45.05],
+              [20.05, 45.2],
+              [20.06, 45.2],
+              [20.06, 45.05],
+              [20.05, 45.05],
+            ],
+          ],
         };
       }),
     ),
@@ -202,7 +274,20 @@ const CASES: Case[] = [
   },
   {
     name: 'repeated position',
-    input: collection(edit(route(), (f) => (f.geometry = { type: 'LineString', coordinates: [[20, 45], [20, 45], [20.1, 45]] }))),
+    input: collection(
+      edit(
+        route(),
+        (f) =>
+          (f.geometry = {
+            type: 'LineString',
+            coordinates: [
+              [20, 45],
+              [20, 45],
+              [20.1, 45],
+            ],
+          }),
+      ),
+    ),
     code: 'degenerate_edge',
     path: 'geometry.coordinates[1]',
   },
@@ -210,7 +295,14 @@ const CASES: Case[] = [
     name: 'edge longer than a quarter meridian',
     input: collection(
       edit(route(), (f) => {
-        f.geometry = { type: 'LineString', coordinates: [[0, 0], [95, 0], [100, 0]] };
+        f.geometry = {
+          type: 'LineString',
+          coordinates: [
+            [0, 0],
+            [95, 0],
+            [100, 0],
+          ],
+        };
       }),
     ),
     code: 'edge_too_long',
@@ -218,7 +310,20 @@ const CASES: Case[] = [
   },
   {
     name: 'vertex at the pole',
-    input: collection(edit(route(), (f) => (f.geometry = { type: 'LineString', coordinates: [[0, 89], [0, 90], [10, 89]] }))),
+    input: collection(
+      edit(
+        route(),
+        (f) =>
+          (f.geometry = {
+            type: 'LineString',
+            coordinates: [
+              [0, 89],
+              [0, 90],
+              [10, 89],
+            ],
+          }),
+      ),
+    ),
     code: 'pole_vertex',
     path: 'geometry.coordinates[1]',
   },
@@ -248,7 +353,9 @@ const CASES: Case[] = [
   },
   {
     name: 'schedule shorter than the route',
-    input: collection(edit(route(), (f) => (f.properties.schedule = ['2026-11-23T06:00:00Z', '2026-11-23T07:00:00Z']))),
+    input: collection(
+      edit(route(), (f) => (f.properties.schedule = ['2026-11-23T06:00:00Z', '2026-11-23T07:00:00Z'])),
+    ),
     code: 'schedule_mismatch',
     path: 'properties.schedule',
   },
@@ -274,13 +381,17 @@ const CASES: Case[] = [
   },
   {
     name: 'altitude band upside down',
-    input: collection(edit(air(), (f) => (f.properties.altitude = { lower_m: 9000, upper_m: 6000, reference: 'AMSL' }))),
+    input: collection(
+      edit(air(), (f) => (f.properties.altitude = { lower_m: 9000, upper_m: 6000, reference: 'AMSL' })),
+    ),
     code: 'altitude_inverted',
     path: 'properties.altitude',
   },
   {
     name: 'unknown altitude reference',
-    input: collection(edit(air(), (f) => (f.properties.altitude = { lower_m: 0, upper_m: 600, reference: 'FL' }))),
+    input: collection(
+      edit(air(), (f) => (f.properties.altitude = { lower_m: 0, upper_m: 600, reference: 'FL' })),
+    ),
     code: 'invalid_property',
     path: 'properties.altitude.reference',
   },
@@ -311,7 +422,10 @@ const CASES: Case[] = [
   },
   {
     name: 'more features than allowed',
-    input: collection(strike(), edit(strike(), (f) => (f.properties.id = 'strike-2'))),
+    input: collection(
+      strike(),
+      edit(strike(), (f) => (f.properties.id = 'strike-2')),
+    ),
     options: { limits: { maxFeatures: 1 } },
     code: 'too_many_features',
     path: 'features',
@@ -367,7 +481,8 @@ describe('declaration errors', () => {
 
   it('are each documented in docs/errors.md', () => {
     const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
-    for (const code of Object.keys(ERROR_CODES)) assert.ok(doc.includes(`\`${code}\``), `${code} undocumented`);
+    for (const code of Object.keys(ERROR_CODES))
+      assert.ok(doc.includes(`\`${code}\``), `${code} undocumented`);
   });
 });
 
@@ -379,7 +494,10 @@ describe('valid declarations', () => {
     assert.equal(a?.end, null, 'absent end is open-ended');
     assert.equal(a?.buffer_m, 0);
     assert.equal(a?.visibility, 'all');
-    assert.deepEqual(m?.schedule, [6, 7, 8].map((h) => Date.UTC(2026, 10, 23, h)));
+    assert.deepEqual(
+      m?.schedule,
+      [6, 7, 8].map((h) => Date.UTC(2026, 10, 23, h)),
+    );
     assert.deepEqual(c?.altitude, { lower_m: 6000, upper_m: 9000, reference: 'AMSL' });
   });
 
@@ -395,11 +513,33 @@ describe('valid declarations', () => {
 
   it('accept a polygon across the antimeridian and a ring around the pole', () => {
     const dateline = edit(aor(), (f) => {
-      f.geometry = { type: 'Polygon', coordinates: [[[179.5, -17], [-179.5, -17], [-179.5, -16], [179.5, -16], [179.5, -17]]] };
+      f.geometry = {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [179.5, -17],
+            [-179.5, -17],
+            [-179.5, -16],
+            [179.5, -16],
+            [179.5, -17],
+          ],
+        ],
+      };
     });
     const arctic = edit(aor(), (f) => {
       f.properties.id = 'aor-2';
-      f.geometry = { type: 'Polygon', coordinates: [[[0, 85], [90, 85], [180, 85], [-90, 85], [0, 85]]] };
+      f.geometry = {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [0, 85],
+            [90, 85],
+            [180, 85],
+            [-90, 85],
+            [0, 85],
+          ],
+        ],
+      };
     });
     assert.equal(parseDeclarations(collection(dateline, arctic)).length, 2);
   });

@@ -11,10 +11,10 @@ import geographiclib from 'geographiclib-geodesic';
 import { pointReachBoxes, reachBoxes } from '../src/engine/geodesy/bbox.ts';
 import {
   DISTANCE_TOLERANCE_M,
-  ROOT_TOLERANCE_M,
   edgeEdge,
   pointEdge,
   pointInShape,
+  ROOT_TOLERANCE_M,
   shapeDistance,
 } from '../src/engine/geodesy/distance.ts';
 import { type Edge, makeEdge, toShape } from '../src/engine/geodesy/shape.ts';
@@ -78,8 +78,8 @@ describe('point to edge', () => {
           const ours = pointEdge(p, e);
           const ref = bruteMinAlong(e.len, (s) => geodesicDistance(p, along(e, s)));
           // Ours is the distance to an actual point of the edge found to within the root search's
-        // tolerance: never below the true minimum, above it by at most ROOT_TOLERANCE_M.
-        assert.ok(ours.d <= ref + ROOT_TOLERANCE_M + 1e-6, `ours ${ours.d} > reference ${ref}`);
+          // tolerance: never below the true minimum, above it by at most ROOT_TOLERANCE_M.
+          assert.ok(ours.d <= ref + ROOT_TOLERANCE_M + 1e-6, `ours ${ours.d} > reference ${ref}`);
           assert.ok(ours.d >= ref - DISTANCE_TOLERANCE_M, `ours ${ours.d} < reference ${ref}`);
           // The foot is on the edge and at the distance reported.
           assert.ok(Math.abs(geodesicDistance(p, ours.foot) - ours.d) < 1e-6);

@@ -78,7 +78,9 @@ export async function checkCommand(args: readonly string[], io: Io): Promise<num
     // The arguments did not parse, so --format did not either: look for it by hand.
     const i = args.indexOf('--format');
     const wantsJson = args.includes('--format=json') || (i >= 0 && args[i + 1] === 'json');
-    return fail(io, wantsJson ? 'json' : 'table', [argError((err as Error).message.replace(/\s+/g, ' '), '')]);
+    return fail(io, wantsJson ? 'json' : 'table', [
+      argError((err as Error).message.replace(/\s+/g, ' '), ''),
+    ]);
   }
   const format = values.format as string;
   if (format !== 'json' && format !== 'table') {

@@ -13,7 +13,6 @@ const GAP = '  ';
 
 // C0 and C1 control characters, line and paragraph separators, and the bidirectional marks,
 // embeddings, overrides and isolates.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
