@@ -35,6 +35,16 @@ export const ERROR_CODES = {
   too_many_vertices: 'More vertices than one geometry may carry.',
   invalid_argument: 'A command-line argument is missing or has a bad value.',
   io_error: 'A file could not be read.',
+  invalid_request: 'The request body or a query parameter is malformed.',
+  unauthorized: 'No valid credentials: log in, or the token is unknown, expired or revoked.',
+  forbidden: 'The caller is authenticated but its role or party may not do this.',
+  not_found: 'No such record that the caller may see.',
+  id_exists: 'A declaration, party or member with this id already exists.',
+  declaration_closed: 'The declaration is withdrawn or expired and can no longer change.',
+  already_resolved: 'The conflict is already resolved.',
+  payload_too_large: 'The request body exceeds the size limit.',
+  rate_limited: 'Too many requests for this token or login: wait and retry.',
+  weak_password: 'The password is shorter than the hub requires (12 characters).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,8 +4,10 @@
  *
  * Exit status: 0 no conflict (or success), 1 conflicts found, 2 invalid input or arguments.
  */
+import { adminCommand } from './admin.ts';
 import { checkCommand } from './check.ts';
 import type { Io } from './io.ts';
+import { serveCommand } from './serve.ts';
 
 const USAGE = `deconflict — a deconfliction hub
 
@@ -14,6 +16,11 @@ Usage:
                    [--horizontal-separation M] [--vertical-separation M] [--hazard-ceiling M]
       Check a FeatureCollection of declarations (each with its party) for conflicts.
       TIME is ISO 8601 UTC (2026-11-23T06:00:00Z) or a date-time group (230600ZNOV26).
+  deconflict serve [--data DIR] [--host H] [--port N] [--demo]
+      Run the hub on the embedded store in DIR (default ./data), on 127.0.0.1:8080.
+      --demo loads the demo scenario and demo accounts into an empty store.
+  deconflict admin create [--data DIR] --username NAME
+      Create a hub administrator; the password is read from standard input.
   deconflict help
 `;
 
@@ -22,6 +29,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   switch (command) {
     case 'check':
       return checkCommand(rest, io);
+    case 'serve':
+      return serveCommand(rest, io);
+    case 'admin':
+      return adminCommand(rest, io);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,79 @@
+/**
+ * `deconflict serve`: one hub process on the embedded store.
+ */
+import { parseArgs } from 'node:util';
+import { systemClock } from '../hub/clock.ts';
+import { DEMO_HUB_ADMIN, loadDemo } from '../hub/demo.ts';
+import { Hub } from '../hub/hub.ts';
+import { buildApp } from '../server/app.ts';
+import { DataDirectoryLocked, openSqliteStore } from '../store/sqlite.ts';
+import type { Io } from './io.ts';
+
+/** How often ended windows are swept out of the live set. */
+const EXPIRY_INTERVAL_MS = 15_000;
+
+export async function serveCommand(args: readonly string[], io: Io): Promise<number> {
+  let values: { data?: string; host?: string; port?: string; demo?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        data: { type: 'string', default: './data' },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '8080' },
+        demo: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    io.stderr(`deconflict serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    io.stderr(`deconflict serve: --port must be 0–65535, got "${values.port}"\n`);
+    return 2;
+  }
+  const dir = values.data as string;
+  let store: ReturnType<typeof openSqliteStore>;
+  try {
+    store = openSqliteStore({ dir });
+  } catch (err) {
+    if (err instanceof DataDirectoryLocked) {
+      io.stderr(`deconflict serve: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const started = performance.now();
+  const hub = await Hub.open(store, systemClock);
+  if (values.demo && (await loadDemo(hub))) {
+    io.stdout(
+      `Loaded the demo scenario (${hub.activeCount} active declarations); accounts are listed in the README.\n`,
+    );
+  }
+  if ((await hub.hubAdminCount()) === 0) {
+    io.stdout(
+      'No hub administrator yet. Stop the hub and create one:\n' +
+        `  echo 'a long passphrase' | npx deconflict admin create --data ${dir} --username <name>\n` +
+        `(or start with --demo on an empty data directory for the demo, hub admin "${DEMO_HUB_ADMIN.username}").\n`,
+    );
+  }
+  const app = await buildApp({ hub });
+  const timer = setInterval(() => {
+    hub.expire().catch((err: unknown) => io.stderr(`expiry sweep failed: ${(err as Error).message}\n`));
+  }, EXPIRY_INTERVAL_MS);
+  timer.unref();
+  const address = await app.listen({ host: values.host as string, port });
+  io.stdout(
+    `deconflict hub listening on ${address} (data: ${dir}, ${hub.activeCount} active declarations, ready in ${Math.round(performance.now() - started)} ms)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  clearInterval(timer);
+  await app.close();
+  await store.close();
+  return 0;
+}

@@ -1,0 +1,112 @@
+/**
+ * What a party may see (DESIGN §8), and the shapes records take when shown to it. Every answer
+ * the hub gives about declarations or conflicts goes through here, so that visibility is decided
+ * in one place.
+ *
+ * - A declaration is visible in clear to its owner, to everyone when `visibility` is `all`, and
+ *   to the listed parties otherwise.
+ * - A conflict is visible to the parties owning its two declarations. When one side is not
+ *   visible to the viewer, the view keeps the rule, severity, window and status, the viewer's
+ *   own declaration and the other party's id (so it knows whom to call) — and drops the hidden
+ *   declaration's id, geometry, label and notes, the distance and the closest points (the
+ *   closest point on a hidden geometry is a point of it).
+ */
+import { formatIsoUtc } from '../engine/time.ts';
+import type { Declaration } from '../engine/types.ts';
+import type { ConflictRecord, DeclarationRecord } from '../store/ports.ts';
+
+export function canSee(party: string | null, d: Declaration): boolean {
+  if (party === null) return false;
+  if (d.party === party) return true;
+  if (d.visibility === 'all') return true;
+  if (d.visibility === 'sealed') return false;
+  return d.visibility.includes(party);
+}
+
+export function involves(party: string | null, c: ConflictRecord): boolean {
+  return party !== null && (c.a_party === party || c.b_party === party);
+}
+
+const iso = (t: number | null): string | null => (t === null ? null : formatIsoUtc(t));
+
+/** A declaration as GeoJSON, as its owner or a party allowed to see it reads it. */
+export function declarationFeature(r: DeclarationRecord, viewer: string | null) {
+  const d = r.decl;
+  const own = viewer === d.party;
+  return {
+    type: 'Feature' as const,
+    id: d.id,
+    geometry: d.geometry,
+    properties: {
+      id: d.id,
+      kind: d.kind,
+      party: d.party,
+      start: iso(d.start),
+      end: iso(d.end),
+      buffer_m: d.buffer_m,
+      ...(d.altitude && { altitude: d.altitude }),
+      ...(d.category && { category: d.category }),
+      ...(d.schedule && { schedule: d.schedule.map((t) => formatIsoUtc(t)) }),
+      ...(d.applies_to && { applies_to: d.applies_to }),
+      visibility: d.visibility,
+      ...(d.notify && { notify: d.notify }),
+      ...(d.label !== undefined && { label: d.label }),
+      ...(d.notes !== undefined && { notes: d.notes }),
+      version: r.version,
+      status: r.status,
+      created_at: formatIsoUtc(r.created_at),
+      // Who in a party submitted it is the party's own business.
+      ...(own && { created_by: r.created_by }),
+    },
+  };
+}
+
+export type SideView =
+  | {
+      readonly id: string;
+      readonly version: number;
+      readonly party: string;
+      readonly kind: string;
+      readonly label?: string;
+    }
+  | { readonly party: string; readonly hidden: true };
+
+/** A conflict as a party involved in it may see it; null when it may not see it at all. */
+export function conflictView(
+  c: ConflictRecord,
+  viewer: string | null,
+  a: DeclarationRecord | null,
+  b: DeclarationRecord | null,
+) {
+  if (!involves(viewer, c)) return null;
+  const side = (r: DeclarationRecord | null, id: string, version: number, party: string): SideView => {
+    if (r === null || !canSee(viewer, r.decl)) return { party, hidden: true };
+    return {
+      id,
+      version,
+      party,
+      kind: r.decl.kind,
+      ...(r.decl.label !== undefined && { label: r.decl.label }),
+    };
+  };
+  const sa = side(a, c.a, c.a_version, c.a_party);
+  const sb = side(b, c.b, c.b_version, c.b_party);
+  const clear = !('hidden' in sa) && !('hidden' in sb);
+  return {
+    id: c.id,
+    rule: c.rule,
+    severity: c.severity,
+    internal: c.internal,
+    status: c.status,
+    resolution: c.resolution,
+    a: sa,
+    b: sb,
+    window: { start: formatIsoUtc(c.window.start), end: iso(c.window.end) },
+    ...(clear && { distance_m: Math.round(c.distance_m * 1000) / 1000, closest: c.closest }),
+    detected_at: formatIsoUtc(c.detected_at),
+    resolved_at: iso(c.resolved_at),
+    acceptances: c.acceptances.map((x) => ({ party: x.party, at: formatIsoUtc(x.at), reason: x.reason })),
+  };
+}
+
+export type ConflictView = NonNullable<ReturnType<typeof conflictView>>;

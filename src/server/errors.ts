@@ -1,0 +1,88 @@
+/**
+ * The edge: coded errors become HTTP statuses here and nowhere else. Every code of the registry
+ * has a status (the type checker enforces it); the body is always `{"errors": [...]}` with the
+ * same details the CLI prints.
+ */
+import type { FastifyError } from 'fastify';
+import { DeconflictError, type ErrorCode, type ErrorDetail } from '../errors.ts';
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_json: 400,
+  not_feature_collection: 422,
+  not_feature: 422,
+  missing_property: 422,
+  invalid_property: 422,
+  unknown_property: 422,
+  unknown_kind: 422,
+  invalid_geometry: 422,
+  wrong_geometry_for_kind: 422,
+  coordinate_out_of_range: 422,
+  ring_not_closed: 422,
+  ring_too_short: 422,
+  ring_self_intersection: 422,
+  degenerate_edge: 422,
+  edge_too_long: 422,
+  pole_vertex: 422,
+  invalid_time: 422,
+  window_empty: 422,
+  schedule_mismatch: 422,
+  schedule_order: 422,
+  schedule_outside_window: 422,
+  altitude_inverted: 422,
+  missing_altitude: 422,
+  party_mismatch: 403,
+  duplicate_id: 422,
+  too_many_features: 413,
+  too_many_vertices: 413,
+  invalid_argument: 400,
+  io_error: 500,
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  id_exists: 409,
+  declaration_closed: 409,
+  already_resolved: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  weak_password: 422,
+};
+
+export function coded(code: ErrorCode, message: string, path = ''): DeconflictError {
+  return new DeconflictError([{ code, feature: null, path, message }]);
+}
+
+/** The status and body for any error thrown while handling a request. */
+export function errorResponse(err: unknown): { status: number; body: { errors: readonly ErrorDetail[] } } {
+  if (err instanceof DeconflictError) {
+    // The first detail decides the status; a batch of validation errors shares one class.
+    const status = Math.max(...err.details.map((d) => HTTP_STATUS[d.code]));
+    return { status, body: { errors: err.details } };
+  }
+  const fe = err as FastifyError;
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errorResponse(coded('payload_too_large', 'the request body is larger than the hub accepts'));
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return errorResponse(coded('invalid_json', 'the request body is not valid JSON'));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return errorResponse(coded('invalid_request', 'send JSON (application/json or application/geo+json)'));
+    default:
+      break;
+  }
+  if (fe instanceof SyntaxError)
+    return errorResponse(coded('invalid_json', 'the request body is not valid JSON'));
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return errorResponse(coded('invalid_request', 'the request is malformed'));
+  }
+  // Never echo an internal message: it could carry data the caller may not see.
+  return {
+    status: 500,
+    body: {
+      errors: [
+        { code: 'io_error', feature: null, path: '', message: 'internal error; the change was not applied' },
+      ],
+    },
+  };
+}

@@ -1,0 +1,489 @@
+/**
+ * The embedded store: SQLite through better-sqlite3, one file in the data directory.
+ *
+ * Durability: WAL journal with `synchronous = FULL`, so a transaction whose promise resolved is
+ * on disk and survives a crash or SIGKILL. One writer at a time: transactions are serialized by
+ * a queue in this process, and a lock file plus SQLite's own locking refuse a second process on
+ * the same directory. The ledger table refuses UPDATE and DELETE by trigger.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Declaration } from '../engine/types.ts';
+import { entryHash, GENESIS_HASH } from '../ledger/chain.ts';
+import type {
+  ConflictQuery,
+  ConflictRecord,
+  DeclarationQuery,
+  DeclarationRecord,
+  DeclarationStatus,
+  LedgerEntry,
+  MemberRecord,
+  NewLedgerEntry,
+  PartyRecord,
+  Role,
+  Store,
+  TokenRecord,
+  Tx,
+} from './ports.ts';
+
+type Db = Database.Database;
+type Row = Record<string, unknown>;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parties (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS members (
+  username TEXT PRIMARY KEY, party TEXT REFERENCES parties(id), roles TEXT NOT NULL,
+  password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS members_party ON members(party);
+CREATE TABLE IF NOT EXISTS tokens (
+  id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, username TEXT NOT NULL, party TEXT,
+  roles TEXT NOT NULL, kind TEXT NOT NULL, name TEXT, created_at INTEGER NOT NULL,
+  expires_at INTEGER, revoked_at INTEGER);
+CREATE INDEX IF NOT EXISTS tokens_party ON tokens(party);
+CREATE TABLE IF NOT EXISTS declarations (
+  id TEXT NOT NULL, version INTEGER NOT NULL, party TEXT NOT NULL, kind TEXT NOT NULL,
+  status TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER, body TEXT NOT NULL,
+  created_at INTEGER NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (id, version));
+CREATE INDEX IF NOT EXISTS declarations_status ON declarations(status);
+CREATE TABLE IF NOT EXISTS conflicts (
+  id TEXT PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, a_party TEXT NOT NULL,
+  b_party TEXT NOT NULL, status TEXT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL,
+  detected_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS conflicts_a ON conflicts(a, status);
+CREATE INDEX IF NOT EXISTS conflicts_b ON conflicts(b, status);
+CREATE INDEX IF NOT EXISTS conflicts_a_party ON conflicts(a_party, status);
+CREATE INDEX IF NOT EXISTS conflicts_b_party ON conflicts(b_party, status);
+CREATE TABLE IF NOT EXISTS ledger (
+  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT, party TEXT, type TEXT NOT NULL,
+  subject TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS ledger_append_only_update BEFORE UPDATE ON ledger
+  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_append_only_delete BEFORE DELETE ON ledger
+  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+`;
+
+/** Raised when another process holds the data directory. */
+export class DataDirectoryLocked extends Error {
+  constructor(dir: string, holder: string) {
+    super(
+      `the data directory ${dir} is in use by another deconflict process (${holder}); ` +
+        'stop it first, or give this one another --data directory',
+    );
+    this.name = 'DataDirectoryLocked';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Take the directory's lock file, or explain who holds it. A lock left by a dead process is taken over. */
+function lockDirectory(dir: string): () => void {
+  const path = join(dir, 'deconflict.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Already gone: nothing to release.
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      if (Number.isFinite(pid) && pid !== process.pid && processAlive(pid)) {
+        throw new DataDirectoryLocked(dir, `pid ${pid}`);
+      }
+      unlinkSync(path);
+    }
+  }
+  throw new DataDirectoryLocked(dir, 'unknown');
+}
+
+const parseRoles = (s: unknown): Role[] => JSON.parse(String(s)) as Role[];
+
+function toMember(r: Row): MemberRecord {
+  return {
+    username: String(r.username),
+    party: r.party === null ? null : String(r.party),
+    roles: parseRoles(r.roles),
+    password_hash: String(r.password_hash),
+    disabled: r.disabled === 1,
+    created_at: Number(r.created_at),
+  };
+}
+
+function toToken(r: Row): TokenRecord {
+  return {
+    id: String(r.id),
+    hash: String(r.hash),
+    username: String(r.username),
+    party: r.party === null ? null : String(r.party),
+    roles: parseRoles(r.roles),
+    kind: r.kind as TokenRecord['kind'],
+    name: r.name === null ? null : String(r.name),
+    created_at: Number(r.created_at),
+    expires_at: r.expires_at === null ? null : Number(r.expires_at),
+    revoked_at: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
+}
+
+function toDeclaration(r: Row): DeclarationRecord {
+  return {
+    id: String(r.id),
+    version: Number(r.version),
+    party: String(r.party),
+    kind: r.kind as Declaration['kind'],
+    decl: JSON.parse(String(r.body)) as Declaration,
+    status: r.status as DeclarationStatus,
+    created_at: Number(r.created_at),
+    created_by: String(r.created_by),
+  };
+}
+
+function toLedger(r: Row): LedgerEntry {
+  return {
+    seq: Number(r.seq),
+    at: Number(r.at),
+    actor: r.actor === null ? null : String(r.actor),
+    party: r.party === null ? null : String(r.party),
+    type: String(r.type),
+    subject: String(r.subject),
+    payload: JSON.parse(String(r.payload)),
+    prev_hash: String(r.prev_hash),
+    hash: String(r.hash),
+  };
+}
+
+/** The repositories over one connection. */
+function repos(db: Db): Tx {
+  const stmt = (sql: string) => db.prepare(sql);
+  const q = {
+    partyInsert: stmt('INSERT INTO parties (id, name, created_at) VALUES (?, ?, ?)'),
+    partyGet: stmt('SELECT * FROM parties WHERE id = ?'),
+    partyList: stmt('SELECT * FROM parties ORDER BY id'),
+    memberInsert: stmt(
+      'INSERT INTO members (username, party, roles, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    memberGet: stmt('SELECT * FROM members WHERE username = ?'),
+    memberByParty: stmt('SELECT * FROM members WHERE party = ? ORDER BY username'),
+    hubAdmins: stmt('SELECT count(*) AS n FROM members WHERE party IS NULL AND disabled = 0'),
+    tokenInsert: stmt(
+      'INSERT INTO tokens (id, hash, username, party, roles, kind, name, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    tokenByHash: stmt('SELECT * FROM tokens WHERE hash = ?'),
+    tokenGet: stmt('SELECT * FROM tokens WHERE id = ?'),
+    tokenByParty: stmt('SELECT * FROM tokens WHERE party IS ? ORDER BY created_at, id'),
+    tokenRevoke: stmt('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    tokenRevokeAll: stmt('UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL'),
+    declInsert: stmt(
+      'INSERT INTO declarations (id, version, party, kind, status, start_ms, end_ms, body, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    declCurrent: stmt('SELECT * FROM declarations WHERE id = ? ORDER BY version DESC LIMIT 1'),
+    declVersion: stmt('SELECT * FROM declarations WHERE id = ? AND version = ?'),
+    declVersions: stmt('SELECT * FROM declarations WHERE id = ? ORDER BY version'),
+    declStatus: stmt('UPDATE declarations SET status = ? WHERE id = ? AND version = ?'),
+    declActive: stmt("SELECT body FROM declarations WHERE status = 'active'"),
+    conflictInsert: stmt(
+      'INSERT INTO conflicts (id, a, b, a_party, b_party, status, rule, severity, detected_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    conflictGet: stmt('SELECT body FROM conflicts WHERE id = ?'),
+    conflictOpenFor: stmt(
+      "SELECT body FROM conflicts WHERE (a = ? OR b = ?) AND status = 'open' ORDER BY id",
+    ),
+    conflictUpdate: stmt('UPDATE conflicts SET status = ?, body = ? WHERE id = ?'),
+    ledgerInsert: stmt(
+      'INSERT INTO ledger (seq, at, actor, party, type, subject, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    ledgerHead: stmt('SELECT * FROM ledger ORDER BY seq DESC LIMIT 1'),
+    ledgerRange: stmt('SELECT * FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?'),
+  };
+  return {
+    parties: {
+      create: async (p: PartyRecord) => {
+        q.partyInsert.run(p.id, p.name, p.created_at);
+      },
+      get: async (id) => {
+        const r = q.partyGet.get(id) as Row | undefined;
+        return r ? { id: String(r.id), name: String(r.name), created_at: Number(r.created_at) } : null;
+      },
+      list: async () =>
+        (q.partyList.all() as Row[]).map((r) => ({
+          id: String(r.id),
+          name: String(r.name),
+          created_at: Number(r.created_at),
+        })),
+    },
+    members: {
+      create: async (m) => {
+        q.memberInsert.run(
+          m.username,
+          m.party,
+          JSON.stringify(m.roles),
+          m.password_hash,
+          m.disabled ? 1 : 0,
+          m.created_at,
+        );
+      },
+      get: async (username) => {
+        const r = q.memberGet.get(username) as Row | undefined;
+        return r ? toMember(r) : null;
+      },
+      listByParty: async (party) => (q.memberByParty.all(party) as Row[]).map(toMember),
+      update: async (username, change) => {
+        const sets: string[] = [];
+        const args: unknown[] = [];
+        if (change.roles !== undefined) {
+          sets.push('roles = ?');
+          args.push(JSON.stringify(change.roles));
+        }
+        if (change.disabled !== undefined) {
+          sets.push('disabled = ?');
+          args.push(change.disabled ? 1 : 0);
+        }
+        if (change.password_hash !== undefined) {
+          sets.push('password_hash = ?');
+          args.push(change.password_hash);
+        }
+        if (sets.length > 0)
+          db.prepare(`UPDATE members SET ${sets.join(', ')} WHERE username = ?`).run(...args, username);
+      },
+      countHubAdmins: async () => Number((q.hubAdmins.get() as Row).n),
+    },
+    tokens: {
+      create: async (t) => {
+        q.tokenInsert.run(
+          t.id,
+          t.hash,
+          t.username,
+          t.party,
+          JSON.stringify(t.roles),
+          t.kind,
+          t.name,
+          t.created_at,
+          t.expires_at,
+          t.revoked_at,
+        );
+      },
+      getByHash: async (hash) => {
+        const r = q.tokenByHash.get(hash) as Row | undefined;
+        return r ? toToken(r) : null;
+      },
+      get: async (id) => {
+        const r = q.tokenGet.get(id) as Row | undefined;
+        return r ? toToken(r) : null;
+      },
+      listByParty: async (party) => (q.tokenByParty.all(party) as Row[]).map(toToken),
+      revoke: async (id, at) => {
+        q.tokenRevoke.run(at, id);
+      },
+      revokeAllOf: async (username, at) => {
+        q.tokenRevokeAll.run(at, username);
+      },
+    },
+    declarations: {
+      insert: async (r) => {
+        q.declInsert.run(
+          r.id,
+          r.version,
+          r.party,
+          r.kind,
+          r.status,
+          r.decl.start,
+          r.decl.end,
+          JSON.stringify(r.decl),
+          r.created_at,
+          r.created_by,
+        );
+      },
+      current: async (id) => {
+        const r = q.declCurrent.get(id) as Row | undefined;
+        return r ? toDeclaration(r) : null;
+      },
+      version: async (id, version) => {
+        const r = q.declVersion.get(id, version) as Row | undefined;
+        return r ? toDeclaration(r) : null;
+      },
+      versions: async (id) => (q.declVersions.all(id) as Row[]).map(toDeclaration),
+      setStatus: async (id, version, status) => {
+        q.declStatus.run(status, id, version);
+      },
+      query: async (f: DeclarationQuery) => {
+        const where: string[] = ["status != 'superseded'"];
+        const args: unknown[] = [];
+        if (f.status !== undefined) {
+          where.push('status = ?');
+          args.push(f.status);
+        }
+        if (f.kind !== undefined) {
+          where.push('kind = ?');
+          args.push(f.kind);
+        }
+        if (f.party !== undefined) {
+          where.push('party = ?');
+          args.push(f.party);
+        }
+        if (f.end !== undefined) {
+          where.push('start_ms < ?');
+          args.push(f.end);
+        }
+        if (f.start !== undefined) {
+          where.push('(end_ms IS NULL OR end_ms > ?)');
+          args.push(f.start);
+        }
+        const sql = `SELECT * FROM declarations WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`;
+        return (db.prepare(sql).all(...args, f.limit ?? 1000) as Row[]).map(toDeclaration);
+      },
+      active: async () => (q.declActive.all() as Row[]).map((r) => JSON.parse(String(r.body)) as Declaration),
+    },
+    conflicts: {
+      insert: async (c) => {
+        q.conflictInsert.run(
+          c.id,
+          c.a,
+          c.b,
+          c.a_party,
+          c.b_party,
+          c.status,
+          c.rule,
+          c.severity,
+          c.detected_at,
+          JSON.stringify(c),
+        );
+      },
+      get: async (id) => {
+        const r = q.conflictGet.get(id) as Row | undefined;
+        return r ? (JSON.parse(String(r.body)) as ConflictRecord) : null;
+      },
+      query: async (f: ConflictQuery) => {
+        const where: string[] = ['(a_party = ? OR b_party = ?)'];
+        const args: unknown[] = [f.party, f.party];
+        if (f.status !== undefined) {
+          where.push('status = ?');
+          args.push(f.status);
+        }
+        if (f.rule !== undefined) {
+          where.push('rule = ?');
+          args.push(f.rule);
+        }
+        if (f.severity !== undefined) {
+          where.push('severity = ?');
+          args.push(f.severity);
+        }
+        if (f.declaration !== undefined) {
+          where.push('(a = ? OR b = ?)');
+          args.push(f.declaration, f.declaration);
+        }
+        const sql = `SELECT body FROM conflicts WHERE ${where.join(' AND ')} ORDER BY detected_at, id LIMIT ?`;
+        return (db.prepare(sql).all(...args, f.limit ?? 1000) as Row[]).map(
+          (r) => JSON.parse(String(r.body)) as ConflictRecord,
+        );
+      },
+      openFor: async (id) =>
+        (q.conflictOpenFor.all(id, id) as Row[]).map((r) => JSON.parse(String(r.body)) as ConflictRecord),
+      update: async (c) => {
+        q.conflictUpdate.run(c.status, JSON.stringify(c), c.id);
+      },
+    },
+    ledger: {
+      append: async (e: NewLedgerEntry) => {
+        const head = q.ledgerHead.get() as Row | undefined;
+        const seq = head ? Number(head.seq) + 1 : 1;
+        const prev_hash = head ? String(head.hash) : GENESIS_HASH;
+        const entry = { ...e, seq, prev_hash };
+        const stored: LedgerEntry = { ...entry, hash: entryHash(entry) };
+        q.ledgerInsert.run(
+          stored.seq,
+          stored.at,
+          stored.actor,
+          stored.party,
+          stored.type,
+          stored.subject,
+          JSON.stringify(stored.payload ?? null),
+          stored.prev_hash,
+          stored.hash,
+        );
+        return stored;
+      },
+      head: async () => {
+        const r = q.ledgerHead.get() as Row | undefined;
+        return r ? toLedger(r) : null;
+      },
+      range: async (from, limit) => (q.ledgerRange.all(from, limit) as Row[]).map(toLedger),
+    },
+  };
+}
+
+export interface SqliteStoreOptions {
+  /** Data directory; the database is `deconflict.db` inside it. */
+  readonly dir: string;
+}
+
+/** Open (creating if needed) the embedded store in a data directory. */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  mkdirSync(options.dir, { recursive: true });
+  const release = lockDirectory(options.dir);
+  let writer: Db;
+  let reader: Db;
+  try {
+    const file = join(options.dir, 'deconflict.db');
+    writer = new Database(file);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('synchronous = FULL');
+    writer.pragma('foreign_keys = ON');
+    writer.pragma('busy_timeout = 5000');
+    writer.exec(SCHEMA);
+    reader = new Database(file, { readonly: true });
+    reader.pragma('busy_timeout = 5000');
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const txWriter = repos(writer);
+  const txReader = repos(reader);
+  // Serialize write transactions: one unit of work at a time, in arrival order.
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  return {
+    transact<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+      const run = async (): Promise<T> => {
+        if (closed) throw new Error('the store is closed');
+        writer.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await work(txWriter);
+          writer.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (writer.inTransaction) writer.exec('ROLLBACK');
+          throw err;
+        }
+      };
+      const p = queue.then(run, run);
+      queue = p.catch(() => undefined);
+      return p;
+    },
+    read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+      return work(txReader);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queue;
+      reader.close();
+      writer.close();
+      release();
+    },
+  };
+}
