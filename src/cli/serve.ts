@@ -2,6 +2,7 @@
  * `deconflict serve`: one hub process on the embedded store.
  */
 import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
 import { systemClock } from '../hub/clock.ts';
 import { DEMO_HUB_ADMIN, loadDemo } from '../hub/demo.ts';
 import { Hub } from '../hub/hub.ts';
@@ -34,46 +35,73 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     return 2;
   }
   const dir = values.data as string;
-  let store: ReturnType<typeof openSqliteStore>;
-  try {
-    store = openSqliteStore({ dir });
-  } catch (err) {
-    if (err instanceof DataDirectoryLocked) {
-      io.stderr(`deconflict serve: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const started = performance.now();
-  const hub = await Hub.open(store, systemClock);
-  if (values.demo && (await loadDemo(hub))) {
-    io.stdout(
-      `Loaded the demo scenario (${hub.activeCount} active declarations); accounts are listed in the README.\n`,
-    );
-  }
-  if ((await hub.hubAdminCount()) === 0) {
-    io.stdout(
-      'No hub administrator yet. Stop the hub and create one:\n' +
-        `  echo 'a long passphrase' | npx deconflict admin create --data ${dir} --username <name>\n` +
-        `(or start with --demo on an empty data directory for the demo, hub admin "${DEMO_HUB_ADMIN.username}").\n`,
-    );
-  }
-  const app = await buildApp({ hub });
-  const timer = setInterval(() => {
-    hub.expire().catch((err: unknown) => io.stderr(`expiry sweep failed: ${(err as Error).message}\n`));
-  }, EXPIRY_INTERVAL_MS);
-  timer.unref();
-  const address = await app.listen({ host: values.host as string, port });
-  io.stdout(
-    `deconflict hub listening on ${address} (data: ${dir}, ${hub.activeCount} active declarations, ready in ${Math.round(performance.now() - started)} ms)\n`,
-  );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  // Listen for a stop from the start: SIGTERM or Ctrl-C while the hub is starting (say, loading
+  // the demo) lets it finish the write under way and close the store, instead of killing it.
+  let stopRequested = false;
+  let onStop = () => {};
+  const stop = () => {
+    stopRequested = true;
+    onStop();
+  };
+  const stopped = new Promise<void>((resolve) => {
+    onStop = resolve;
   });
-  clearInterval(timer);
-  await app.close();
-  await store.close();
-  return 0;
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    let store: ReturnType<typeof openSqliteStore>;
+    try {
+      store = openSqliteStore({ dir });
+    } catch (err) {
+      if (err instanceof DataDirectoryLocked) {
+        io.stderr(`deconflict serve: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    let app: FastifyInstance | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const started = performance.now();
+      const hub = await Hub.open(store, systemClock);
+      if (values.demo && !stopRequested && (await loadDemo(hub))) {
+        io.stdout(
+          `Loaded the demo scenario (${hub.activeCount} active declarations); accounts are listed in the README.\n`,
+        );
+      }
+      if (stopRequested) return 0;
+      if ((await hub.hubAdminCount()) === 0) {
+        io.stdout(
+          'No hub administrator yet. Stop the hub and create one:\n' +
+            `  echo 'a long passphrase' | npx deconflict admin create --data ${dir} --username <name>\n` +
+            `(or start with --demo on an empty data directory for the demo, hub admin "${DEMO_HUB_ADMIN.username}").\n`,
+        );
+      }
+      app = await buildApp({ hub });
+      const expiring = setInterval(() => {
+        hub.expire().catch((err: unknown) => io.stderr(`expiry sweep failed: ${(err as Error).message}\n`));
+      }, EXPIRY_INTERVAL_MS);
+      expiring.unref();
+      timer = expiring;
+      let address: string;
+      try {
+        address = await app.listen({ host: values.host as string, port });
+      } catch (err) {
+        io.stderr(`deconflict serve: cannot listen on ${values.host}:${port}: ${(err as Error).message}\n`);
+        return 2;
+      }
+      io.stdout(
+        `deconflict hub listening on ${address} (data: ${dir}, ${hub.activeCount} active declarations, ready in ${Math.round(performance.now() - started)} ms)\n`,
+      );
+      await stopped;
+      return 0;
+    } finally {
+      clearInterval(timer);
+      await app?.close();
+      await store.close();
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }

@@ -175,6 +175,18 @@ export class Hub {
     party: string | null,
     m: { username: string; password: string; roles: readonly Role[] },
   ): Promise<void> {
+    const record = await this.newMember(party, m);
+    await this.write(async (tx) => {
+      await this.insertMember(tx, actor, record);
+      return { result: undefined };
+    });
+  }
+
+  /** Validate a new member and hash its password (outside any transaction: hashing is slow). */
+  private async newMember(
+    party: string | null,
+    m: { username: unknown; password: unknown; roles: readonly Role[] },
+  ): Promise<MemberRecord> {
     if (typeof m.username !== 'string' || !USERNAME.test(m.username)) {
       fail('invalid_request', 'username: letters, digits, ".", "_", "-", "@"; at most 64', 'username');
     }
@@ -185,21 +197,23 @@ export class Hub {
     ) {
       fail('weak_password', `a password has at least ${MIN_PASSWORD_LENGTH} characters`, 'password');
     }
-    const hash = await hashPassword(m.password);
-    await this.write(async (tx) => {
-      if (await tx.members.get(m.username))
-        fail('id_exists', `member "${m.username}" already exists`, 'username');
-      await tx.members.create({
-        username: m.username,
-        party,
-        roles: [...m.roles],
-        password_hash: hash,
-        disabled: false,
-        created_at: this.clock.now(),
-      });
-      await tx.ledger.append(this.entry(actor, 'member.created', m.username, { party, roles: m.roles }));
-      return { result: undefined };
-    });
+    return {
+      username: m.username,
+      party,
+      roles: [...m.roles],
+      password_hash: await hashPassword(m.password),
+      disabled: false,
+      created_at: this.clock.now(),
+    };
+  }
+
+  private async insertMember(tx: Tx, actor: Principal | null, m: MemberRecord): Promise<void> {
+    if (await tx.members.get(m.username))
+      fail('id_exists', `member "${m.username}" already exists`, 'username');
+    await tx.members.create(m);
+    await tx.ledger.append(
+      this.entry(actor, 'member.created', m.username, { party: m.party, roles: m.roles }),
+    );
   }
 
   async hubAdminCount(): Promise<number> {
@@ -255,8 +269,11 @@ export class Hub {
     }
     const m = await this.store.read((tx) => tx.members.get(t.username));
     if (!m || m.disabled) fail('unauthorized', 'the member is disabled');
-    // A token carries at most the roles its member still has.
-    const roles = t.roles.filter((r) => m.roles.includes(r));
+    // A session carries at most the roles its member still has. An API token is a system's,
+    // issued by a party administrator with any party roles (it could as well create a member
+    // with them): it keeps them while its issuer administers the party.
+    const issuerAdmin = t.kind === 'api' && m.party === t.party && m.roles.includes('party_admin');
+    const roles = issuerAdmin ? [...t.roles] : t.roles.filter((r) => m.roles.includes(r));
     return { username: t.username, party: t.party, roles, tokenId: t.id };
   }
 
@@ -264,7 +281,7 @@ export class Hub {
     await this.revokeToken(p, p.tokenId);
   }
 
-  /** An API token for a system of the caller's party, with roles the caller has. */
+  /** An API token for a system of the caller's party, with party roles (default operator). */
   async createApiToken(p: Principal, body: { name?: unknown; roles?: unknown; ttl_days?: unknown }) {
     requireRole(p, 'party_admin');
     const party = requireParty(p);
@@ -342,16 +359,19 @@ export class Hub {
     if (!admin || typeof admin.username !== 'string' || typeof admin.password !== 'string') {
       fail('invalid_request', 'admin: {username, password} of the party administrator', 'admin');
     }
+    // The party and its administrator are created together or not at all: a party left without
+    // an administrator could never be managed, nor created again.
+    const member = await this.newMember(id, {
+      username: admin.username,
+      password: admin.password,
+      roles: ['party_admin'],
+    });
     await this.write(async (tx) => {
       if (await tx.parties.get(id)) fail('id_exists', `party "${id}" already exists`, 'id');
       await tx.parties.create({ id, name, created_at: this.clock.now() });
       await tx.ledger.append(this.entry(p, 'party.created', id, { name }));
+      await this.insertMember(tx, p, member);
       return { result: undefined };
-    });
-    await this.createMemberRecord(p, id, {
-      username: admin.username as string,
-      password: admin.password as string,
-      roles: ['party_admin'],
     });
     return { id, name };
   }
@@ -642,17 +662,21 @@ export class Hub {
       .map((d) => d.id);
     if (ended.length === 0) return 0;
     return this.write(async (tx) => {
+      // Look again under the lock: a declaration amended (say, extended) or withdrawn since the
+      // list above was taken must not be expired.
+      const expired: string[] = [];
       for (const id of ended) {
         const cur = await tx.declarations.current(id);
-        if (cur?.status !== 'active') continue;
+        if (cur?.status !== 'active' || cur.decl.end === null || cur.decl.end > now) continue;
         await tx.declarations.setStatus(id, cur.version, 'expired');
         await tx.ledger.append(this.entry(null, 'declaration.expired', id, { version: cur.version }));
         await this.closeConflictsOf(tx, null, id, 'expired', now);
+        expired.push(id);
       }
       return {
-        result: ended.length,
+        result: expired.length,
         apply: () => {
-          for (const id of ended) {
+          for (const id of expired) {
             this.index.withdraw(id);
             this.versions.delete(id);
           }
@@ -737,7 +761,11 @@ export class Hub {
       const out: ConflictView[] = [];
       for (const c of rows) {
         const v = await this.viewWithPending(tx, c, party);
-        if (v !== null) out.push(v);
+        if (v === null) continue;
+        // Filtering by a declaration the caller may not see answers as for one that does not
+        // exist: otherwise a guessed id would be confirmed as the hidden side of these conflicts.
+        if (f.declaration !== undefined && !shows(v, f.declaration)) continue;
+        out.push(v);
       }
       return out;
     });
@@ -781,6 +809,11 @@ export class Hub {
       return { result: (await this.viewWithPending(tx, next, party)) as ConflictView };
     });
   }
+}
+
+/** True when the view shows the declaration `id` in clear on one of its sides. */
+function shows(v: ConflictView, id: string): boolean {
+  return [v.a, v.b].some((side) => 'id' in side && side.id === id);
 }
 
 function tokenView(t: TokenRecord) {

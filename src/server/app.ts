@@ -99,6 +99,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   const loginLimiter = new RateLimiter(0.2, 10, () => hub.clock.now());
 
+  // JSON only: Fastify's default text/plain parser would hand the hub a string.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/geo+json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string));

@@ -75,6 +75,9 @@ export const openapi = {
   },
   paths: {
     '/healthz': { get: { summary: 'Liveness', responses: { 200: json('ok') } } },
+    '/api/v1/openapi.json': {
+      get: { summary: 'This description (no token needed)', responses: { 200: json('OpenAPI 3.1') } },
+    },
     '/api/v1/session': {
       post: {
         summary: 'Log in: {username, password} → {token, expires_at, member}',

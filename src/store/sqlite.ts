@@ -3,10 +3,11 @@
  *
  * Durability: WAL journal with `synchronous = FULL`, so a transaction whose promise resolved is
  * on disk and survives a crash or SIGKILL. One writer at a time: transactions are serialized by
- * a queue in this process, and a lock file plus SQLite's own locking refuse a second process on
- * the same directory. The ledger table refuses UPDATE and DELETE by trigger.
+ * a queue in this process, and a lock file refuses a second process (or a second store in this
+ * one) on the same directory. Each read is a read transaction on a connection of its own: a
+ * snapshot. The ledger table refuses UPDATE, DELETE and REPLACE by trigger.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Declaration } from '../engine/types.ts';
@@ -63,6 +64,10 @@ CREATE TRIGGER IF NOT EXISTS ledger_append_only_update BEFORE UPDATE ON ledger
   BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_append_only_delete BEFORE DELETE ON ledger
   BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+-- INSERT OR REPLACE deletes the row it replaces without firing DELETE triggers: refuse it here.
+CREATE TRIGGER IF NOT EXISTS ledger_append_only_replace BEFORE INSERT ON ledger
+  WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq)
+  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 `;
 
 /** Raised when another process holds the data directory. */
@@ -85,15 +90,26 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The data directories this process holds. A lock file carrying this process's own pid is ours
+ * only if listed here; otherwise it was left by an earlier process that had the same pid (a
+ * container's hub restarted as pid 1) and is stale.
+ */
+const heldDirectories = new Set<string>();
+
 /** Take the directory's lock file, or explain who holds it. A lock left by a dead process is taken over. */
 function lockDirectory(dir: string): () => void {
+  const key = realpathSync(dir);
+  if (heldDirectories.has(key)) throw new DataDirectoryLocked(dir, `pid ${process.pid}, this process`);
   const path = join(dir, 'deconflict.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
+      heldDirectories.add(key);
       return () => {
+        heldDirectories.delete(key);
         try {
           unlinkSync(path);
         } catch {
@@ -402,7 +418,19 @@ function repos(db: Db): Tx {
         const head = q.ledgerHead.get() as Row | undefined;
         const seq = head ? Number(head.seq) + 1 : 1;
         const prev_hash = head ? String(head.hash) : GENESIS_HASH;
-        const entry = { ...e, seq, prev_hash };
+        // Hash (and answer) exactly what a reader will get back: the payload as JSON gives it
+        // (no undefined members, a Date as its ISO text), or the entry would not verify.
+        const payloadJson = JSON.stringify(e.payload) ?? 'null';
+        const entry = {
+          seq,
+          at: e.at,
+          actor: e.actor,
+          party: e.party,
+          type: e.type,
+          subject: e.subject,
+          payload: JSON.parse(payloadJson) as unknown,
+          prev_hash,
+        };
         const stored: LedgerEntry = { ...entry, hash: entryHash(entry) };
         q.ledgerInsert.run(
           stored.seq,
@@ -411,7 +439,7 @@ function repos(db: Db): Tx {
           stored.party,
           stored.type,
           stored.subject,
-          JSON.stringify(stored.payload ?? null),
+          payloadJson,
           stored.prev_hash,
           stored.hash,
         );
@@ -431,28 +459,42 @@ export interface SqliteStoreOptions {
   readonly dir: string;
 }
 
+/** Read connections kept open between reads. */
+const IDLE_READERS = 4;
+
+interface Reader {
+  readonly db: Db;
+  readonly tx: Tx;
+}
+
 /** Open (creating if needed) the embedded store in a data directory. */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(options.dir, { recursive: true });
   const release = lockDirectory(options.dir);
+  const file = join(options.dir, 'deconflict.db');
+  const openReader = (): Reader => {
+    const db = new Database(file, { readonly: true });
+    db.pragma('busy_timeout = 5000');
+    return { db, tx: repos(db) };
+  };
   let writer: Db;
-  let reader: Db;
+  // Each read runs in its own read transaction (a snapshot), on a connection of its own: reads
+  // that overlap in time (they are asynchronous) cannot share one.
+  const idle: Reader[] = [];
   try {
-    const file = join(options.dir, 'deconflict.db');
     writer = new Database(file);
     writer.pragma('journal_mode = WAL');
     writer.pragma('synchronous = FULL');
     writer.pragma('foreign_keys = ON');
     writer.pragma('busy_timeout = 5000');
     writer.exec(SCHEMA);
-    reader = new Database(file, { readonly: true });
-    reader.pragma('busy_timeout = 5000');
+    idle.push(openReader());
   } catch (err) {
     release();
     throw err;
   }
   const txWriter = repos(writer);
-  const txReader = repos(reader);
+  const reading = new Set<Promise<unknown>>();
   // Serialize write transactions: one unit of work at a time, in arrival order.
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -475,13 +517,33 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       return p;
     },
     read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-      return work(txReader);
+      if (closed) return Promise.reject(new Error('the store is closed'));
+      const reader = idle.pop() ?? openReader();
+      const run = async (): Promise<T> => {
+        reader.db.exec('BEGIN');
+        try {
+          return await work(reader.tx);
+        } finally {
+          reader.db.exec('COMMIT');
+          if (closed || idle.length >= IDLE_READERS) reader.db.close();
+          else idle.push(reader);
+        }
+      };
+      const p = run();
+      const settled = p.then(
+        () => undefined,
+        () => undefined,
+      );
+      reading.add(settled);
+      void settled.then(() => reading.delete(settled));
+      return p;
     },
     async close() {
       if (closed) return;
       closed = true;
       await queue;
-      reader.close();
+      await Promise.all(reading);
+      for (const r of idle.splice(0)) r.db.close();
       writer.close();
       release();
     },

@@ -1,0 +1,1171 @@
+/**
+ * Hub benchmark: the whole hub (HTTP, authentication, validation, live detection, SQLite with
+ * `synchronous = FULL`, the ledger), not the engine alone.
+ *
+ * 1. Sustained submissions per second over real HTTP against 100k active declarations: a hub in
+ *    a temporary data directory (openSqliteStore + Hub.open + buildApp, system clock, a rate
+ *    limit high enough not to interfere) listening on 127.0.0.1; 100k declarations preloaded
+ *    through Hub.submit in FeatureCollections of 1,000; then N concurrent keep-alive clients
+ *    (node:http or fetch, in a worker thread so that they do not share the server's event loop)
+ *    each submit one new declaration per request for a fixed duration.
+ * 2. Restart with 1M active declarations: a data directory holding 1M active declarations, then
+ *    the time of openSqliteStore + Hub.open in this process, and the time until the real CLI
+ *    (`node bin/deconflict.js serve`) answers /healthz.
+ *
+ * Run: `node --import tsx --max-old-space-size=8192 bench/hub.bench.ts`. Every random choice
+ * comes from a seeded PRNG (mulberry32); times are relative to Date.now() at start, because the
+ * hub expires declarations whose window has ended. Environment:
+ * - HUB_BENCH_QUICK=1: a tenth of the sizes and shorter runs (to try changes out);
+ * - HUB_BENCH_PART=1 or 2: run that part only;
+ * - HUB_BENCH_CLIENT=fetch: load with the global fetch instead of node:http (both keep-alive);
+ * - HUB_BENCH_PROFILE=DIR: also write a V8 CPU profile of each phase (the server's thread) to
+ *   DIR, print its hottest functions, time the calls a submission makes, and re-time the phases
+ *   of Hub.open one by one (about a minute more at 1M).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { Session } from 'node:inspector/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { formatIsoUtc, parseDeclarations } from '../src/engine/index.ts';
+import { ConflictIndex } from '../src/engine/stindex.ts';
+import type { Position, SiteCategory } from '../src/engine/types.ts';
+import { systemClock } from '../src/hub/clock.ts';
+import { Hub, type Principal } from '../src/hub/hub.ts';
+import { newId } from '../src/hub/secrets.ts';
+import { buildApp } from '../src/server/app.ts';
+import type { DeclarationRecord, Store } from '../src/store/ports.ts';
+import { openSqliteStore } from '../src/store/sqlite.ts';
+
+// --- Utilities ----------------------------------------------------------------------------------
+
+/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rng = () => number;
+
+const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng();
+const intIn = (rng: Rng, lo: number, hi: number): number => lo + Math.floor((hi - lo + 1) * rng());
+function pick<T>(rng: Rng, xs: readonly T[]): T {
+  return xs[Math.floor(rng() * xs.length)] as T;
+}
+
+const now = (): bigint => process.hrtime.bigint();
+const msSince = (t0: bigint): number => Number(now() - t0) / 1e6;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const MB = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const count = (n: number): string => n.toLocaleString('en-US');
+const msFmt = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(x < 10 ? 2 : 1)} ms` : '-');
+const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+/** A plain-text table: first column left-aligned, the others right-aligned. */
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(head), rule, ...rows.map(line)].join('\n');
+}
+
+function section(title: string): void {
+  console.log(`\n${title}\n${'='.repeat(title.length)}`);
+}
+
+function gc(): void {
+  if (global.gc) {
+    global.gc();
+    global.gc();
+  }
+}
+
+// --- Synthetic theatre ----------------------------------------------------------------------------
+
+/** The theatre: a 5° × 5° box, 30°E–35°E × 45°N–50°N (about 200,000 km²). */
+const LON0 = 30;
+const LAT0 = 45;
+const SPAN = 5;
+const M_PER_DEG = 111_320;
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+
+/** Parties that declare operations (and sites of their own), and those that declare sites only. */
+const FORCES = ['blue', 'red', 'green'] as const;
+const AGENCIES = ['un-ocha', 'icrc', 'msf'] as const;
+const PARTIES: readonly string[] = [...FORCES, ...AGENCIES];
+
+const roundMinute = (t: number): number => Math.round(t / MINUTE) * MINUTE;
+const iso = (t: number): string => formatIsoUtc(roundMinute(t));
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+/** Offset a position by (east, north) metres (local tangent plane; fine at these scales). */
+function offset(p: Position, east: number, north: number): [number, number] {
+  const lat = p[1] + north / M_PER_DEG;
+  const lon = p[0] + east / (M_PER_DEG * Math.cos((p[1] * Math.PI) / 180));
+  return [round6(lon), round6(lat)];
+}
+
+function randomPoint(rng: Rng): [number, number] {
+  return [round6(LON0 + SPAN * rng()), round6(LAT0 + SPAN * rng())];
+}
+
+/** A simple (star-shaped, counter-clockwise) polygon ring of n vertices around c. */
+function starRing(rng: Rng, c: Position, radius: number, n: number): Position[] {
+  const ring: Position[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = ((i + 0.8 * rng()) / n) * 2 * Math.PI;
+    const r = radius * uniform(rng, 0.6, 1);
+    ring.push(offset(c, r * Math.cos(a), r * Math.sin(a)));
+  }
+  ring.push(ring[0] as Position);
+  return ring;
+}
+
+/** A route of n vertices: legs of legMin..legMax metres, turning at most ±50° at each vertex. */
+function route(rng: Rng, start: Position, n: number, legMin: number, legMax: number): Position[] {
+  const pts: Position[] = [start];
+  let heading = uniform(rng, 0, 2 * Math.PI);
+  let p = start;
+  for (let i = 1; i < n; i++) {
+    const len = uniform(rng, legMin, legMax);
+    p = offset(p, len * Math.sin(heading), len * Math.cos(heading));
+    pts.push(p);
+    heading += uniform(rng, -0.87, 0.87);
+  }
+  return pts;
+}
+
+/** One ETA per vertex (whole seconds), proportional to the planar leg lengths, inside [start, end]. */
+function scheduleFor(coords: readonly Position[], start: number, end: number): string[] {
+  const cum = [0];
+  let total = 0;
+  for (let i = 1; i < coords.length; i++) {
+    const a = coords[i - 1] as Position;
+    const b = coords[i] as Position;
+    total += Math.hypot((b[0] - a[0]) * Math.cos((a[1] * Math.PI) / 180), b[1] - a[1]);
+    cum.push(total);
+  }
+  return cum.map((c) => formatIsoUtc(Math.floor((start + (c / total) * (end - start)) / 1000) * 1000));
+}
+
+const CATEGORY_WEIGHTS: readonly (readonly [SiteCategory, number])[] = [
+  ['medical', 0.12],
+  ['humanitarian', 0.08],
+  ['school', 0.25],
+  ['religious', 0.15],
+  ['cultural', 0.06],
+  ['civilian_infrastructure', 0.2],
+  ['diplomatic', 0.01],
+  ['detention', 0.01],
+  ['own_forces', 0.04],
+  ['other', 0.08],
+];
+function category(rng: Rng): SiteCategory {
+  let x = rng();
+  for (const [c, w] of CATEGORY_WEIGHTS) {
+    x -= w;
+    if (x < 0) return c;
+  }
+  return 'other';
+}
+
+interface Feature {
+  type: 'Feature';
+  geometry: { type: string; coordinates: unknown };
+  properties: Record<string, unknown>;
+}
+const feature = (geometry: Feature['geometry'], properties: Record<string, unknown>): Feature => ({
+  type: 'Feature',
+  geometry,
+  properties,
+});
+
+/**
+ * Every window ends in the future relative to `t0` (the hub expires ended windows): sites began
+ * up to 30 days ago and are open-ended (70 %) or end in 3–8 weeks; operations start within the
+ * next 4 weeks.
+ */
+function sitePoint(rng: Rng, t0: number): Feature {
+  const end = rng() < 0.7 ? undefined : iso(t0 + uniform(rng, 3, 8) * WEEK);
+  return feature(
+    { type: 'Point', coordinates: randomPoint(rng) },
+    {
+      kind: 'protected_site',
+      start: iso(t0 - rng() * 30 * DAY),
+      ...(end !== undefined && { end }),
+      buffer_m: Math.round(rng() * 300),
+      category: category(rng),
+    },
+  );
+}
+
+function sitePolygon(rng: Rng, t0: number): Feature {
+  const ring = starRing(rng, randomPoint(rng), uniform(rng, 50, 400), intIn(rng, 4, 7));
+  return feature(
+    { type: 'Polygon', coordinates: [ring] },
+    { kind: 'protected_site', start: iso(t0 - rng() * 30 * DAY), buffer_m: 0, category: category(rng) },
+  );
+}
+
+/** A strike: a point with a 100–1,000 m buffer (15 % a target area); 0.5–6 h within 4 weeks. */
+function strike(rng: Rng, t0: number, polygonShare = 0.15): Feature {
+  const start = roundMinute(t0 + HOUR + rng() * 4 * WEEK);
+  const props: Record<string, unknown> = {
+    kind: 'strike',
+    start: iso(start),
+    end: iso(start + uniform(rng, 0.5, 6) * HOUR),
+    buffer_m: Math.round(uniform(rng, 100, 1000)),
+  };
+  if (rng() < 0.2) props.altitude = { lower_m: 0, upper_m: intIn(rng, 10, 120) * 100, reference: 'AMSL' };
+  const c = randomPoint(rng);
+  if (rng() < polygonShare) {
+    const ring = starRing(rng, c, uniform(rng, 200, 1500), intIn(rng, 4, 6));
+    return feature({ type: 'Polygon', coordinates: [ring] }, props);
+  }
+  return feature({ type: 'Point', coordinates: c }, props);
+}
+
+/** A movement: a route of 3–8 vertices, legs 1–15 km, 2–48 h; half carry a schedule. */
+function movement(rng: Rng, t0: number): Feature {
+  const coords = route(rng, randomPoint(rng), intIn(rng, 3, 8), 1000, 15_000);
+  const start = roundMinute(t0 + rng() * 4 * WEEK);
+  const end = start + roundMinute(uniform(rng, 2, 48) * HOUR);
+  const props: Record<string, unknown> = {
+    kind: 'movement',
+    start: iso(start),
+    end: iso(end),
+    buffer_m: Math.round(uniform(rng, 20, 300)),
+  };
+  if (rng() < 0.5) props.schedule = scheduleFor(coords, start, end);
+  return feature({ type: 'LineString', coordinates: coords }, props);
+}
+
+/** An air operation: an area (3–25 km) or a corridor (2–4 vertices, legs 10–80 km); 1–8 h. */
+function airOperation(rng: Rng, t0: number): Feature {
+  const start = roundMinute(t0 + rng() * 4 * WEEK);
+  const lower = Math.round(uniform(rng, 0, 6000) / 50) * 50;
+  const altitude = {
+    lower_m: lower,
+    upper_m: lower + Math.round(uniform(rng, 300, 3000) / 50) * 50,
+    reference: rng() < 0.8 ? 'AMSL' : 'AGL',
+  };
+  const props = { kind: 'air_operation', start: iso(start), end: iso(start + uniform(rng, 1, 8) * HOUR) };
+  const c = randomPoint(rng);
+  if (rng() < 0.4) {
+    return feature(
+      { type: 'LineString', coordinates: route(rng, c, intIn(rng, 2, 4), 10_000, 80_000) },
+      { ...props, buffer_m: Math.round(uniform(rng, 1000, 5000)), altitude },
+    );
+  }
+  const ring = starRing(rng, c, uniform(rng, 3000, 25_000), intIn(rng, 5, 8));
+  return feature(
+    { type: 'Polygon', coordinates: [ring] },
+    { ...props, buffer_m: Math.round(uniform(rng, 0, 1000)), altitude },
+  );
+}
+
+type Generator = (rng: Rng, t0: number) => Feature;
+/** The mix of the preloaded set. Agencies declare sites only; forces declare everything. */
+const MIX: readonly (readonly [string, number, Generator, boolean])[] = [
+  ['protected_site Point (buffer 0–300 m)', 0.8, sitePoint, true],
+  ['protected_site Polygon (50–400 m)', 0.03, sitePolygon, true],
+  ['strike (85 % Point 100–1,000 m, 15 % Polygon; 0.5–6 h)', 0.07, (r, t) => strike(r, t), false],
+  ['movement LineString 3–8 vertices (½ scheduled)', 0.06, movement, false],
+  ['air_operation Polygon / corridor + altitude band', 0.04, airOperation, false],
+];
+
+/**
+ * One batch of `n` features for one party: the party is drawn first (agencies declare half of
+ * the sites), then the features from the mix that party declares.
+ */
+function batch(rng: Rng, t0: number, n: number): { party: string; features: Feature[] } {
+  const agency = rng() < 0.83 * 0.5;
+  const party = agency ? pick(rng, AGENCIES) : pick(rng, FORCES);
+  const mix = agency ? MIX.filter((m) => m[3]) : MIX;
+  // Forces carry all the operations: scale their weights so the overall mix matches MIX.
+  const total = mix.reduce((s, m) => s + m[1] * (agency || m[3] ? 1 : 2), 0);
+  const features: Feature[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    let x = rng() * total;
+    let gen = (mix[0] as (typeof MIX)[number])[2];
+    for (const [, w, g, site] of mix) {
+      gen = g;
+      x -= w * (agency || site ? 1 : 2);
+      if (x < 0) break;
+    }
+    features[i] = gen(rng, t0);
+  }
+  return { party, features };
+}
+
+const operator = (party: string): Principal => ({
+  username: `${party}.operator`,
+  party,
+  roles: ['operator'],
+  tokenId: 'bench',
+});
+
+// --- Profiling (opt-in) -----------------------------------------------------------------------------
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+const PROFILE_DIR = process.env.HUB_BENCH_PROFILE;
+let session: Session | null = null;
+
+async function profileStart(): Promise<void> {
+  if (!PROFILE_DIR) return;
+  if (session === null) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  }
+  await session.post('Profiler.start');
+}
+
+/** Stop the profile, write it and print the hottest functions by self and by total time. */
+async function profileStop(name: string): Promise<void> {
+  if (!PROFILE_DIR || session === null) return;
+  const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  const file = join(PROFILE_DIR, `hub-${name}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const root = new URL('..', import.meta.url).href;
+  const keyOf = (n: ProfileNode): string => {
+    const f = n.callFrame;
+    const where = f.url.startsWith(root) ? f.url.slice(root.length) : f.url.replace(/^.*node_modules\//, '');
+    // No line numbers: tsx emits whitespace-minified code, so they are not the source's.
+    return `${f.functionName || '(anonymous)'} ${where}`.trim();
+  };
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  for (const s of samples) {
+    const leaf = byId.get(s);
+    if (!leaf) continue;
+    self.set(keyOf(leaf), (self.get(keyOf(leaf)) ?? 0) + 1);
+    const seen = new Set<string>();
+    for (let id: number | undefined = s; id !== undefined; id = parent.get(id)) {
+      const n = byId.get(id);
+      if (n) seen.add(keyOf(n));
+    }
+    for (const k of seen) total.set(k, (total.get(k) ?? 0) + 1);
+  }
+  const n = Math.max(1, samples.length);
+  const top = (m: Map<string, number>, k: number): string[][] =>
+    [...m.entries()]
+      .filter(([key]) => !/^\((root|program|idle)\)/.test(key))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k)
+      .map(([key, v]) => [
+        key.length > 100 ? `${key.slice(0, 97)}...` : key,
+        `${((100 * v) / n).toFixed(1)} %`,
+      ]);
+  const idle = ((100 * (self.get('(idle)') ?? 0)) / n).toFixed(1);
+  console.log(
+    `\nCPU profile of "${name}" (server thread; ${count(samples.length)} samples, ${idle} % idle): ${file}` +
+      ' (functions by name and file; tsx output has no useful line numbers)',
+  );
+  console.log(table(['hottest functions, self time', 'share'], top(self, 15)));
+  console.log(table(['hottest functions, total time (incl. callees)', 'share'], top(total, 25)));
+}
+
+/**
+ * Per-request probes for the profiling run: wrap, on this hub's instances only, the calls a
+ * submission makes (the private index is reached by name: diagnostics, not API), and time the
+ * writer's COMMIT (WAL append + fsync, and the automatic checkpoints) through better-sqlite3's
+ * prototype. Returns a function that removes the wrappers and gives the samples (ms).
+ */
+function probe(hub: Hub): () => Map<string, number[]> {
+  const samples = new Map<string, number[]>();
+  const record = (k: string, ms: number): void => {
+    const list = samples.get(k) ?? [];
+    list.push(ms);
+    samples.set(k, list);
+  };
+  type Fn = (...args: unknown[]) => unknown;
+  const undo: (() => void)[] = [];
+  const wrap = (target: Record<string, unknown>, method: string, label: string): void => {
+    const orig = target[method];
+    if (typeof orig !== 'function') return;
+    target[method] = function (this: unknown, ...args: unknown[]) {
+      const t = performance.now();
+      const r = (orig as Fn).apply(this, args);
+      if (r instanceof Promise) return r.finally(() => record(label, performance.now() - t));
+      record(label, performance.now() - t);
+      return r;
+    };
+    undo.push(() => delete target[method]);
+  };
+  const index = (hub as unknown as { index?: Record<string, unknown> }).index;
+  if (index) {
+    wrap(index, 'check', 'index.check (detection against the live set)');
+    wrap(index, 'add', 'index.add (incl. the rebuilds)');
+    wrap(index, 'rebuild', 'index rebuild (delta full: max(2048, n/64) boxes)');
+  }
+  const h = hub as unknown as Record<string, unknown>;
+  wrap(h, 'authenticate', 'hub.authenticate (2 reads)');
+  wrap(h, 'submit', 'hub.submit (parse, wait for the lock, transaction)');
+  const proto = Database.prototype as unknown as { exec(this: Database.Database, sql: string): unknown };
+  const exec = proto.exec;
+  proto.exec = function (this: Database.Database, sql: string) {
+    const t = performance.now();
+    const r = exec.call(this, sql);
+    if (!this.readonly && sql === 'COMMIT')
+      record('COMMIT of a write (WAL + fsync, checkpoints)', performance.now() - t);
+    return r;
+  };
+  undo.push(() => {
+    proto.exec = exec;
+  });
+  return () => {
+    for (const u of undo) u();
+    return samples;
+  };
+}
+
+function probeTable(samples: Map<string, number[]>, requests: number, windowMs: number): string {
+  return table(
+    ['per request (server thread)', 'calls', 'mean', 'p50', 'p99', 'max', 'share of wall time'],
+    [...samples.entries()].map(([k, xs]) => {
+      const sorted = Float64Array.from(xs).sort();
+      const sum = xs.reduce((a, b) => a + b, 0);
+      return [
+        k,
+        `${count(xs.length)} (${(xs.length / Math.max(1, requests)).toFixed(2)}/req)`,
+        msFmt(sum / xs.length),
+        msFmt(quantile(sorted, 0.5)),
+        msFmt(quantile(sorted, 0.99)),
+        msFmt(quantile(sorted, 1)),
+        `${((100 * sum) / windowMs).toFixed(1)} %`,
+      ];
+    }),
+  );
+}
+
+const loadavg = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
+
+// --- Load generator (worker thread) -------------------------------------------------------------------
+
+interface ClientSpec {
+  readonly party: string;
+  readonly token: string;
+  /** Agencies submit sites only; forces submit strikes (80 %) and sites (20 %). */
+  readonly strikes: boolean;
+}
+interface LoadJob {
+  readonly url: string;
+  readonly clients: readonly ClientSpec[];
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly seed: number;
+  readonly client: 'http' | 'fetch';
+}
+interface LoadResult {
+  /** Latencies (ms) of the requests that completed inside the measured window. */
+  readonly latencies: Float64Array;
+  readonly ok: number;
+  readonly withConflicts: number;
+  readonly conflicts: number;
+  readonly errors: number;
+  readonly statuses: Record<string, number>;
+  readonly firstError: string | null;
+  readonly windowMs: number;
+  readonly warmupRequests: number;
+  /** Busy share of the client worker's event loop, and its CPU time (ms), over the whole run. */
+  readonly clientElu: number;
+}
+
+/** One new declaration as a client sends it: a strike Point (100–1,000 m), or a small site. */
+function clientFeature(rng: Rng, strikes: boolean): Feature {
+  const t0 = Date.now();
+  if (strikes && rng() < 0.8) return strike(rng, t0, 0);
+  return sitePoint(rng, t0);
+}
+
+type Post = (
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+) => Promise<{ status: number; body: string }>;
+
+/**
+ * The client: node:http with a keep-alive agent (one socket per client), or the global fetch
+ * (undici, keep-alive too). http is the default: on a small machine the load generator shares
+ * the cores with the server, and fetch costs it about twice the CPU per request.
+ */
+function poster(kind: 'http' | 'fetch'): Post {
+  if (kind === 'fetch') {
+    return async (url, headers, body) => {
+      const res = await fetch(url, { method: 'POST', headers, body });
+      return { status: res.status, body: await res.text() };
+    };
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+  return (url, headers, body) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        url,
+        { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+async function runLoad(job: LoadJob): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let ok = 0;
+  let withConflicts = 0;
+  let conflicts = 0;
+  let errors = 0;
+  let warmupRequests = 0;
+  let firstError: string | null = null;
+  const start = performance.now();
+  const measureFrom = start + job.warmupMs;
+  const stopAt = measureFrom + job.durationMs;
+  const post = poster(job.client);
+  const client = async (spec: ClientSpec, seed: number): Promise<void> => {
+    const rng = mulberry32(seed);
+    const headers = { authorization: `Bearer ${spec.token}`, 'content-type': 'application/geo+json' };
+    while (performance.now() < stopAt) {
+      const body = JSON.stringify(clientFeature(rng, spec.strikes));
+      const t = performance.now();
+      let status = 'network error';
+      let answer = null as { conflicts?: unknown[]; errors?: unknown } | null;
+      try {
+        const res = await post(job.url, headers, body);
+        status = String(res.status);
+        answer = JSON.parse(res.body) as typeof answer;
+      } catch (err) {
+        firstError ??= (err as Error).message;
+      }
+      const done = performance.now();
+      if (done < measureFrom) {
+        warmupRequests++;
+        continue;
+      }
+      if (done > stopAt) break;
+      latencies.push(done - t);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status === '201' && answer !== null && Array.isArray(answer.conflicts)) {
+        ok++;
+        conflicts += answer.conflicts.length;
+        if (answer.conflicts.length > 0) withConflicts++;
+      } else {
+        errors++;
+        firstError ??= `${status} ${JSON.stringify(answer).slice(0, 300)}`;
+      }
+    }
+  };
+  const elu0 = performance.eventLoopUtilization();
+  await Promise.all(job.clients.map((c, i) => client(c, job.seed + i)));
+  const clientElu = performance.eventLoopUtilization(elu0).utilization;
+  return {
+    clientElu,
+    latencies: Float64Array.from(latencies),
+    ok,
+    withConflicts,
+    conflicts,
+    errors,
+    statuses,
+    firstError,
+    windowMs: job.durationMs,
+    warmupRequests,
+  };
+}
+
+/** Run the load in a worker thread (this file again, loaded through tsx). */
+function loadInWorker(job: LoadJob): Promise<LoadResult> {
+  const code =
+    `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
+    `.then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); });`;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(code, { eval: true, workerData: job });
+    w.once('message', (r: LoadResult) => {
+      resolve(r);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
+}
+
+// --- 1. Sustained submissions over HTTP ---------------------------------------------------------------
+
+const QUICK = process.env.HUB_BENCH_QUICK === '1';
+/** HUB_BENCH_PART=1 or 2: run that part only. */
+const PART = process.env.HUB_BENCH_PART;
+/** HUB_BENCH_CLIENT=fetch: the load generator uses fetch instead of node:http. */
+const CLIENT = process.env.HUB_BENCH_CLIENT === 'fetch' ? 'fetch' : 'http';
+const PRELOAD = QUICK ? 10_000 : 100_000;
+const BATCH = 1000;
+const CLIENTS = 16;
+const WARMUP_MS = QUICK ? 1000 : 2000;
+const DURATION_MS = QUICK ? 5000 : 15_000;
+const BIG = QUICK ? 100_000 : 1_000_000;
+/** Above this estimate, the 1M directory is written through the store's ports instead of Hub.submit. */
+const SUBMIT_BUDGET_MS = 180_000;
+/** How long to wait for the CLI's first /healthz. */
+const CLI_TIMEOUT_MS = 180_000;
+
+interface PreloadResult {
+  ms: number;
+  conflicts: number;
+  batchMs: Float64Array;
+}
+
+/** Preload through Hub.submit, FeatureCollections of BATCH features, one party per batch. */
+async function preload(hub: Hub, n: number, seed: number, t0: number): Promise<PreloadResult> {
+  const rng = mulberry32(seed);
+  const batchMs = new Float64Array(Math.ceil(n / BATCH));
+  let conflicts = 0;
+  const w0 = now();
+  for (let i = 0; i < n; i += BATCH) {
+    const { party, features } = batch(rng, t0, Math.min(BATCH, n - i));
+    const t = now();
+    const r = await hub.submit(operator(party), { type: 'FeatureCollection', features });
+    batchMs[i / BATCH] = msSince(t);
+    conflicts += r.conflicts.length;
+  }
+  return { ms: msSince(w0), conflicts, batchMs };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function partOne(): Promise<{ preloadMsPer1000: number }> {
+  section(
+    `1. Sustained submissions over HTTP with ${count(PRELOAD)} active declarations ` +
+      `(${CLIENTS} keep-alive clients, ${DURATION_MS / 1000} s)`,
+  );
+  const dir = mkdtempSync(join(os.tmpdir(), 'deconflict-hub-bench-'));
+  const store = openSqliteStore({ dir });
+  try {
+    const hub = await Hub.open(store, systemClock);
+    // Accounts: a hub admin, the parties, an operator member per party (whose principal the
+    // preload uses) and an API token per party for the HTTP clients, as a party's system has.
+    await hub.createHubAdmin('bench.admin', 'bench-admin-passphrase');
+    const hubAdmin: Principal = {
+      username: 'bench.admin',
+      party: null,
+      roles: ['hub_admin'],
+      tokenId: 'bench',
+    };
+    const tokens = new Map<string, string>();
+    for (const party of PARTIES) {
+      const admin = { username: `${party}.admin`, password: `bench-${party}-passphrase` };
+      await hub.createParty(hubAdmin, { id: party, name: `Party ${party}`, admin });
+      const partyAdmin: Principal = {
+        username: admin.username,
+        party,
+        roles: ['party_admin'],
+        tokenId: 'bench',
+      };
+      await hub.createMember(partyAdmin, party, {
+        username: `${party}.operator`,
+        password: `bench-${party}-passphrase`,
+        roles: ['operator'],
+      });
+      const t = await hub.createApiToken(partyAdmin, { name: 'bench load', roles: ['operator'] });
+      tokens.set(party, t.token);
+    }
+
+    const t0 = Date.now();
+    console.log(
+      `theatre: 5°×5° box ${LON0}°E–${LON0 + SPAN}°E × ${LAT0}°N–${LAT0 + SPAN}°N; windows from 30 days ago to` +
+        ` 8 weeks ahead of ${new Date(t0).toISOString()} (no window ends during the run)`,
+    );
+    console.log('preload mix (parties: forces blue/red/green declare everything, agencies sites only):');
+    for (const [name, w] of MIX) console.log(`  ${(w * 100).toFixed(0).padStart(3)} %  ${name}`);
+
+    await profileStart();
+    const pre = await preload(hub, PRELOAD, 0x40b0001, t0);
+    await profileStop('preload');
+    const sorted = Float64Array.from(pre.batchMs).sort();
+    const perSec = (PRELOAD / pre.ms) * 1000;
+    console.log(
+      `\npreload: ${count(PRELOAD)} declarations through Hub.submit in ${count(pre.batchMs.length)} FeatureCollections` +
+        ` of ${count(BATCH)}: ${secs(pre.ms)} (${count(Math.round(perSec))} declarations/s);` +
+        ` ${count(pre.conflicts)} conflicts recorded`,
+    );
+    const tenth = Math.max(1, Math.floor(pre.batchMs.length / 10));
+    const mean = (xs: Float64Array): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+    console.log(
+      `  per batch of ${count(BATCH)}: median ${msFmt(quantile(sorted, 0.5))}, max ${msFmt(quantile(sorted, 1))};` +
+        ` first tenth mean ${msFmt(mean(pre.batchMs.subarray(0, tenth)))},` +
+        ` last tenth mean ${msFmt(mean(pre.batchMs.subarray(pre.batchMs.length - tenth)))}`,
+    );
+    if (hub.activeCount !== PRELOAD) throw new Error(`expected ${PRELOAD} active, have ${hub.activeCount}`);
+
+    const app = await buildApp({ hub, rate: { perSecond: 1_000_000, burst: 1_000_000 } });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const clients: ClientSpec[] = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      const party = PARTIES[i % 4 === 3 ? 3 + ((i >> 2) % 3) : i % 4] as string;
+      clients.push({
+        party,
+        token: tokens.get(party) as string,
+        strikes: (FORCES as readonly string[]).includes(party),
+      });
+    }
+    const byParty = new Map<string, number>();
+    for (const c of clients) byParty.set(c.party, (byParty.get(c.party) ?? 0) + 1);
+    console.log(
+      `\nserver: buildApp on ${address} (rate limit 1,000,000/s per token); clients in a worker thread,` +
+        ` ${CLIENT === 'http' ? 'node:http keep-alive agent' : 'global fetch (undici, keep-alive)'},` +
+        ' one API token per party: ' +
+        [...byParty.entries()].map(([p, n]) => `${n}× ${p}`).join(', '),
+    );
+    console.log(
+      '  each request: POST /api/v1/declarations, one Feature — forces: 80 % strike Point (buffer 100–1,000 m,' +
+        ' 0.5–6 h within 4 weeks), 20 % site Point; agencies: site Point (buffer 0–300 m)',
+    );
+    console.log(
+      `  ${WARMUP_MS / 1000} s warm-up (not counted), then ${DURATION_MS / 1000} s measured; latency = request` +
+        ' sent → response body parsed, seen by the client',
+    );
+
+    console.log(`  load average before (1 / 5 / 15 min): ${loadavg()}`);
+    const elu0 = performance.eventLoopUtilization();
+    const cpu0 = process.cpuUsage();
+    const stopProbes = PROFILE_DIR ? probe(hub) : null;
+    const w0 = performance.now();
+    await profileStart();
+    const load = await loadInWorker({
+      url: `${address}/api/v1/declarations`,
+      clients,
+      warmupMs: WARMUP_MS,
+      durationMs: DURATION_MS,
+      seed: 0x40b0100,
+      client: CLIENT,
+    });
+    const probes = stopProbes?.();
+    const loadWallMs = performance.now() - w0;
+    await profileStop('http');
+    const elu = performance.eventLoopUtilization(elu0);
+    const cpu = process.cpuUsage(cpu0);
+    const lat = Float64Array.from(load.latencies).sort();
+    const rps = (load.latencies.length / load.windowMs) * 1000;
+    const okRps = (load.ok / load.windowMs) * 1000;
+    const p50 = quantile(lat, 0.5);
+    const p95 = quantile(lat, 0.95);
+    const p99 = quantile(lat, 0.99);
+    console.log('');
+    console.log(
+      table(
+        ['measure', 'value', 'target', ''],
+        [
+          ['requests completed in the window', count(load.latencies.length), '', ''],
+          [
+            'submissions/s sustained (201 Created)',
+            count(Math.round(okRps)),
+            '≥ 1,000/s',
+            verdict(okRps >= 1000),
+          ],
+          ['requests/s (any status)', count(Math.round(rps)), '', ''],
+          ['latency p50', msFmt(p50), '', ''],
+          ['latency p95', msFmt(p95), '', ''],
+          ['latency p99', msFmt(p99), '≤ 50 ms', verdict(p99 <= 50)],
+          ['latency max', msFmt(quantile(lat, 1)), '', ''],
+          [
+            'responses listing conflicts',
+            `${count(load.withConflicts)} (${((100 * load.withConflicts) / Math.max(1, load.ok)).toFixed(1)} %)`,
+            '',
+            '',
+          ],
+          ['conflicts listed in all', count(load.conflicts), '', ''],
+          ['errors (non-201 or network)', count(load.errors), '', ''],
+        ],
+      ),
+    );
+    console.log(
+      `statuses: ${Object.entries(load.statuses)
+        .map(([s, n]) => `${s}: ${count(n)}`)
+        .join(', ')}; warm-up requests: ${count(load.warmupRequests)}`,
+    );
+    if (load.firstError !== null) console.log(`first error: ${load.firstError}`);
+    console.log(
+      `server thread: event loop ${(100 * elu.utilization).toFixed(0)} % busy during the run; process CPU` +
+        ` (server + client worker) ${((cpu.user + cpu.system) / 1000 / (WARMUP_MS + DURATION_MS)).toFixed(2)} cores` +
+        ` of ${os.cpus().length}; client worker event loop ${(100 * load.clientElu).toFixed(0)} % busy;` +
+        ` active declarations after: ${count(hub.activeCount)};` +
+        ` load average after: ${loadavg()}`,
+    );
+    if (probes) {
+      console.log(
+        `\nwhere the server thread's time goes (HUB_BENCH_PROFILE probes, over the whole run incl. warm-up:` +
+          ` ${count(load.latencies.length + load.warmupRequests)} requests in ${secs(loadWallMs)}):`,
+      );
+      console.log(probeTable(probes, load.latencies.length + load.warmupRequests, loadWallMs));
+    }
+    await app.close();
+    return { preloadMsPer1000: pre.ms / (PRELOAD / BATCH) };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// --- 2. Restart with 1M active declarations -----------------------------------------------------------
+
+/**
+ * Write `n` active declarations through the store's ports, the rows a submission writes for a
+ * declaration (its version 1 and its `declaration.created` ledger entry), parsed by
+ * parseDeclarations exactly as Hub.submit parses them. No detection: no conflict rows.
+ */
+async function writeThroughPorts(store: Store, n: number, seed: number, t0: number): Promise<void> {
+  const rng = mulberry32(seed);
+  const PER_TX = 100_000;
+  for (let done = 0; done < n; ) {
+    const end = Math.min(n, done + PER_TX);
+    await store.transact(async (tx) => {
+      for (let i = done; i < end; i += BATCH) {
+        const { party, features } = batch(rng, t0, Math.min(BATCH, end - i));
+        const decls = parseDeclarations(
+          { type: 'FeatureCollection', features },
+          { party, assignId: () => newId(party), limits: { maxFeatures: BATCH } },
+        );
+        const at = Date.now();
+        const by = `${party}.operator`;
+        for (const d of decls) {
+          const r: DeclarationRecord = {
+            id: d.id,
+            version: 1,
+            party,
+            kind: d.kind,
+            decl: d,
+            status: 'active',
+            created_at: at,
+            created_by: by,
+          };
+          await tx.declarations.insert(r);
+          await tx.ledger.append({
+            at,
+            actor: by,
+            party,
+            type: 'declaration.created',
+            subject: d.id,
+            payload: { version: 1, declaration: d },
+          });
+        }
+      }
+    });
+    done = end;
+  }
+}
+
+function dbSize(dir: string): number {
+  let total = 0;
+  for (const f of ['deconflict.db', 'deconflict.db-wal']) {
+    try {
+      total += statSync(join(dir, f)).size;
+    } catch {
+      // Not there (the WAL is checkpointed and removed on close).
+    }
+  }
+  return total;
+}
+
+/** Spawn `node bin/deconflict.js serve` and poll /healthz until it answers. */
+/** Peak resident memory of a process (Linux), or null. */
+function peakRss(pid: number | undefined): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function timeCli(
+  dir: string,
+): Promise<{ ms: number; active: number; stdout: string; rss: number | null; error?: string }> {
+  const port = await freePort();
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  const t0 = now();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['bin/deconflict.js', 'serve', '--data', dir, '--port', String(port)],
+    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    stdout += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  let exited: number | null = null;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = code ?? (signal ? -1 : 0);
+      resolve();
+    }),
+  );
+  try {
+    for (;;) {
+      if (exited !== null) {
+        return {
+          ms: msSince(t0),
+          active: 0,
+          stdout,
+          rss: null,
+          error: `exited (${exited}): ${stderr.slice(-800)}`,
+        };
+      }
+      if (msSince(t0) > CLI_TIMEOUT_MS) {
+        return {
+          ms: msSince(t0),
+          active: 0,
+          stdout,
+          rss: null,
+          error: `no answer in ${secs(CLI_TIMEOUT_MS)}`,
+        };
+      }
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+        if (res.status === 200) {
+          const ms = msSince(t0);
+          const body = (await res.json()) as { active_declarations: number };
+          return { ms, active: body.active_declarations, stdout, rss: peakRss(child.pid) };
+        }
+      } catch {
+        // Not listening yet.
+      }
+      await sleep(20);
+    }
+  } finally {
+    if (exited === null) child.kill('SIGTERM');
+    // It stops once Hub.open returns; do not wait for that past a few seconds.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exit;
+    clearTimeout(killer);
+  }
+}
+
+/** The restart, in this process: open the store, load the active set, rebuild the index. */
+async function restartInProcess(dir: string): Promise<{ restartMs: number; active: number; heap: number }> {
+  gc();
+  await profileStart();
+  const r0 = now();
+  const store = openSqliteStore({ dir });
+  const hub = await Hub.open(store, systemClock);
+  const restartMs = msSince(r0);
+  await profileStop('restart');
+  const heap = process.memoryUsage().heapUsed;
+  await store.close();
+  return { restartMs, active: hub.activeCount, heap };
+}
+
+/** The phases of Hub.open, re-timed one by one through the same ports (diagnostics). */
+async function openPhases(dir: string): Promise<void> {
+  gc();
+  const store = openSqliteStore({ dir });
+  try {
+    const p0 = now();
+    const decls = await store.read((tx) => tx.declarations.active());
+    const activeMs = msSince(p0);
+    const p1 = now();
+    const index = ConflictIndex.build(decls);
+    const buildMs = msSince(p1);
+    const p2 = now();
+    const current = await store.read((tx) =>
+      tx.declarations.query({ status: 'active', limit: Number.MAX_SAFE_INTEGER }),
+    );
+    const queryMs = msSince(p2);
+    const p3 = now();
+    const ended = [...index.declarations()].filter((d) => d.end !== null && d.end <= Date.now()).length;
+    const expireMs = msSince(p3);
+    const sum = activeMs + buildMs + queryMs + expireMs;
+    const share = (ms: number): string => `${((100 * ms) / sum).toFixed(0)} %`;
+    console.log('\nthe phases of Hub.open, re-timed one by one in this process (HUB_BENCH_PROFILE):');
+    console.log(
+      table(
+        ['phase', 'time', 'share'],
+        [
+          [
+            "tx.declarations.active(): SELECT body … WHERE status = 'active' + JSON.parse",
+            secs(activeMs),
+            share(activeMs),
+          ],
+          [`ConflictIndex.build of ${count(decls.length)}`, secs(buildMs), share(buildMs)],
+          [
+            `tx.declarations.query(active, no limit): SELECT * … ORDER BY id + JSON.parse → ${count(current.length)}` +
+              ' records (used only for their versions)',
+            secs(queryMs),
+            share(queryMs),
+          ],
+          [`expire(): scan the index for ended windows (${ended} ended)`, secs(expireMs), share(expireMs)],
+          ['sum', secs(sum), ''],
+        ],
+      ),
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+async function partTwo(preloadMsPer1000: number): Promise<void> {
+  section(`2. Restart with ${count(BIG)} active declarations`);
+  const dir = mkdtempSync(join(os.tmpdir(), 'deconflict-hub-bench-'));
+  try {
+    const t0 = Date.now();
+    const estimate = preloadMsPer1000 * (BIG / BATCH);
+    const store = openSqliteStore({ dir });
+    const w0 = now();
+    let how: string;
+    if (estimate <= SUBMIT_BUDGET_MS) {
+      const hub = await Hub.open(store, systemClock);
+      const pre = await preload(hub, BIG, 0x40b0002, t0);
+      how = `through Hub.submit in FeatureCollections of ${count(BATCH)} (${count(pre.conflicts)} conflicts recorded)`;
+    } else {
+      await writeThroughPorts(store, BIG, 0x40b0002, t0);
+      how =
+        `through the store's ports (store.transact → tx.declarations.insert + tx.ledger.append` +
+        ` "declaration.created", transactions of 100,000; parsed by parseDeclarations as Hub.submit does;` +
+        ' no detection, so no conflict rows), because ' +
+        (Number.isFinite(estimate)
+          ? `Hub.submit at part 1's pace (${msFmt(preloadMsPer1000)} per ${count(BATCH)}, and slower as the` +
+            ` set grows) would take ≥ ${secs(estimate)}`
+          : 'part 1 did not run to measure the pace of Hub.submit');
+    }
+    const writeMs = msSince(w0);
+    await store.close();
+    console.log(
+      `data directory: ${count(BIG)} active declarations (same mix and theatre as part 1) written ${how}`,
+    );
+    console.log(
+      `  written in ${secs(writeMs)}; deconflict.db ${MB(dbSize(dir))} MB after close` +
+        ` (${Math.round(dbSize(dir) / BIG)} B per declaration, declaration rows + ledger)`,
+    );
+
+    const { restartMs, active, heap } = await restartInProcess(dir);
+    console.log(
+      `\nrestart in this process (openSqliteStore + Hub.open, warm page cache): ${secs(restartMs)} —` +
+        ` ${count(active)} active, heap used ${MB(heap)} MB after`,
+    );
+
+    const cli = await timeCli(dir);
+    const ready = /ready in (\d+) ms/.exec(cli.stdout)?.[1];
+    console.log(
+      `\nrestart of the real CLI (node bin/deconflict.js serve --data DIR --port P, default heap): ` +
+        (cli.error
+          ? `FAILED after ${secs(cli.ms)}: ${cli.error}`
+          : `first answered /healthz after ${secs(cli.ms)} (${count(cli.active)} active declarations;` +
+            ` the hub logged "ready in ${ready ?? '?'} ms" for Hub.open … listen;` +
+            ` peak RSS ${cli.rss === null ? '?' : `${MB(cli.rss)} MB`})`),
+    );
+    if (PROFILE_DIR) await openPhases(dir);
+    console.log('');
+    console.log(
+      table(
+        ['measure', 'value', 'target', ''],
+        [
+          ['restart: openSqliteStore + Hub.open', secs(restartMs), '≤ 10 s', verdict(restartMs <= 10_000)],
+          [
+            'restart: spawn CLI → first /healthz 200',
+            cli.error ? 'failed' : secs(cli.ms),
+            '≤ 10 s',
+            verdict(!cli.error && cli.ms <= 10_000),
+          ],
+          ['database size (deconflict.db)', `${MB(dbSize(dir))} MB`, '', ''],
+        ],
+      ),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// --- Main -------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const start = now();
+  const cpus = os.cpus();
+  console.log('deconflict hub benchmark');
+  console.log(`node ${process.version} (${process.platform}/${process.arch}), V8 ${process.versions.v8}`);
+  console.log(
+    `CPU: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} logical cores, ${MB(os.totalmem())} MB RAM;` +
+      ` temp dir ${os.tmpdir()}`,
+  );
+  console.log(
+    `load average (1 / 5 / 15 min): ${loadavg()} — the figures below are wall-clock on this machine`,
+  );
+  if (QUICK) console.log('HUB_BENCH_QUICK=1: a tenth of the sizes, shorter runs');
+  const { preloadMsPer1000 } =
+    PART === '2' ? { preloadMsPer1000: Number.POSITIVE_INFINITY } : await partOne();
+  gc();
+  if (PART !== '1') await partTwo(preloadMsPer1000);
+  console.log(`\ntotal ${secs(msSince(start))}`);
+}
+
+if (isMainThread) {
+  await main();
+} else {
+  parentPort?.postMessage(await runLoad(workerData as LoadJob));
+}
