@@ -814,7 +814,7 @@ async function diagnostics(): Promise<void> {
       const bs =
         d.geometry.type === 'Point' || p === undefined
           ? pointReachBoxes(d.geometry.coordinates as Position, reach)
-          : reachBoxes(p.shape, reach);
+          : reachBoxes(d.geometry, reach);
       for (const b of bs) {
         boxes.push(b);
         owner.push(i);
@@ -876,7 +876,7 @@ async function diagnostics(): Promise<void> {
     const qb =
       q.geometry.type === 'Point'
         ? pointReachBoxes(q.geometry.coordinates, reach)
-        : reachBoxes(pq.shape, reach);
+        : reachBoxes(q.geometry, reach);
     const seen = new Set<number>();
     for (const b of qb) {
       const ts = now();

@@ -3,5 +3,8 @@
 # lints and runs every test. This is the command the README and CI run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npm ci --no-audit --no-fund
+# `npm install` rather than `npm ci`: npm 11 writes lock files without the other platforms'
+# optional packages (biome, esbuild) and then refuses them in `npm ci`. Versions are pinned
+# exactly in package.json and the lock file, so the result is the same.
+npm install --no-audit --no-fund
 npm test

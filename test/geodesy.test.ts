@@ -238,7 +238,7 @@ describe('index boxes', () => {
         (c, r, n, reach, azi, vertex) => {
           const ring = regularPolygon(c, r, n);
           const shape = toShape({ type: 'Polygon', coordinates: [ring] });
-          const boxes = reachBoxes(shape, reach);
+          const boxes = reachBoxes({ type: 'Polygon', coordinates: [ring] }, reach);
           // A point at exactly `reach` from a vertex, and one beside an edge's midpoint.
           const v = ring[vertex % n] as Position;
           const e = shape.edges[vertex % n] as Edge;

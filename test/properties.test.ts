@@ -96,7 +96,8 @@ describe('the spatio-temporal index', () => {
     fc.assert(
       fc.property(arbDeclarationSet(40), fc.array(fc.nat(), { maxLength: 20 }), (decls, removals) => {
         const [first, rest] = [decls.slice(0, decls.length >> 1), decls.slice(decls.length >> 1)];
-        const index = ConflictIndex.build(first);
+        // Tiny compaction thresholds, so the tree is rebuilt (from its own boxes) along the way.
+        const index = ConflictIndex.build(first, {}, { delta: 3, dead: 2 });
         for (const d of rest) {
           // What the hub does on a submission: check against the live set, then add.
           const live = [...index.declarations()];

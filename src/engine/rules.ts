@@ -78,6 +78,11 @@ function pairing(a: Kind, b: Kind): Pairing | null {
   return null;
 }
 
+/** True when some rule governs a pair of these kinds (the index skips other pairs unprepared). */
+export function kindsCanConflict(a: Kind, b: Kind): boolean {
+  return pairing(a, b) !== null;
+}
+
 /** True when two altitude bands may share a height. Different references: assumed to. */
 function bandsMeet(x: AltitudeBand, y: AltitudeBand): boolean {
   if (x.reference !== y.reference) return true;

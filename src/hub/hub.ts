@@ -870,6 +870,6 @@ function intersectsAny(d: Declaration, boxes: readonly Box[]): boolean {
   const own =
     d.geometry.type === 'Point'
       ? pointReachBoxes(d.geometry.coordinates as Position, 0)
-      : reachBoxes(prepare(d).shape, 0);
+      : reachBoxes(d.geometry, 0);
   return own.some((x) => boxes.some((y) => boxesIntersect(x, y)));
 }

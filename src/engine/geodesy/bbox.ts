@@ -8,9 +8,8 @@
  * (M_MIN the least meridional radius of curvature), and one that changes longitude by Δλ while
  * staying poleward of latitude φ* is at least `a · cos φ* · Δλ` long.
  */
-import type { Position } from '../types.ts';
-import type { Edge, Shape } from './shape.ts';
-import { A, M_MIN } from './wgs84.ts';
+import type { Geometry, Position } from '../types.ts';
+import { A, edgeSummary, M_MIN } from './wgs84.ts';
 
 /** [minLon, minLat, maxLon, maxLat] in degrees, minLon ≤ maxLon, within [-180, 180]. */
 export type Box = [number, number, number, number];
@@ -25,14 +24,18 @@ interface Extent {
   lat: [number, number];
 }
 
-function pathExtent(edges: readonly Edge[]): Extent {
-  const first = edges[0] as Edge;
-  let lon = first.a[0];
+/** The extent of a path, and its total unrolled longitude change (±360 for a ring around a pole). */
+function pathExtent(coords: readonly Position[]): Extent & { turn: number; latSum: number } {
+  const first = coords[0] as Position;
+  let lon = first[0];
   let lonLo = lon;
   let lonHi = lon;
-  let latLo = first.latLo;
-  let latHi = first.latHi;
-  for (const e of edges) {
+  let latLo = first[1];
+  let latHi = first[1];
+  let latSum = 0;
+  for (let i = 0; i + 1 < coords.length; i++) {
+    const e = edgeSummary(coords[i] as Position, coords[i + 1] as Position);
+    latSum += (coords[i] as Position)[1];
     lon += e.dlon;
     if (lon < lonLo) lonLo = lon;
     if (lon > lonHi) lonHi = lon;
@@ -40,27 +43,30 @@ function pathExtent(edges: readonly Edge[]): Extent {
     if (e.latHi > latHi) latHi = e.latHi;
   }
   // A geodesic's longitude is monotonic along it, so an edge's span is its endpoints' span.
-  return { lon: [lonLo, lonHi], lat: [latLo, latHi] };
+  return { lon: [lonLo, lonHi], lat: [latLo, latHi], turn: lon - first[0], latSum };
 }
 
-function shapeExtents(s: Shape): Extent[] {
-  const out: Extent[] = [];
-  for (const p of s.points) out.push({ lon: [p[0], p[0]], lat: [p[1], p[1]] });
-  if (s.polygons.length > 0) {
-    for (const poly of s.polygons) {
-      const ring = poly.exterior;
-      const ext = pathExtent(ring.edges);
-      if (ring.encirclesPole) {
-        ext.lon = null;
-        if (ring.enclosesNorthPole) ext.lat[1] = 90;
-        else ext.lat[0] = -90;
-      }
-      out.push(ext);
+function geometryExtents(g: Geometry): Extent[] {
+  switch (g.type) {
+    case 'Point':
+      return [{ lon: [g.coordinates[0], g.coordinates[0]], lat: [g.coordinates[1], g.coordinates[1]] }];
+    case 'LineString':
+      return [pathExtent(g.coordinates)];
+    case 'Polygon':
+    case 'MultiPolygon': {
+      const polys = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+      return polys.map((rings) => {
+        const ext = pathExtent(rings[0] as readonly Position[]);
+        // A ring that winds around a pole encloses it (the same convention as shape.ts).
+        if (Math.abs(ext.turn) > 180) {
+          ext.lon = null;
+          if (ext.latSum > 0) ext.lat[1] = 90;
+          else ext.lat[0] = -90;
+        }
+        return ext;
+      });
     }
-  } else if (s.edges.length > 0) {
-    out.push(pathExtent(s.edges));
   }
-  return out;
 }
 
 function widen(ext: Extent, reach: number): Box[] {
@@ -84,10 +90,13 @@ function widen(ext: Extent, reach: number): Box[] {
   ];
 }
 
-/** Boxes that hold every point within `reach` metres of the shape. */
-export function reachBoxes(s: Shape, reach: number): Box[] {
+/**
+ * Boxes that hold every point within `reach` metres of the geometry. Costs one inverse solution
+ * per edge and keeps nothing: the index computes boxes for the whole active set with it.
+ */
+export function reachBoxes(g: Geometry, reach: number): Box[] {
   const out: Box[] = [];
-  for (const ext of shapeExtents(s)) out.push(...widen(ext, reach));
+  for (const ext of geometryExtents(g)) out.push(...widen(ext, reach));
   return out;
 }
 

@@ -8,10 +8,9 @@ import {
   edgeLatRange,
   type GeodesicLine,
   geocentricUnit,
-  inverse,
   inverseLine,
+  lineLonUnrolled,
   linePoint,
-  lon12,
 } from './wgs84.ts';
 
 export interface Edge {
@@ -56,17 +55,20 @@ export interface Shape {
 }
 
 export function makeEdge(a: Position, b: Position): Edge {
-  const inv = inverse(a, b);
+  // One inverse solution (the line); the rest are cheap positions along it.
   const line = inverseLine(a, b);
-  const midPos = inv.s12 > 0 ? linePoint(line, inv.s12 / 2).pos : a;
-  const [latLo, latHi] = edgeLatRange(a, b, inv.azi1, inv.azi2);
+  const len = line.s13;
+  const end = lineLonUnrolled(line, len);
+  const azi2 = linePoint(line, len).azi;
+  const midPos = len > 0 ? linePoint(line, len / 2).pos : a;
+  const [latLo, latHi] = edgeLatRange(a, b, line.azi1, azi2);
   return {
     a,
     b,
-    len: inv.s12,
-    azi1: inv.azi1,
-    azi2: inv.azi2,
-    dlon: lon12(a, b),
+    len,
+    azi1: line.azi1,
+    azi2,
+    dlon: end.lon - line.lon1,
     line,
     mid: geocentricUnit(midPos),
     latLo,

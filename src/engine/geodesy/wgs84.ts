@@ -77,12 +77,6 @@ export function lineLonUnrolled(line: GeodesicLine, s: number): { lon: number; l
   return { lon: r.lon2 as number, lat: r.lat2 as number };
 }
 
-/** Signed longitude difference `q − p` from the geodesic (unrolled), in (-180, 180]. */
-export function lon12(p: Position, q: Position): number {
-  const r = GEOD.Inverse(p[1], p[0], q[1], q[0], Geodesic.LONGITUDE | Geodesic.LONG_UNROLL);
-  return (r.lon2 as number) - (r.lon1 as number);
-}
-
 /** Normalize an angle to (-180, 180]. */
 export function normLon(x: number): number {
   let y = x % 360;
@@ -143,4 +137,16 @@ export function edgeLatRange(p: Position, q: Position, azi1: number, azi2: numbe
     else lo = Math.min(lo, -phiMax - 1e-9);
   }
   return [lo, hi];
+}
+
+const SUMMARY_MASK = Geodesic.LATITUDE | Geodesic.LONGITUDE | Geodesic.AZIMUTH | Geodesic.LONG_UNROLL;
+
+/**
+ * What the index needs of an edge, from one inverse solution and nothing kept: its unrolled
+ * longitude change and its latitude range (including the geodesic's vertex when it passes it).
+ */
+export function edgeSummary(p: Position, q: Position): { dlon: number; latLo: number; latHi: number } {
+  const r = GEOD.Inverse(p[1], p[0], q[1], q[0], SUMMARY_MASK);
+  const [latLo, latHi] = edgeLatRange(p, q, r.azi1 as number, r.azi2 as number);
+  return { dlon: (r.lon2 as number) - (r.lon1 as number), latLo, latHi };
 }
