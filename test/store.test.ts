@@ -421,6 +421,9 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
           assert.equal((await tx.declarations.current('a1'))?.status, 'withdrawn');
           assert.equal((await tx.declarations.current('a3'))?.status, 'expired');
           assert.deepEqual(ids(await tx.declarations.active()), ['a2']);
+          assert.deepEqual(await tx.declarations.activeVersions(), [
+            ['a2', (await tx.declarations.current('a2'))?.version],
+          ]);
         });
       });
 

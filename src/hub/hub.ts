@@ -13,7 +13,6 @@
 import { createHash } from 'node:crypto';
 import { type ParseLimits, parseDeclarations } from '../engine/declaration.ts';
 import { type Box, boxesIntersect, pointReachBoxes, reachBoxes } from '../engine/geodesy/bbox.ts';
-import { evaluatePair, type Prepared } from '../engine/rules.ts';
 import { ConflictIndex, prepare } from '../engine/stindex.ts';
 import type { Conflict, Declaration, EngineOptions, Kind, Position } from '../engine/types.ts';
 import { DeconflictError, type ErrorCode } from '../errors.ts';
@@ -124,10 +123,9 @@ export class Hub {
     const hub = new Hub(store, clock, options);
     const active = await store.read((tx) => tx.declarations.active());
     hub.index = ConflictIndex.build(active, options.engine);
-    const current = await store.read((tx) =>
-      tx.declarations.query({ status: 'active', limit: Number.MAX_SAFE_INTEGER }),
-    );
-    for (const r of current) hub.versions.set(r.id, r.version);
+    for (const [id, version] of await store.read((tx) => tx.declarations.activeVersions())) {
+      hub.versions.set(id, version);
+    }
     await hub.expire();
     return hub;
   }
@@ -448,20 +446,17 @@ export class Hub {
 
   /** Conflicts of `decls` (checked in order) against the live index and against each other. */
   private detect(decls: readonly Declaration[], exclude?: string): Conflict[] {
-    const opts = this.index.options;
     const out: Conflict[] = [];
-    const prepared: Prepared[] = [];
+    // The rest of the batch goes in an index of its own, so a batch of n costs n checks, not n².
+    const batch = new ConflictIndex(this.index.options);
     for (const d of decls) {
       const pd = prepare(d);
       for (const c of this.index.check(d, pd)) {
         const other = c.a === d.id ? c.b : c.a;
         if (other !== exclude) out.push(c);
       }
-      for (const earlier of prepared) {
-        const c = evaluatePair(pd, earlier, opts);
-        if (c !== null) out.push(c);
-      }
-      prepared.push(pd);
+      out.push(...batch.check(d, pd));
+      batch.add(d);
     }
     return out;
   }

@@ -158,6 +158,8 @@ export interface DeclarationRepo {
   query(q: DeclarationQuery): Promise<DeclarationRecord[]>;
   /** Every active declaration (to rebuild the index at start). */
   active(): Promise<Declaration[]>;
+  /** The id and current version of every active declaration (no bodies: cheap at start). */
+  activeVersions(): Promise<[id: string, version: number][]>;
 }
 
 export interface ConflictRepo {

@@ -212,6 +212,7 @@ function repos(db: Db): Tx {
     declVersions: stmt('SELECT * FROM declarations WHERE id = ? ORDER BY version'),
     declStatus: stmt('UPDATE declarations SET status = ? WHERE id = ? AND version = ?'),
     declActive: stmt("SELECT body FROM declarations WHERE status = 'active'"),
+    declActiveVersions: stmt("SELECT id, version FROM declarations WHERE status = 'active'"),
     conflictInsert: stmt(
       'INSERT INTO conflicts (id, a, b, a_party, b_party, status, rule, severity, detected_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -363,6 +364,8 @@ function repos(db: Db): Tx {
         return (db.prepare(sql).all(...args, f.limit ?? 1000) as Row[]).map(toDeclaration);
       },
       active: async () => (q.declActive.all() as Row[]).map((r) => JSON.parse(String(r.body)) as Declaration),
+      activeVersions: async () =>
+        (q.declActiveVersions.raw().all() as [string, number][]).map(([id, v]) => [String(id), Number(v)]),
     },
     conflicts: {
       insert: async (c) => {
