@@ -55,7 +55,7 @@ export function coded(code: ErrorCode, message: string, path = ''): DeconflictEr
 /** The status and body for any error thrown while handling a request. */
 export function errorResponse(err: unknown): { status: number; body: { errors: readonly ErrorDetail[] } } {
   if (err instanceof DeconflictError) {
-    // The first detail decides the status; a batch of validation errors shares one class.
+    // The highest status among the details decides (a batch may mix classes of error).
     const status = Math.max(...err.details.map((d) => HTTP_STATUS[d.code]));
     return { status, body: { errors: err.details } };
   }
