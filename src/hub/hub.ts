@@ -557,10 +557,7 @@ export class Hub {
     const feature = withId(input, id);
     const [d] = this.parse(p, feature, false) as [Declaration];
     return this.write(async (tx) => {
-      const cur = await tx.declarations.current(id);
-      if (!cur || !canSee(party, cur.decl)) fail('not_found', `no declaration ${id}`);
-      if (cur.party !== party) fail('forbidden', `declaration ${id} belongs to another party`);
-      if (cur.status !== 'active') fail('declaration_closed', `declaration ${id} is ${cur.status}`);
+      const cur = await activeOwnDeclaration(tx, party, id);
       const now = this.clock.now();
       const version = cur.version + 1;
       this.pendingVersion.set(id, version);
@@ -611,10 +608,7 @@ export class Hub {
       fail('invalid_request', 'reason: text of at most 1000 characters', 'reason');
     }
     return this.write(async (tx) => {
-      const cur = await tx.declarations.current(id);
-      if (!cur || !canSee(party, cur.decl)) fail('not_found', `no declaration ${id}`);
-      if (cur.party !== party) fail('forbidden', `declaration ${id} belongs to another party`);
-      if (cur.status !== 'active') fail('declaration_closed', `declaration ${id} is ${cur.status}`);
+      const cur = await activeOwnDeclaration(tx, party, id);
       const now = this.clock.now();
       await tx.declarations.setStatus(id, cur.version, 'withdrawn');
       await tx.ledger.append(
@@ -809,6 +803,15 @@ export class Hub {
 /** True when the view shows the declaration `id` in clear on one of its sides. */
 function shows(v: ConflictView, id: string): boolean {
   return [v.a, v.b].some((side) => 'id' in side && side.id === id);
+}
+
+/** The current version of a declaration the party owns and may still change, or the coded error. */
+async function activeOwnDeclaration(tx: Tx, party: string, id: string): Promise<DeclarationRecord> {
+  const cur = await tx.declarations.current(id);
+  if (!cur || !canSee(party, cur.decl)) fail('not_found', `no declaration ${id}`);
+  if (cur.party !== party) fail('forbidden', `declaration ${id} belongs to another party`);
+  if (cur.status !== 'active') fail('declaration_closed', `declaration ${id} is ${cur.status}`);
+  return cur;
 }
 
 function tokenView(t: TokenRecord) {
