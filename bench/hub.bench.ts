@@ -42,67 +42,31 @@ import { newId } from '../src/hub/secrets.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { DeclarationRecord, Store } from '../src/store/ports.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
+import {
+  CATEGORY_WEIGHTS,
+  category,
+  gc,
+  intIn,
+  mulberry32,
+  now,
+  pick,
+  quantile,
+  type Rng,
+  secs,
+  section,
+  table,
+  uniform,
+} from './support.ts';
 
 // --- Utilities ----------------------------------------------------------------------------------
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Rng = () => number;
-
-const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng();
-const intIn = (rng: Rng, lo: number, hi: number): number => lo + Math.floor((hi - lo + 1) * rng());
-function pick<T>(rng: Rng, xs: readonly T[]): T {
-  return xs[Math.floor(rng() * xs.length)] as T;
-}
-
-const now = (): bigint => process.hrtime.bigint();
 const msSince = (t0: bigint): number => Number(now() - t0) / 1e6;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const MB = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
-const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const count = (n: number): string => n.toLocaleString('en-US');
 const msFmt = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(x < 10 ? 2 : 1)} ms` : '-');
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
-
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i] as number;
-}
-
-/** A plain-text table: first column left-aligned, the others right-aligned. */
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join('  ')
-      .trimEnd();
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(head), rule, ...rows.map(line)].join('\n');
-}
-
-function section(title: string): void {
-  console.log(`\n${title}\n${'='.repeat(title.length)}`);
-}
-
-function gc(): void {
-  if (global.gc) {
-    global.gc();
-    global.gc();
-  }
-}
 
 // --- Synthetic theatre ----------------------------------------------------------------------------
 
@@ -174,27 +138,6 @@ function scheduleFor(coords: readonly Position[], start: number, end: number): s
     cum.push(total);
   }
   return cum.map((c) => formatIsoUtc(Math.floor((start + (c / total) * (end - start)) / 1000) * 1000));
-}
-
-const CATEGORY_WEIGHTS: readonly (readonly [SiteCategory, number])[] = [
-  ['medical', 0.12],
-  ['humanitarian', 0.08],
-  ['school', 0.25],
-  ['religious', 0.15],
-  ['cultural', 0.06],
-  ['civilian_infrastructure', 0.2],
-  ['diplomatic', 0.01],
-  ['detention', 0.01],
-  ['own_forces', 0.04],
-  ['other', 0.08],
-];
-function category(rng: Rng): SiteCategory {
-  let x = rng();
-  for (const [c, w] of CATEGORY_WEIGHTS) {
-    x -= w;
-    if (x < 0) return c;
-  }
-  return 'other';
 }
 
 interface Feature {
