@@ -42,6 +42,9 @@ export const ERROR_CODES = {
   id_exists: 'A declaration, party or member with this id already exists.',
   declaration_closed: 'The declaration is withdrawn or expired and can no longer change.',
   already_resolved: 'The conflict is already resolved.',
+  already_acknowledged: 'The alert is already acknowledged, or closed because its subject was resolved.',
+  channel_not_active:
+    'The hotline channel is not open to this party (not accepted yet, or declined), or no other party accepted it.',
   payload_too_large: 'The request body exceeds the size limit.',
   rate_limited: 'Too many requests for this token or login: wait and retry.',
   weak_password: 'The password is shorter than the hub requires (12 characters).',

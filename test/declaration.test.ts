@@ -483,6 +483,8 @@ describe('declaration errors', () => {
       'id_exists',
       'declaration_closed',
       'already_resolved',
+      'already_acknowledged',
+      'channel_not_active',
       'payload_too_large',
       'rate_limited',
       'weak_password',

@@ -5,8 +5,10 @@ import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { systemClock } from '../hub/clock.ts';
 import { DEMO_HUB_ADMIN, loadDemo } from '../hub/demo.ts';
-import { Hub } from '../hub/hub.ts';
+import { Hub, type HubOptions } from '../hub/hub.ts';
+import { Scheduler } from '../hub/scheduler.ts';
 import { buildApp } from '../server/app.ts';
+import { PRECEDENCES } from '../store/ports.ts';
 import { DataDirectoryLocked, openSqliteStore } from '../store/sqlite.ts';
 import type { Io } from './io.ts';
 
@@ -14,7 +16,7 @@ import type { Io } from './io.ts';
 const EXPIRY_INTERVAL_MS = 15_000;
 
 export async function serveCommand(args: readonly string[], io: Io): Promise<number> {
-  let values: { data?: string; host?: string; port?: string; demo?: boolean };
+  let values: { data?: string; host?: string; port?: string; demo?: boolean; 'ack-deadlines'?: string };
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -23,6 +25,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '8080' },
         demo: { type: 'boolean', default: false },
+        'ack-deadlines': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -32,6 +35,13 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     io.stderr(`deconflict serve: --port must be 0–65535, got "${values.port}"\n`);
+    return 2;
+  }
+  let deadlines: HubOptions['deadlines'];
+  try {
+    deadlines = parseDeadlines(values['ack-deadlines']);
+  } catch (err) {
+    io.stderr(`deconflict serve: ${(err as Error).message}\n`);
     return 2;
   }
   const dir = values.data as string;
@@ -61,9 +71,10 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     }
     let app: FastifyInstance | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let scheduler: Scheduler | undefined;
     try {
       const started = performance.now();
-      const hub = await Hub.open(store, systemClock);
+      const hub = await Hub.open(store, systemClock, deadlines ? { deadlines } : {});
       if (values.demo && !stopRequested && (await loadDemo(hub))) {
         io.stdout(
           `Loaded the demo scenario (${hub.activeCount} active declarations); accounts are listed in the README.\n`,
@@ -83,6 +94,8 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
       }, EXPIRY_INTERVAL_MS);
       expiring.unref();
       timer = expiring;
+      scheduler = new Scheduler(hub, (err) => io.stderr(`watch timer failed: ${(err as Error).message}\n`));
+      scheduler.start();
       let address: string;
       try {
         address = await app.listen({ host: values.host as string, port });
@@ -97,6 +110,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
       return 0;
     } finally {
       clearInterval(timer);
+      await scheduler?.stop();
       await app?.close();
       await store.close();
     }
@@ -104,4 +118,22 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+/**
+ * `--ack-deadlines 5,15,60,240`: acknowledgement deadlines in minutes for flash, immediate,
+ * priority and routine; each escalation level gets as long again.
+ */
+export function parseDeadlines(v: string | undefined): HubOptions['deadlines'] {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map(Number);
+  if (parts.length !== 4 || !parts.every((n) => Number.isFinite(n) && n > 0 && n <= 7 * 24 * 60)) {
+    throw new Error('--ack-deadlines: four minutes for flash,immediate,priority,routine, e.g. 5,15,60,240');
+  }
+  const out: Record<string, readonly [number, number, number]> = {};
+  PRECEDENCES.forEach((p, i) => {
+    const ms = Math.round((parts[i] as number) * 60_000);
+    out[p] = [ms, ms, ms];
+  });
+  return out;
 }

@@ -74,6 +74,19 @@ export async function loadDemo(hub: Hub, scenarioPath = DEMO_SCENARIO): Promise<
     for (const m of [first, ...rest.slice(0, -1)]) {
       if (m) await hub.createMember(partyAdmin, party.id, m);
     }
+    // On call from today 00:00Z for two weeks, so the demo's alerts reach someone by name.
+    const today = Math.floor(hub.clock.now() / DAY) * DAY;
+    for (const [role, who] of [
+      ['watch_officer', 'watch'],
+      ['senior_officer', 'senior'],
+    ] as const) {
+      await hub.desk.addShift(partyAdmin, {
+        role,
+        username: `${party.id}.${who}`,
+        start: new Date(today).toISOString(),
+        end: new Date(today + 14 * DAY).toISOString(),
+      });
+    }
     const features = scenario.features
       .filter((f) => f.properties.party === party.id)
       .map((f) => shiftFeature(f, dt));

@@ -15,18 +15,23 @@ import { type ParseLimits, parseDeclarations } from '../engine/declaration.ts';
 import { type Box, boxesIntersect, pointReachBoxes, reachBoxes } from '../engine/geodesy/bbox.ts';
 import { ConflictIndex, prepare } from '../engine/stindex.ts';
 import type { Conflict, Declaration, EngineOptions, Kind, Position } from '../engine/types.ts';
-import { DeconflictError, type ErrorCode } from '../errors.ts';
 import type {
   ConflictRecord,
   DeclarationRecord,
+  EventRecord,
   MemberRecord,
   NewLedgerEntry,
+  Precedence,
   Role,
   Store,
   TokenRecord,
   Tx,
 } from '../store/ports.ts';
+import { fail, type Principal, requireParty, requireRole } from './access.ts';
 import type { Clock } from './clock.ts';
+import { Desk } from './desk.ts';
+import { EventBus } from './events.ts';
+import { Hotline } from './hotline.ts';
 import {
   dummyPasswordHash,
   hashPassword,
@@ -37,14 +42,10 @@ import {
   verifyPassword,
 } from './secrets.ts';
 import { type ConflictView, canSee, conflictView, declarationFeature, involves } from './views.ts';
+import { closeAlerts, type Deadlines, deadlines, PRECEDENCE_OF, raiseAlert, type WriteCtx } from './watch.ts';
+import { Webhooks } from './webhooks.ts';
 
-/** Who is calling: resolved from a bearer token. */
-export interface Principal {
-  readonly username: string;
-  readonly party: string | null;
-  readonly roles: readonly Role[];
-  readonly tokenId: string;
-}
+export type { Principal } from './access.ts';
 
 export interface HubOptions {
   readonly engine?: Partial<EngineOptions>;
@@ -52,6 +53,8 @@ export interface HubOptions {
   readonly limits?: Partial<ParseLimits>;
   /** Session lifetime (ms); default 12 h, a watch. */
   readonly sessionTtl_ms?: number;
+  /** Acknowledgement deadlines (ms) per precedence: [watch officer, senior officer, party admin]. */
+  readonly deadlines?: Partial<Record<Precedence, readonly [number, number, number]>>;
 }
 
 export interface SubmissionResult {
@@ -59,21 +62,6 @@ export interface SubmissionResult {
   readonly dry_run: boolean;
   readonly declarations: readonly { readonly id: string; readonly version: number }[];
   readonly conflicts: readonly ConflictView[];
-}
-
-function fail(code: ErrorCode, message: string, path = ''): never {
-  throw new DeconflictError([{ code, feature: null, path, message }]);
-}
-
-function requireRole(p: Principal, ...roles: Role[]): void {
-  if (!roles.some((r) => p.roles.includes(r))) {
-    fail('forbidden', `this needs one of the roles ${roles.join(', ')}`);
-  }
-}
-
-function requireParty(p: Principal): string {
-  if (p.party === null) fail('forbidden', 'hub administrators create parties and nothing else');
-  return p.party;
 }
 
 const PARTY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -109,6 +97,14 @@ export class Hub {
   /** Versions of the active declarations, as in the store. */
   private readonly versions = new Map<string, number>();
   private lock: Promise<unknown> = Promise.resolve();
+  /** Committed stream events, to open consoles. */
+  readonly bus = new EventBus();
+  /** Acknowledgement deadlines per precedence and level. */
+  readonly deadlines: Deadlines;
+  /** Roster, alerts, the event stream (DESIGN §5). */
+  readonly desk = new Desk(this);
+  readonly hotline = new Hotline(this);
+  readonly webhooks = new Webhooks(this);
 
   private constructor(
     readonly store: Store,
@@ -116,6 +112,7 @@ export class Hub {
     readonly options: HubOptions,
   ) {
     this.index = new ConflictIndex(options.engine);
+    this.deadlines = deadlines(options.deadlines);
   }
 
   /** Open the hub on a store: rebuild the live index from the active declarations. */
@@ -130,6 +127,23 @@ export class Hub {
     return hub;
   }
 
+  /**
+   * Do what is due at the clock's now: escalate alerts past their deadline, send webhook
+   * deliveries. The server calls it on a timer ({@link Scheduler}); tests move a manual clock
+   * and call it themselves. Idempotent.
+   */
+  async runDue(): Promise<{ escalated: number; delivered: number }> {
+    const escalated = await this.desk.escalate();
+    const delivered = await this.webhooks.deliverDue();
+    return { escalated, delivered };
+  }
+
+  /** The earliest time something will be due (an alert deadline, a delivery), or null. */
+  async nextDue(): Promise<number | null> {
+    const times = [await this.desk.nextDue(), await this.webhooks.nextDue()].filter((t) => t !== null);
+    return times.length === 0 ? null : Math.min(...times);
+  }
+
   /** Number of active declarations in the live index. */
   get activeCount(): number {
     return this.index.size;
@@ -137,17 +151,58 @@ export class Hub {
 
   /**
    * Run a write under the hub's lock: the transaction, then (after it committed) the index
-   * changes it returns. Writes are serialized; reads never wait for this.
+   * changes it returns, then the stream events it emitted go to open consoles. Writes are
+   * serialized; reads never wait for this. The hub's own modules (hotline, webhooks) write
+   * through here too.
    */
-  private write<T>(work: (tx: Tx) => Promise<{ result: T; apply?: () => void }>): Promise<T> {
+  write<T>(work: (tx: Tx, ctx: WriteCtx) => Promise<{ result: T; apply?: () => void }>): Promise<T> {
     const run = async (): Promise<T> => {
-      const { result, apply } = await this.store.transact(work);
+      const outbox: EventRecord[] = [];
+      const { result, apply } = await this.store.transact((tx) => work(tx, this.context(tx, outbox)));
       apply?.();
+      if (outbox.length > 0) {
+        this.bus.publish(outbox);
+        this.onCommitted?.();
+      }
       return result;
     };
     const p = this.lock.then(run, run);
     this.lock = p.catch(() => undefined);
     return p;
+  }
+
+  /** Called after a commit that emitted events (the server wakes its timers). */
+  onCommitted: (() => void) | undefined;
+
+  private context(tx: Tx, outbox: EventRecord[]): WriteCtx {
+    const now = this.clock.now();
+    return {
+      tx,
+      now,
+      emit: async (party, type, data) => {
+        const e = await tx.events.append({ party, at: now, type, data });
+        outbox.push(e);
+        for (const w of await tx.webhooks.listByParty(party)) {
+          if (w.disabled_at !== null) continue;
+          await tx.deliveries.insert({
+            id: newId('dl'),
+            webhook: w.id,
+            party,
+            event_seq: e.seq,
+            status: 'pending',
+            attempts: 0,
+            next_at: now,
+            last_status: null,
+            last_error: null,
+            created_at: now,
+            delivered_at: null,
+          });
+        }
+      },
+      log: async (actor, party, type, subject, payload) => {
+        await tx.ledger.append({ at: now, actor, party, type, subject, payload });
+      },
+    };
   }
 
   private entry(p: Principal | null, type: string, subject: string, payload: unknown): NewLedgerEntry {
@@ -273,6 +328,17 @@ export class Hub {
     const issuerAdmin = t.kind === 'api' && m.party === t.party && m.roles.includes('party_admin');
     const roles = issuerAdmin ? [...t.roles] : t.roles.filter((r) => m.roles.includes(r));
     return { username: t.username, party: t.party, roles, tokenId: t.id };
+  }
+
+  /** Whether a token still stands (not revoked, not expired, its member not disabled). */
+  async tokenStillValid(tokenId: string): Promise<boolean> {
+    return this.store.read(async (tx) => {
+      const t = await tx.tokens.get(tokenId);
+      if (!t || t.revoked_at !== null || (t.expires_at !== null && t.expires_at <= this.clock.now()))
+        return false;
+      const m = await tx.members.get(t.username);
+      return m !== null && !m.disabled;
+    });
   }
 
   async logout(p: Principal): Promise<void> {
@@ -469,7 +535,7 @@ export class Hub {
     requireRole(p, 'operator', 'party_admin');
     const decls = this.parse(p, input, true);
     const party = p.party as string;
-    return this.write<SubmissionResult>(async (tx) => {
+    return this.write<SubmissionResult>(async (tx, ctx) => {
       for (const d of decls) {
         if (this.versions.has(d.id) || (await tx.declarations.current(d.id))) {
           fail('id_exists', `declaration "${d.id}" already exists; amend it instead`, 'properties.id');
@@ -505,6 +571,8 @@ export class Hub {
         await tx.conflicts.insert(r);
         await tx.ledger.append(this.entry(p, 'conflict.detected', r.id, conflictSummary(r)));
       }
+      await this.announce(ctx, records, fresh);
+      for (const r of fresh) await this.notifyParties(ctx, r);
       return {
         result: { accepted: true, dry_run: false, declarations, conflicts: views },
         apply: () => {
@@ -556,17 +624,18 @@ export class Hub {
     const party = requireParty(p);
     const feature = withId(input, id);
     const [d] = this.parse(p, feature, false) as [Declaration];
-    return this.write(async (tx) => {
+    return this.write(async (tx, ctx) => {
       const cur = await activeOwnDeclaration(tx, party, id);
       const now = this.clock.now();
       const version = cur.version + 1;
       this.pendingVersion.set(id, version);
       try {
-        await this.closeConflictsOf(tx, p, id, 'amended', now);
+        await this.closeConflictsOf(ctx, p, id, 'amended');
+        await closeAlerts(ctx, 'notification', id, 'amended');
         const records: ConflictRecord[] = [];
         for (const c of this.detect([d], id)) records.push(await this.recordConflict(tx, c, [d], now));
         await tx.declarations.setStatus(id, cur.version, 'superseded');
-        await tx.declarations.insert({
+        const amended: DeclarationRecord = {
           id,
           version,
           party,
@@ -575,12 +644,15 @@ export class Hub {
           status: 'active',
           created_at: now,
           created_by: p.username,
-        });
+        };
+        await tx.declarations.insert(amended);
         await tx.ledger.append(this.entry(p, 'declaration.amended', id, { version, declaration: d }));
         for (const r of records) {
           await tx.conflicts.insert(r);
           await tx.ledger.append(this.entry(p, 'conflict.detected', r.id, conflictSummary(r)));
         }
+        await this.announce(ctx, records, [amended]);
+        await this.notifyParties(ctx, amended);
         const views = await this.views(tx, records, party);
         return {
           result: { accepted: true, dry_run: false, declarations: [{ id, version }], conflicts: views },
@@ -607,14 +679,14 @@ export class Hub {
     if (reason !== undefined && (typeof reason !== 'string' || reason.length > 1000)) {
       fail('invalid_request', 'reason: text of at most 1000 characters', 'reason');
     }
-    return this.write(async (tx) => {
+    return this.write(async (tx, ctx) => {
       const cur = await activeOwnDeclaration(tx, party, id);
-      const now = this.clock.now();
       await tx.declarations.setStatus(id, cur.version, 'withdrawn');
       await tx.ledger.append(
         this.entry(p, 'declaration.withdrawn', id, { version: cur.version, reason: reason ?? null }),
       );
-      await this.closeConflictsOf(tx, p, id, 'withdrawn', now);
+      await this.closeConflictsOf(ctx, p, id, 'withdrawn');
+      await closeAlerts(ctx, 'notification', id, 'withdrawn');
       return {
         result: { id, version: cur.version, status: 'withdrawn' as const },
         apply: () => {
@@ -626,18 +698,73 @@ export class Hub {
   }
 
   private async closeConflictsOf(
-    tx: Tx,
+    ctx: WriteCtx,
     p: Principal | null,
     id: string,
     resolution: 'withdrawn' | 'amended' | 'expired',
-    now: number,
   ): Promise<number> {
-    const open = await tx.conflicts.openFor(id);
+    const open = await ctx.tx.conflicts.openFor(id);
     for (const c of open) {
-      await tx.conflicts.update({ ...c, status: 'resolved', resolution, resolved_at: now });
-      await tx.ledger.append(this.entry(p, 'conflict.resolved', c.id, { resolution, declaration: id }));
+      const next: ConflictRecord = { ...c, status: 'resolved', resolution, resolved_at: ctx.now };
+      await ctx.tx.conflicts.update(next);
+      await ctx.tx.ledger.append(this.entry(p, 'conflict.resolved', c.id, { resolution, declaration: id }));
+      await this.conflictChanged(ctx, next, 'conflict.resolved');
     }
     return open.length;
+  }
+
+  /** Tell each party of a conflict how it changed; a resolved conflict closes its open alerts. */
+  private async conflictChanged(ctx: WriteCtx, c: ConflictRecord, type: string): Promise<void> {
+    for (const party of new Set([c.a_party, c.b_party])) {
+      const view = await this.viewWithPending(ctx.tx, c, party);
+      if (view) await ctx.emit(party, type, view);
+    }
+    if (c.status === 'resolved') await closeAlerts(ctx, 'conflict', c.id, c.resolution ?? 'resolved');
+  }
+
+  /**
+   * Every new conflict alerts each party involved (DESIGN §5), at the precedence of its
+   * severity, with the conflict as that party may see it (a hidden side stays hidden).
+   */
+  private async announce(
+    ctx: WriteCtx,
+    records: readonly ConflictRecord[],
+    fresh: readonly DeclarationRecord[],
+  ): Promise<void> {
+    for (const r of records) {
+      for (const party of new Set([r.a_party, r.b_party])) {
+        const [view] = await this.views(ctx.tx, [r], party, fresh);
+        if (!view) continue;
+        await ctx.emit(party, 'conflict.detected', view);
+        await raiseAlert(ctx, this.deadlines, {
+          id: newId('al'),
+          party,
+          subject_type: 'conflict',
+          subject: r.id,
+          precedence: PRECEDENCE_OF[r.severity],
+          summary: { conflict: view },
+        });
+      }
+    }
+  }
+
+  /**
+   * A declaration that names parties in `notify` asks each of them to acknowledge receipt
+   * (DESIGN §5, the humanitarian notification), at precedence `priority`, escalating like any
+   * alert. The owner chose to tell them, so they read the declaration itself.
+   */
+  private async notifyParties(ctx: WriteCtx, r: DeclarationRecord): Promise<void> {
+    for (const party of new Set(r.decl.notify ?? [])) {
+      if (party === r.party || !(await ctx.tx.parties.get(party))) continue;
+      await raiseAlert(ctx, this.deadlines, {
+        id: newId('al'),
+        party,
+        subject_type: 'notification',
+        subject: r.id,
+        precedence: 'priority',
+        summary: { declaration: declarationFeature(r, party) },
+      });
+    }
   }
 
   /**
@@ -650,7 +777,7 @@ export class Hub {
       .filter((d) => d.end !== null && d.end <= now)
       .map((d) => d.id);
     if (ended.length === 0) return 0;
-    return this.write(async (tx) => {
+    return this.write(async (tx, ctx) => {
       // Look again under the lock: a declaration amended (say, extended) or withdrawn since the
       // list above was taken must not be expired.
       const expired: string[] = [];
@@ -659,7 +786,8 @@ export class Hub {
         if (cur?.status !== 'active' || cur.decl.end === null || cur.decl.end > now) continue;
         await tx.declarations.setStatus(id, cur.version, 'expired');
         await tx.ledger.append(this.entry(null, 'declaration.expired', id, { version: cur.version }));
-        await this.closeConflictsOf(tx, null, id, 'expired', now);
+        await this.closeConflictsOf(ctx, null, id, 'expired');
+        await closeAlerts(ctx, 'notification', id, 'expired');
         expired.push(id);
       }
       return {
@@ -779,7 +907,7 @@ export class Hub {
     if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 2000) {
       fail('invalid_request', 'reason: why the risk is accepted (1–2000 characters)', 'reason');
     }
-    return this.write(async (tx) => {
+    return this.write(async (tx, ctx) => {
       const c = await tx.conflicts.get(id);
       if (!c || !involves(party, c)) fail('not_found', `no conflict ${id}`);
       if (c.status !== 'open')
@@ -795,6 +923,7 @@ export class Hub {
         : { ...c, acceptances };
       await tx.conflicts.update(next);
       await tx.ledger.append(this.entry(p, 'conflict.risk_accepted', id, { reason, resolved: all }));
+      await this.conflictChanged(ctx, next, all ? 'conflict.resolved' : 'conflict.risk_accepted');
       return { result: (await this.viewWithPending(tx, next, party)) as ConflictView };
     });
   }

@@ -3,14 +3,17 @@
  * Routes are thin: authenticate, read parameters, call the {@link Hub}, return its answer.
  * Errors are mapped to statuses only in `errors.ts`.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kind } from '../engine/types.ts';
 import { KINDS } from '../engine/types.ts';
-import { parseTime } from '../field/dtg.ts';
 import type { Hub, Principal } from '../hub/hub.ts';
 import { coded, errorResponse } from './errors.ts';
 import { openapi } from './openapi.ts';
+import { bboxParam, bodyObject, intParam, oneOf, principalOf, type Query, timeParam } from './params.ts';
 import { RateLimiter } from './rate.ts';
+import { streamRoute } from './stream.ts';
+import { watchRoutes } from './watch-routes.ts';
 
 export interface AppOptions {
   readonly hub: Hub;
@@ -26,65 +29,6 @@ declare module 'fastify' {
     principal?: Principal;
   }
 }
-
-type Query = Record<string, string | undefined>;
-
-function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal) throw coded('unauthorized', 'send "Authorization: Bearer <token>"');
-  return req.principal;
-}
-
-function timeParam(q: Query, name: string): number | undefined {
-  const v = q[name];
-  if (v === undefined) return undefined;
-  try {
-    return parseTime(v);
-  } catch {
-    throw coded('invalid_request', `${name}: an ISO 8601 UTC time or a date-time group`, name);
-  }
-}
-
-function intParam(q: Query, name: string, max: number): number | undefined {
-  const v = q[name];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw coded('invalid_request', `${name}: a whole number from 1 to ${max}`, name);
-  return n;
-}
-
-function bboxParam(q: Query): [number, number, number, number] | undefined {
-  const v = q.bbox;
-  if (v === undefined) return undefined;
-  const parts = v.split(',').map(Number);
-  const [w, s, e, n] = parts as [number, number, number, number];
-  const ok =
-    parts.length === 4 &&
-    parts.every(Number.isFinite) &&
-    w >= -180 &&
-    e <= 180 &&
-    w <= 180 &&
-    e >= -180 &&
-    s >= -90 &&
-    n <= 90 &&
-    s <= n;
-  if (!ok) throw coded('invalid_request', 'bbox: west,south,east,north in degrees', 'bbox');
-  return [w, s, e, n];
-}
-
-function oneOf<T extends string>(q: Query, name: string, values: readonly T[]): T | undefined {
-  const v = q[name];
-  if (v === undefined) return undefined;
-  if (!values.includes(v as T)) throw coded('invalid_request', `${name}: one of ${values.join(', ')}`, name);
-  return v as T;
-}
-
-const bodyObject = (req: FastifyRequest): Record<string, unknown> => {
-  const b = req.body;
-  if (typeof b !== 'object' || b === null || Array.isArray(b))
-    throw coded('invalid_request', 'expected a JSON object');
-  return b as Record<string, unknown>;
-};
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { hub } = options;
@@ -132,12 +76,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (!path.startsWith('/api/v1/') || path === '/api/v1/openapi.json') return;
     if (path === '/api/v1/session' && req.method === 'POST') return;
     const auth = req.headers.authorization;
+    // A browser's WebSocket cannot send the header: the stream then authenticates in its first frame.
+    if (path === '/api/v1/stream' && auth === undefined) return;
     const m = typeof auth === 'string' ? /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(auth) : null;
     if (!m) throw coded('unauthorized', 'send "Authorization: Bearer <token>"');
     const secret = m[1] as string;
     if (!limiter.take(secret)) throw coded('rate_limited', 'too many requests for this token; slow down');
     req.principal = await hub.authenticate(secret);
   });
+
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  streamRoute(app, hub);
+  watchRoutes(app, hub);
 
   app.get('/healthz', async () => ({ status: 'ok', active_declarations: hub.activeCount }));
   app.get('/api/v1/openapi.json', async () => openapi);

@@ -43,6 +43,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   id_exists: 409,
   declaration_closed: 409,
   already_resolved: 409,
+  already_acknowledged: 409,
+  channel_not_active: 409,
   payload_too_large: 413,
   rate_limited: 429,
   weak_password: 422,

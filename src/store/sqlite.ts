@@ -13,19 +13,27 @@ import Database from 'better-sqlite3';
 import type { Declaration } from '../engine/types.ts';
 import { entryHash, GENESIS_HASH } from '../ledger/chain.ts';
 import type {
+  AlertQuery,
+  AlertRecord,
+  ChannelRecord,
   ConflictQuery,
   ConflictRecord,
   DeclarationQuery,
   DeclarationRecord,
   DeclarationStatus,
+  DeliveryRecord,
+  EventRecord,
   LedgerEntry,
   MemberRecord,
+  MessageRecord,
   NewLedgerEntry,
   PartyRecord,
   Role,
+  ShiftRecord,
   Store,
   TokenRecord,
   Tx,
+  WebhookRecord,
 } from './ports.ts';
 
 type Db = Database.Database;
@@ -60,6 +68,32 @@ CREATE INDEX IF NOT EXISTS conflicts_b_party ON conflicts(b_party, status);
 CREATE TABLE IF NOT EXISTS ledger (
   seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT, party TEXT, type TEXT NOT NULL,
   subject TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shifts (
+  id TEXT PRIMARY KEY, party TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+  body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS shifts_party ON shifts(party, start_ms);
+CREATE TABLE IF NOT EXISTS alerts (
+  id TEXT PRIMARY KEY, party TEXT NOT NULL, subject_type TEXT NOT NULL, subject TEXT NOT NULL,
+  status TEXT NOT NULL, due_at INTEGER, created_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_party ON alerts(party, created_at);
+CREATE INDEX IF NOT EXISTS alerts_due ON alerts(due_at) WHERE status = 'open' AND due_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS alerts_subject ON alerts(subject_type, subject);
+CREATE TABLE IF NOT EXISTS events (
+  party TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,
+  data TEXT NOT NULL, PRIMARY KEY (party, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS channel_parties (
+  party TEXT NOT NULL, channel TEXT NOT NULL, PRIMARY KEY (party, channel)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY, channel TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+  UNIQUE (channel, seq));
+CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, party TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhooks_party ON webhooks(party);
+CREATE TABLE IF NOT EXISTS deliveries (
+  id TEXT PRIMARY KEY, webhook TEXT NOT NULL, status TEXT NOT NULL, next_at INTEGER,
+  created_at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_webhook ON deliveries(webhook, created_at);
 CREATE TRIGGER IF NOT EXISTS ledger_append_only_update BEFORE UPDATE ON ledger
   BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_append_only_delete BEFORE DELETE ON ledger
@@ -183,6 +217,178 @@ function toLedger(r: Row): LedgerEntry {
   };
 }
 
+const body = <T>(r: Row | undefined): T | null => (r ? (JSON.parse(String(r.body)) as T) : null);
+const bodies = <T>(rows: unknown[]): T[] => (rows as Row[]).map((r) => JSON.parse(String(r.body)) as T);
+
+/** The watch's repositories: records kept whole as JSON, with the columns they are found by. */
+function watchRepos(
+  db: Db,
+): Pick<Tx, 'roster' | 'alerts' | 'events' | 'channels' | 'messages' | 'webhooks' | 'deliveries'> {
+  const stmt = (sql: string) => db.prepare(sql);
+  const q = {
+    shiftInsert: stmt('INSERT INTO shifts (id, party, start_ms, end_ms, body) VALUES (?, ?, ?, ?, ?)'),
+    shiftGet: stmt('SELECT body FROM shifts WHERE id = ?'),
+    shiftDelete: stmt('DELETE FROM shifts WHERE id = ?'),
+    shiftList: stmt(
+      'SELECT body FROM shifts WHERE party = ? AND start_ms < ? AND end_ms > ? ORDER BY start_ms, id',
+    ),
+    alertInsert: stmt(
+      'INSERT INTO alerts (id, party, subject_type, subject, status, due_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    alertGet: stmt('SELECT body FROM alerts WHERE id = ?'),
+    alertUpdate: stmt('UPDATE alerts SET status = ?, due_at = ?, body = ? WHERE id = ?'),
+    alertSubject: stmt('SELECT body FROM alerts WHERE subject_type = ? AND subject = ? ORDER BY party, id'),
+    alertDue: stmt(
+      "SELECT body FROM alerts WHERE status = 'open' AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+    ),
+    alertNextDue: stmt("SELECT min(due_at) AS t FROM alerts WHERE status = 'open' AND due_at IS NOT NULL"),
+    eventHead: stmt('SELECT max(seq) AS s FROM events WHERE party = ?'),
+    eventInsert: stmt('INSERT INTO events (party, seq, at, type, data) VALUES (?, ?, ?, ?, ?)'),
+    eventGet: stmt('SELECT * FROM events WHERE party = ? AND seq = ?'),
+    eventSince: stmt('SELECT * FROM events WHERE party = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    channelInsert: stmt('INSERT INTO channels (id, body) VALUES (?, ?)'),
+    channelMember: stmt('INSERT OR IGNORE INTO channel_parties (party, channel) VALUES (?, ?)'),
+    channelGet: stmt('SELECT body FROM channels WHERE id = ?'),
+    channelUpdate: stmt('UPDATE channels SET body = ? WHERE id = ?'),
+    channelFor: stmt(
+      'SELECT c.body FROM channel_parties p JOIN channels c ON c.id = p.channel WHERE p.party = ? ORDER BY c.rowid',
+    ),
+    messageInsert: stmt('INSERT INTO messages (id, channel, seq, body) VALUES (?, ?, ?, ?)'),
+    messageGet: stmt('SELECT body FROM messages WHERE id = ?'),
+    messageUpdate: stmt('UPDATE messages SET body = ? WHERE id = ?'),
+    messageList: stmt('SELECT body FROM messages WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    messageLast: stmt('SELECT max(seq) AS s FROM messages WHERE channel = ?'),
+    webhookInsert: stmt('INSERT INTO webhooks (id, party, body) VALUES (?, ?, ?)'),
+    webhookGet: stmt('SELECT body FROM webhooks WHERE id = ?'),
+    webhookUpdate: stmt('UPDATE webhooks SET body = ? WHERE id = ?'),
+    webhookByParty: stmt('SELECT body FROM webhooks WHERE party = ? ORDER BY rowid'),
+    deliveryInsert: stmt(
+      'INSERT INTO deliveries (id, webhook, status, next_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    deliveryGet: stmt('SELECT body FROM deliveries WHERE id = ?'),
+    deliveryUpdate: stmt('UPDATE deliveries SET status = ?, next_at = ?, body = ? WHERE id = ?'),
+    deliveryDue: stmt(
+      "SELECT body FROM deliveries WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+    ),
+    deliveryNextDue: stmt("SELECT min(next_at) AS t FROM deliveries WHERE status = 'pending'"),
+    deliveryByWebhook: stmt(
+      'SELECT body FROM deliveries WHERE webhook = ? AND (? IS NULL OR status = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?',
+    ),
+  };
+  const toEvent = (r: Row): EventRecord => ({
+    party: String(r.party),
+    seq: Number(r.seq),
+    at: Number(r.at),
+    type: String(r.type),
+    data: JSON.parse(String(r.data)),
+  });
+  const num = (r: Row | undefined, k: string): number | null =>
+    r === undefined || r[k] === null ? null : Number(r[k]);
+  return {
+    roster: {
+      insert: async (s) => {
+        q.shiftInsert.run(s.id, s.party, s.start, s.end, JSON.stringify(s));
+      },
+      get: async (id) => body<ShiftRecord>(q.shiftGet.get(id) as Row | undefined),
+      delete: async (id) => {
+        q.shiftDelete.run(id);
+      },
+      list: async (party, from, to) => bodies<ShiftRecord>(q.shiftList.all(party, to, from)),
+    },
+    alerts: {
+      insert: async (a) => {
+        q.alertInsert.run(
+          a.id,
+          a.party,
+          a.subject_type,
+          a.subject,
+          a.status,
+          a.due_at,
+          a.created_at,
+          JSON.stringify(a),
+        );
+      },
+      get: async (id) => body<AlertRecord>(q.alertGet.get(id) as Row | undefined),
+      update: async (a) => {
+        q.alertUpdate.run(a.status, a.due_at, JSON.stringify(a), a.id);
+      },
+      query: async (f: AlertQuery) => {
+        const where = ['party = ?'];
+        const args: unknown[] = [f.party];
+        if (f.status !== undefined) {
+          where.push('status = ?');
+          args.push(f.status);
+        }
+        const sql = `SELECT body FROM alerts WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`;
+        return bodies<AlertRecord>(db.prepare(sql).all(...args, f.limit ?? 1000));
+      },
+      forSubject: async (type, subject) => bodies<AlertRecord>(q.alertSubject.all(type, subject)),
+      due: async (now, limit) => bodies<AlertRecord>(q.alertDue.all(now, limit)),
+      nextDue: async () => num(q.alertNextDue.get() as Row | undefined, 't'),
+    },
+    events: {
+      append: async (e) => {
+        const seq = (num(q.eventHead.get(e.party) as Row | undefined, 's') ?? 0) + 1;
+        const data = JSON.stringify(e.data) ?? 'null';
+        q.eventInsert.run(e.party, seq, e.at, e.type, data);
+        return { party: e.party, seq, at: e.at, type: e.type, data: JSON.parse(data) as unknown };
+      },
+      get: async (party, seq) => {
+        const r = q.eventGet.get(party, seq) as Row | undefined;
+        return r ? toEvent(r) : null;
+      },
+      since: async (party, after, limit) => (q.eventSince.all(party, after, limit) as Row[]).map(toEvent),
+      head: async (party) => num(q.eventHead.get(party) as Row | undefined, 's') ?? 0,
+    },
+    channels: {
+      insert: async (c) => {
+        q.channelInsert.run(c.id, JSON.stringify(c));
+        for (const m of c.members) q.channelMember.run(m.party, c.id);
+      },
+      get: async (id) => body<ChannelRecord>(q.channelGet.get(id) as Row | undefined),
+      update: async (c) => {
+        q.channelUpdate.run(JSON.stringify(c), c.id);
+        for (const m of c.members) q.channelMember.run(m.party, c.id);
+      },
+      listFor: async (party) => bodies<ChannelRecord>(q.channelFor.all(party)),
+    },
+    messages: {
+      insert: async (m) => {
+        q.messageInsert.run(m.id, m.channel, m.seq, JSON.stringify(m));
+      },
+      get: async (id) => body<MessageRecord>(q.messageGet.get(id) as Row | undefined),
+      update: async (m) => {
+        q.messageUpdate.run(JSON.stringify(m), m.id);
+      },
+      list: async (channel, after, limit) => bodies<MessageRecord>(q.messageList.all(channel, after, limit)),
+      lastSeq: async (channel) => num(q.messageLast.get(channel) as Row | undefined, 's') ?? 0,
+    },
+    webhooks: {
+      insert: async (w) => {
+        q.webhookInsert.run(w.id, w.party, JSON.stringify(w));
+      },
+      get: async (id) => body<WebhookRecord>(q.webhookGet.get(id) as Row | undefined),
+      update: async (w) => {
+        q.webhookUpdate.run(JSON.stringify(w), w.id);
+      },
+      listByParty: async (party) => bodies<WebhookRecord>(q.webhookByParty.all(party)),
+    },
+    deliveries: {
+      insert: async (d) => {
+        q.deliveryInsert.run(d.id, d.webhook, d.status, d.next_at, d.created_at, JSON.stringify(d));
+      },
+      get: async (id) => body<DeliveryRecord>(q.deliveryGet.get(id) as Row | undefined),
+      update: async (d) => {
+        q.deliveryUpdate.run(d.status, d.next_at, JSON.stringify(d), d.id);
+      },
+      due: async (now, limit) => bodies<DeliveryRecord>(q.deliveryDue.all(now, limit)),
+      nextDue: async () => num(q.deliveryNextDue.get() as Row | undefined, 't'),
+      listByWebhook: async (webhook, status, limit) =>
+        bodies<DeliveryRecord>(q.deliveryByWebhook.all(webhook, status ?? null, status ?? null, limit)),
+    },
+  };
+}
+
 /** The repositories over one connection. */
 function repos(db: Db): Tx {
   const stmt = (sql: string) => db.prepare(sql);
@@ -228,6 +434,7 @@ function repos(db: Db): Tx {
     ledgerRange: stmt('SELECT * FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?'),
   };
   return {
+    ...watchRepos(db),
     parties: {
       create: async (p: PartyRecord) => {
         q.partyInsert.run(p.id, p.name, p.created_at);

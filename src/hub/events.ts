@@ -1,0 +1,51 @@
+/**
+ * The in-process side of the push channel. Events are written to each party's stream in the
+ * transaction of the change they report (so they are durable and numbered); once it committed,
+ * the hub publishes them here, and open consoles (the WebSocket stream) receive them at once.
+ *
+ * The bus carries only committed events, in commit order, to listeners of their own party: a
+ * listener registered for one party can never receive another party's event.
+ */
+import type { EventRecord } from '../store/ports.ts';
+
+export type EventListener = (e: EventRecord) => void;
+
+export class EventBus {
+  private readonly listeners = new Map<string, Set<EventListener>>();
+
+  /** Listen to one party's events; returns the function that stops listening. */
+  subscribe(party: string, listener: EventListener): () => void {
+    let set = this.listeners.get(party);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(party, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(party);
+    };
+  }
+
+  /** Deliver committed events to their party's listeners. A failing listener harms no other. */
+  publish(events: readonly EventRecord[]): void {
+    for (const e of events) {
+      const set = this.listeners.get(e.party);
+      if (!set) continue;
+      for (const l of [...set]) {
+        try {
+          l(e);
+        } catch {
+          // A listener's failure (a closed socket) is its own business.
+        }
+      }
+    }
+  }
+
+  /** Number of listeners (all parties). */
+  get size(): number {
+    let n = 0;
+    for (const s of this.listeners.values()) n += s.size;
+    return n;
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The hotline (DESIGN §5): persistent channels between two or more parties, created by one
+ * party's admin and accepted by each other party's admin; messages with a precedence; delivery,
+ * read and acknowledgement receipts per party. `flash` and `immediate` messages raise an alert
+ * at each receiving party and escalate like any alert until acknowledged.
+ *
+ * Visibility: only the parties of a channel learn that it exists; only those that accepted read
+ * its messages. A message may reference a declaration or a conflict the sender may see; each
+ * receiving party gets the reference only if it may see it too, otherwise just that there was one.
+ *
+ * Receipts: a message is *delivered* to a party when one of its consoles received it (over the
+ * stream) or its members listed it; *read* when a member marks the channel read up to it;
+ * *acknowledged* when a member acknowledges it (required for flash and immediate).
+ */
+import type { ChannelRecord, MessageRecord, Precedence, Receipt, Tx } from '../store/ports.ts';
+import { PRECEDENCES } from '../store/ports.ts';
+import { fail, type Principal, requireParty, requireRole } from './access.ts';
+import { ACK_ROLES, reply } from './desk.ts';
+import type { Hub } from './hub.ts';
+import { newId } from './secrets.ts';
+import { canSee, involves } from './views.ts';
+import { raiseAlert, type WriteCtx } from './watch.ts';
+
+const MAX_MEMBERS = 16;
+const MAX_TEXT = 4000;
+const NEEDS_ACK: readonly Precedence[] = ['flash', 'immediate'];
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+function channelView(c: ChannelRecord, viewer: string) {
+  return {
+    id: c.id,
+    name: c.name,
+    created_at: iso(c.created_at),
+    created_by_party: c.created_by_party,
+    members: c.members.map((m) => ({ party: m.party, status: m.status, at: iso(m.at) })),
+    status: c.members.find((m) => m.party === viewer)?.status ?? null,
+  };
+}
+
+function receiptView(r: Receipt) {
+  return {
+    party: r.party,
+    delivered_at: iso(r.delivered_at),
+    read_at: iso(r.read_at),
+    acked_at: iso(r.acked_at),
+  };
+}
+
+async function refVisible(tx: Tx, ref: MessageRecord['ref'], party: string): Promise<boolean> {
+  if (ref === null) return false;
+  if (ref.type === 'declaration') {
+    const d = await tx.declarations.current(ref.id);
+    return d !== null && canSee(party, d.decl);
+  }
+  const c = await tx.conflicts.get(ref.id);
+  return c !== null && involves(party, c);
+}
+
+/**
+ * A message as a party reads it. The sender's username is shown: a hotline is people talking
+ * to people, and knowing who said it is the point (unlike who in a party filed a declaration).
+ */
+async function messageView(tx: Tx, m: MessageRecord, viewer: string) {
+  const ref =
+    m.ref === null
+      ? null
+      : (await refVisible(tx, m.ref, viewer))
+        ? m.ref
+        : { type: m.ref.type, hidden: true };
+  return {
+    id: m.id,
+    channel: m.channel,
+    seq: m.seq,
+    from: { party: m.party, username: m.username },
+    precedence: m.precedence,
+    requires_ack: NEEDS_ACK.includes(m.precedence),
+    text: m.text,
+    ref,
+    at: iso(m.at),
+    receipts: m.receipts.map(receiptView),
+  };
+}
+
+const accepted = (c: ChannelRecord): string[] =>
+  c.members.filter((m) => m.status === 'accepted').map((m) => m.party);
+
+export class Hotline {
+  /** Messages already recorded as delivered to a party by this process (`party\nid`), bounded. */
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly hub: Hub) {}
+
+  /**
+   * A console of `party` received message `id` over the stream: record the delivery once (many
+   * consoles of one party receive the same message; only the first needs a write).
+   */
+  deliveredOnce(party: string, id: string): void {
+    const key = `${party}\n${id}`;
+    if (this.seen.has(key)) return;
+    if (this.seen.size >= 10_000) this.seen.clear();
+    this.seen.add(key);
+    this.delivered(party, [id]).catch(() => this.seen.delete(key));
+  }
+
+  /** A party admin opens a channel with other parties; they are invited until their admin accepts. */
+  async create(p: Principal, body: Record<string, unknown>) {
+    requireRole(p, 'party_admin');
+    const party = requireParty(p);
+    const name = body.name;
+    if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100)
+      fail('invalid_request', 'name: 1–100 characters', 'name');
+    const others = body.parties;
+    if (
+      !Array.isArray(others) ||
+      others.length === 0 ||
+      others.length >= MAX_MEMBERS ||
+      !others.every((x) => typeof x === 'string' && x !== party)
+    )
+      fail('invalid_request', `parties: the other parties (1–${MAX_MEMBERS - 1}), not your own`, 'parties');
+    const invited = [...new Set(others as string[])];
+    return this.hub.write(async (tx, ctx) => {
+      for (const x of invited) if (!(await tx.parties.get(x))) fail('not_found', `no party ${x}`, 'parties');
+      const c: ChannelRecord = {
+        id: newId('ch'),
+        name,
+        created_at: ctx.now,
+        created_by: p.username,
+        created_by_party: party,
+        members: [
+          { party, status: 'accepted', at: ctx.now },
+          ...invited.map((x) => ({ party: x, status: 'invited' as const, at: ctx.now })),
+        ],
+      };
+      await tx.channels.insert(c);
+      await ctx.log(p.username, party, 'channel.created', c.id, {
+        name,
+        parties: c.members.map((m) => m.party),
+      });
+      for (const m of c.members) await ctx.emit(m.party, 'channel.updated', channelView(c, m.party));
+      return { result: channelView(c, party) };
+    });
+  }
+
+  async accept(p: Principal, id: string) {
+    return this.answer(p, id, 'accepted');
+  }
+
+  async decline(p: Principal, id: string) {
+    return this.answer(p, id, 'declined');
+  }
+
+  private async answer(p: Principal, id: string, status: 'accepted' | 'declined') {
+    requireRole(p, 'party_admin');
+    const party = requireParty(p);
+    return this.hub.write(async (tx, ctx) => {
+      const c = await this.member(tx, id, party);
+      const mine = c.members.find((m) => m.party === party);
+      if (mine?.status !== 'invited')
+        fail('channel_not_active', `your party has already ${mine?.status} channel ${id}`);
+      const next: ChannelRecord = {
+        ...c,
+        members: c.members.map((m) => (m.party === party ? { party, status, at: ctx.now } : m)),
+      };
+      await tx.channels.update(next);
+      await ctx.log(p.username, party, `channel.${status}`, id, {});
+      for (const m of next.members) await ctx.emit(m.party, 'channel.updated', channelView(next, m.party));
+      return { result: channelView(next, party) };
+    });
+  }
+
+  /** The channel if the party is one of its members; otherwise it does not exist for it. */
+  private async member(tx: Tx, id: string, party: string): Promise<ChannelRecord> {
+    const c = await tx.channels.get(id);
+    if (!c?.members.some((m) => m.party === party)) fail('not_found', `no channel ${id}`);
+    return c;
+  }
+
+  private async acceptedMember(tx: Tx, id: string, party: string): Promise<ChannelRecord> {
+    const c = await this.member(tx, id, party);
+    if (!accepted(c).includes(party)) fail('channel_not_active', `your party has not accepted channel ${id}`);
+    return c;
+  }
+
+  async list(p: Principal) {
+    const party = requireParty(p);
+    const list = await this.hub.store.read((tx) => tx.channels.listFor(party));
+    return list.map((c) => channelView(c, party));
+  }
+
+  async get(p: Principal, id: string) {
+    const party = requireParty(p);
+    return channelView(await this.hub.store.read((tx) => this.member(tx, id, party)), party);
+  }
+
+  /** Messages after a channel sequence number; listing them delivers them to the party. */
+  async messages(p: Principal, id: string, after: number, limit: number) {
+    const party = requireParty(p);
+    const { list, views } = await this.hub.store.read(async (tx) => {
+      await this.acceptedMember(tx, id, party);
+      const list = await tx.messages.list(id, after, Math.min(limit, 1000));
+      const views = [];
+      for (const m of list) views.push(await messageView(tx, m, party));
+      return { list, views };
+    });
+    const undelivered = list.filter((m) =>
+      m.receipts.some((r) => r.party === party && r.delivered_at === null),
+    );
+    if (undelivered.length > 0)
+      await this.delivered(
+        party,
+        undelivered.map((m) => m.id),
+      );
+    return views;
+  }
+
+  async post(p: Principal, id: string, body: Record<string, unknown>) {
+    const party = requireParty(p);
+    const text = body.text;
+    if (typeof text !== 'string' || text.trim().length === 0 || text.length > MAX_TEXT)
+      fail('invalid_request', `text: 1–${MAX_TEXT} characters`, 'text');
+    const precedence = (body.precedence ?? 'routine') as Precedence;
+    if (!PRECEDENCES.includes(precedence))
+      fail('invalid_request', `precedence: one of ${PRECEDENCES.join(', ')}`, 'precedence');
+    const ref = parseRef(body.ref);
+    return this.hub.write(async (tx, ctx) => {
+      const c = await this.acceptedMember(tx, id, party);
+      const to = accepted(c).filter((x) => x !== party);
+      if (to.length === 0) fail('channel_not_active', `no other party has accepted channel ${id} yet`);
+      // A reference the sender may not see answers as one that does not exist.
+      if (ref && !(await refVisible(tx, ref, party))) fail('not_found', `no ${ref.type} ${ref.id}`, 'ref');
+      const m: MessageRecord = {
+        id: newId('msg'),
+        channel: id,
+        seq: (await tx.messages.lastSeq(id)) + 1,
+        party,
+        username: p.username,
+        precedence,
+        text,
+        ref,
+        at: ctx.now,
+        receipts: to.map((x) => ({ party: x, delivered_at: null, read_at: null, acked_at: null })),
+      };
+      await tx.messages.insert(m);
+      await ctx.log(p.username, party, 'message.sent', m.id, {
+        channel: id,
+        seq: m.seq,
+        precedence,
+        text,
+        ref,
+      });
+      for (const x of [party, ...to]) await ctx.emit(x, 'message.posted', await messageView(tx, m, x));
+      if (NEEDS_ACK.includes(precedence)) {
+        for (const x of to) {
+          await raiseAlert(ctx, this.hub.deadlines, {
+            id: newId('al'),
+            party: x,
+            subject_type: 'message',
+            subject: m.id,
+            precedence,
+            summary: { message: await messageView(tx, m, x) },
+          });
+        }
+      }
+      return { result: await messageView(tx, m, party) };
+    });
+  }
+
+  /** Mark the channel read by the caller's party up to a sequence number. */
+  async read(p: Principal, id: string, body: Record<string, unknown>) {
+    const party = requireParty(p);
+    const upTo = body.seq;
+    if (!Number.isInteger(upTo) || (upTo as number) < 1)
+      fail('invalid_request', 'seq: the channel sequence number read up to', 'seq');
+    return this.hub.write(async (tx, ctx) => {
+      await this.acceptedMember(tx, id, party);
+      const list = await tx.messages.list(id, 0, upTo as number);
+      let marked = 0;
+      for (const m of list) {
+        const r = m.receipts.find((x) => x.party === party);
+        if (!r || r.read_at !== null) continue;
+        await this.setReceipt(ctx, m, party, { delivered_at: r.delivered_at ?? ctx.now, read_at: ctx.now });
+        marked++;
+      }
+      if (marked > 0) await ctx.log(p.username, party, 'message.read', id, { up_to: upTo });
+      return { result: { channel: id, read_up_to: upTo, marked } };
+    });
+  }
+
+  /** Acknowledge a flash or immediate message: its alert at the caller's party. */
+  async acknowledge(p: Principal, messageId: string, body: { reply?: unknown }) {
+    requireRole(p, ...ACK_ROLES);
+    const party = requireParty(p);
+    const text = reply(body.reply);
+    return this.hub.write(async (tx, ctx) => {
+      const m = await tx.messages.get(messageId);
+      const c = m && (await tx.channels.get(m.channel));
+      if (!m || !c || !accepted(c).includes(party)) fail('not_found', `no message ${messageId}`);
+      const alert = (await tx.alerts.forSubject('message', messageId)).find((a) => a.party === party);
+      if (!alert) fail('invalid_request', `message ${messageId} asks your party for no acknowledgement`);
+      await this.hub.desk.acknowledgeIn(ctx, alert, p.username, text);
+      return { result: await messageView(tx, (await tx.messages.get(messageId)) as MessageRecord, party) };
+    });
+  }
+
+  /** Called when a party acknowledged a message's alert: record it in the receipts. */
+  async acknowledged(ctx: WriteCtx, messageId: string, party: string): Promise<void> {
+    const m = await ctx.tx.messages.get(messageId);
+    const r = m?.receipts.find((x) => x.party === party);
+    if (!m || !r) return;
+    await this.setReceipt(ctx, m, party, {
+      delivered_at: r.delivered_at ?? ctx.now,
+      read_at: r.read_at ?? ctx.now,
+      acked_at: ctx.now,
+    });
+  }
+
+  /** Record delivery of messages to a party (its console received them); once per message. */
+  async delivered(party: string, messageIds: readonly string[]): Promise<void> {
+    await this.hub.write(async (tx, ctx) => {
+      for (const id of messageIds) {
+        const m = await tx.messages.get(id);
+        const r = m?.receipts.find((x) => x.party === party);
+        if (!m || !r || r.delivered_at !== null) continue;
+        await this.setReceipt(ctx, m, party, { delivered_at: ctx.now });
+        await ctx.log(null, party, 'message.delivered', id, {});
+      }
+      return { result: undefined };
+    });
+  }
+
+  private async setReceipt(ctx: WriteCtx, m: MessageRecord, party: string, change: Partial<Receipt>) {
+    const next: MessageRecord = {
+      ...m,
+      receipts: m.receipts.map((r) => (r.party === party ? { ...r, ...change } : r)),
+    };
+    await ctx.tx.messages.update(next);
+    const c = (await ctx.tx.channels.get(m.channel)) as ChannelRecord;
+    const notice = {
+      message: m.id,
+      channel: m.channel,
+      seq: m.seq,
+      receipts: next.receipts.map(receiptView),
+    };
+    for (const x of accepted(c)) await ctx.emit(x, 'message.receipt', notice);
+  }
+}
+
+function parseRef(v: unknown): MessageRecord['ref'] {
+  if (v === undefined || v === null) return null;
+  const r = v as { type?: unknown; id?: unknown };
+  if (
+    typeof v !== 'object' ||
+    (r.type !== 'declaration' && r.type !== 'conflict') ||
+    typeof r.id !== 'string' ||
+    r.id.length === 0 ||
+    r.id.length > 200
+  )
+    fail('invalid_request', 'ref: {"type": "declaration" | "conflict", "id": string}', 'ref');
+  return { type: r.type, id: r.id };
+}

@@ -1,0 +1,293 @@
+/**
+ * The watch (DESIGN §5): the on-call roster, alerts with acknowledgement deadlines, and their
+ * escalation — watch officer → senior officer on call → party admin → overdue.
+ *
+ * Everything here runs inside one of the hub's write transactions (a {@link WriteCtx}): an alert
+ * is raised in the transaction that found its conflict, an escalation is recorded in the
+ * transaction that moves its level, and each writes its ledger entry and its party's stream
+ * event there too. So the state, the record and the notification commit together or not at all.
+ *
+ * Durable timers: an open alert's next deadline is a column (`due_at`), not a timer in memory.
+ * {@link escalateDue} moves every alert whose deadline is at or before the clock's now by exactly
+ * one level per deadline passed, guarded by the level it read under the write lock. A hub that
+ * was stopped across a deadline escalates on its first pass after starting (late, never lost);
+ * one that restarts right after an escalation finds the new level and the next deadline (never
+ * repeated); and nothing moves before its deadline (never early). Who receives an escalation is
+ * decided by the roster at the deadline itself, not at the moment the hub got round to it.
+ */
+import type { Severity } from '../engine/types.ts';
+import type {
+  AlertLevel,
+  AlertRecord,
+  AlertSubject,
+  EscalationStep,
+  Precedence,
+  ShiftRecord,
+  Tx,
+  WatchRole,
+} from '../store/ports.ts';
+import { PRECEDENCES } from '../store/ports.ts';
+
+/** What a write transaction offers the watch: the store, the time, the stream and the ledger. */
+export interface WriteCtx {
+  readonly tx: Tx;
+  readonly now: number;
+  /** Append an event to a party's stream (published to open consoles once committed). */
+  emit(party: string, type: string, data: unknown): Promise<void>;
+  /** Append a ledger entry. */
+  log(
+    actor: string | null,
+    party: string | null,
+    type: string,
+    subject: string,
+    payload: unknown,
+  ): Promise<void>;
+}
+
+const MIN = 60_000;
+
+/**
+ * Deadlines per precedence, one per level: [watch officer, senior officer, party admin] in ms.
+ * The first is DESIGN §5's acknowledgement deadline (5, 15, 60, 240 minutes); each escalation
+ * level gets as long again, so a `flash` alert reaches the senior officer at 5 minutes, the party
+ * admin at 10 and is overdue at 15.
+ */
+export type Deadlines = Readonly<Record<Precedence, readonly [number, number, number]>>;
+
+export const DEFAULT_DEADLINES: Deadlines = {
+  flash: [5 * MIN, 5 * MIN, 5 * MIN],
+  immediate: [15 * MIN, 15 * MIN, 15 * MIN],
+  priority: [60 * MIN, 60 * MIN, 60 * MIN],
+  routine: [240 * MIN, 240 * MIN, 240 * MIN],
+};
+
+/** Hub deadlines from the defaults and an override (e.g. from `serve --ack-deadlines`). */
+export function deadlines(
+  override?: Partial<Record<Precedence, readonly [number, number, number]>>,
+): Deadlines {
+  return { ...DEFAULT_DEADLINES, ...override };
+}
+
+export const PRECEDENCE_OF: Readonly<Record<Severity, Precedence>> = {
+  critical: 'flash',
+  high: 'immediate',
+  medium: 'priority',
+  low: 'routine',
+};
+
+export const precedenceRank = (p: Precedence): number => PRECEDENCES.indexOf(p);
+
+export const LEVEL_NAMES = ['watch_officer', 'senior_officer', 'party_admin', 'overdue'] as const;
+
+// --- Roster ------------------------------------------------------------------------------------
+
+/** Members holding `role` at instant `at` according to the roster (several may overlap). */
+export async function onCall(tx: Tx, party: string, role: WatchRole, at: number): Promise<string[]> {
+  const shifts = await tx.roster.list(party, at, at + 1);
+  return [...new Set(shifts.filter((s) => s.role === role).map((s) => s.username))].sort();
+}
+
+/**
+ * Who receives an alert at `level` at instant `at`: the roster's holders; when nobody is on call
+ * there, every active member with the role, so an alert never goes to no one (the gap is flagged).
+ */
+async function recipients(
+  tx: Tx,
+  party: string,
+  level: AlertLevel,
+  at: number,
+): Promise<{ to: string[]; uncovered: boolean }> {
+  if (level === 3) return { to: [], uncovered: false };
+  if (level < 2) {
+    const role: WatchRole = level === 0 ? 'watch_officer' : 'senior_officer';
+    const rostered = await onCall(tx, party, role, at);
+    if (rostered.length > 0) return { to: rostered, uncovered: false };
+    return { to: await membersWith(tx, party, role), uncovered: true };
+  }
+  return { to: await membersWith(tx, party, 'party_admin'), uncovered: false };
+}
+
+async function membersWith(tx: Tx, party: string, role: string): Promise<string[]> {
+  const members = await tx.members.listByParty(party);
+  return members
+    .filter((m) => !m.disabled && m.roles.includes(role as never))
+    .map((m) => m.username)
+    .sort();
+}
+
+export interface Gap {
+  readonly role: WatchRole;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Spans of [from, to) in which nobody holds `role`: each is a warning to the party. */
+export function gaps(shifts: readonly ShiftRecord[], role: WatchRole, from: number, to: number): Gap[] {
+  const spans = shifts
+    .filter((s) => s.role === role)
+    .map((s) => [Math.max(s.start, from), Math.min(s.end, to)] as const)
+    .filter(([a, b]) => a < b)
+    .sort((x, y) => x[0] - y[0]);
+  const out: Gap[] = [];
+  let covered = from;
+  for (const [a, b] of spans) {
+    if (a > covered) out.push({ role, start: covered, end: a });
+    covered = Math.max(covered, b);
+  }
+  if (covered < to) out.push({ role, start: covered, end: to });
+  return out;
+}
+
+// --- Alerts ------------------------------------------------------------------------------------
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+/** An alert as its party reads it (the record is the party's own; nothing of others is in it). */
+export function alertView(a: AlertRecord) {
+  return {
+    id: a.id,
+    subject_type: a.subject_type,
+    subject: a.subject,
+    precedence: a.precedence,
+    status: a.status,
+    level: LEVEL_NAMES[a.level],
+    escalated: a.level > 0,
+    due_at: iso(a.due_at),
+    to: a.to,
+    created_at: iso(a.created_at),
+    escalations: a.escalations.map((e) => ({
+      level: LEVEL_NAMES[e.level],
+      due_at: iso(e.due_at),
+      at: iso(e.at),
+      to: e.to,
+      ...(e.uncovered && { uncovered: true }),
+    })),
+    ack: a.ack && { username: a.ack.username, at: iso(a.ack.at), reply: a.ack.reply },
+    closed_at: iso(a.closed_at),
+    closed_reason: a.closed_reason,
+    summary: a.summary,
+  };
+}
+
+export type AlertView = ReturnType<typeof alertView>;
+
+/** Raise an alert for a party; it goes to the watch officer on call now. */
+export async function raiseAlert(
+  ctx: WriteCtx,
+  limits: Deadlines,
+  a: {
+    id: string;
+    party: string;
+    subject_type: AlertSubject;
+    subject: string;
+    precedence: Precedence;
+    summary: Record<string, unknown>;
+  },
+): Promise<AlertRecord> {
+  const { to, uncovered } = await recipients(ctx.tx, a.party, 0, ctx.now);
+  const record: AlertRecord = {
+    ...a,
+    level: 0,
+    due_at: ctx.now + limits[a.precedence][0],
+    status: 'open',
+    created_at: ctx.now,
+    to,
+    escalations: uncovered ? [{ level: 0, due_at: ctx.now, at: ctx.now, to, uncovered: true }] : [],
+    ack: null,
+    closed_at: null,
+    closed_reason: null,
+  };
+  await ctx.tx.alerts.insert(record);
+  await ctx.log(null, a.party, 'alert.raised', a.id, {
+    subject_type: a.subject_type,
+    subject: a.subject,
+    precedence: a.precedence,
+    due_at: record.due_at,
+    to,
+  });
+  await ctx.emit(a.party, 'alert.created', alertView(record));
+  return record;
+}
+
+/** Close the open alerts about a subject (a resolved conflict, a withdrawn declaration). */
+export async function closeAlerts(
+  ctx: WriteCtx,
+  type: AlertSubject,
+  subject: string,
+  reason: string,
+): Promise<void> {
+  for (const a of await ctx.tx.alerts.forSubject(type, subject)) {
+    if (a.status !== 'open') continue;
+    const next: AlertRecord = {
+      ...a,
+      status: 'closed',
+      due_at: null,
+      closed_at: ctx.now,
+      closed_reason: reason,
+    };
+    await ctx.tx.alerts.update(next);
+    await ctx.log(null, a.party, 'alert.closed', a.id, { reason });
+    await ctx.emit(a.party, 'alert.closed', alertView(next));
+  }
+}
+
+/** Record an acknowledgement (who, when, reply) on an open alert of the caller's party. */
+export async function acknowledgeAlert(
+  ctx: WriteCtx,
+  a: AlertRecord,
+  username: string,
+  reply: string | null,
+): Promise<AlertRecord> {
+  const next: AlertRecord = {
+    ...a,
+    status: 'acknowledged',
+    due_at: null,
+    ack: { username, at: ctx.now, reply },
+  };
+  await ctx.tx.alerts.update(next);
+  await ctx.log(username, a.party, 'alert.acknowledged', a.id, { reply, level: LEVEL_NAMES[a.level] });
+  await ctx.emit(a.party, 'alert.acknowledged', alertView(next));
+  return next;
+}
+
+/**
+ * Escalate every open alert whose deadline has passed, one level per deadline, in deadline
+ * order. Returns the escalations recorded. Runs inside the write lock; see the module comment
+ * for why this neither loses, repeats nor advances an escalation.
+ */
+export async function escalateDue(ctx: WriteCtx, limits: Deadlines, batch = 200): Promise<number> {
+  let moved = 0;
+  for (;;) {
+    const due = await ctx.tx.alerts.due(ctx.now, batch);
+    if (due.length === 0) return moved;
+    for (const a of due) {
+      // `due` holds only open alerts with a deadline at or before now: re-read under the lock is
+      // the same row, since every write runs under it.
+      const deadline = a.due_at as number;
+      const level = (a.level + 1) as AlertLevel;
+      const { to, uncovered } = await recipients(ctx.tx, a.party, level, deadline);
+      const step: EscalationStep = {
+        level,
+        due_at: deadline,
+        at: ctx.now,
+        to,
+        ...(uncovered && { uncovered: true }),
+      };
+      const next: AlertRecord = {
+        ...a,
+        level,
+        due_at: level < 3 ? deadline + limits[a.precedence][level as 1 | 2] : null,
+        to: level < 3 ? to : a.to,
+        escalations: [...a.escalations, step],
+      };
+      await ctx.tx.alerts.update(next);
+      await ctx.log(null, a.party, level < 3 ? 'alert.escalated' : 'alert.overdue', a.id, {
+        level: LEVEL_NAMES[level],
+        due_at: deadline,
+        to,
+      });
+      await ctx.emit(a.party, level < 3 ? 'alert.escalated' : 'alert.overdue', alertView(next));
+      moved++;
+    }
+  }
+}

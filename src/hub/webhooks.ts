@@ -1,0 +1,228 @@
+/**
+ * Outbound hooks: a party registers URLs of its own systems; every event of its stream is POSTed
+ * to each of them, signed, retried with back-off, and failures are shown to its admin.
+ *
+ * Deliveries are an outbox: a delivery row is written in the same transaction as the event it
+ * carries, so an event is never committed without its deliveries, and a crash loses none. The
+ * worker sends at least once: a crash between a receiver's 2xx and the hub recording it sends
+ * that delivery again, so receivers de-duplicate by `X-Deconflict-Delivery` (or by party + seq).
+ *
+ * Signature: `X-Deconflict-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`
+ * with `X-Deconflict-Timestamp` (Unix seconds). Receivers recompute it, compare in constant time,
+ * and refuse stale timestamps (replays). The secret is random (256 bits), shown once at creation.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import type { DeliveryRecord, WebhookRecord } from '../store/ports.ts';
+import { fail, type Principal, requireParty, requireRole } from './access.ts';
+import type { Hub } from './hub.ts';
+import { newId } from './secrets.ts';
+
+/** Attempts before a delivery is given up as failed, and the first retry delay (then ×3 each). */
+export const MAX_ATTEMPTS = 8;
+export const FIRST_RETRY_MS = 10_000;
+const TIMEOUT_MS = 10_000;
+const MAX_WEBHOOKS = 10;
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+export function sign(secret: string, timestamp: number, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/** Delay before attempt n+1 after n failed attempts: 10 s, 30 s, 90 s, … (about 6 h in all). */
+export const retryDelay = (attempts: number): number => FIRST_RETRY_MS * 3 ** (attempts - 1);
+
+function webhookView(w: WebhookRecord, failing: DeliveryRecord[] = []) {
+  return {
+    id: w.id,
+    url: w.url,
+    created_at: iso(w.created_at),
+    disabled_at: iso(w.disabled_at),
+    recent_failures: failing.length,
+    ...(failing[0] && { last_error: failing[0].last_error }),
+  };
+}
+
+function deliveryView(d: DeliveryRecord) {
+  return {
+    id: d.id,
+    event_seq: d.event_seq,
+    status: d.status,
+    attempts: d.attempts,
+    next_at: iso(d.next_at),
+    last_status: d.last_status,
+    last_error: d.last_error,
+    created_at: iso(d.created_at),
+    delivered_at: iso(d.delivered_at),
+  };
+}
+
+function validUrl(v: unknown): string {
+  if (typeof v !== 'string' || v.length > 2000) fail('invalid_request', 'url: an http(s) URL', 'url');
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return fail('invalid_request', 'url: an http(s) URL', 'url');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    fail('invalid_request', 'url: an http(s) URL', 'url');
+  if (u.username || u.password)
+    fail('invalid_request', 'url: no credentials in the URL (the signature authenticates)', 'url');
+  return u.toString();
+}
+
+export class Webhooks {
+  /** Deliveries being sent by this process (never two sends of one delivery at once). */
+  private readonly inFlight = new Set<string>();
+
+  constructor(private readonly hub: Hub) {}
+
+  async create(p: Principal, body: Record<string, unknown>) {
+    requireRole(p, 'party_admin');
+    const party = requireParty(p);
+    const url = validUrl(body.url);
+    return this.hub.write(async (tx, ctx) => {
+      const existing = (await tx.webhooks.listByParty(party)).filter((w) => w.disabled_at === null);
+      if (existing.length >= MAX_WEBHOOKS)
+        fail('invalid_request', `at most ${MAX_WEBHOOKS} webhooks per party`, 'url');
+      const w: WebhookRecord = {
+        id: newId('wh'),
+        party,
+        url,
+        secret: randomBytes(32).toString('base64url'),
+        created_at: ctx.now,
+        created_by: p.username,
+        disabled_at: null,
+      };
+      await tx.webhooks.insert(w);
+      await ctx.log(p.username, party, 'webhook.created', w.id, { url });
+      return { result: { ...webhookView(w), secret: w.secret } };
+    });
+  }
+
+  async list(p: Principal) {
+    requireRole(p, 'party_admin');
+    const party = requireParty(p);
+    return this.hub.store.read(async (tx) => {
+      const out = [];
+      for (const w of await tx.webhooks.listByParty(party)) {
+        out.push(webhookView(w, await tx.deliveries.listByWebhook(w.id, 'failed', 100)));
+      }
+      return out;
+    });
+  }
+
+  /** Stop sending to a webhook; its pending deliveries are dropped as failed. */
+  async disable(p: Principal, id: string): Promise<void> {
+    requireRole(p, 'party_admin');
+    const party = requireParty(p);
+    await this.hub.write(async (tx, ctx) => {
+      const w = await tx.webhooks.get(id);
+      if (!w || w.party !== party) fail('not_found', `no webhook ${id}`);
+      if (w.disabled_at === null) {
+        await tx.webhooks.update({ ...w, disabled_at: ctx.now });
+        for (const d of await tx.deliveries.listByWebhook(id, 'pending', Number.MAX_SAFE_INTEGER)) {
+          await tx.deliveries.update({
+            ...d,
+            status: 'failed',
+            next_at: null,
+            last_error: 'webhook disabled',
+          });
+        }
+        await ctx.log(p.username, party, 'webhook.disabled', id, {});
+      }
+      return { result: undefined };
+    });
+  }
+
+  async deliveries(p: Principal, id: string, status: DeliveryRecord['status'] | undefined, limit: number) {
+    requireRole(p, 'party_admin');
+    const party = requireParty(p);
+    return this.hub.store.read(async (tx) => {
+      const w = await tx.webhooks.get(id);
+      if (!w || w.party !== party) fail('not_found', `no webhook ${id}`);
+      return (await tx.deliveries.listByWebhook(id, status, Math.min(limit, 1000))).map(deliveryView);
+    });
+  }
+
+  async nextDue(): Promise<number | null> {
+    return this.hub.store.read((tx) => tx.deliveries.nextDue());
+  }
+
+  /** Send every delivery that is due; record each outcome. Returns the number attempted. */
+  async deliverDue(limit = 50): Promise<number> {
+    const now = this.hub.clock.now();
+    const due = await this.hub.store.read((tx) => tx.deliveries.due(now, limit));
+    const work = due.filter((d) => !this.inFlight.has(d.id));
+    await Promise.all(work.map((d) => this.send(d)));
+    return work.length;
+  }
+
+  private async send(d: DeliveryRecord): Promise<void> {
+    this.inFlight.add(d.id);
+    try {
+      const { w, e } = await this.hub.store.read(async (tx) => ({
+        w: await tx.webhooks.get(d.webhook),
+        e: await tx.events.get(d.party, d.event_seq),
+      }));
+      if (!w || !e) return;
+      const body = JSON.stringify({ party: e.party, seq: e.seq, type: e.type, at: iso(e.at), data: e.data });
+      const timestamp = Math.floor(this.hub.clock.now() / 1000);
+      let status: number | null = null;
+      let error: string | null = null;
+      try {
+        const res = await fetch(w.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'deconflict-webhook',
+            'x-deconflict-delivery': d.id,
+            'x-deconflict-event': e.type,
+            'x-deconflict-timestamp': String(timestamp),
+            'x-deconflict-signature': sign(w.secret, timestamp, body),
+          },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+        status = res.status;
+        await res.body?.cancel();
+        if (status < 200 || status >= 300) error = `HTTP ${status}`;
+      } catch (err) {
+        error = (err as Error).cause ? String((err as { cause: unknown }).cause) : (err as Error).message;
+      }
+      await this.hub.write(async (tx, ctx) => {
+        const cur = await tx.deliveries.get(d.id);
+        if (cur?.status !== 'pending') return { result: undefined };
+        const attempts = cur.attempts + 1;
+        const next: DeliveryRecord =
+          error === null
+            ? {
+                ...cur,
+                attempts,
+                status: 'delivered',
+                next_at: null,
+                last_status: status,
+                last_error: null,
+                delivered_at: ctx.now,
+              }
+            : attempts >= MAX_ATTEMPTS
+              ? { ...cur, attempts, status: 'failed', next_at: null, last_status: status, last_error: error }
+              : {
+                  ...cur,
+                  attempts,
+                  next_at: ctx.now + retryDelay(attempts),
+                  last_status: status,
+                  last_error: error,
+                };
+        await tx.deliveries.update(next);
+        if (next.status === 'failed')
+          await ctx.log(null, d.party, 'webhook.delivery_failed', d.id, { webhook: d.webhook, error });
+        return { result: undefined };
+      });
+    } finally {
+      this.inFlight.delete(d.id);
+    }
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * `GET /api/v1/stream` — the push channel (WebSocket). An authenticated console receives every
+ * event of its party's stream: alerts, escalations, acknowledgements, conflict changes, hotline
+ * messages and receipts, roster changes.
+ *
+ * Protocol (JSON text frames):
+ * - Authenticate with `Authorization: Bearer <token>` on the upgrade request, or — browsers cannot
+ *   set that header — with a first frame `{"type":"auth","token":"…","since":N}` within 10 s.
+ * - `since` (query parameter or in the auth frame) is the last sequence number the console saw.
+ *   The hub first sends `{"type":"hello","party":…,"head":H,"since":N}`, then every event with a
+ *   sequence number above N, in order, then live events as they commit. Without `since`, only
+ *   events after the hello. So a console that reconnects with the last number it saw receives
+ *   exactly what it missed: nothing lost while it was closed, nothing twice.
+ * - Events: `{"seq":n,"type":"alert.created","at":"…Z","data":{…}}`; `seq` is per party and
+ *   contiguous. Other frames have no `seq`: `hello`, `pong` (answer to `{"type":"ping"}`) and
+ *   `error` (`{"type":"error","code":…,"message":…}`, followed by a close).
+ * - Close codes: 4400 bad request, 4401 unauthenticated (or the token was revoked or expired),
+ *   4403 no party, 4408 the console reads too slowly (reconnect with `since`).
+ *
+ * Isolation: a connection subscribes to its own party's events only, and events are rendered
+ * per party when written (see hub/views.ts); nothing of another party passes through here.
+ */
+import type { WebSocket } from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Hub, Principal } from '../hub/hub.ts';
+import type { EventRecord } from '../store/ports.ts';
+import type { Query } from './params.ts';
+
+const AUTH_TIMEOUT_MS = 10_000;
+const RECHECK_MS = 10_000;
+const PING_MS = 30_000;
+const PAGE = 500;
+/** Unsent bytes a connection may hold before it is closed as too slow. */
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
+const TOKEN = /^[A-Za-z0-9_-]{1,200}$/;
+
+function frame(e: EventRecord): string {
+  return JSON.stringify({ seq: e.seq, type: e.type, at: new Date(e.at).toISOString(), data: e.data });
+}
+
+function parseSince(v: unknown): number | undefined | null {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'string' ? Number(v) : v;
+  return Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : null;
+}
+
+export function streamRoute(app: FastifyInstance, hub: Hub): void {
+  app.get<{ Querystring: Query }>(
+    '/api/v1/stream',
+    { websocket: true },
+    (socket: WebSocket, req: FastifyRequest) => {
+      const query = req.query as Query;
+      const fail = (code: number, errorCode: string, message: string) => {
+        if (socket.readyState === socket.OPEN) {
+          socket.send(JSON.stringify({ type: 'error', code: errorCode, message }));
+          socket.close(code, errorCode);
+        }
+      };
+      const since = parseSince(query.since);
+      if (since === null) return fail(4400, 'invalid_request', 'since: a whole number from 0');
+      if (req.principal) {
+        void open(hub, socket, req.principal, since, fail);
+        return;
+      }
+      const timer = setTimeout(() => fail(4401, 'unauthorized', 'authenticate within 10 s'), AUTH_TIMEOUT_MS);
+      socket.once('message', async (raw) => {
+        clearTimeout(timer);
+        let msg: { type?: unknown; token?: unknown; since?: unknown };
+        try {
+          msg = JSON.parse(String(raw));
+        } catch {
+          return fail(4400, 'invalid_json', 'the first frame is {"type":"auth","token":"…"}');
+        }
+        if (msg?.type !== 'auth' || typeof msg.token !== 'string' || !TOKEN.test(msg.token))
+          return fail(4401, 'unauthorized', 'the first frame is {"type":"auth","token":"…"}');
+        const s = msg.since === undefined ? since : parseSince(msg.since);
+        if (s === null) return fail(4400, 'invalid_request', 'since: a whole number from 0');
+        let p: Principal;
+        try {
+          p = await hub.authenticate(msg.token);
+        } catch {
+          return fail(4401, 'unauthorized', 'the token is unknown, expired or revoked');
+        }
+        void open(hub, socket, p, s, fail);
+      });
+    },
+  );
+}
+
+async function open(
+  hub: Hub,
+  socket: WebSocket,
+  p: Principal,
+  since: number | undefined,
+  fail: (code: number, errorCode: string, message: string) => void,
+): Promise<void> {
+  const party = p.party;
+  if (party === null) return fail(4403, 'forbidden', 'hub administrators have no party stream');
+  let last = 0;
+  let live = false;
+  const buffered: EventRecord[] = [];
+  const send = (e: EventRecord) => {
+    if (e.seq <= last || socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > MAX_BUFFERED) return fail(4408, 'too_slow', 'reconnect with since');
+    socket.send(frame(e));
+    last = e.seq;
+    // A hotline message from another party reached one of this party's consoles: delivered.
+    if (e.type === 'message.posted') {
+      const m = e.data as { id: string; from: { party: string } };
+      if (m.from.party !== party) hub.hotline.deliveredOnce(party, m.id);
+    }
+  };
+  // Listen first, then read the backlog: an event committed in between is in one or the other
+  // (or both, and then sent once, by its sequence number).
+  const unsubscribe = hub.bus.subscribe(party, (e) => (live ? send(e) : buffered.push(e)));
+  const timers: NodeJS.Timeout[] = [];
+  let alive = true;
+  socket.on('close', () => {
+    unsubscribe();
+    for (const t of timers) clearInterval(t);
+  });
+  socket.on('pong', () => {
+    alive = true;
+  });
+  socket.on('message', (raw) => {
+    try {
+      if (JSON.parse(String(raw))?.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+    } catch {
+      // Consoles send nothing else; ignore what is not understood.
+    }
+  });
+  try {
+    const head = await hub.store.read((tx) => tx.events.head(party));
+    if (since !== undefined && since > head)
+      return fail(4400, 'invalid_request', `since: ${since} is beyond the last event (${head})`);
+    last = since ?? head;
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(
+      JSON.stringify({ type: 'hello', party, username: p.username, roles: p.roles, head, since: last }),
+    );
+    for (;;) {
+      const page = await hub.store.read((tx) => tx.events.since(party, last, PAGE));
+      for (const e of page) send(e);
+      if (page.length < PAGE || socket.readyState !== socket.OPEN) break;
+    }
+    for (const e of buffered.splice(0)) send(e);
+    live = true;
+  } catch (err) {
+    return fail(1011, 'internal', (err as Error).message);
+  }
+  timers.push(
+    setInterval(() => {
+      hub.tokenStillValid(p.tokenId).then(
+        (ok) => ok || fail(4401, 'unauthorized', 'the token was revoked or expired'),
+        () => undefined,
+      );
+    }, RECHECK_MS),
+    setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, PING_MS),
+  );
+  for (const t of timers) t.unref();
+}
