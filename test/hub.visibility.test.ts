@@ -690,6 +690,30 @@ describe('visibility', () => {
           }
         }
 
+        // The watch: the party's alerts, events, roster, hotline and hooks carry its own view of
+        // each conflict (alerts at the viewer about its strikes on hidden sites included); the
+        // owner's alerts, by id, answer as alerts that do not exist.
+        for (const q of ['', '?status=open', '?status=acknowledged', '?status=closed']) {
+          await get(`/api/v1/alerts${q}`);
+        }
+        await get('/api/v1/events?after=0&limit=1000');
+        await get('/api/v1/roster');
+        await get('/api/v1/channels');
+        await get('/api/v1/webhooks');
+        const ownerAlerts = await t.store.read((tx) => tx.alerts.query({ party: OWNER, limit: 1e6 }));
+        assert.ok(ownerAlerts.length > 0, 'the owner has alerts to probe');
+        for (const a of ownerAlerts.slice(0, 4)) {
+          await probe(viewer, token, 'GET', a.id, (x) => `/api/v1/alerts/${x}`);
+          await probe(
+            viewer,
+            token,
+            'POST',
+            a.id,
+            (x) => `/api/v1/alerts/${x}/ack`,
+            () => ({ reply: 'probe' }),
+          );
+        }
+
         // And last, the session.
         await send('DELETE', '/api/v1/session');
         const gone = await get('/api/v1/conflicts');

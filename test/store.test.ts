@@ -17,13 +17,19 @@ import Database from 'better-sqlite3';
 import type { Declaration } from '../src/engine/types.ts';
 import { entryHash, GENESIS_HASH, verifyChain } from '../src/ledger/chain.ts';
 import type {
+  AlertRecord,
+  ChannelRecord,
   ConflictRecord,
   DeclarationRecord,
+  DeliveryRecord,
   LedgerEntry,
   MemberRecord,
+  MessageRecord,
   NewLedgerEntry,
+  ShiftRecord,
   Store,
   TokenRecord,
+  WebhookRecord,
 } from '../src/store/ports.ts';
 import { DataDirectoryLocked, openSqliteStore } from '../src/store/sqlite.ts';
 
@@ -128,6 +134,102 @@ function conflict(id: string, over: Partial<ConflictRecord> = {}): ConflictRecor
 
 function entry(type: string, subject: string, payload: unknown = {}): NewLedgerEntry {
   return { at: T, actor: 'alpha.operator', party: 'alpha', type, subject, payload };
+}
+
+const M = 60_000;
+
+function shift(id: string, party: string, start: number, end: number, over: Partial<ShiftRecord> = {}): ShiftRecord {
+  return {
+    id,
+    party,
+    role: 'watch_officer',
+    username: `${party}.watch`,
+    start,
+    end,
+    created_at: T - H,
+    created_by: `${party}.admin`,
+    ...over,
+  };
+}
+
+function alert(id: string, over: Partial<AlertRecord> = {}): AlertRecord {
+  return {
+    id,
+    party: 'alpha',
+    subject_type: 'conflict',
+    subject: 'cf-1',
+    precedence: 'flash',
+    level: 0,
+    due_at: T + 5 * M,
+    status: 'open',
+    created_at: T,
+    to: ['alpha.watch'],
+    escalations: [],
+    ack: null,
+    closed_at: null,
+    closed_reason: null,
+    summary: { rule: 'strike_protected' },
+    ...over,
+  };
+}
+
+function channel(id: string, parties: readonly string[], over: Partial<ChannelRecord> = {}): ChannelRecord {
+  const [first = 'alpha'] = parties;
+  return {
+    id,
+    name: `Channel ${id}`,
+    created_at: T,
+    created_by: `${first}.watch`,
+    created_by_party: first,
+    members: parties.map((party, i) => ({ party, status: i === 0 ? 'accepted' : 'invited', at: T })),
+    ...over,
+  };
+}
+
+function message(id: string, channelId: string, seq: number, over: Partial<MessageRecord> = {}): MessageRecord {
+  return {
+    id,
+    channel: channelId,
+    seq,
+    party: 'alpha',
+    username: 'alpha.watch',
+    precedence: 'routine',
+    text: `message ${seq}`,
+    ref: null,
+    at: T + seq * M,
+    receipts: [{ party: 'bravo', delivered_at: null, read_at: null, acked_at: null }],
+    ...over,
+  };
+}
+
+function webhook(id: string, party: string, over: Partial<WebhookRecord> = {}): WebhookRecord {
+  return {
+    id,
+    party,
+    url: `https://${party}.example/hooks/${id}`,
+    secret: `secret-of-${id}`,
+    created_at: T,
+    created_by: `${party}.admin`,
+    disabled_at: null,
+    ...over,
+  };
+}
+
+function delivery(id: string, hook: string, over: Partial<DeliveryRecord> = {}): DeliveryRecord {
+  return {
+    id,
+    webhook: hook,
+    party: 'alpha',
+    event_seq: 1,
+    status: 'pending',
+    attempts: 0,
+    next_at: T,
+    last_status: null,
+    last_error: null,
+    created_at: T,
+    delivered_at: null,
+    ...over,
+  };
 }
 
 const ids = (rs: readonly { id: string }[]) => rs.map((r) => r.id);
@@ -745,6 +847,591 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
           broken: { seq: 3, reason: 'hash does not match content' },
         });
         assert.equal(verifyChain(entries.filter((e) => e.seq !== 2)).ok, false);
+      });
+    });
+
+    describe('watch repositories', () => {
+      describe('roster', () => {
+        it('stores a shift exactly; an unknown id is null', async () => {
+          const s = shift('sh-1', 'alpha', T, T + 8 * H, { role: 'senior_officer', username: 'alpha.senior' });
+          await store.transact((tx) => tx.roster.insert(s));
+          await store.read(async (tx) => {
+            assert.deepEqual(await tx.roster.get('sh-1'), s);
+            assert.equal(await tx.roster.get('sh-9'), null);
+          });
+        });
+
+        it('lists the shifts of one party overlapping a half-open window [from, to), by start', async () => {
+          const from = T;
+          const to = T + 8 * H;
+          const inWindow = [
+            shift('head', 'alpha', from - 2 * H, from + 1),
+            shift('spans', 'alpha', from - H, to + H, { role: 'senior_officer', username: 'alpha.senior' }),
+            shift('inside', 'alpha', from + 2 * H, from + 3 * H),
+            shift('tail', 'alpha', to - 1, to + 2 * H),
+          ];
+          const outside = [
+            shift('ends-at-from', 'alpha', from - 8 * H, from),
+            shift('starts-at-to', 'alpha', to, to + 8 * H),
+            shift('bravo', 'bravo', from, to),
+          ];
+          await store.transact(async (tx) => {
+            // Neither in start order nor in id order.
+            for (const i of [2, 0, 3, 1]) await tx.roster.insert(inWindow[i] as ShiftRecord);
+            for (const s of outside) await tx.roster.insert(s);
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(await tx.roster.list('alpha', from, to), inWindow);
+            assert.deepEqual(ids(await tx.roster.list('bravo', from, to)), ['bravo']);
+            assert.deepEqual(await tx.roster.list('charlie', from, to), []);
+            // A window of one millisecond at `to`: only the shifts holding that instant.
+            assert.deepEqual(ids(await tx.roster.list('alpha', to, to + 1)), ['spans', 'tail', 'starts-at-to']);
+          });
+        });
+
+        it('deletes a shift, and only that one', async () => {
+          await store.transact(async (tx) => {
+            await tx.roster.insert(shift('sh-1', 'alpha', T, T + H));
+            await tx.roster.insert(shift('sh-2', 'alpha', T + H, T + 2 * H));
+          });
+          await store.transact((tx) => tx.roster.delete('sh-1'));
+          await store.read(async (tx) => {
+            assert.equal(await tx.roster.get('sh-1'), null);
+            assert.deepEqual(ids(await tx.roster.list('alpha', T - H, T + 3 * H)), ['sh-2']);
+          });
+        });
+      });
+
+      describe('alerts', () => {
+        it('stores an alert exactly: nulls, escalations, acknowledgement and summary round-trip', async () => {
+          const fresh = alert('al-1');
+          const escalated = alert('al-2', {
+            party: 'bravo',
+            subject_type: 'notification',
+            subject: 'alpha-convoy',
+            precedence: 'immediate',
+            level: 3,
+            due_at: null,
+            to: ['bravo.admin', 'bravo.admin2'],
+            escalations: [
+              { level: 1, due_at: T + 5 * M, at: T + 5 * M, to: ['bravo.senior'] },
+              { level: 2, due_at: T + 20 * M, at: T + 31 * M, to: [], uncovered: true },
+              { level: 3, due_at: T + 80 * M, at: T + 80 * M, to: ['bravo.admin', 'bravo.admin2'] },
+            ],
+            summary: {
+              declaration: { id: 'alpha-convoy', kind: 'movement', label: 'Convoy “K-7” – ÄÖÜ' },
+              window: [T, T + H],
+              notes: null,
+              nested: [[1, 2], [], [{ x: null }]],
+            },
+          });
+          const closed = alert('al-3', {
+            subject_type: 'message',
+            subject: 'msg-1',
+            precedence: 'routine',
+            status: 'closed',
+            due_at: null,
+            ack: { username: 'alpha.watch', at: T + M, reply: null },
+            closed_at: T + 2 * M,
+            closed_reason: 'resolved: withdrawn',
+            summary: {},
+          });
+          await store.transact(async (tx) => {
+            for (const a of [fresh, escalated, closed]) await tx.alerts.insert(a);
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(await tx.alerts.get('al-1'), fresh);
+            assert.deepEqual(await tx.alerts.get('al-2'), escalated);
+            assert.deepEqual(await tx.alerts.get('al-3'), closed);
+            assert.equal(await tx.alerts.get('al-9'), null);
+          });
+          const acked = {
+            ...fresh,
+            status: 'acknowledged' as const,
+            due_at: null,
+            ack: { username: 'alpha.watch', at: T + M, reply: 'Seen – holding the strike' },
+          };
+          await store.transact((tx) => tx.alerts.update(acked));
+          assert.deepEqual(await store.read((tx) => tx.alerts.get('al-1')), acked);
+        });
+
+        it('queries the alerts of a party, newest first, by status, at most `limit`', async () => {
+          await store.transact(async (tx) => {
+            await tx.alerts.insert(alert('a-old', { created_at: T }));
+            await tx.alerts.insert(alert('a-new', { created_at: T + 3 * M }));
+            await tx.alerts.insert(alert('a-mid', { created_at: T + 2 * M, status: 'closed', due_at: null }));
+            await tx.alerts.insert(alert('a-ack', { created_at: T + M, status: 'acknowledged', due_at: null }));
+            await tx.alerts.insert(alert('b-1', { party: 'bravo', created_at: T + 4 * M }));
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha' })), ['a-new', 'a-mid', 'a-ack', 'a-old']);
+            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', status: 'open' })), ['a-new', 'a-old']);
+            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', status: 'closed' })), ['a-mid']);
+            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', limit: 2 })), ['a-new', 'a-mid']);
+            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', status: 'open', limit: 1 })), ['a-new']);
+            assert.deepEqual(await tx.alerts.query({ party: 'bravo' }), [
+              alert('b-1', { party: 'bravo', created_at: T + 4 * M }),
+            ]);
+            assert.deepEqual(await tx.alerts.query({ party: 'charlie' }), []);
+          });
+        });
+
+        it('finds every alert about one subject, of any party and status, and no other', async () => {
+          await store.transact(async (tx) => {
+            await tx.alerts.insert(alert('a-cf1'));
+            await tx.alerts.insert(alert('b-cf1', { party: 'bravo', status: 'closed', due_at: null }));
+            await tx.alerts.insert(alert('a-cf2', { subject: 'cf-2' }));
+            // The same subject string, another subject type.
+            await tx.alerts.insert(alert('a-msg', { subject_type: 'message', subject: 'cf-1' }));
+          });
+          await store.read(async (tx) => {
+            const found = await tx.alerts.forSubject('conflict', 'cf-1');
+            assert.deepEqual(sorted(ids(found)), ['a-cf1', 'b-cf1']);
+            assert.deepEqual(
+              found.find((a) => a.id === 'b-cf1'),
+              alert('b-cf1', { party: 'bravo', status: 'closed', due_at: null }),
+            );
+            assert.deepEqual(ids(await tx.alerts.forSubject('message', 'cf-1')), ['a-msg']);
+            assert.deepEqual(await tx.alerts.forSubject('notification', 'cf-1'), []);
+          });
+        });
+
+        it('answers the open alerts due at or before now, earliest first, at most `limit`', async () => {
+          const now = T + 5 * M;
+          await store.transact(async (tx) => {
+            await tx.alerts.insert(alert('later', { due_at: now + 4 * M }));
+            await tx.alerts.insert(alert('at-now', { due_at: now }));
+            await tx.alerts.insert(alert('earliest', { due_at: now - 3 * M }));
+            await tx.alerts.insert(alert('bravo', { party: 'bravo', due_at: now - 2 * M }));
+            await tx.alerts.insert(alert('just-after', { due_at: now + 1 }));
+            // Not open, or no deadline: never due, whatever due_at says.
+            await tx.alerts.insert(alert('acked', { status: 'acknowledged', due_at: now - 4 * M }));
+            await tx.alerts.insert(alert('closed', { status: 'closed', due_at: now - 4 * M }));
+            await tx.alerts.insert(alert('overdue', { level: 3, due_at: null }));
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(ids(await tx.alerts.due(now, 10)), ['earliest', 'bravo', 'at-now']);
+            assert.deepEqual(ids(await tx.alerts.due(now, 2)), ['earliest', 'bravo']);
+            assert.deepEqual(await tx.alerts.due(now - 3 * M - 1, 10), []);
+            assert.deepEqual(ids(await tx.alerts.due(now + 10 * M, 10)), [
+              'earliest',
+              'bravo',
+              'at-now',
+              'just-after',
+              'later',
+            ]);
+            assert.deepEqual((await tx.alerts.due(now, 1))[0], alert('earliest', { due_at: now - 3 * M }));
+            assert.equal(await tx.alerts.nextDue(), now - 3 * M);
+          });
+          // Acknowledged: out of due(); escalated to the next level: due at its new deadline.
+          await store.transact(async (tx) => {
+            const earliest = await tx.alerts.get('earliest');
+            assert.ok(earliest);
+            await tx.alerts.update({ ...earliest, status: 'acknowledged', due_at: null });
+            const atNow = await tx.alerts.get('at-now');
+            assert.ok(atNow);
+            await tx.alerts.update({ ...atNow, level: 1, due_at: now + 15 * M });
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(ids(await tx.alerts.due(now, 10)), ['bravo']);
+            assert.equal(await tx.alerts.nextDue(), now - 2 * M);
+          });
+          await store.transact(async (tx) => {
+            const bravo = await tx.alerts.get('bravo');
+            assert.ok(bravo);
+            await tx.alerts.update({ ...bravo, status: 'closed', due_at: null, closed_at: now });
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(await tx.alerts.due(now, 10), []);
+            assert.equal(await tx.alerts.nextDue(), now + 1);
+          });
+        });
+
+        it('has no next deadline without open alerts that have one', async () => {
+          assert.equal(await store.read((tx) => tx.alerts.nextDue()), null);
+          await store.transact(async (tx) => {
+            await tx.alerts.insert(alert('acked', { status: 'acknowledged', due_at: T }));
+            await tx.alerts.insert(alert('closed', { status: 'closed', due_at: T }));
+            await tx.alerts.insert(alert('overdue', { level: 3, due_at: null }));
+          });
+          await store.read(async (tx) => {
+            assert.equal(await tx.alerts.nextDue(), null);
+            assert.deepEqual(await tx.alerts.due(T + 24 * H, 10), []);
+          });
+        });
+      });
+
+      describe('events', () => {
+        it('is empty at first: head 0, nothing since 0, no event 1', async () => {
+          await store.read(async (tx) => {
+            assert.equal(await tx.events.head('alpha'), 0);
+            assert.deepEqual(await tx.events.since('alpha', 0, 10), []);
+            assert.equal(await tx.events.get('alpha', 1), null);
+          });
+        });
+
+        it('numbers each party’s events contiguously from 1, independently of the others', async () => {
+          const appended = await store.transact(async (tx) => {
+            const out = [];
+            for (const party of ['alpha', 'bravo', 'alpha', 'alpha', 'bravo'])
+              out.push(await tx.events.append({ party, at: T + out.length, type: 'test.event', data: { n: out.length } }));
+            return out;
+          });
+          assert.deepEqual(
+            appended.map((e) => `${e.party}:${e.seq}`),
+            ['alpha:1', 'bravo:1', 'alpha:2', 'alpha:3', 'bravo:2'],
+          );
+          // In a later unit of work, each stream continues where it was.
+          const next = await store.transact(async (tx) => [
+            await tx.events.append({ party: 'bravo', at: T + 10, type: 'test.event', data: null }),
+            await tx.events.append({ party: 'charlie', at: T + 11, type: 'test.event', data: null }),
+            await tx.events.append({ party: 'alpha', at: T + 12, type: 'test.event', data: null }),
+          ]);
+          assert.deepEqual(
+            next.map((e) => `${e.party}:${e.seq}`),
+            ['bravo:3', 'charlie:1', 'alpha:4'],
+          );
+          await store.read(async (tx) => {
+            assert.equal(await tx.events.head('alpha'), 4);
+            assert.equal(await tx.events.head('bravo'), 3);
+            assert.equal(await tx.events.head('charlie'), 1);
+            assert.equal(await tx.events.head('delta'), 0);
+            const alpha = await tx.events.since('alpha', 0, 100);
+            assert.deepEqual(alpha, [...appended.filter((e) => e.party === 'alpha'), next[2]]);
+            assert.deepEqual(
+              alpha.map((e) => e.seq),
+              [1, 2, 3, 4],
+            );
+          });
+        });
+
+        it('answers the events after a sequence number, in order, at most `limit`; get finds one', async () => {
+          await store.transact(async (tx) => {
+            for (let i = 1; i <= 5; i++) {
+              await tx.events.append({ party: 'alpha', at: T + i, type: `alpha.${i}`, data: { i } });
+              await tx.events.append({ party: 'bravo', at: T + i, type: `bravo.${i}`, data: { i } });
+            }
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(
+              (await tx.events.since('alpha', 2, 2)).map((e) => e.type),
+              ['alpha.3', 'alpha.4'],
+            );
+            assert.deepEqual(
+              (await tx.events.since('alpha', 0, 100)).map((e) => e.seq),
+              [1, 2, 3, 4, 5],
+            );
+            assert.deepEqual(await tx.events.since('alpha', 5, 100), []);
+            assert.deepEqual(await tx.events.since('charlie', 0, 100), []);
+            assert.deepEqual(await tx.events.get('bravo', 4), {
+              party: 'bravo',
+              seq: 4,
+              at: T + 4,
+              type: 'bravo.4',
+              data: { i: 4 },
+            });
+            assert.equal(await tx.events.get('alpha', 6), null);
+            assert.equal(await tx.events.get('charlie', 1), null);
+          });
+        });
+
+        it('gives back what was appended: nested data, nulls and text round-trip', async () => {
+          const data = {
+            alert: { id: 'al-1', to: ['alpha.watch'], ack: null },
+            window: [T, T + H],
+            nested: [[1, [2, [3]]], [], [{ x: null, y: false }]],
+            text: 'Convoy “K-7” – ÄÖÜ\nline two',
+          };
+          const [withData, withNull] = await store.transact(async (tx) => [
+            await tx.events.append({ party: 'alpha', at: T, type: 'alert.raised', data }),
+            await tx.events.append({ party: 'alpha', at: T + 1, type: 'ping', data: null }),
+          ]);
+          assert.deepEqual(withData, { party: 'alpha', seq: 1, at: T, type: 'alert.raised', data });
+          assert.deepEqual(withNull, { party: 'alpha', seq: 2, at: T + 1, type: 'ping', data: null });
+          await store.read(async (tx) => {
+            assert.deepEqual(await tx.events.get('alpha', 1), withData);
+            assert.deepEqual(await tx.events.get('alpha', 2), withNull);
+          });
+        });
+
+        it('events of a rolled-back unit of work do not exist and use up no sequence number', async () => {
+          await store.transact((tx) => tx.events.append({ party: 'alpha', at: T, type: 'kept', data: {} }));
+          const boom = new Error('boom');
+          await assert.rejects(
+            store.transact(async (tx) => {
+              const a = await tx.events.append({ party: 'alpha', at: T + 1, type: 'lost', data: {} });
+              const b = await tx.events.append({ party: 'bravo', at: T + 1, type: 'lost', data: {} });
+              assert.deepEqual([a.seq, b.seq], [2, 1]);
+              await new Promise((resolve) => setImmediate(resolve));
+              throw boom;
+            }),
+            (err) => err === boom,
+          );
+          await store.read(async (tx) => {
+            assert.equal(await tx.events.head('alpha'), 1);
+            assert.equal(await tx.events.head('bravo'), 0);
+            assert.equal(await tx.events.get('alpha', 2), null);
+            assert.equal(await tx.events.get('bravo', 1), null);
+            assert.deepEqual(
+              (await tx.events.since('alpha', 0, 10)).map((e) => e.type),
+              ['kept'],
+            );
+          });
+          const [a, b] = await store.transact(async (tx) => [
+            await tx.events.append({ party: 'alpha', at: T + 2, type: 'next', data: {} }),
+            await tx.events.append({ party: 'bravo', at: T + 2, type: 'next', data: {} }),
+          ]);
+          assert.equal(a?.seq, 2);
+          assert.equal(b?.seq, 1);
+        });
+      });
+
+      describe('channels', () => {
+        it('stores a channel exactly, every member status included; an unknown id is null', async () => {
+          const c = channel('ch-1', ['alpha', 'bravo', 'charlie'], {
+            name: 'River line – “K-7”',
+            members: [
+              { party: 'alpha', status: 'accepted', at: T },
+              { party: 'bravo', status: 'invited', at: T },
+              { party: 'charlie', status: 'declined', at: T + M },
+            ],
+          });
+          await store.transact((tx) => tx.channels.insert(c));
+          await store.read(async (tx) => {
+            assert.deepEqual(await tx.channels.get('ch-1'), c);
+            assert.equal(await tx.channels.get('ch-9'), null);
+          });
+        });
+
+        it('lists only the channels a party is a member of, oldest first, also once an update adds it', async () => {
+          // Ids in reverse alphabetical order of creation: the order is by age, not by id.
+          const z = channel('ch-z', ['alpha', 'bravo'], { created_at: T });
+          const m = channel('ch-m', ['bravo', 'charlie'], { created_at: T + M });
+          const a = channel('ch-a', ['alpha', 'charlie'], { created_at: T + 2 * M });
+          await store.transact(async (tx) => {
+            for (const c of [z, m, a]) await tx.channels.insert(c);
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(await tx.channels.listFor('alpha'), [z, a]);
+            assert.deepEqual(ids(await tx.channels.listFor('bravo')), ['ch-z', 'ch-m']);
+            assert.deepEqual(ids(await tx.channels.listFor('charlie')), ['ch-m', 'ch-a']);
+            assert.deepEqual(await tx.channels.listFor('delta'), []);
+          });
+          const m2: ChannelRecord = {
+            ...m,
+            members: [
+              ...m.members.map((x) => (x.party === 'charlie' ? { ...x, status: 'accepted' as const } : x)),
+              { party: 'delta', status: 'invited', at: T + 3 * M },
+              { party: 'alpha', status: 'invited', at: T + 3 * M },
+            ],
+          };
+          await store.transact((tx) => tx.channels.update(m2));
+          await store.read(async (tx) => {
+            assert.deepEqual(await tx.channels.get('ch-m'), m2);
+            assert.deepEqual(await tx.channels.listFor('delta'), [m2]);
+            assert.deepEqual(await tx.channels.listFor('alpha'), [z, m2, a]);
+            assert.deepEqual(await tx.channels.listFor('charlie'), [m2, a]);
+            assert.deepEqual(await tx.channels.listFor('echo'), []);
+          });
+        });
+      });
+
+      describe('messages', () => {
+        it('stores a message exactly, reference and receipts included; update round-trips', async () => {
+          const msg = message('msg-1', 'ch-1', 1, {
+            precedence: 'flash',
+            text: 'Hold fire at grid “K-7” – ÄÖÜ\nconfirm',
+            ref: { type: 'conflict', id: 'cf-1' },
+            receipts: [
+              { party: 'bravo', delivered_at: null, read_at: null, acked_at: null },
+              { party: 'charlie', delivered_at: T + M, read_at: null, acked_at: null },
+            ],
+          });
+          await store.transact((tx) => tx.messages.insert(msg));
+          assert.deepEqual(await store.read((tx) => tx.messages.get('msg-1')), msg);
+          assert.equal(await store.read((tx) => tx.messages.get('msg-9')), null);
+          const read: MessageRecord = {
+            ...msg,
+            receipts: [
+              { party: 'bravo', delivered_at: T + 2 * M, read_at: T + 3 * M, acked_at: T + 4 * M },
+              { party: 'charlie', delivered_at: T + M, read_at: null, acked_at: null },
+            ],
+          };
+          await store.transact((tx) => tx.messages.update(read));
+          await store.read(async (tx) => {
+            assert.deepEqual(await tx.messages.get('msg-1'), read);
+            assert.deepEqual(await tx.messages.list('ch-1', 0, 10), [read]);
+          });
+        });
+
+        it('lists a channel’s messages after a seq, in order, at most `limit`; lastSeq is the last', async () => {
+          await store.transact(async (tx) => {
+            for (const seq of [3, 1, 5, 2, 4]) await tx.messages.insert(message(`c1-${seq}`, 'ch-1', seq));
+            for (const seq of [1, 2]) await tx.messages.insert(message(`c2-${seq}`, 'ch-2', seq));
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(ids(await tx.messages.list('ch-1', 0, 10)), ['c1-1', 'c1-2', 'c1-3', 'c1-4', 'c1-5']);
+            assert.deepEqual(await tx.messages.list('ch-1', 2, 2), [
+              message('c1-3', 'ch-1', 3),
+              message('c1-4', 'ch-1', 4),
+            ]);
+            assert.deepEqual(await tx.messages.list('ch-1', 5, 10), []);
+            assert.deepEqual(ids(await tx.messages.list('ch-2', 0, 10)), ['c2-1', 'c2-2']);
+            assert.deepEqual(await tx.messages.list('ch-3', 0, 10), []);
+            assert.equal(await tx.messages.lastSeq('ch-1'), 5);
+            assert.equal(await tx.messages.lastSeq('ch-2'), 2);
+            assert.equal(await tx.messages.lastSeq('ch-3'), 0);
+          });
+        });
+
+        it('refuses a second message at one (channel, seq); the whole unit of work rolls back', async () => {
+          await store.transact((tx) => tx.messages.insert(message('m-1', 'ch-1', 1)));
+          await assert.rejects(
+            store.transact(async (tx) => {
+              await tx.events.append({ party: 'bravo', at: T, type: 'message.posted', data: {} });
+              await tx.messages.insert(message('m-2', 'ch-1', 2));
+              await tx.messages.insert(message('m-dup', 'ch-1', 1, { text: 'a second first' }));
+            }),
+          );
+          await store.read(async (tx) => {
+            assert.equal(await tx.messages.get('m-dup'), null);
+            assert.equal(await tx.messages.get('m-2'), null);
+            assert.deepEqual(await tx.messages.list('ch-1', 0, 10), [message('m-1', 'ch-1', 1)]);
+            assert.equal(await tx.messages.lastSeq('ch-1'), 1);
+            assert.equal(await tx.events.head('bravo'), 0);
+          });
+          // The same seq in another channel is no conflict.
+          await store.transact((tx) => tx.messages.insert(message('m-other', 'ch-2', 1)));
+          assert.equal(await store.read((tx) => tx.messages.lastSeq('ch-2')), 1);
+        });
+      });
+
+      describe('webhooks', () => {
+        it('stores a webhook exactly; update round-trips; an unknown id is null', async () => {
+          const w = webhook('wh-1', 'alpha');
+          await store.transact((tx) => tx.webhooks.insert(w));
+          assert.deepEqual(await store.read((tx) => tx.webhooks.get('wh-1')), w);
+          assert.equal(await store.read((tx) => tx.webhooks.get('wh-9')), null);
+          const disabled = { ...w, disabled_at: T + H };
+          await store.transact((tx) => tx.webhooks.update(disabled));
+          assert.deepEqual(await store.read((tx) => tx.webhooks.get('wh-1')), disabled);
+        });
+
+        it('lists the webhooks of one party', async () => {
+          await store.transact(async (tx) => {
+            await tx.webhooks.insert(webhook('wh-a2', 'alpha'));
+            await tx.webhooks.insert(webhook('wh-b1', 'bravo'));
+            await tx.webhooks.insert(webhook('wh-a1', 'alpha', { disabled_at: T + M }));
+          });
+          await store.read(async (tx) => {
+            const alpha = await tx.webhooks.listByParty('alpha');
+            assert.deepEqual(sorted(ids(alpha)), ['wh-a1', 'wh-a2']);
+            assert.deepEqual(
+              alpha.find((w) => w.id === 'wh-a1'),
+              webhook('wh-a1', 'alpha', { disabled_at: T + M }),
+            );
+            assert.deepEqual(await tx.webhooks.listByParty('bravo'), [webhook('wh-b1', 'bravo')]);
+            assert.deepEqual(await tx.webhooks.listByParty('charlie'), []);
+          });
+        });
+      });
+
+      describe('deliveries', () => {
+        it('stores a delivery exactly; update round-trips; an unknown id is null', async () => {
+          const d = delivery('dl-1', 'wh-1', { event_seq: 42 });
+          await store.transact((tx) => tx.deliveries.insert(d));
+          assert.deepEqual(await store.read((tx) => tx.deliveries.get('dl-1')), d);
+          assert.equal(await store.read((tx) => tx.deliveries.get('dl-9')), null);
+          const retried = {
+            ...d,
+            attempts: 2,
+            next_at: T + 40_000,
+            last_status: 503,
+            last_error: 'HTTP 503 – “unavailable”',
+          };
+          await store.transact((tx) => tx.deliveries.update(retried));
+          assert.deepEqual(await store.read((tx) => tx.deliveries.get('dl-1')), retried);
+          const delivered = {
+            ...retried,
+            status: 'delivered' as const,
+            attempts: 3,
+            next_at: null,
+            last_status: 204,
+            last_error: null,
+            delivered_at: T + 41_000,
+          };
+          await store.transact((tx) => tx.deliveries.update(delivered));
+          assert.deepEqual(await store.read((tx) => tx.deliveries.get('dl-1')), delivered);
+        });
+
+        it('answers the pending deliveries due at or before now, earliest first; nextDue is pending only', async () => {
+          const now = T + 30_000;
+          assert.equal(await store.read((tx) => tx.deliveries.nextDue()), null);
+          await store.transact(async (tx) => {
+            await tx.deliveries.insert(delivery('at-now', 'wh-1', { next_at: now }));
+            await tx.deliveries.insert(delivery('earliest', 'wh-1', { next_at: now - 20_000 }));
+            await tx.deliveries.insert(delivery('later', 'wh-1', { next_at: now + 30_000 }));
+            await tx.deliveries.insert(delivery('other-hook', 'wh-2', { party: 'bravo', next_at: now - 10_000 }));
+            // Not pending: never due, whatever next_at says.
+            await tx.deliveries.insert(delivery('delivered', 'wh-1', { status: 'delivered', next_at: now - 29_000 }));
+            await tx.deliveries.insert(delivery('failed', 'wh-1', { status: 'failed', next_at: now - 29_000 }));
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(ids(await tx.deliveries.due(now, 10)), ['earliest', 'other-hook', 'at-now']);
+            assert.deepEqual(ids(await tx.deliveries.due(now, 2)), ['earliest', 'other-hook']);
+            assert.deepEqual(await tx.deliveries.due(now - 20_001, 10), []);
+            assert.deepEqual((await tx.deliveries.due(now, 1))[0], delivery('earliest', 'wh-1', { next_at: now - 20_000 }));
+            assert.equal(await tx.deliveries.nextDue(), now - 20_000);
+          });
+          await store.transact(async (tx) => {
+            const d = await tx.deliveries.get('earliest');
+            assert.ok(d);
+            await tx.deliveries.update({ ...d, status: 'delivered', next_at: null, delivered_at: now });
+            const o = await tx.deliveries.get('other-hook');
+            assert.ok(o);
+            await tx.deliveries.update({ ...o, attempts: 1, next_at: now + 10_000 });
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(ids(await tx.deliveries.due(now, 10)), ['at-now']);
+            assert.deepEqual(ids(await tx.deliveries.due(now + 60_000, 10)), ['at-now', 'other-hook', 'later']);
+            assert.equal(await tx.deliveries.nextDue(), now);
+          });
+          await store.transact(async (tx) => {
+            for (const id of ['at-now', 'other-hook', 'later']) {
+              const d = await tx.deliveries.get(id);
+              assert.ok(d);
+              await tx.deliveries.update({ ...d, status: 'failed', next_at: null });
+            }
+          });
+          await store.read(async (tx) => {
+            assert.equal(await tx.deliveries.nextDue(), null);
+            assert.deepEqual(await tx.deliveries.due(now + H, 10), []);
+          });
+        });
+
+        it('lists a webhook’s deliveries newest first, with or without a status, at most `limit`', async () => {
+          const statuses = ['pending', 'delivered', 'failed', 'delivered'] as const;
+          await store.transact(async (tx) => {
+            // Inserted out of creation order.
+            for (const i of [2, 0, 3, 1])
+              await tx.deliveries.insert(
+                delivery(`d${i}`, 'wh-1', { status: statuses[i], event_seq: i + 1, created_at: T + i * 1000 }),
+              );
+            await tx.deliveries.insert(delivery('other', 'wh-2', { created_at: T + 9000 }));
+          });
+          await store.read(async (tx) => {
+            assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', undefined, 10)), ['d3', 'd2', 'd1', 'd0']);
+            assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', undefined, 2)), ['d3', 'd2']);
+            assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', 'delivered', 10)), ['d3', 'd1']);
+            assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', 'delivered', 1)), ['d3']);
+            assert.deepEqual(await tx.deliveries.listByWebhook('wh-1', 'pending', 10), [
+              delivery('d0', 'wh-1', { status: 'pending', event_seq: 1, created_at: T }),
+            ]);
+            assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', 'failed', 10)), ['d2']);
+            assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-2', undefined, 10)), ['other']);
+            assert.deepEqual(await tx.deliveries.listByWebhook('wh-3', undefined, 10), []);
+          });
+        });
       });
     });
 

@@ -29,7 +29,7 @@ export function sign(secret: string, timestamp: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-/** Delay before attempt n+1 after n failed attempts: 10 s, 30 s, 90 s, … (about 6 h in all). */
+/** Delay before attempt n+1 after n failed attempts: 10 s, 30 s, 90 s, … (about 3 h over 8 attempts). */
 export const retryDelay = (attempts: number): number => FIRST_RETRY_MS * 3 ** (attempts - 1);
 
 function webhookView(w: WebhookRecord, failing: DeliveryRecord[] = []) {

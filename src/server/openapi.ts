@@ -248,5 +248,173 @@ export const openapi = {
         },
       },
     },
+
+    // --- The watch (DESIGN §5) ---------------------------------------------------------------
+    '/api/v1/stream': {
+      get: {
+        summary:
+          "WebSocket: the party's events, pushed as they commit. Authenticate with the bearer header or a first frame {type:'auth', token, since}; ?since=N replays every event after N first (protocol: src/server/stream.ts)",
+        parameters: [query('since', 'the last sequence number seen')],
+        responses: { 101: { description: 'Switching to WebSocket' } },
+      },
+    },
+    '/api/v1/events': {
+      get: {
+        summary: "The party's events after a sequence number (the stream's HTTP twin, for polling)",
+        security: auth,
+        parameters: [query('after', 'a sequence number, default 0'), query('limit', '1–1000, default 500')],
+        responses: { 200: json('{head, events: [{seq, type, at, data}]}'), 400: errorResponse },
+      },
+    },
+    '/api/v1/roster': {
+      get: {
+        summary:
+          'The on-call roster over [from, to) (default now + 7 days): on_call_now, shifts, warnings for gaps',
+        security: auth,
+        parameters: [
+          query('from', 'ISO 8601 UTC or DTG'),
+          query('to', 'ISO 8601 UTC or DTG, at most 62 days on'),
+        ],
+        responses: { 200: json('Roster'), 400: errorResponse },
+      },
+      post: {
+        summary:
+          'Put a member on call: {role: watch_officer | senior_officer, username, start, end} (party_admin)',
+        security: auth,
+        responses: { 201: json('The shift'), 400: errorResponse, 403: errorResponse, 404: errorResponse },
+      },
+    },
+    '/api/v1/roster/{id}': {
+      delete: {
+        summary: 'Remove a shift (party_admin)',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 204: { description: 'Removed' }, 404: errorResponse },
+      },
+    },
+    '/api/v1/alerts': {
+      get: {
+        summary:
+          "The party's alerts: open ones first by precedence then deadline, then the rest newest first",
+        security: auth,
+        parameters: [query('status', 'open | acknowledged | closed'), query('limit', '1–5000')],
+        responses: { 200: json('{alerts: [...]}') },
+      },
+    },
+    '/api/v1/alerts/{id}': {
+      get: {
+        summary: 'One alert, with its escalations',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 200: json('Alert'), 404: errorResponse },
+      },
+    },
+    '/api/v1/alerts/{id}/ack': {
+      post: {
+        summary: 'Acknowledge: {reply?} (watch_officer, senior_officer, party_admin); the other side is told',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 200: json('Alert'), 403: errorResponse, 404: errorResponse, 409: errorResponse },
+      },
+    },
+    '/api/v1/channels': {
+      get: {
+        summary: 'Hotline channels of the party',
+        security: auth,
+        responses: { 200: json('{channels}') },
+      },
+      post: {
+        summary: 'Open a hotline channel: {name, parties} (party_admin); the others are invited',
+        security: auth,
+        responses: { 201: json('Channel'), 400: errorResponse, 403: errorResponse, 404: errorResponse },
+      },
+    },
+    '/api/v1/channels/{id}': {
+      get: {
+        summary: 'One channel (members only)',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 200: json('Channel'), 404: errorResponse },
+      },
+    },
+    '/api/v1/channels/{id}/accept': {
+      post: {
+        summary: 'Accept an invitation (party_admin)',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 200: json('Channel'), 404: errorResponse, 409: errorResponse },
+      },
+    },
+    '/api/v1/channels/{id}/decline': {
+      post: {
+        summary: 'Decline an invitation (party_admin)',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 200: json('Channel'), 404: errorResponse, 409: errorResponse },
+      },
+    },
+    '/api/v1/channels/{id}/messages': {
+      get: {
+        summary: 'Messages after a channel sequence number; reading them records delivery to the party',
+        security: auth,
+        parameters: [idParam('id'), query('after', 'a channel seq'), query('limit', '1–1000')],
+        responses: { 200: json('{messages}'), 404: errorResponse, 409: errorResponse },
+      },
+      post: {
+        summary:
+          'Send: {text, precedence?, ref?: {type: declaration | conflict, id}}; flash and immediate need an acknowledgement',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 201: json('Message'), 400: errorResponse, 404: errorResponse, 409: errorResponse },
+      },
+    },
+    '/api/v1/channels/{id}/read': {
+      post: {
+        summary: 'Mark read up to {seq}',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 200: json('{marked}'), 404: errorResponse },
+      },
+    },
+    '/api/v1/messages/{id}/ack': {
+      post: {
+        summary: 'Acknowledge a flash or immediate message: {reply?}',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 200: json('Message'), 400: errorResponse, 404: errorResponse, 409: errorResponse },
+      },
+    },
+    '/api/v1/webhooks': {
+      get: {
+        summary: "The party's webhooks and their failures (party_admin)",
+        security: auth,
+        responses: { 200: json('{webhooks}') },
+      },
+      post: {
+        summary: 'Register a URL: {url} (party_admin); the signing secret is shown once',
+        security: auth,
+        responses: { 201: json('Webhook with secret'), 400: errorResponse, 403: errorResponse },
+      },
+    },
+    '/api/v1/webhooks/{id}': {
+      delete: {
+        summary: 'Disable a webhook (pending deliveries fail)',
+        security: auth,
+        parameters: [idParam('id')],
+        responses: { 204: { description: 'Disabled' }, 404: errorResponse },
+      },
+    },
+    '/api/v1/webhooks/{id}/deliveries': {
+      get: {
+        summary: 'Deliveries, newest first',
+        security: auth,
+        parameters: [
+          idParam('id'),
+          query('status', 'pending | delivered | failed'),
+          query('limit', '1–1000'),
+        ],
+        responses: { 200: json('{deliveries}'), 404: errorResponse },
+      },
+    },
   },
 } as const;
