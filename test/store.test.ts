@@ -138,7 +138,13 @@ function entry(type: string, subject: string, payload: unknown = {}): NewLedgerE
 
 const M = 60_000;
 
-function shift(id: string, party: string, start: number, end: number, over: Partial<ShiftRecord> = {}): ShiftRecord {
+function shift(
+  id: string,
+  party: string,
+  start: number,
+  end: number,
+  over: Partial<ShiftRecord> = {},
+): ShiftRecord {
   return {
     id,
     party,
@@ -186,7 +192,12 @@ function channel(id: string, parties: readonly string[], over: Partial<ChannelRe
   };
 }
 
-function message(id: string, channelId: string, seq: number, over: Partial<MessageRecord> = {}): MessageRecord {
+function message(
+  id: string,
+  channelId: string,
+  seq: number,
+  over: Partial<MessageRecord> = {},
+): MessageRecord {
   return {
     id,
     channel: channelId,
@@ -853,7 +864,10 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
     describe('watch repositories', () => {
       describe('roster', () => {
         it('stores a shift exactly; an unknown id is null', async () => {
-          const s = shift('sh-1', 'alpha', T, T + 8 * H, { role: 'senior_officer', username: 'alpha.senior' });
+          const s = shift('sh-1', 'alpha', T, T + 8 * H, {
+            role: 'senior_officer',
+            username: 'alpha.senior',
+          });
           await store.transact((tx) => tx.roster.insert(s));
           await store.read(async (tx) => {
             assert.deepEqual(await tx.roster.get('sh-1'), s);
@@ -885,7 +899,11 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
             assert.deepEqual(ids(await tx.roster.list('bravo', from, to)), ['bravo']);
             assert.deepEqual(await tx.roster.list('charlie', from, to), []);
             // A window of one millisecond at `to`: only the shifts holding that instant.
-            assert.deepEqual(ids(await tx.roster.list('alpha', to, to + 1)), ['spans', 'tail', 'starts-at-to']);
+            assert.deepEqual(ids(await tx.roster.list('alpha', to, to + 1)), [
+              'spans',
+              'tail',
+              'starts-at-to',
+            ]);
           });
         });
 
@@ -960,15 +978,27 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
             await tx.alerts.insert(alert('a-old', { created_at: T }));
             await tx.alerts.insert(alert('a-new', { created_at: T + 3 * M }));
             await tx.alerts.insert(alert('a-mid', { created_at: T + 2 * M, status: 'closed', due_at: null }));
-            await tx.alerts.insert(alert('a-ack', { created_at: T + M, status: 'acknowledged', due_at: null }));
+            await tx.alerts.insert(
+              alert('a-ack', { created_at: T + M, status: 'acknowledged', due_at: null }),
+            );
             await tx.alerts.insert(alert('b-1', { party: 'bravo', created_at: T + 4 * M }));
           });
           await store.read(async (tx) => {
-            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha' })), ['a-new', 'a-mid', 'a-ack', 'a-old']);
-            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', status: 'open' })), ['a-new', 'a-old']);
+            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha' })), [
+              'a-new',
+              'a-mid',
+              'a-ack',
+              'a-old',
+            ]);
+            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', status: 'open' })), [
+              'a-new',
+              'a-old',
+            ]);
             assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', status: 'closed' })), ['a-mid']);
             assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', limit: 2 })), ['a-new', 'a-mid']);
-            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', status: 'open', limit: 1 })), ['a-new']);
+            assert.deepEqual(ids(await tx.alerts.query({ party: 'alpha', status: 'open', limit: 1 })), [
+              'a-new',
+            ]);
             assert.deepEqual(await tx.alerts.query({ party: 'bravo' }), [
               alert('b-1', { party: 'bravo', created_at: T + 4 * M }),
             ]);
@@ -1074,7 +1104,14 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
           const appended = await store.transact(async (tx) => {
             const out = [];
             for (const party of ['alpha', 'bravo', 'alpha', 'alpha', 'bravo'])
-              out.push(await tx.events.append({ party, at: T + out.length, type: 'test.event', data: { n: out.length } }));
+              out.push(
+                await tx.events.append({
+                  party,
+                  at: T + out.length,
+                  type: 'test.event',
+                  data: { n: out.length },
+                }),
+              );
             return out;
           });
           assert.deepEqual(
@@ -1270,7 +1307,13 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
             for (const seq of [1, 2]) await tx.messages.insert(message(`c2-${seq}`, 'ch-2', seq));
           });
           await store.read(async (tx) => {
-            assert.deepEqual(ids(await tx.messages.list('ch-1', 0, 10)), ['c1-1', 'c1-2', 'c1-3', 'c1-4', 'c1-5']);
+            assert.deepEqual(ids(await tx.messages.list('ch-1', 0, 10)), [
+              'c1-1',
+              'c1-2',
+              'c1-3',
+              'c1-4',
+              'c1-5',
+            ]);
             assert.deepEqual(await tx.messages.list('ch-1', 2, 2), [
               message('c1-3', 'ch-1', 3),
               message('c1-4', 'ch-1', 4),
@@ -1371,16 +1414,25 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
             await tx.deliveries.insert(delivery('at-now', 'wh-1', { next_at: now }));
             await tx.deliveries.insert(delivery('earliest', 'wh-1', { next_at: now - 20_000 }));
             await tx.deliveries.insert(delivery('later', 'wh-1', { next_at: now + 30_000 }));
-            await tx.deliveries.insert(delivery('other-hook', 'wh-2', { party: 'bravo', next_at: now - 10_000 }));
+            await tx.deliveries.insert(
+              delivery('other-hook', 'wh-2', { party: 'bravo', next_at: now - 10_000 }),
+            );
             // Not pending: never due, whatever next_at says.
-            await tx.deliveries.insert(delivery('delivered', 'wh-1', { status: 'delivered', next_at: now - 29_000 }));
-            await tx.deliveries.insert(delivery('failed', 'wh-1', { status: 'failed', next_at: now - 29_000 }));
+            await tx.deliveries.insert(
+              delivery('delivered', 'wh-1', { status: 'delivered', next_at: now - 29_000 }),
+            );
+            await tx.deliveries.insert(
+              delivery('failed', 'wh-1', { status: 'failed', next_at: now - 29_000 }),
+            );
           });
           await store.read(async (tx) => {
             assert.deepEqual(ids(await tx.deliveries.due(now, 10)), ['earliest', 'other-hook', 'at-now']);
             assert.deepEqual(ids(await tx.deliveries.due(now, 2)), ['earliest', 'other-hook']);
             assert.deepEqual(await tx.deliveries.due(now - 20_001, 10), []);
-            assert.deepEqual((await tx.deliveries.due(now, 1))[0], delivery('earliest', 'wh-1', { next_at: now - 20_000 }));
+            assert.deepEqual(
+              (await tx.deliveries.due(now, 1))[0],
+              delivery('earliest', 'wh-1', { next_at: now - 20_000 }),
+            );
             assert.equal(await tx.deliveries.nextDue(), now - 20_000);
           });
           await store.transact(async (tx) => {
@@ -1393,7 +1445,11 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
           });
           await store.read(async (tx) => {
             assert.deepEqual(ids(await tx.deliveries.due(now, 10)), ['at-now']);
-            assert.deepEqual(ids(await tx.deliveries.due(now + 60_000, 10)), ['at-now', 'other-hook', 'later']);
+            assert.deepEqual(ids(await tx.deliveries.due(now + 60_000, 10)), [
+              'at-now',
+              'other-hook',
+              'later',
+            ]);
             assert.equal(await tx.deliveries.nextDue(), now);
           });
           await store.transact(async (tx) => {
@@ -1415,12 +1471,21 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
             // Inserted out of creation order.
             for (const i of [2, 0, 3, 1])
               await tx.deliveries.insert(
-                delivery(`d${i}`, 'wh-1', { status: statuses[i], event_seq: i + 1, created_at: T + i * 1000 }),
+                delivery(`d${i}`, 'wh-1', {
+                  status: statuses[i],
+                  event_seq: i + 1,
+                  created_at: T + i * 1000,
+                }),
               );
             await tx.deliveries.insert(delivery('other', 'wh-2', { created_at: T + 9000 }));
           });
           await store.read(async (tx) => {
-            assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', undefined, 10)), ['d3', 'd2', 'd1', 'd0']);
+            assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', undefined, 10)), [
+              'd3',
+              'd2',
+              'd1',
+              'd0',
+            ]);
             assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', undefined, 2)), ['d3', 'd2']);
             assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', 'delivered', 10)), ['d3', 'd1']);
             assert.deepEqual(ids(await tx.deliveries.listByWebhook('wh-1', 'delivered', 1)), ['d3']);
@@ -1724,6 +1789,52 @@ describe('sqlite store', () => {
       const e = await again.transact((tx) => tx.ledger.append(entry('declaration.withdrawn', 'a1')));
       assert.equal(e.seq, 2);
       assert.equal(verifyChain(await wholeLedger(again)).ok, true);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('keeps alerts, events and messages across closing and opening again', async () => {
+    const dir = freshDir();
+    const store = openSqliteStore({ dir });
+    const open = alert('al-open', { due_at: T + 5 * M });
+    const acked = alert('al-acked', {
+      status: 'acknowledged',
+      due_at: null,
+      ack: { username: 'alpha.watch', at: T + M, reply: null },
+      escalations: [{ level: 1, due_at: T, at: T, to: [], uncovered: true }],
+    });
+    const msg = message('msg-1', 'ch-1', 1, { ref: { type: 'declaration', id: 'alpha-convoy' } });
+    const events = await store.transact(async (tx) => {
+      await tx.alerts.insert(open);
+      await tx.alerts.insert(acked);
+      await tx.channels.insert(channel('ch-1', ['alpha', 'bravo']));
+      await tx.messages.insert(msg);
+      return [
+        await tx.events.append({ party: 'alpha', at: T, type: 'alert.raised', data: { id: 'al-open' } }),
+        await tx.events.append({ party: 'alpha', at: T + 1, type: 'alert.raised', data: { id: 'al-acked' } }),
+        await tx.events.append({ party: 'bravo', at: T + 2, type: 'message.posted', data: { id: 'msg-1' } }),
+      ];
+    });
+    await store.close();
+    const again = openSqliteStore({ dir });
+    try {
+      await again.read(async (tx) => {
+        assert.deepEqual(await tx.alerts.get('al-open'), open);
+        assert.deepEqual(await tx.alerts.get('al-acked'), acked);
+        assert.deepEqual(ids(await tx.alerts.due(T + 5 * M, 10)), ['al-open']);
+        assert.equal(await tx.alerts.nextDue(), T + 5 * M);
+        assert.deepEqual(await tx.events.since('alpha', 0, 10), events.slice(0, 2));
+        assert.deepEqual(await tx.events.since('bravo', 0, 10), events.slice(2));
+        assert.deepEqual(await tx.messages.get('msg-1'), msg);
+        assert.equal(await tx.messages.lastSeq('ch-1'), 1);
+        assert.deepEqual(ids(await tx.channels.listFor('bravo')), ['ch-1']);
+      });
+      // The streams continue where they were.
+      const next = await again.transact((tx) =>
+        tx.events.append({ party: 'alpha', at: T + 3, type: 'alert.acknowledged', data: {} }),
+      );
+      assert.equal(next.seq, 3);
     } finally {
       await again.close();
     }

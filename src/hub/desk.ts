@@ -4,7 +4,7 @@
  * the application layer over them (roles, parameters, answers).
  */
 import { parseTime } from '../field/dtg.ts';
-import type { AlertRecord, EventRecord, Role, ShiftRecord, WatchRole } from '../store/ports.ts';
+import type { AlertRecord, EventRecord, Role, ShiftRecord, Tx, WatchRole } from '../store/ports.ts';
 import { fail, type Principal, requireParty, requireRole } from './access.ts';
 import type { Hub } from './hub.ts';
 import { newId } from './secrets.ts';
@@ -59,6 +59,23 @@ function inboxOrder(a: AlertRecord, b: AlertRecord): number {
     return (a.due_at ?? Number.MAX_SAFE_INTEGER) - (b.due_at ?? Number.MAX_SAFE_INTEGER);
   }
   return b.created_at - a.created_at;
+}
+
+/**
+ * For an alert about a conflict: whether the other party has acknowledged its own alert about it
+ * (when, and its reply). Its status only — its escalation level and who holds it are its own.
+ */
+async function peers(tx: Tx, a: AlertRecord) {
+  if (a.subject_type !== 'conflict') return [];
+  const all = await tx.alerts.forSubject('conflict', a.subject);
+  return all
+    .filter((x) => x.party !== a.party)
+    .map((x) => ({
+      party: x.party,
+      acknowledged: x.ack !== null,
+      acknowledged_at: x.ack ? iso(x.ack.at) : null,
+      reply: x.ack?.reply ?? null,
+    }));
 }
 
 export class Desk {
@@ -146,21 +163,25 @@ export class Desk {
 
   async alerts(p: Principal, q: { status?: AlertRecord['status']; limit?: number }) {
     const party = requireParty(p);
-    const rows = await this.hub.store.read((tx) =>
-      tx.alerts.query({
+    return this.hub.store.read(async (tx) => {
+      const rows = await tx.alerts.query({
         party,
         ...(q.status !== undefined && { status: q.status }),
         limit: Math.min(q.limit ?? 500, 5000),
-      }),
-    );
-    return rows.sort(inboxOrder).map(alertView);
+      });
+      const out = [];
+      for (const a of rows.sort(inboxOrder)) out.push({ ...alertView(a), peers: await peers(tx, a) });
+      return out;
+    });
   }
 
   async alert(p: Principal, id: string) {
     const party = requireParty(p);
-    const a = await this.hub.store.read((tx) => tx.alerts.get(id));
-    if (!a || a.party !== party) fail('not_found', `no alert ${id}`);
-    return alertView(a);
+    return this.hub.store.read(async (tx) => {
+      const a = await tx.alerts.get(id);
+      if (!a || a.party !== party) fail('not_found', `no alert ${id}`);
+      return { ...alertView(a), peers: await peers(tx, a) };
+    });
   }
 
   /**

@@ -249,6 +249,7 @@ function watchRepos(
     channelInsert: stmt('INSERT INTO channels (id, body) VALUES (?, ?)'),
     channelMember: stmt('INSERT OR IGNORE INTO channel_parties (party, channel) VALUES (?, ?)'),
     channelGet: stmt('SELECT body FROM channels WHERE id = ?'),
+    channelMembersClear: stmt('DELETE FROM channel_parties WHERE channel = ?'),
     channelUpdate: stmt('UPDATE channels SET body = ? WHERE id = ?'),
     channelFor: stmt(
       'SELECT c.body FROM channel_parties p JOIN channels c ON c.id = p.channel WHERE p.party = ? ORDER BY c.rowid',
@@ -348,6 +349,7 @@ function watchRepos(
       get: async (id) => body<ChannelRecord>(q.channelGet.get(id) as Row | undefined),
       update: async (c) => {
         q.channelUpdate.run(JSON.stringify(c), c.id);
+        q.channelMembersClear.run(c.id);
         for (const m of c.members) q.channelMember.run(m.party, c.id);
       },
       listFor: async (party) => bodies<ChannelRecord>(q.channelFor.all(party)),
