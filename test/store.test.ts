@@ -861,6 +861,17 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
       });
     });
 
+    describe('meta', () => {
+      it('init sets a key once and keeps the first value; get reads it; an unset key is null', async () => {
+        assert.equal(await store.transact((tx) => tx.meta.init('hub_key', 'first')), 'first');
+        assert.equal(await store.transact((tx) => tx.meta.init('hub_key', 'second')), 'first');
+        await store.read(async (tx) => {
+          assert.equal(await tx.meta.get('hub_key'), 'first');
+          assert.equal(await tx.meta.get('nothing'), null);
+        });
+      });
+    });
+
     describe('watch repositories', () => {
       describe('roster', () => {
         it('stores a shift exactly; an unknown id is null', async () => {

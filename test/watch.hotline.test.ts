@@ -423,7 +423,7 @@ describe('hotline', () => {
       assert.equal(notices.length, 1, JSON.stringify(notices));
       assert.equal(notices[0]?.data.message, sent.id);
       assert.deepEqual(
-        (notices[0]?.data.receipts as ReceiptView[]).map((r) => [r.party, r.delivered_at]),
+        ((notices[0] as EventView).data.receipts as ReceiptView[]).map((r) => [r.party, r.delivered_at]),
         [
           ['northern-forces', iso(deliveredAt)],
           ['relief-agency', null],
@@ -739,7 +739,8 @@ describe('hotline', () => {
       assert.deepEqual(posted?.data.ref, { type: 'declaration', hidden: true });
       assert.ok(events.some((e) => e.type === 'alert.created'));
       const [alert] = await alertsAbout('relief-agency.watch', m.id);
-      assert.deepEqual((alert?.summary.message as MessageView).ref, { type: 'declaration', hidden: true });
+      assert.ok(alert);
+      assert.deepEqual((alert.summary.message as MessageView).ref, { type: 'declaration', hidden: true });
       assert.doesNotMatch(JSON.stringify(events), /ref-nf-mov|secret north strike/);
       assert.doesNotMatch(JSON.stringify(alert), /ref-nf-mov/);
     });
@@ -828,7 +829,7 @@ describe('hotline', () => {
       const ack = find('alert.acknowledged', alert.id);
       assert.equal(ack.length, 1);
       assert.equal(ack[0]?.actor, 'relief-agency.watch');
-      assert.equal((ack[0]?.payload as Json).reply, 'rerouting');
+      assert.equal((ack[0] as { payload: Json }).payload.reply, 'rerouting');
     });
   });
 });

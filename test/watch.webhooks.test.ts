@@ -27,7 +27,6 @@ import { MAX_ATTEMPTS, retryDelay } from '../src/hub/webhooks.ts';
 import { startHub, type TestHub } from './support/hub.ts';
 
 type Res = Awaited<ReturnType<FastifyInstance['inject']>>;
-type Json = Record<string, unknown>;
 
 interface ErrorBody {
   errors: { code: string; path: string; message: string }[];

@@ -10,7 +10,7 @@
  * declarations committed before it, and two concurrent submissions cannot miss each other: the
  * second is checked against the first.
  */
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { type ParseLimits, parseDeclarations } from '../engine/declaration.ts';
 import { type Box, boxesIntersect, pointReachBoxes, reachBoxes } from '../engine/geodesy/bbox.ts';
 import { ConflictIndex, prepare } from '../engine/stindex.ts';
@@ -69,8 +69,12 @@ const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 const PARTY_ROLES: readonly Role[] = ['operator', 'watch_officer', 'senior_officer', 'party_admin'];
 
 /** A conflict's id: derived from what it is between, so the same conflict never gets two ids. */
-function conflictId(c: Conflict, aVersion: number, bVersion: number): string {
-  const h = createHash('sha256').update(`${c.rule}\n${c.a}\n${aVersion}\n${c.b}\n${bVersion}`).digest('hex');
+function conflictId(key: Buffer, c: Conflict, aVersion: number, bVersion: number): string {
+  // Keyed with the hub's secret: an unkeyed hash would let a party involved in a conflict with a
+  // hidden declaration confirm a guess of that declaration's id offline.
+  const h = createHmac('sha256', key)
+    .update(`${c.rule}\n${c.a}\n${aVersion}\n${c.b}\n${bVersion}`)
+    .digest('hex');
   return `cf-${h.slice(0, 20)}`;
 }
 
@@ -97,6 +101,8 @@ export class Hub {
   /** Versions of the active declarations, as in the store. */
   private readonly versions = new Map<string, number>();
   private lock: Promise<unknown> = Promise.resolve();
+  /** The hub's secret key (created with the store; keys conflict ids). */
+  private key: Buffer = Buffer.alloc(0);
   /** Committed stream events, to open consoles. */
   readonly bus = new EventBus();
   /** Acknowledgement deadlines per precedence and level. */
@@ -118,6 +124,8 @@ export class Hub {
   /** Open the hub on a store: rebuild the live index from the active declarations. */
   static async open(store: Store, clock: Clock, options: HubOptions = {}): Promise<Hub> {
     const hub = new Hub(store, clock, options);
+    const secret = await store.transact((tx) => tx.meta.init('hub_key', randomBytes(32).toString('base64')));
+    hub.key = Buffer.from(secret, 'base64');
     const active = await store.read((tx) => tx.declarations.active());
     hub.index = ConflictIndex.build(active, options.engine);
     for (const [id, version] of await store.read((tx) => tx.declarations.activeVersions())) {
@@ -602,7 +610,7 @@ export class Hub {
     const [bVersion, bParty] = await versionOf(c.b);
     return {
       ...c,
-      id: conflictId(c, aVersion, bVersion),
+      id: conflictId(this.key, c, aVersion, bVersion),
       a_version: aVersion,
       b_version: bVersion,
       a_party: aParty,

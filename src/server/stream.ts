@@ -35,8 +35,16 @@ const MAX_BUFFERED = 8 * 1024 * 1024;
 
 const TOKEN = /^[A-Za-z0-9_-]{1,200}$/;
 
+/** Frames by event: the consoles of a party all receive the same event, serialized once. */
+const frames = new WeakMap<EventRecord, string>();
+
 function frame(e: EventRecord): string {
-  return JSON.stringify({ seq: e.seq, type: e.type, at: new Date(e.at).toISOString(), data: e.data });
+  let f = frames.get(e);
+  if (f === undefined) {
+    f = JSON.stringify({ seq: e.seq, type: e.type, at: new Date(e.at).toISOString(), data: e.data });
+    frames.set(e, f);
+  }
+  return f;
 }
 
 function parseSince(v: unknown): number | undefined | null {

@@ -393,8 +393,16 @@ export interface DeliveryRepo {
   ): Promise<DeliveryRecord[]>;
 }
 
+/** Small hub-wide settings (the hub's secret key, the schema version). */
+export interface MetaRepo {
+  get(key: string): Promise<string | null>;
+  /** Set a key only if it has no value yet; returns the value it holds afterwards. */
+  init(key: string, value: string): Promise<string>;
+}
+
 /** The repositories, as seen from inside one transaction. */
 export interface Tx {
+  readonly meta: MetaRepo;
   readonly parties: PartyRepo;
   readonly members: MemberRepo;
   readonly tokens: TokenRepo;

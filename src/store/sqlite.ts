@@ -395,6 +395,8 @@ function watchRepos(
 function repos(db: Db): Tx {
   const stmt = (sql: string) => db.prepare(sql);
   const q = {
+    metaGet: stmt('SELECT value FROM meta WHERE key = ?'),
+    metaInit: stmt('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
     partyInsert: stmt('INSERT INTO parties (id, name, created_at) VALUES (?, ?, ?)'),
     partyGet: stmt('SELECT * FROM parties WHERE id = ?'),
     partyList: stmt('SELECT * FROM parties ORDER BY id'),
@@ -437,6 +439,16 @@ function repos(db: Db): Tx {
   };
   return {
     ...watchRepos(db),
+    meta: {
+      get: async (key) => {
+        const r = q.metaGet.get(key) as Row | undefined;
+        return r ? String(r.value) : null;
+      },
+      init: async (key, value) => {
+        q.metaInit.run(key, value);
+        return String((q.metaGet.get(key) as Row).value);
+      },
+    },
     parties: {
       create: async (p: PartyRecord) => {
         q.partyInsert.run(p.id, p.name, p.created_at);
