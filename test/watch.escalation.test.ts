@@ -268,7 +268,9 @@ async function events(t: WatchHub, username: string): Promise<StreamEvent[]> {
 /** The ledger entries about one subject, as (type, at, payload). */
 async function ledgerOf(t: WatchHub, subject: string) {
   const all: LedgerEntry[] = await t.hub.store.read((tx) => tx.ledger.range(1, 100000));
-  return all.filter((e) => e.subject === subject).map((e) => ({ type: e.type, at: e.at, payload: e.payload }));
+  return all
+    .filter((e) => e.subject === subject)
+    .map((e) => ({ type: e.type, at: e.at, payload: e.payload }));
 }
 
 // --- Roster ------------------------------------------------------------------------------------
@@ -277,7 +279,14 @@ async function roster(t: WatchHub, username: string, query = ''): Promise<Roster
   return ok<Roster>(await call(t, username, 'GET', `/api/v1/roster${query}`));
 }
 
-async function addShift(t: WatchHub, admin: string, role: string, username: string, start: number, end: number) {
+async function addShift(
+  t: WatchHub,
+  admin: string,
+  role: string,
+  username: string,
+  start: number,
+  end: number,
+) {
   return ok<Shift>(
     await call(t, admin, 'POST', '/api/v1/roster', { role, username, start: iso(start), end: iso(end) }),
     201,
@@ -323,8 +332,17 @@ describe('an unacknowledged flash alert escalates at exactly each deadline', () 
     await addMember(t, 'city-police', 'city-police.senior-b', ['senior_officer']);
     await clearShifts(t, 'city-police', 'senior_officer');
     await addShift(t, 'city-police.admin', 'senior_officer', 'city-police.senior', T0, T0 + 3 * MIN);
-    await addShift(t, 'city-police.admin', 'senior_officer', 'city-police.senior-b', T0 + 3 * MIN, T0 + 7 * DAY);
-    assert.deepEqual((await roster(t, 'city-police.watch')).on_call_now.senior_officer, ['city-police.senior']);
+    await addShift(
+      t,
+      'city-police.admin',
+      'senior_officer',
+      'city-police.senior-b',
+      T0 + 3 * MIN,
+      T0 + 7 * DAY,
+    );
+    assert.deepEqual((await roster(t, 'city-police.watch')).on_call_now.senior_officer, [
+      'city-police.senior',
+    ]);
 
     const { police, coalition } = await flashConflict(t, 'esc', 23.1, 44.1);
     assert.equal(police.precedence, 'flash');
@@ -414,7 +432,11 @@ describe('an unacknowledged flash alert escalates at exactly each deadline', () 
           at: T0 + 10 * MIN,
           payload: { level: 'party_admin', due_at: T0 + 10 * MIN, to: ['city-police.admin'] },
         },
-        { type: 'alert.overdue', at: T0 + 15 * MIN, payload: { level: 'overdue', due_at: T0 + 15 * MIN, to: [] } },
+        {
+          type: 'alert.overdue',
+          at: T0 + 15 * MIN,
+          payload: { level: 'overdue', due_at: T0 + 15 * MIN, to: [] },
+        },
       ],
     );
 
@@ -437,8 +459,22 @@ describe('an unacknowledged flash alert escalates at exactly each deadline', () 
     await clearShifts(t, 'coalition', 'senior_officer');
     // B holds the senior watch over [start+3, start+7) min only; A before and after.
     await addShift(t, 'coalition.admin', 'senior_officer', 'coalition.senior', start, start + 3 * MIN);
-    await addShift(t, 'coalition.admin', 'senior_officer', 'coalition.senior-b', start + 3 * MIN, start + 7 * MIN);
-    await addShift(t, 'coalition.admin', 'senior_officer', 'coalition.senior', start + 7 * MIN, start + 7 * DAY);
+    await addShift(
+      t,
+      'coalition.admin',
+      'senior_officer',
+      'coalition.senior-b',
+      start + 3 * MIN,
+      start + 7 * MIN,
+    );
+    await addShift(
+      t,
+      'coalition.admin',
+      'senior_officer',
+      'coalition.senior',
+      start + 7 * MIN,
+      start + 7 * DAY,
+    );
     const { coalition } = await flashConflict(t, 'late', 23.2, 44.2);
 
     // The hub gets round to it at start+8 min, when A is back on call: it still goes to B.
@@ -543,6 +579,13 @@ describe('acknowledging an alert', () => {
     assert.deepEqual(own(await alert(t, 'city-police.watch', police.id)), first);
     const acks = (await ledgerOf(t, police.id)).filter((e) => e.type === 'alert.acknowledged');
     assert.equal(acks.length, 1);
+
+    // Acknowledged by the watch officer before the first deadline: it never escalates at all.
+    await runAt(t, t.clock.now() + DAY);
+    const later = await alert(t, 'city-police.watch', police.id);
+    assert.equal(later.level, 'watch_officer');
+    assert.equal(later.escalated, false);
+    assert.deepEqual(later.escalations, []);
   });
 });
 
@@ -580,7 +623,12 @@ describe('a restart neither loses, repeats nor advances an escalation', () => {
             at: iso(T0 + 5 * MIN),
             to: [`${party}.senior`],
           },
-          { level: 'party_admin', due_at: iso(T0 + 10 * MIN), at: iso(T0 + 17 * MIN), to: [`${party}.admin`] },
+          {
+            level: 'party_admin',
+            due_at: iso(T0 + 10 * MIN),
+            at: iso(T0 + 17 * MIN),
+            to: [`${party}.admin`],
+          },
           { level: 'overdue', due_at: iso(T0 + 15 * MIN), at: iso(T0 + 17 * MIN), to: [] },
         ]);
       }
@@ -621,7 +669,12 @@ describe('a restart neither loses, repeats nor advances an escalation', () => {
       assert.equal(await runAt(t, T0 + 5 * MIN), 2);
       const moved = await alert(t, 'city-police.watch', police.id);
       assert.deepEqual(moved.escalations, [
-        { level: 'senior_officer', due_at: iso(T0 + 5 * MIN), at: iso(T0 + 5 * MIN), to: ['city-police.senior'] },
+        {
+          level: 'senior_officer',
+          due_at: iso(T0 + 5 * MIN),
+          at: iso(T0 + 5 * MIN),
+          to: ['city-police.senior'],
+        },
       ]);
     } finally {
       if (!closed) await t.close();
@@ -685,6 +738,27 @@ describe('a resolved conflict closes its open alerts', () => {
     }
     const types = (await ledgerOf(t, police.id)).map((e) => e.type);
     assert.deepEqual(types, ['alert.raised', 'alert.escalated', 'alert.closed']);
+  });
+
+  it('amending the strike away closes both alerts as amended', async () => {
+    const start = t.clock.now();
+    const { strike: strikeId, police, coalition } = await flashConflict(t, 'am', 24.3, 45.3);
+    const moved = strike(strikeId, 24.35, 45.35);
+    const r = ok<{ conflicts: unknown[] }>(
+      await call(t, 'coalition.operator', 'PUT', `/api/v1/declarations/${strikeId}`, moved),
+    );
+    assert.deepEqual(r.conflicts, []);
+    for (const [user, a] of [
+      ['city-police.watch', police],
+      ['coalition.watch', coalition],
+    ] as const) {
+      const closed = await alert(t, user, a.id);
+      assert.equal(closed.status, 'closed');
+      assert.equal(closed.closed_reason, 'amended');
+      assert.equal(closed.due_at, null);
+    }
+    assert.equal(await runAt(t, start + DAY), 0);
+    assert.equal((await alert(t, 'city-police.watch', police.id)).escalations.length, 0);
   });
 
   it('risk accepted by both parties closes both alerts as risk_accepted', async () => {
@@ -793,7 +867,10 @@ describe('each precedence has its own deadline', () => {
     try {
       const { police } = await flashConflict(t, 'opt', 24.5, 46.5);
       assert.equal(police.due_at, iso(T0 + 1 * MIN));
-      assert.deepEqual(await declare(t, 'city-police.operator', site('opt-school', 24.6, 46.5, 'school')), []);
+      assert.deepEqual(
+        await declare(t, 'city-police.operator', site('opt-school', 24.6, 46.5, 'school')),
+        [],
+      );
       const [high] = await declare(t, 'coalition.operator', strike('opt-high', 24.601, 46.5005));
       assert.ok(high);
       assert.equal((await alertAbout(t, 'city-police.watch', high)).due_at, iso(T0 + 15 * MIN));
@@ -842,17 +919,18 @@ describe('the roster', () => {
       watch_officer: ['northern-forces.watch'],
       senior_officer: ['northern-forces.senior'],
     });
-    assert.deepEqual(
-      r.shifts.map((s) => [s.role, s.username, s.start, s.end]).sort(),
-      [
-        ['senior_officer', 'northern-forces.senior', iso(T0), iso(T0 + 14 * DAY)],
-        ['watch_officer', 'northern-forces.watch', iso(T0), iso(T0 + 14 * DAY)],
-      ],
-    );
+    assert.deepEqual(r.shifts.map((s) => [s.role, s.username, s.start, s.end]).sort(), [
+      ['senior_officer', 'northern-forces.senior', iso(T0), iso(T0 + 14 * DAY)],
+      ['watch_officer', 'northern-forces.watch', iso(T0), iso(T0 + 14 * DAY)],
+    ]);
     assert.deepEqual(r.warnings, []);
 
     // Past the demo's two weeks, both roles are uncovered.
-    const late = await roster(t, 'northern-forces.watch', `?from=${iso(T0 + 13 * DAY)}&to=${iso(T0 + 15 * DAY)}`);
+    const late = await roster(
+      t,
+      'northern-forces.watch',
+      `?from=${iso(T0 + 13 * DAY)}&to=${iso(T0 + 15 * DAY)}`,
+    );
     assert.deepEqual(late.warnings, [
       { code: 'no_one_on_call', role: 'watch_officer', start: iso(T0 + 14 * DAY), end: iso(T0 + 15 * DAY) },
       { code: 'no_one_on_call', role: 'senior_officer', start: iso(T0 + 14 * DAY), end: iso(T0 + 15 * DAY) },
@@ -861,7 +939,14 @@ describe('the roster', () => {
     // A gap in the middle of the week: the watch shift cut to its first day, a new one from day 3.
     await clearShifts(t, 'northern-forces', 'watch_officer');
     await addShift(t, 'northern-forces.admin', 'watch_officer', 'northern-forces.watch', T0, T0 + DAY);
-    await addShift(t, 'northern-forces.admin', 'watch_officer', 'northern-forces.watch', T0 + 3 * DAY, T0 + 9 * DAY);
+    await addShift(
+      t,
+      'northern-forces.admin',
+      'watch_officer',
+      'northern-forces.watch',
+      T0 + 3 * DAY,
+      T0 + 9 * DAY,
+    );
     const gap = await roster(t, 'northern-forces.watch');
     assert.deepEqual(gap.warnings, [
       { code: 'no_one_on_call', role: 'watch_officer', start: iso(T0 + DAY), end: iso(T0 + 3 * DAY) },
@@ -870,12 +955,27 @@ describe('the roster', () => {
     assert.deepEqual((await roster(t, 'northern-forces.watch')).on_call_now.watch_officer, []);
   });
 
+  it('refuses a reading window that is empty, too long or not a time', async () => {
+    const q = (from: number, to: number) => `/api/v1/roster?from=${iso(from)}&to=${iso(to)}`;
+    const user = 'coalition.watch';
+    assertError(await call(t, user, 'GET', q(T0 + DAY, T0)), 400, 'invalid_request', 'to');
+    assertError(await call(t, user, 'GET', q(T0, T0)), 400, 'invalid_request', 'to');
+    assertError(await call(t, user, 'GET', q(T0, T0 + 62 * DAY + 1)), 400, 'invalid_request', 'to');
+    assertError(await call(t, user, 'GET', '/api/v1/roster?from=soon'), 400, 'invalid_request', 'from');
+    assert.equal(ok<Roster>(await call(t, user, 'GET', q(T0, T0 + 62 * DAY))).to, iso(T0 + 62 * DAY));
+  });
+
   it('refuses bad shifts with coded errors naming the field, and changes nothing', async () => {
     const admin = 'city-police.admin';
     const before = await roster(t, admin);
     const ledgerBefore = (await t.hub.store.read((tx) => tx.ledger.head()))?.seq;
     const now = t.clock.now();
-    const good = { role: 'watch_officer', username: 'city-police.watch', start: iso(now), end: iso(now + DAY) };
+    const good = {
+      role: 'watch_officer',
+      username: 'city-police.watch',
+      start: iso(now),
+      end: iso(now + DAY),
+    };
     const cases: [Json, number, string, string][] = [
       [{ ...good, role: 'operator' }, 400, 'invalid_request', 'role'],
       [{ ...good, start: 'yesterday' }, 400, 'invalid_request', 'start'],
@@ -903,12 +1003,21 @@ describe('the roster', () => {
 
   it('is edited by the party admin only, and is invisible to other parties', async () => {
     const now = t.clock.now();
-    const body = { role: 'senior_officer', username: 'relief-agency.senior', start: iso(now), end: iso(now + DAY) };
+    const body = {
+      role: 'senior_officer',
+      username: 'relief-agency.senior',
+      start: iso(now),
+      end: iso(now + DAY),
+    };
     for (const user of ['relief-agency.watch', 'relief-agency.senior', 'relief-agency.operator']) {
       assertError(await call(t, user, 'POST', '/api/v1/roster', body), 403, 'forbidden');
     }
     const shift = ok<Shift>(await call(t, 'relief-agency.admin', 'POST', '/api/v1/roster', body), 201);
-    assertError(await call(t, 'relief-agency.watch', 'DELETE', `/api/v1/roster/${shift.id}`), 403, 'forbidden');
+    assertError(
+      await call(t, 'relief-agency.watch', 'DELETE', `/api/v1/roster/${shift.id}`),
+      403,
+      'forbidden',
+    );
 
     // Another party neither sees nor removes it.
     const theirs = await roster(t, 'coalition.admin');
@@ -917,9 +1026,16 @@ describe('the roster', () => {
     assert.ok((await roster(t, 'relief-agency.watch')).shifts.some((s) => s.id === shift.id));
 
     // Its own admin removes it; a second removal finds nothing.
-    assert.equal((await call(t, 'relief-agency.admin', 'DELETE', `/api/v1/roster/${shift.id}`)).statusCode, 204);
+    assert.equal(
+      (await call(t, 'relief-agency.admin', 'DELETE', `/api/v1/roster/${shift.id}`)).statusCode,
+      204,
+    );
     assert.ok((await roster(t, 'relief-agency.watch')).shifts.every((s) => s.id !== shift.id));
-    assertError(await call(t, 'relief-agency.admin', 'DELETE', `/api/v1/roster/${shift.id}`), 404, 'not_found');
+    assertError(
+      await call(t, 'relief-agency.admin', 'DELETE', `/api/v1/roster/${shift.id}`),
+      404,
+      'not_found',
+    );
     const logged = (await ledgerOf(t, shift.id)).map((e) => e.type);
     assert.deepEqual(logged, ['roster.shift_added', 'roster.shift_removed']);
   });
@@ -934,9 +1050,15 @@ describe('with nobody rostered', () => {
       await addMember(t, 'city-police', 'city-police.watch-2', ['watch_officer', 'operator']);
       await addMember(t, 'city-police', 'city-police.watch-3', ['watch_officer']);
       ok(
-        await call(t, 'city-police.admin', 'PATCH', '/api/v1/parties/city-police/members/city-police.watch-3', {
-          disabled: true,
-        }),
+        await call(
+          t,
+          'city-police.admin',
+          'PATCH',
+          '/api/v1/parties/city-police/members/city-police.watch-3',
+          {
+            disabled: true,
+          },
+        ),
       );
       await clearShifts(t, 'city-police', 'watch_officer');
       await clearShifts(t, 'city-police', 'senior_officer');
@@ -962,7 +1084,8 @@ describe('with nobody rostered', () => {
       assert.deepEqual(coalition.to, ['coalition.watch']);
       assert.deepEqual(coalition.escalations, []);
       const raised = (await ledgerOf(t, police.id)).find((e) => e.type === 'alert.raised');
-      assert.deepEqual((raised?.payload as { to: string[] }).to, everyWatch);
+      assert.ok(raised);
+      assert.deepEqual((raised.payload as { to: string[] }).to, everyWatch);
 
       // The senior step is uncovered too: every senior officer of the party.
       assert.equal(await runAt(t, T0 + 5 * MIN), 2);

@@ -17,6 +17,7 @@
  * ten-minute slot, where nothing else of the demo is: each makes one conflict with the hospital.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { startHub, T0, type TestHub } from './support/hub.ts';
@@ -350,8 +351,6 @@ describe('the event stream over WebSocket', () => {
     c.ws.send('{not json');
     assert.equal((await c.waitForClose()).code, 4400);
     assert.equal(c.frames[0]?.code, 'invalid_json');
-    // An unknown token in the header is refused at the upgrade, before any WebSocket exists.
-    await assert.rejects(connect(undefined, { bearer: 'A'.repeat(43) }), /HTTP 401/);
     // (No auth frame at all closes after 10 s: not waited for here.)
   });
 
@@ -512,9 +511,35 @@ describe('the event stream over WebSocket', () => {
       `closed ${Math.round(closed.t - revoked)} ms after the revocation`,
     );
     // The revoked token is refused for a new stream; another member's console is still open.
-    await assert.rejects(connect(undefined, { bearer: token }), /HTTP 401/);
+    const late = await connect(undefined, { frame: { type: 'auth', token } });
+    assert.equal((await late.waitForClose()).code, 4401);
+    assert.equal(late.frames[0]?.code, 'unauthorized');
     assert.ok(other.isOpen);
     other.send({ type: 'ping' });
     await other.waitFor((f) => f.type === 'pong', 'pong');
+  });
+});
+
+describe('an upgrade refused for a bad bearer header', () => {
+  it('is answered HTTP 401 before any WebSocket exists, and the hub still closes', async () => {
+    const h = await startHub();
+    const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      await assert.rejects(StreamConsole.connect(streamUrl(base), { bearer: 'A'.repeat(43) }), /HTTP 401/);
+      // The refused upgrade must not leave a connection behind that keeps the server from closing
+      // (a `serve` that stops would never reach closing its store).
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        h.app.close().then(() => 'closed'),
+        new Promise((resolve) => {
+          timer = setTimeout(() => resolve('still closing after 5 s'), 5000);
+        }),
+      ]);
+      clearTimeout(timer);
+      assert.equal(outcome, 'closed');
+    } finally {
+      await h.store.close();
+      rmSync(h.dir, { recursive: true, force: true });
+    }
   });
 });

@@ -111,16 +111,16 @@ export class Hotline {
     if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100)
       fail('invalid_request', 'name: 1–100 characters', 'name');
     const others = body.parties;
+    const invited = Array.isArray(others) ? [...new Set(others)] : [];
     if (
-      !Array.isArray(others) ||
-      others.length === 0 ||
-      others.length >= MAX_MEMBERS ||
-      !others.every((x) => typeof x === 'string' && x !== party)
+      invited.length === 0 ||
+      invited.length >= MAX_MEMBERS ||
+      !invited.every((x) => typeof x === 'string' && x !== party)
     )
       fail('invalid_request', `parties: the other parties (1–${MAX_MEMBERS - 1}), not your own`, 'parties');
-    const invited = [...new Set(others as string[])];
     return this.hub.write(async (tx, ctx) => {
-      for (const x of invited) if (!(await tx.parties.get(x))) fail('not_found', `no party ${x}`, 'parties');
+      for (const x of invited as string[])
+        if (!(await tx.parties.get(x))) fail('not_found', `no party ${x}`, 'parties');
       const c: ChannelRecord = {
         id: newId('ch'),
         name,
@@ -129,7 +129,7 @@ export class Hotline {
         created_by_party: party,
         members: [
           { party, status: 'accepted', at: ctx.now },
-          ...invited.map((x) => ({ party: x, status: 'invited' as const, at: ctx.now })),
+          ...(invited as string[]).map((x) => ({ party: x, status: 'invited' as const, at: ctx.now })),
         ],
       };
       await tx.channels.insert(c);
@@ -196,22 +196,23 @@ export class Hotline {
   /** Messages after a channel sequence number; listing them delivers them to the party. */
   async messages(p: Principal, id: string, after: number, limit: number) {
     const party = requireParty(p);
-    const { list, views } = await this.hub.store.read(async (tx) => {
+    const n = Math.min(limit, 1000);
+    const undelivered = await this.hub.store.read(async (tx) => {
       await this.acceptedMember(tx, id, party);
-      const list = await tx.messages.list(id, after, Math.min(limit, 1000));
-      const views = [];
-      for (const m of list) views.push(await messageView(tx, m, party));
-      return { list, views };
+      const list = await tx.messages.list(id, after, n);
+      return list.filter((m) => m.receipts.some((r) => r.party === party && r.delivered_at === null));
     });
-    const undelivered = list.filter((m) =>
-      m.receipts.some((r) => r.party === party && r.delivered_at === null),
-    );
+    // Record the delivery first, so that the answer already shows it.
     if (undelivered.length > 0)
       await this.delivered(
         party,
         undelivered.map((m) => m.id),
       );
-    return views;
+    return this.hub.store.read(async (tx) => {
+      const views = [];
+      for (const m of await tx.messages.list(id, after, n)) views.push(await messageView(tx, m, party));
+      return views;
+    });
   }
 
   async post(p: Principal, id: string, body: Record<string, unknown>) {

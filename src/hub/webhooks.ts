@@ -166,7 +166,10 @@ export class Webhooks {
         w: await tx.webhooks.get(d.webhook),
         e: await tx.events.get(d.party, d.event_seq),
       }));
-      if (!w || !e) return;
+      if (!w || !e) {
+        await this.record(d, null, 'the webhook or its event no longer exists', true);
+        return;
+      }
       const body = JSON.stringify({ party: e.party, seq: e.seq, type: e.type, at: iso(e.at), data: e.data });
       const timestamp = Math.floor(this.hub.clock.now() / 1000);
       let status: number | null = null;
@@ -192,37 +195,42 @@ export class Webhooks {
       } catch (err) {
         error = (err as Error).cause ? String((err as { cause: unknown }).cause) : (err as Error).message;
       }
-      await this.hub.write(async (tx, ctx) => {
-        const cur = await tx.deliveries.get(d.id);
-        if (cur?.status !== 'pending') return { result: undefined };
-        const attempts = cur.attempts + 1;
-        const next: DeliveryRecord =
-          error === null
-            ? {
-                ...cur,
-                attempts,
-                status: 'delivered',
-                next_at: null,
-                last_status: status,
-                last_error: null,
-                delivered_at: ctx.now,
-              }
-            : attempts >= MAX_ATTEMPTS
-              ? { ...cur, attempts, status: 'failed', next_at: null, last_status: status, last_error: error }
-              : {
-                  ...cur,
-                  attempts,
-                  next_at: ctx.now + retryDelay(attempts),
-                  last_status: status,
-                  last_error: error,
-                };
-        await tx.deliveries.update(next);
-        if (next.status === 'failed')
-          await ctx.log(null, d.party, 'webhook.delivery_failed', d.id, { webhook: d.webhook, error });
-        return { result: undefined };
-      });
+      await this.record(d, status, error, false);
     } finally {
       this.inFlight.delete(d.id);
     }
+  }
+
+  /** Record an attempt's outcome: delivered, retry later, or failed (out of attempts, or `final`). */
+  private async record(d: DeliveryRecord, status: number | null, error: string | null, final: boolean) {
+    await this.hub.write(async (tx, ctx) => {
+      const cur = await tx.deliveries.get(d.id);
+      if (cur?.status !== 'pending') return { result: undefined };
+      const attempts = cur.attempts + 1;
+      const next: DeliveryRecord =
+        error === null
+          ? {
+              ...cur,
+              attempts,
+              status: 'delivered',
+              next_at: null,
+              last_status: status,
+              last_error: null,
+              delivered_at: ctx.now,
+            }
+          : final || attempts >= MAX_ATTEMPTS
+            ? { ...cur, attempts, status: 'failed', next_at: null, last_status: status, last_error: error }
+            : {
+                ...cur,
+                attempts,
+                next_at: ctx.now + retryDelay(attempts),
+                last_status: status,
+                last_error: error,
+              };
+      await tx.deliveries.update(next);
+      if (next.status === 'failed')
+        await ctx.log(null, d.party, 'webhook.delivery_failed', d.id, { webhook: d.webhook, error });
+      return { result: undefined };
+    });
   }
 }
