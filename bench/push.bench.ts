@@ -5,8 +5,8 @@
  * The hub is the real CLI in its own process (`deconflict admin create`, then `deconflict serve
  * --port 0` on a temporary data directory), so that the consoles do not share its event loop.
  * Over HTTP: the hub admin creates 10 parties; each party admin creates an operator and a watch
- * officer (put on call), and issues the consoles' credentials — 10 sessions of the watch officer
- * (the login limit allows 10 at once) and 90 API tokens with the role watch_officer. Then 1,000
+ * officer (put on call), and issues the consoles' credentials — 2 sessions of the watch officer
+ * (each login costs a scrypt) and 98 API tokens with the role watch_officer. Then 1,000
  * WebSocket clients (package `ws`, `Authorization: Bearer`) connect to /api/v1/stream and wait for
  * their `hello`. Each party declares a medical protected site (Point, buffer 200 m) at its own
  * place, 40–55 km from the others.
@@ -20,18 +20,26 @@
  *
  * Every concerned console (the 100 of each of the two parties) must receive the `alert.created`
  * of the new conflict (and its `conflict.detected`). Times come from performance.now() in this
- * process: t0 just before the POST is sent, t1 when the 201 answer's headers arrived, and each
- * frame when the client's 'message' handler runs. The commit happens between t0 and t1, so
- * "from request sent" is an upper bound of commit → delivery. The hub publishes to the sockets
- * right after the commit and before it writes the HTTP answer, so "from response received" can be
- * negative; it is shown as a lower bound only. Also counted: deliveries missed, frames at a
- * console whose party is not in the conflict (must be 0), other frames, gaps and repeats of `seq`.
+ * process: t0 just before the POST is sent, t1 when the 201's headers arrived, and each frame's
+ * when the client's 'message' handler ran (it only stamps and keeps the frame; frames are parsed
+ * after the round). The commit lies between t0 and the first frame of its conflict at any console,
+ * so for each delivery "from request sent" is an upper bound of commit → delivery and "from the
+ * first console" a lower bound. Also shown: from the event's `at` (the hub's clock when its write
+ * began, after any wait for the write lock; compared with this process's clock through
+ * performance.timeOrigin, so a cross-process reading), and from t1 — negative, because the hub
+ * publishes to the sockets right after the commit, before it writes the HTTP answer. Counted:
+ * deliveries missed, frames at a console whose party is not in the conflict (must be 0), other
+ * frames, gaps and repeats of each console's `seq`. Before the consoles connect, 30 strikes time
+ * the POST without any fan-out.
  *
- * Run: `node --import tsx --max-old-space-size=8192 bench/push.bench.ts` (about 40 s). Seeded
- * (mulberry32). PUSH_BENCH_ROUNDS and PUSH_BENCH_BURSTS change the counts (default 200 and 40).
+ * Run: `node --import tsx --max-old-space-size=8192 bench/push.bench.ts` (about 40 s, of which
+ * ~15 s setup: scrypt for the accounts, 980 token writes). Seeded (mulberry32). Environment:
+ * - PUSH_BENCH_ROUNDS, PUSH_BENCH_BURSTS: the counts of rounds and bursts (default 200 and 40);
+ * - PUSH_BENCH_PROFILE=DIR: run the hub with --cpu-prof into DIR and print its hottest functions
+ *   during each phase (samples picked by CLOCK_MONOTONIC, which V8's profile and this process share).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -50,6 +58,7 @@ const TARGET_P99_MS = 100;
 /** How long a submission's deliveries may take before the missing ones count as missed. */
 const DELIVERY_TIMEOUT_MS = 10_000;
 const PASSWORD = 'bench-passphrase-not-secret';
+const PROFILE_DIR = process.env.PUSH_BENCH_PROFILE;
 
 const HOUR = 3_600_000;
 const M_PER_DEG = 111_320;
@@ -102,10 +111,15 @@ interface Server {
 }
 
 async function startServer(dir: string): Promise<Server> {
-  const child = spawn(process.execPath, ['bin/deconflict.js', 'serve', '--data', dir, '--port', '0'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const prof = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=200'] : [];
+  const child = spawn(
+    process.execPath,
+    [...prof, 'bin/deconflict.js', 'serve', '--data', dir, '--port', '0'],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const address = await new Promise<string>((resolve, reject) => {
@@ -447,14 +461,16 @@ function latencyRows(label: string, xs: readonly number[], target = false, which
   });
 }
 
-function report(m: Measured, expected: number, extraRows: string[][] = []): boolean {
-  const p99 = quantile(sorted(m.fromSent), 0.99);
-  const ok =
-    m.fromSent.length === expected &&
-    m.missed === 0 &&
-    m.leaked === 0 &&
-    m.repeatedAlerts === 0 &&
-    p99 <= TARGET_P99_MS;
+/** Prints the phase's table; returns whether each bound of the p99 met the target, all delivered. */
+function report(
+  m: Measured,
+  expected: number,
+  extraRows: string[][] = [],
+): { sent: boolean; write: boolean } {
+  const complete =
+    m.fromSent.length === expected && m.missed === 0 && m.leaked === 0 && m.repeatedAlerts === 0;
+  const sent = complete && quantile(sorted(m.fromSent), 0.99) <= TARGET_P99_MS;
+  const write = complete && quantile(sorted(m.fromWriteStart), 0.99) <= TARGET_P99_MS;
   console.log(
     table(
       ['measure', 'value', 'target', ''],
@@ -494,7 +510,76 @@ function report(m: Measured, expected: number, extraRows: string[][] = []): bool
       ],
     ),
   );
-  return ok;
+  return { sent, write };
+}
+
+// --- Profile of the hub process (PUSH_BENCH_PROFILE) ------------------------------------------------
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** CLOCK_MONOTONIC in µs: the clock of V8's profile timestamps, the same in every process. */
+const monoMicros = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** The hub's hottest functions (self and total time) between `from` and `to` (monoMicros). */
+function printProfile(dir: string, windows: readonly { name: string; from: number; to: number }[]): void {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return void console.log(`no .cpuprofile in ${dir}`);
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const root = new URL('..', import.meta.url).href;
+  const keyOf = (n: ProfileNode): string => {
+    const f = n.callFrame;
+    const where = f.url.startsWith(root) ? f.url.slice(root.length) : f.url.replace(/^.*node_modules\//, '');
+    return `${f.functionName || '(anonymous)'} ${where}`.trim();
+  };
+  for (const w of windows) {
+    const self = new Map<string, number>();
+    const total = new Map<string, number>();
+    let n = 0;
+    let t = profile.startTime;
+    const samples = profile.samples ?? [];
+    for (let i = 0; i < samples.length; i++) {
+      t += profile.timeDeltas?.[i] ?? 0;
+      if (t < w.from || t > w.to) continue;
+      n++;
+      const leaf = byId.get(samples[i] as number);
+      if (!leaf) continue;
+      self.set(keyOf(leaf), (self.get(keyOf(leaf)) ?? 0) + 1);
+      const seen = new Set<string>();
+      for (let id: number | undefined = samples[i]; id !== undefined; id = parent.get(id)) {
+        const node = byId.get(id);
+        if (node) seen.add(keyOf(node));
+      }
+      for (const k of seen) total.set(k, (total.get(k) ?? 0) + 1);
+    }
+    const top = (m: Map<string, number>, k: number): string[][] =>
+      [...m.entries()]
+        .filter(([key]) => !/^\((root|program|idle)\)/.test(key))
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, k)
+        .map(([key, v]) => [
+          key.length > 100 ? `${key.slice(0, 97)}...` : key,
+          `${((100 * v) / n).toFixed(1)} %`,
+        ]);
+    const idle = ((100 * (self.get('(idle)') ?? 0)) / Math.max(1, n)).toFixed(1);
+    console.log(
+      `\nhub process CPU profile, ${w.name}: ${count(n)} samples, ${idle} % idle (${join(dir, file)})`,
+    );
+    console.log(table(['hottest functions, self time', 'share'], top(self, 15)));
+    console.log(table(['hottest functions, total time (incl. callees)', 'share'], top(total, 25)));
+  }
 }
 
 // --- Main ---------------------------------------------------------------------------------------
@@ -517,6 +602,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'deconflict-push-bench-'));
   let server: Server | undefined;
   const consoles: Console[] = [];
+  const profiled: { name: string; from: number; to: number }[] = [];
   try {
     section('Setup');
     const s0 = now();
@@ -656,6 +742,7 @@ async function main(): Promise<void> {
     );
     const one = emptyMeasure();
     const r0 = now();
+    const m1 = monoMicros();
     const cpu1 = cpuSeconds(pid);
     for (let r = 0; r < ROUNDS; r++) {
       const [attacker, victim] = randomPair();
@@ -669,6 +756,7 @@ async function main(): Promise<void> {
       await sleep(uniform(rng, 10, 30));
     }
     const oneMs = msSince(r0);
+    profiled.push({ name: 'spaced rounds', from: m1, to: monoMicros() });
     const cpuOne = cpuSeconds(pid) - cpu1;
     console.log(
       "each round: a random party's operator POSTs a strike Point 0–150 m from another random party's site" +
@@ -683,9 +771,14 @@ async function main(): Promise<void> {
     section(`2. ${BURSTS} bursts: ${PARTIES / 2} strikes submitted at once (disjoint pairs of parties)`);
     const two = emptyMeasure();
     const b0 = now();
+    const m2 = monoMicros();
     const cpu2 = cpuSeconds(pid);
     for (let b = 0; b < BURSTS; b++) {
-      const order = [...parties].sort(() => rng() - 0.5);
+      const order = [...parties];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rng() * (i + 1));
+        [order[i], order[j]] = [order[j] as Party, order[i] as Party];
+      }
       const done = inbox.until(inbox.alerts + PARTIES * CONSOLES_PER_PARTY);
       const burst = await Promise.all(
         Array.from({ length: PARTIES / 2 }, (_, k) => {
@@ -703,6 +796,7 @@ async function main(): Promise<void> {
       await sleep(uniform(rng, 10, 30));
     }
     const twoMs = msSince(b0);
+    profiled.push({ name: 'bursts', from: m2, to: monoMicros() });
     const cpuTwo = cpuSeconds(pid) - cpu2;
     console.log(
       "each burst: the parties shuffled into 5 pairs, each pair's first party strikes the other's site;" +
@@ -740,13 +834,16 @@ async function main(): Promise<void> {
     );
     const orderly = received === expectedFrames && leaked === 0 && inbox.other.length === 0;
     console.log(
-      `\nspaced rounds ${verdict(okOne)}, bursts ${verdict(okTwo)}, delivery complete, isolated and in order` +
+      `\np99 ≤ ${TARGET_P99_MS} ms — spaced rounds: from request sent ${verdict(okOne.sent)}, from the hub's write` +
+        ` ${verdict(okOne.write)}; bursts: from request sent ${verdict(okTwo.sent)} (includes waiting for the` +
+        ` hub's write lock), from the hub's write ${verdict(okTwo.write)}. Delivery complete, isolated and in order` +
         ` ${verdict(orderly && inbox.gaps + inbox.repeats === 0)}; total ${secs(msSince(start))}`,
     );
   } finally {
     for (const c of consoles) c.ws.terminate();
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
+    if (PROFILE_DIR && profiled.length > 0) printProfile(PROFILE_DIR, profiled);
   }
 }
 

@@ -196,7 +196,8 @@ export class Desk {
     return this.hub.write(async (tx, ctx) => {
       const a = await tx.alerts.get(id);
       if (!a || a.party !== party) fail('not_found', `no alert ${id}`);
-      return { result: alertView(await this.acknowledgeIn(ctx, a, p.username, text)) };
+      const next = await this.acknowledgeIn(ctx, a, p.username, text);
+      return { result: { ...alertView(next), peers: await peers(tx, next) } };
     });
   }
 
