@@ -498,33 +498,30 @@ describe('a third party receives nothing of a bilateral watch scenario', () => {
   });
 
   it('(c) the third parties asking for those ids are answered exactly as for ids that do not exist', async () => {
-    const probes: [string, string, (id: string) => string, string, unknown?][] = [
+    type Probe = [kind: string, id: string, path: (id: string) => string, method: string, body?: unknown];
+    const probes: Probe[] = [
       ['channel', ids.channel, (id) => `/api/v1/channels/${id}`, 'GET'],
       ['channel', ids.channel, (id) => `/api/v1/channels/${id}/messages`, 'GET'],
       ['channel', ids.channel, (id) => `/api/v1/channels/${id}/messages`, 'POST', { text: 'hello?' }],
       ['channel', ids.channel, (id) => `/api/v1/channels/${id}/read`, 'POST', { seq: 1 }],
       ['channel', ids.channel, (id) => `/api/v1/channels/${id}/accept`, 'POST'],
       ['channel', ids.channel, (id) => `/api/v1/channels/${id}/decline`, 'POST'],
-      ...ids.alerts.flatMap((a) => [
-        ['alert', a, (id: string) => `/api/v1/alerts/${id}`, 'GET'] as const,
-        ['alert', a, (id: string) => `/api/v1/alerts/${id}/ack`, 'POST', {}] as const,
+      ...ids.alerts.flatMap((a): Probe[] => [
+        ['alert', a, (id) => `/api/v1/alerts/${id}`, 'GET'],
+        ['alert', a, (id) => `/api/v1/alerts/${id}/ack`, 'POST', {}],
       ]),
-      ...ids.messages.map(
-        (m) => ['message', m, (id: string) => `/api/v1/messages/${id}/ack`, 'POST', {}] as const,
-      ),
-      ...ids.conflicts.flatMap((c) => [
-        ['conflict', c, (id: string) => `/api/v1/conflicts/${id}`, 'GET'] as const,
+      ...ids.messages.map((m): Probe => ['message', m, (id) => `/api/v1/messages/${id}/ack`, 'POST', {}]),
+      ...ids.conflicts.flatMap((c): Probe[] => [
+        ['conflict', c, (id) => `/api/v1/conflicts/${id}`, 'GET'],
         [
           'conflict',
           c,
-          (id: string) => `/api/v1/conflicts/${id}/resolve`,
+          (id) => `/api/v1/conflicts/${id}/resolve`,
           'POST',
           { resolution: 'risk_accepted', reason: 'x' },
-        ] as const,
+        ],
       ]),
-      ...ids.strikes.map(
-        (s) => ['declaration', s, (id: string) => `/api/v1/declarations/${id}`, 'GET'] as const,
-      ),
+      ...ids.strikes.map((d): Probe => ['declaration', d, (id) => `/api/v1/declarations/${id}`, 'GET']),
     ];
     const fakes: Record<string, string> = {
       channel: ids.channel.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A')),

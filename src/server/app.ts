@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kind } from '../engine/types.ts';
 import { KINDS } from '../engine/types.ts';
 import type { Hub, Principal } from '../hub/hub.ts';
+import { consoleRoutes } from './console.ts';
 import { coded, errorResponse } from './errors.ts';
 import { openapi } from './openapi.ts';
 import { bboxParam, bodyObject, intParam, oneOf, principalOf, type Query, timeParam } from './params.ts';
@@ -22,6 +23,8 @@ export interface AppOptions {
   /** Requests per second per token, and the burst allowed (default 100/s, burst 200). */
   readonly rate?: { readonly perSecond: number; readonly burst: number };
   readonly logger?: boolean;
+  /** Directory of the built web console (default web/dist); false serves no console. */
+  readonly console?: string | false;
 }
 
 declare module 'fastify' {
@@ -88,6 +91,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   streamRoute(app, hub);
   watchRoutes(app, hub);
+
+  if (options.console !== false) consoleRoutes(app, options.console);
+
+  // A WebSocket upgrade refused by the hook above (a bad token) is answered on the raw socket,
+  // which Node's HTTP server has already let go of: end it, or the server could never close.
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.headers.upgrade !== undefined && reply.statusCode !== 101) req.raw.socket.destroy();
+  });
 
   app.get('/healthz', async () => ({ status: 'ok', active_declarations: hub.activeCount }));
   app.get('/api/v1/openapi.json', async () => openapi);
