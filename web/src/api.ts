@@ -1,0 +1,85 @@
+/**
+ * The hub's HTTP API, as the console calls it. Same origin only (the console is served by the
+ * hub): no request ever leaves for another host.
+ *
+ * Session expiry: a 401 does not throw the user out. The request waits while a login dialog asks
+ * for the password again, then is retried — a half-filled form stays as it was.
+ */
+import { emit, type Me, state } from './store.ts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: { code: string; path: string; message: string }[],
+  ) {
+    super(errors.map((e) => `${e.code}: ${e.message}`).join('; ') || `HTTP ${status}`);
+  }
+  get code(): string {
+    return this.errors[0]?.code ?? 'error';
+  }
+}
+
+/** Set by the app: asks the user to log in again; resolves when a new session exists. */
+let relogin: (() => Promise<void>) | null = null;
+export function onSessionExpired(fn: () => Promise<void>): void {
+  relogin = fn;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (state.me) headers.authorization = `Bearer ${state.me.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  if (res.status === 401 && state.me && relogin && !retried) {
+    await relogin();
+    return api<T>(method, path, body, true);
+  }
+  if (res.status === 204) return undefined as T;
+  const json = (await res.json().catch(() => ({}))) as { errors?: ApiError['errors'] };
+  if (!res.ok) throw new ApiError(res.status, json.errors ?? []);
+  return json as T;
+}
+
+const KEY = 'deconflict.session';
+
+export async function login(username: string, password: string): Promise<Me> {
+  const r = await api<{ token: string; expires_at: string; member: { username: string; party: string | null; roles: string[] } }>(
+    'POST',
+    '/session',
+    { username, password },
+  );
+  if (r.member.party === null) throw new ApiError(403, [{ code: 'forbidden', path: '', message: 'hub administrators have no console' }]);
+  const me: Me = { username: r.member.username, party: r.member.party, roles: r.member.roles, token: r.token, expires_at: r.expires_at };
+  state.me = me;
+  sessionStorage.setItem(KEY, JSON.stringify(me));
+  emit('me');
+  return me;
+}
+
+/** The session kept for this browser tab, if it has not expired. */
+export function restoreSession(): Me | null {
+  try {
+    const me = JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Me | null;
+    if (me && Date.parse(me.expires_at) > Date.now()) {
+      state.me = me;
+      return me;
+    }
+  } catch {
+    // A damaged entry: log in again.
+  }
+  return null;
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await api('DELETE', '/session');
+  } finally {
+    sessionStorage.removeItem(KEY);
+    state.me = null;
+    emit('me');
+  }
+}

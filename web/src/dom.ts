@@ -1,0 +1,43 @@
+/**
+ * A small DOM helper: `h('div.alert.flash', {onclick}, children)`. No framework: the console is a
+ * handful of panels redrawn from the store when their topic changes.
+ */
+type Child = Node | string | number | null | undefined | false | Child[];
+type Props = Record<string, unknown> & { dataset?: Record<string, string>; style?: Partial<CSSStyleDeclaration> };
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K | `${K}.${string}` | `${K}#${string}`,
+  props: Props | null = null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const [head, ...classes] = tag.split('.');
+  const [name, id] = (head as string).split('#');
+  const el = document.createElement(name as K);
+  if (id) el.id = id;
+  if (classes.length > 0) el.className = classes.join(' ');
+  for (const [k, v] of Object.entries(props ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'style') Object.assign(el.style, v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
+    else if (k === 'class') el.className = `${el.className} ${String(v)}`.trim();
+    else if (k in el && typeof v !== 'string') (el as unknown as Record<string, unknown>)[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el: Node, children: Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** Replace an element's children. */
+export function mount(el: Element, ...children: Child[]): void {
+  el.replaceChildren();
+  append(el, children);
+}

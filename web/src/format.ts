@@ -1,0 +1,78 @@
+/**
+ * Times and places as the field writes them: Zulu date-time groups beside local time, MGRS or
+ * lat/lon as the user chooses, distances in metres/kilometres or nautical miles. The DTG and MGRS
+ * code is the hub's own (src/field), bundled: one implementation, tested once.
+ */
+import { formatDtg, parseTime } from '../../src/field/dtg.ts';
+import { fromMgrs, toMgrs } from '../../src/field/mgrs.ts';
+import { state } from './store.ts';
+
+export { parseTime };
+
+export function dtg(iso: string | number | null): string {
+  if (iso === null) return '—';
+  const t = typeof iso === 'number' ? iso : Date.parse(iso);
+  return formatDtg(t);
+}
+
+/** Local wall time, for the reader's own clock ("16:30 local"). */
+export function local(iso: string | number | null): string {
+  if (iso === null) return '';
+  const t = typeof iso === 'number' ? iso : Date.parse(iso);
+  return new Date(t).toLocaleString(undefined, { day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+}
+
+/** A position in the user's chosen notation. */
+export function place(lon: number, lat: number): string {
+  if (state.settings.coords === 'mgrs') {
+    try {
+      return toMgrs(lon, lat, 5);
+    } catch {
+      // Outside MGRS (polar): fall through to lat/lon.
+    }
+  }
+  const ns = lat >= 0 ? 'N' : 'S';
+  const ew = lon >= 0 ? 'E' : 'W';
+  return `${Math.abs(lat).toFixed(5)}°${ns} ${Math.abs(lon).toFixed(5)}°${ew}`;
+}
+
+/**
+ * Read a position typed by a person: MGRS (`34TER 45678 12345`), or `lat, lon` in decimal
+ * degrees (`46.153, 21.303`), or with hemispheres (`46.153N 21.303E`). Returns [lon, lat].
+ */
+export function readPlace(text: string): [number, number] {
+  const s = text.trim();
+  const hemi = /^(\d+(?:\.\d+)?)\s*°?\s*([NS])[\s,]+(\d+(?:\.\d+)?)\s*°?\s*([EW])$/i.exec(s);
+  if (hemi) {
+    const lat = Number(hemi[1]) * (hemi[2]?.toUpperCase() === 'S' ? -1 : 1);
+    const lon = Number(hemi[3]) * (hemi[4]?.toUpperCase() === 'W' ? -1 : 1);
+    return check(lon, lat);
+  }
+  const dec = /^(-?\d+(?:\.\d+)?)\s*[,\s]\s*(-?\d+(?:\.\d+)?)$/.exec(s);
+  if (dec) return check(Number(dec[2]), Number(dec[1]));
+  return fromMgrs(s);
+}
+
+function check(lon: number, lat: number): [number, number] {
+  if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) throw new Error('latitude within ±90, longitude within ±180');
+  return [lon, lat];
+}
+
+const NM = 1852;
+
+export function distance(m: number): string {
+  if (state.settings.units === 'nautical') return `${(m / NM).toFixed(m < 10 * NM ? 2 : 1)} NM`;
+  if (m < 1000) return `${Math.round(m)} m`;
+  return `${(m / 1000).toFixed(m < 10_000 ? 2 : 1)} km`;
+}
+
+/** "4:59" — minutes and seconds left to a deadline ("-0:12" once passed). */
+export function countdown(dueIso: string | null, now = Date.now()): string {
+  if (dueIso === null) return '';
+  const left = Math.round((Date.parse(dueIso) - now) / 1000);
+  const a = Math.abs(left);
+  const hms = a >= 3600 ? `${Math.floor(a / 3600)}:${pad(Math.floor((a % 3600) / 60))}:${pad(a % 60)}` : `${Math.floor(a / 60)}:${pad(a % 60)}`;
+  return left < 0 ? `-${hms}` : hms;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');

@@ -1,0 +1,173 @@
+/**
+ * Keeping the console's picture current: a first load over HTTP, then the party's event stream
+ * over the WebSocket (`/api/v1/stream`). The stream is opened from the sequence number read
+ * before the first load, so nothing that happens during the load is missed; on reconnect it
+ * resumes from the last number seen. Applying an event twice is harmless (records are replaced
+ * by id).
+ */
+import { api } from './api.ts';
+import {
+  type AlertView,
+  type ChannelView,
+  type ConflictView,
+  emit,
+  type Feature,
+  type MessageView,
+  type RosterView,
+  state,
+} from './store.ts';
+
+interface StreamEvent {
+  seq: number;
+  type: string;
+  at: string;
+  data: unknown;
+}
+
+type Listener = (e: StreamEvent) => void;
+const eventListeners = new Set<Listener>();
+/** Be told of every event as it arrives (the watch panel sounds the flash alarm from here). */
+export function onEvent(fn: Listener): void {
+  eventListeners.add(fn);
+}
+
+let socket: WebSocket | null = null;
+let lastSeq = 0;
+let stopped = true;
+let retry = 1000;
+
+export async function loadDeclarations(): Promise<void> {
+  const fc = await api<{ features: Feature[] }>('GET', '/declarations?status=active&limit=5000');
+  state.declarations = new Map(fc.features.map((f) => [f.id, f]));
+  emit('declarations');
+}
+
+export async function loadConflicts(): Promise<void> {
+  const r = await api<{ conflicts: ConflictView[] }>('GET', '/conflicts?limit=5000');
+  state.conflicts = new Map(r.conflicts.map((c) => [c.id, c]));
+  emit('conflicts');
+}
+
+export async function loadAlerts(): Promise<void> {
+  const r = await api<{ alerts: AlertView[] }>('GET', '/alerts?limit=1000');
+  state.alerts = new Map(r.alerts.map((a) => [a.id, a]));
+  emit('alerts');
+}
+
+export async function loadRoster(): Promise<void> {
+  state.roster = await api<RosterView>('GET', '/roster');
+  emit('roster');
+}
+
+export async function loadChannels(): Promise<void> {
+  const r = await api<{ channels: ChannelView[] }>('GET', '/channels');
+  state.channels = new Map(r.channels.map((c) => [c.id, c]));
+  for (const c of r.channels) if (c.status === 'accepted') await loadMessages(c.id);
+  emit('channels');
+}
+
+export async function loadMessages(channel: string): Promise<void> {
+  const r = await api<{ messages: MessageView[] }>('GET', `/channels/${channel}/messages?limit=1000`);
+  state.messages.set(channel, r.messages);
+  emit('messages');
+}
+
+/** Load everything, then follow the stream. */
+export async function start(): Promise<void> {
+  stopped = false;
+  const head = await api<{ head: number }>('GET', '/events?limit=1&after=0');
+  lastSeq = head.head;
+  const parties = await api<{ parties: { id: string; name: string }[] }>('GET', '/parties');
+  state.parties = parties.parties;
+  await Promise.all([loadDeclarations(), loadConflicts(), loadAlerts(), loadRoster(), loadChannels()]);
+  connect();
+}
+
+export function stop(): void {
+  stopped = true;
+  socket?.close();
+  socket = null;
+  state.connection = 'offline';
+  emit('connection');
+}
+
+function connect(): void {
+  if (stopped || !state.me) return;
+  state.connection = 'connecting';
+  emit('connection');
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/stream`;
+  const ws = new WebSocket(url);
+  socket = ws;
+  ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: state.me?.token, since: lastSeq }));
+  ws.onmessage = (m) => {
+    const frame = JSON.parse(String(m.data)) as StreamEvent & { code?: string };
+    if (frame.type === 'hello') {
+      retry = 1000;
+      state.connection = 'live';
+      emit('connection');
+      return;
+    }
+    if (typeof frame.seq !== 'number') return;
+    lastSeq = frame.seq;
+    apply(frame);
+    for (const l of eventListeners) l(frame);
+  };
+  ws.onclose = () => {
+    if (socket !== ws) return;
+    socket = null;
+    state.connection = 'offline';
+    emit('connection');
+    if (!stopped) setTimeout(connect, retry);
+    retry = Math.min(retry * 2, 10_000);
+  };
+}
+
+let refetch: ReturnType<typeof setTimeout> | undefined;
+/** New conflicts usually mean new declarations to draw: fetch them, once per burst. */
+function refetchDeclarations(): void {
+  clearTimeout(refetch);
+  refetch = setTimeout(() => void loadDeclarations().catch(() => undefined), 150);
+}
+
+function apply(e: StreamEvent): void {
+  const type = e.type;
+  if (type.startsWith('conflict.')) {
+    const c = e.data as ConflictView;
+    state.conflicts.set(c.id, c);
+    emit('conflicts');
+    refetchDeclarations();
+  } else if (type.startsWith('alert.')) {
+    const a = e.data as AlertView;
+    const prev = state.alerts.get(a.id);
+    state.alerts.set(a.id, { ...a, ...(prev?.peers && { peers: prev.peers }) });
+    emit('alerts');
+  } else if (type === 'acknowledgement') {
+    const n = e.data as { subject_type: string; subject: string; party: string; at: string; reply: string | null };
+    for (const a of state.alerts.values()) {
+      if (a.subject_type !== n.subject_type || a.subject !== n.subject) continue;
+      const others = (a.peers ?? []).filter((p) => p.party !== n.party);
+      a.peers = [...others, { party: n.party, acknowledged: true, acknowledged_at: n.at, reply: n.reply }];
+    }
+    emit('alerts');
+  } else if (type === 'channel.updated') {
+    const c = e.data as ChannelView;
+    state.channels.set(c.id, c);
+    emit('channels');
+    if (c.status === 'accepted' && !state.messages.has(c.id)) void loadMessages(c.id).catch(() => undefined);
+  } else if (type === 'message.posted') {
+    const m = e.data as MessageView;
+    const list = (state.messages.get(m.channel) ?? []).filter((x) => x.id !== m.id);
+    state.messages.set(m.channel, [...list, m].sort((x, y) => x.seq - y.seq));
+    emit('messages');
+  } else if (type === 'message.receipt') {
+    const r = e.data as { message: string; channel: string; receipts: MessageView['receipts'] };
+    const list = state.messages.get(r.channel) ?? [];
+    state.messages.set(
+      r.channel,
+      list.map((m) => (m.id === r.message ? { ...m, receipts: r.receipts } : m)),
+    );
+    emit('messages');
+  } else if (type === 'roster.changed') {
+    void loadRoster().catch(() => undefined);
+  }
+}
