@@ -743,7 +743,7 @@ export class Hub {
       for (const party of new Set([r.a_party, r.b_party])) {
         const [view] = await this.views(ctx.tx, [r], party, fresh);
         if (!view) continue;
-        await ctx.emit(party, 'conflict.detected', view);
+        // The alert first: it carries the conflict, and it is what a watch officer must see.
         await raiseAlert(ctx, this.deadlines, {
           id: newId('al'),
           party,
@@ -752,6 +752,7 @@ export class Hub {
           precedence: PRECEDENCE_OF[r.severity],
           summary: { conflict: view },
         });
+        await ctx.emit(party, 'conflict.detected', view);
       }
     }
   }
