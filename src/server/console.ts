@@ -44,16 +44,9 @@ const TYPES: Record<string, string> = {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
 
-/** Register the console's routes; returns false (and registers nothing) when it was not built. */
+/** Register the console's routes; returns whether the console is built (else `/` says how). */
 export function consoleRoutes(app: FastifyInstance, dir = CONSOLE_DIR): boolean {
-  if (!existsSync(join(dir, 'index.html'))) {
-    app.get('/', async (_req, reply) =>
-      reply
-        .type('text/plain; charset=utf-8')
-        .send('The console is not built: run `npm run build:web` (npm install does it), then restart.'),
-    );
-    return false;
-  }
+  const built = existsSync(join(dir, 'index.html'));
   const cache = new Map<string, Buffer>();
   const file = (path: string): Buffer | null => {
     let b = cache.get(path);
@@ -64,13 +57,18 @@ export function consoleRoutes(app: FastifyInstance, dir = CONSOLE_DIR): boolean 
     }
     return b;
   };
-  app.get('/', async (_req, reply) =>
-    reply
+  app.get('/', async (_req, reply) => {
+    if (!built) {
+      return reply
+        .type('text/plain; charset=utf-8')
+        .send('The console is not built: run `npm run build:web` (npm install does it), then restart.');
+    }
+    return reply
       .header('content-security-policy', CSP)
       .header('cache-control', 'no-cache')
       .type('text/html; charset=utf-8')
-      .send(file(join(dir, 'index.html'))),
-  );
+      .send(file(join(dir, 'index.html')));
+  });
   app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
     const name = req.params.name;
     const type = TYPES[extname(name)];
@@ -87,5 +85,5 @@ export function consoleRoutes(app: FastifyInstance, dir = CONSOLE_DIR): boolean 
       .type(type)
       .send(body);
   });
-  return true;
+  return built;
 }

@@ -75,6 +75,19 @@ export const openapi = {
   },
   paths: {
     '/healthz': { get: { summary: 'Liveness', responses: { 200: json('ok') } } },
+    '/': {
+      get: {
+        summary: 'The web console (no token needed; it logs in itself)',
+        responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
+      },
+    },
+    '/assets/{name}': {
+      get: {
+        summary: "The console's files (script, styles, offline basemap data)",
+        parameters: [idParam('name')],
+        responses: { 200: { description: 'The file' }, 404: errorResponse },
+      },
+    },
     '/api/v1/openapi.json': {
       get: { summary: 'This description (no token needed)', responses: { 200: json('OpenAPI 3.1') } },
     },

@@ -72,8 +72,8 @@ export function streamRoute(app: FastifyInstance, hub: Hub): void {
         return;
       }
       const timer = setTimeout(() => fail(4401, 'unauthorized', 'authenticate within 10 s'), AUTH_TIMEOUT_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
       socket.once('message', async (raw) => {
         clearTimeout(timer);
         let msg: { type?: unknown; token?: unknown; since?: unknown };
