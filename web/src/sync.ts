@@ -68,7 +68,10 @@ export async function loadChannels(): Promise<void> {
 
 export async function loadMessages(channel: string): Promise<void> {
   const r = await api<{ messages: MessageView[] }>('GET', `/channels/${channel}/messages?limit=1000`);
-  state.messages.set(channel, r.messages);
+  // Messages that arrived over the stream while this list was on its way are newer: keep them.
+  const last = r.messages.at(-1)?.seq ?? 0;
+  const newer = (state.messages.get(channel) ?? []).filter((m) => m.seq > last);
+  state.messages.set(channel, [...r.messages, ...newer]);
   emit('messages');
 }
 
