@@ -28,10 +28,8 @@ import {
   prepare,
   reachOf,
   SITE_CATEGORIES,
-  type SiteCategory,
 } from '../src/engine/index.ts';
 import {
-  CATEGORY_WEIGHTS,
   category,
   gc,
   intIn,

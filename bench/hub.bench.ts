@@ -35,7 +35,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import Database from 'better-sqlite3';
 import { formatIsoUtc, parseDeclarations } from '../src/engine/index.ts';
 import { ConflictIndex } from '../src/engine/stindex.ts';
-import type { Position, SiteCategory } from '../src/engine/types.ts';
+import type { Position } from '../src/engine/types.ts';
 import { systemClock } from '../src/hub/clock.ts';
 import { Hub, type Principal } from '../src/hub/hub.ts';
 import { newId } from '../src/hub/secrets.ts';
@@ -43,7 +43,6 @@ import { buildApp } from '../src/server/app.ts';
 import type { DeclarationRecord, Store } from '../src/store/ports.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import {
-  CATEGORY_WEIGHTS,
   category,
   gc,
   intIn,

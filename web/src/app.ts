@@ -4,10 +4,10 @@
  * keyboard. Panels live in their own modules and redraw from the store.
  */
 import { ApiError, login, logout, onSessionExpired, restoreSession } from './api.ts';
-import { h, mount } from './dom.ts';
-import { dtg, local } from './format.ts';
 import { mountDeclare } from './declare.ts';
 import { mountDetail } from './detail.ts';
+import { h, mount } from './dom.ts';
+import { dtg, local } from './format.ts';
 import { mountHotline } from './hotline.ts';
 import { createMap } from './map.ts';
 import { emit, on, saveSettings, state } from './store.ts';
@@ -60,7 +60,12 @@ export function boot(root: HTMLElement): void {
 
 function loginScreen(root: HTMLElement, message = ''): void {
   const user = h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true });
-  const pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const pass = h('input', {
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
   const error = h('div.error', { role: 'alert' }, message);
   const form = h(
     'form.login',
@@ -72,7 +77,10 @@ function loginScreen(root: HTMLElement, message = ''): void {
           await login(user.value, pass.value);
           await enter(root);
         } catch (err) {
-          error.textContent = err instanceof ApiError && err.status === 401 ? 'Unknown username or wrong password.' : String((err as Error).message);
+          error.textContent =
+            err instanceof ApiError && err.status === 401
+              ? 'Unknown username or wrong password.'
+              : String((err as Error).message);
         }
       },
     },
@@ -135,7 +143,12 @@ async function enter(root: HTMLElement): Promise<void> {
   tick();
   setInterval(tick, 1000);
   const drawConn = () => {
-    conn.textContent = state.connection === 'live' ? '● live' : state.connection === 'connecting' ? '◌ connecting' : '○ offline';
+    conn.textContent =
+      state.connection === 'live'
+        ? '● live'
+        : state.connection === 'connecting'
+          ? '◌ connecting'
+          : '○ offline';
     conn.className = `conn ${state.connection}`;
   };
   on('connection', drawConn);
@@ -143,38 +156,81 @@ async function enter(root: HTMLElement): Promise<void> {
 
   const coords = h(
     'select',
-    { name: 'coords', title: 'Coordinates', onchange: (e: Event) => saveSettings({ coords: (e.target as HTMLSelectElement).value as 'mgrs' }) },
+    {
+      name: 'coords',
+      title: 'Coordinates',
+      onchange: (e: Event) => saveSettings({ coords: (e.target as HTMLSelectElement).value as 'mgrs' }),
+    },
     h('option', { value: 'mgrs', selected: state.settings.coords === 'mgrs' }, 'MGRS'),
     h('option', { value: 'latlon', selected: state.settings.coords === 'latlon' }, 'Lat/Lon'),
   );
   const units = h(
     'select',
-    { name: 'units', title: 'Distances', onchange: (e: Event) => saveSettings({ units: (e.target as HTMLSelectElement).value as 'metric' }) },
+    {
+      name: 'units',
+      title: 'Distances',
+      onchange: (e: Event) => saveSettings({ units: (e.target as HTMLSelectElement).value as 'metric' }),
+    },
     h('option', { value: 'metric', selected: state.settings.units === 'metric' }, 'm / km'),
     h('option', { value: 'nautical', selected: state.settings.units === 'nautical' }, 'NM'),
   );
-  const mute = h('label.mute', null, h('input', { type: 'checkbox', name: 'mute', checked: state.settings.mute, onchange: (e: Event) => saveSettings({ mute: (e.target as HTMLInputElement).checked }) }), 'Mute');
+  const mute = h(
+    'label.mute',
+    null,
+    h('input', {
+      type: 'checkbox',
+      name: 'mute',
+      checked: state.settings.mute,
+      onchange: (e: Event) => saveSettings({ mute: (e.target as HTMLInputElement).checked }),
+    }),
+    'Mute',
+  );
 
   const top = h(
     'header.top',
     null,
     h('span.brand', null, 'deconflict'),
-    h('span.who', { 'data-testid': 'who' }, h('b', null, me.party), ' · ', me.roles.join(', '), ' · ', me.username),
+    h(
+      'span.who',
+      { 'data-testid': 'who' },
+      h('b', null, me.party),
+      ' · ',
+      me.roles.join(', '),
+      ' · ',
+      me.username,
+    ),
     clock,
     conn,
     h('span.spacer'),
     coords,
     units,
     mute,
-    h('button.logout', { onclick: async () => { stop(); await logout().catch(() => undefined); loginScreen(root); } }, 'Log out'),
+    h(
+      'button.logout',
+      {
+        onclick: async () => {
+          stop();
+          await logout().catch(() => undefined);
+          loginScreen(root);
+        },
+      },
+      'Log out',
+    ),
   );
 
   const mapEl = h('div#map');
-  const panels = new Map<Tab, HTMLElement>(TABS.map((t) => [t.id, h('section.panel', { id: `panel-${t.id}`, hidden: true })]));
+  const panels = new Map<Tab, HTMLElement>(
+    TABS.map((t) => [t.id, h('section.panel', { id: `panel-${t.id}`, hidden: true })]),
+  );
   const tabButtons = TABS.map((t) => {
     const badge = h('span.badge', { hidden: true });
     badges.set(t.id, badge);
-    return h('button.tab', { dataset: { tab: t.id }, title: `${t.label} (${t.key})`, onclick: () => showTab(t.id) }, t.label, badge);
+    return h(
+      'button.tab',
+      { dataset: { tab: t.id }, title: `${t.label} (${t.key})`, onclick: () => showTab(t.id) },
+      t.label,
+      badge,
+    );
   });
   showTab = (id) => {
     for (const [t, el] of panels) el.hidden = t !== id;
@@ -185,7 +241,13 @@ async function enter(root: HTMLElement): Promise<void> {
   const timebar = h('footer.timebar');
   mount(
     root,
-    h('div.console', null, top, h('main', null, mapEl, h('aside', null, h('nav.tabs', null, tabButtons), [...panels.values()])), timebar),
+    h(
+      'div.console',
+      null,
+      top,
+      h('main', null, mapEl, h('aside', null, h('nav.tabs', null, tabButtons), [...panels.values()])),
+      timebar,
+    ),
   );
   showTab('watch');
   const map = createMap(mapEl);
@@ -209,9 +271,28 @@ async function enter(root: HTMLElement): Promise<void> {
 /** The time slider: the picture at any moment from a day ago to three days ahead. */
 function mountTimebar(el: HTMLElement): void {
   const HOUR = 3_600_000;
-  const slider = h('input', { type: 'range', name: 'time', min: '-24', max: '72', step: '0.25', value: '0', 'aria-label': 'Time shown' });
+  const slider = h('input', {
+    type: 'range',
+    name: 'time',
+    min: '-24',
+    max: '72',
+    step: '0.25',
+    value: '0',
+    'aria-label': 'Time shown',
+  });
   const label = h('span.shown');
-  const nowBtn = h('button', { onclick: () => { state.time = null; slider.value = '0'; draw(); emit('time'); } }, 'Now');
+  const nowBtn = h(
+    'button',
+    {
+      onclick: () => {
+        state.time = null;
+        slider.value = '0';
+        draw();
+        emit('time');
+      },
+    },
+    'Now',
+  );
   const draw = () => {
     const t = state.time ?? Date.now();
     label.textContent = `${state.time === null ? 'Now: ' : 'Shown: '}${dtg(t)} · ${local(t)} local`;

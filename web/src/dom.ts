@@ -3,7 +3,10 @@
  * handful of panels redrawn from the store when their topic changes.
  */
 type Child = Node | string | number | null | undefined | false | Child[];
-type Props = Record<string, unknown> & { dataset?: Record<string, string>; style?: Partial<CSSStyleDeclaration> };
+type Props = Record<string, unknown> & {
+  dataset?: Record<string, string>;
+  style?: Partial<CSSStyleDeclaration>;
+};
 
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K | `${K}.${string}` | `${K}#${string}`,
@@ -19,7 +22,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     if (v === undefined || v === null || v === false) continue;
     if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k === 'style') Object.assign(el.style, v);
-    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
+    else if (k.startsWith('on') && typeof v === 'function')
+      el.addEventListener(k.slice(2), v as EventListener);
     else if (k === 'class') el.className = `${el.className} ${String(v)}`.trim();
     else if (k in el && typeof v !== 'string') (el as unknown as Record<string, unknown>)[k] = v;
     else el.setAttribute(k, v === true ? '' : String(v));

@@ -19,7 +19,12 @@ export function dtg(iso: string | number | null): string {
 export function local(iso: string | number | null): string {
   if (iso === null) return '';
   const t = typeof iso === 'number' ? iso : Date.parse(iso);
-  return new Date(t).toLocaleString(undefined, { day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+  return new Date(t).toLocaleString(undefined, {
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  });
 }
 
 /** A position in the user's chosen notation. */
@@ -54,7 +59,8 @@ export function readPlace(text: string): [number, number] {
 }
 
 function check(lon: number, lat: number): [number, number] {
-  if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) throw new Error('latitude within ±90, longitude within ±180');
+  if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180))
+    throw new Error('latitude within ±90, longitude within ±180');
   return [lon, lat];
 }
 
@@ -71,7 +77,10 @@ export function countdown(dueIso: string | null, now = Date.now()): string {
   if (dueIso === null) return '';
   const left = Math.round((Date.parse(dueIso) - now) / 1000);
   const a = Math.abs(left);
-  const hms = a >= 3600 ? `${Math.floor(a / 3600)}:${pad(Math.floor((a % 3600) / 60))}:${pad(a % 60)}` : `${Math.floor(a / 60)}:${pad(a % 60)}`;
+  const hms =
+    a >= 3600
+      ? `${Math.floor(a / 3600)}:${pad(Math.floor((a % 3600) / 60))}:${pad(a % 60)}`
+      : `${Math.floor(a / 60)}:${pad(a % 60)}`;
   return left < 0 ? `-${hms}` : hms;
 }
 

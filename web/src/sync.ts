@@ -145,7 +145,13 @@ function apply(e: StreamEvent): void {
     state.alerts.set(a.id, { ...a, ...(prev?.peers && { peers: prev.peers }) });
     emit('alerts');
   } else if (type === 'acknowledgement') {
-    const n = e.data as { subject_type: string; subject: string; party: string; at: string; reply: string | null };
+    const n = e.data as {
+      subject_type: string;
+      subject: string;
+      party: string;
+      at: string;
+      reply: string | null;
+    };
     for (const a of state.alerts.values()) {
       if (a.subject_type !== n.subject_type || a.subject !== n.subject) continue;
       const others = (a.peers ?? []).filter((p) => p.party !== n.party);
@@ -160,7 +166,10 @@ function apply(e: StreamEvent): void {
   } else if (type === 'message.posted') {
     const m = e.data as MessageView;
     const list = (state.messages.get(m.channel) ?? []).filter((x) => x.id !== m.id);
-    state.messages.set(m.channel, [...list, m].sort((x, y) => x.seq - y.seq));
+    state.messages.set(
+      m.channel,
+      [...list, m].sort((x, y) => x.seq - y.seq),
+    );
     emit('messages');
   } else if (type === 'message.receipt') {
     const r = e.data as { message: string; channel: string; receipts: MessageView['receipts'] };
