@@ -779,7 +779,9 @@ function layers(): LayerSpecification[] {
         'text-size': 12,
         'text-offset': [0, -1.1],
         'text-max-width': 40,
-        'text-allow-overlap': true,
+        // Two conflicts at one place would print over each other: show one label (their lines
+        // and glows stay, and the Detail panel lists every conflict of a declaration).
+        'text-allow-overlap': false,
       },
       paint: {
         'text-color': ['get', 'color'],
