@@ -564,7 +564,9 @@ export class Hub {
           created_by: p.username,
         }),
       );
-      const views = await this.views(tx, records, party, fresh);
+      // Every declaration the new conflicts join, read once: the answer and each party's alert use them.
+      const known = await this.sidesOf(tx, records, fresh);
+      const views = await this.views(tx, records, party, known);
       const declarations = decls.map((d) => ({ id: d.id, version: 1 }));
       // A dry run stores nothing: the transaction commits an empty change.
       if (options.dryRun)
@@ -579,7 +581,7 @@ export class Hub {
         await tx.conflicts.insert(r);
         await tx.ledger.append(this.entry(p, 'conflict.detected', r.id, conflictSummary(r)));
       }
-      await this.announce(ctx, records, fresh);
+      await this.announce(ctx, records, known);
       for (const r of fresh) await this.notifyParties(ctx, r);
       return {
         result: { accepted: true, dry_run: false, declarations, conflicts: views },
@@ -659,9 +661,10 @@ export class Hub {
           await tx.conflicts.insert(r);
           await tx.ledger.append(this.entry(p, 'conflict.detected', r.id, conflictSummary(r)));
         }
-        await this.announce(ctx, records, [amended]);
+        const known = await this.sidesOf(tx, records, [amended]);
+        await this.announce(ctx, records, known);
         await this.notifyParties(ctx, amended);
-        const views = await this.views(tx, records, party);
+        const views = await this.views(tx, records, party, known);
         return {
           result: { accepted: true, dry_run: false, declarations: [{ id, version }], conflicts: views },
           apply: () => {
@@ -855,14 +858,36 @@ export class Hub {
 
   // --- Conflicts -------------------------------------------------------------------------------
 
+  /** The declaration versions on either side of some conflicts: those at hand, the rest read once. */
+  private async sidesOf(
+    tx: Tx,
+    records: readonly ConflictRecord[],
+    atHand: readonly DeclarationRecord[],
+  ): Promise<DeclarationRecord[]> {
+    const byKey = new Map(atHand.map((r) => [`${r.id}\n${r.version}`, r]));
+    for (const c of records) {
+      for (const [id, v] of [
+        [c.a, c.a_version],
+        [c.b, c.b_version],
+      ] as const) {
+        const key = `${id}\n${v}`;
+        if (byKey.has(key)) continue;
+        const r = await tx.declarations.version(id, v);
+        if (r) byKey.set(key, r);
+      }
+    }
+    return [...byKey.values()];
+  }
+
   private async views(
     tx: Tx,
     records: readonly ConflictRecord[],
     party: string,
     fresh: readonly DeclarationRecord[] = [],
   ): Promise<ConflictView[]> {
-    const byId = new Map(fresh.map((r) => [r.id, r]));
-    const find = async (id: string, v: number) => byId.get(id) ?? (await tx.declarations.version(id, v));
+    const byKey = new Map(fresh.map((r) => [`${r.id}\n${r.version}`, r]));
+    const find = async (id: string, v: number) =>
+      byKey.get(`${id}\n${v}`) ?? (await tx.declarations.version(id, v));
     const out: ConflictView[] = [];
     for (const c of records) {
       const v = conflictView(c, party, await find(c.a, c.a_version), await find(c.b, c.b_version));

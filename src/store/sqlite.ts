@@ -217,6 +217,27 @@ function toLedger(r: Row): LedgerEntry {
   };
 }
 
+/**
+ * Statements prepared on first use, not when a connection opens: a read connection is opened
+ * whenever more reads overlap than the pool keeps idle, and most reads use two or three of the
+ * seventy statements.
+ */
+function statements<K extends string>(db: Db, sql: Record<K, string>): Record<K, Database.Statement> {
+  const prepared = new Map<K, Database.Statement>();
+  return new Proxy({} as Record<K, Database.Statement>, {
+    get(_target, key) {
+      let st = prepared.get(key as K);
+      if (st === undefined) {
+        const text = sql[key as K];
+        if (text === undefined) throw new Error(`no statement ${String(key)}`);
+        st = db.prepare(text);
+        prepared.set(key as K, st);
+      }
+      return st;
+    },
+  });
+}
+
 const body = <T>(r: Row | undefined): T | null => (r ? (JSON.parse(String(r.body)) as T) : null);
 const bodies = <T>(rows: unknown[]): T[] => (rows as Row[]).map((r) => JSON.parse(String(r.body)) as T);
 
@@ -224,58 +245,50 @@ const bodies = <T>(rows: unknown[]): T[] => (rows as Row[]).map((r) => JSON.pars
 function watchRepos(
   db: Db,
 ): Pick<Tx, 'roster' | 'alerts' | 'events' | 'channels' | 'messages' | 'webhooks' | 'deliveries'> {
-  const stmt = (sql: string) => db.prepare(sql);
-  const q = {
-    shiftInsert: stmt('INSERT INTO shifts (id, party, start_ms, end_ms, body) VALUES (?, ?, ?, ?, ?)'),
-    shiftGet: stmt('SELECT body FROM shifts WHERE id = ?'),
-    shiftDelete: stmt('DELETE FROM shifts WHERE id = ?'),
-    shiftList: stmt(
+  const q = statements(db, {
+    shiftInsert: 'INSERT INTO shifts (id, party, start_ms, end_ms, body) VALUES (?, ?, ?, ?, ?)',
+    shiftGet: 'SELECT body FROM shifts WHERE id = ?',
+    shiftDelete: 'DELETE FROM shifts WHERE id = ?',
+    shiftList:
       'SELECT body FROM shifts WHERE party = ? AND start_ms < ? AND end_ms > ? ORDER BY start_ms, id',
-    ),
-    alertInsert: stmt(
+    alertInsert:
       'INSERT INTO alerts (id, party, subject_type, subject, status, due_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    alertGet: stmt('SELECT body FROM alerts WHERE id = ?'),
-    alertUpdate: stmt('UPDATE alerts SET status = ?, due_at = ?, body = ? WHERE id = ?'),
-    alertSubject: stmt('SELECT body FROM alerts WHERE subject_type = ? AND subject = ? ORDER BY party, id'),
-    alertDue: stmt(
+    alertGet: 'SELECT body FROM alerts WHERE id = ?',
+    alertUpdate: 'UPDATE alerts SET status = ?, due_at = ?, body = ? WHERE id = ?',
+    alertSubject: 'SELECT body FROM alerts WHERE subject_type = ? AND subject = ? ORDER BY party, id',
+    alertDue:
       "SELECT body FROM alerts WHERE status = 'open' AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-    ),
-    alertNextDue: stmt("SELECT min(due_at) AS t FROM alerts WHERE status = 'open' AND due_at IS NOT NULL"),
-    eventHead: stmt('SELECT max(seq) AS s FROM events WHERE party = ?'),
-    eventInsert: stmt('INSERT INTO events (party, seq, at, type, data) VALUES (?, ?, ?, ?, ?)'),
-    eventGet: stmt('SELECT * FROM events WHERE party = ? AND seq = ?'),
-    eventSince: stmt('SELECT * FROM events WHERE party = ? AND seq > ? ORDER BY seq LIMIT ?'),
-    channelInsert: stmt('INSERT INTO channels (id, body) VALUES (?, ?)'),
-    channelMember: stmt('INSERT OR IGNORE INTO channel_parties (party, channel) VALUES (?, ?)'),
-    channelGet: stmt('SELECT body FROM channels WHERE id = ?'),
-    channelMembersClear: stmt('DELETE FROM channel_parties WHERE channel = ?'),
-    channelUpdate: stmt('UPDATE channels SET body = ? WHERE id = ?'),
-    channelFor: stmt(
+    alertNextDue: "SELECT min(due_at) AS t FROM alerts WHERE status = 'open' AND due_at IS NOT NULL",
+    eventHead: 'SELECT max(seq) AS s FROM events WHERE party = ?',
+    eventInsert: 'INSERT INTO events (party, seq, at, type, data) VALUES (?, ?, ?, ?, ?)',
+    eventGet: 'SELECT * FROM events WHERE party = ? AND seq = ?',
+    eventSince: 'SELECT * FROM events WHERE party = ? AND seq > ? ORDER BY seq LIMIT ?',
+    channelInsert: 'INSERT INTO channels (id, body) VALUES (?, ?)',
+    channelMember: 'INSERT OR IGNORE INTO channel_parties (party, channel) VALUES (?, ?)',
+    channelGet: 'SELECT body FROM channels WHERE id = ?',
+    channelMembersClear: 'DELETE FROM channel_parties WHERE channel = ?',
+    channelUpdate: 'UPDATE channels SET body = ? WHERE id = ?',
+    channelFor:
       'SELECT c.body FROM channel_parties p JOIN channels c ON c.id = p.channel WHERE p.party = ? ORDER BY c.rowid',
-    ),
-    messageInsert: stmt('INSERT INTO messages (id, channel, seq, body) VALUES (?, ?, ?, ?)'),
-    messageGet: stmt('SELECT body FROM messages WHERE id = ?'),
-    messageUpdate: stmt('UPDATE messages SET body = ? WHERE id = ?'),
-    messageList: stmt('SELECT body FROM messages WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?'),
-    messageLast: stmt('SELECT max(seq) AS s FROM messages WHERE channel = ?'),
-    webhookInsert: stmt('INSERT INTO webhooks (id, party, body) VALUES (?, ?, ?)'),
-    webhookGet: stmt('SELECT body FROM webhooks WHERE id = ?'),
-    webhookUpdate: stmt('UPDATE webhooks SET body = ? WHERE id = ?'),
-    webhookByParty: stmt('SELECT body FROM webhooks WHERE party = ? ORDER BY rowid'),
-    deliveryInsert: stmt(
+    messageInsert: 'INSERT INTO messages (id, channel, seq, body) VALUES (?, ?, ?, ?)',
+    messageGet: 'SELECT body FROM messages WHERE id = ?',
+    messageUpdate: 'UPDATE messages SET body = ? WHERE id = ?',
+    messageList: 'SELECT body FROM messages WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?',
+    messageLast: 'SELECT max(seq) AS s FROM messages WHERE channel = ?',
+    webhookInsert: 'INSERT INTO webhooks (id, party, body) VALUES (?, ?, ?)',
+    webhookGet: 'SELECT body FROM webhooks WHERE id = ?',
+    webhookUpdate: 'UPDATE webhooks SET body = ? WHERE id = ?',
+    webhookByParty: 'SELECT body FROM webhooks WHERE party = ? ORDER BY rowid',
+    deliveryInsert:
       'INSERT INTO deliveries (id, webhook, status, next_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    deliveryGet: stmt('SELECT body FROM deliveries WHERE id = ?'),
-    deliveryUpdate: stmt('UPDATE deliveries SET status = ?, next_at = ?, body = ? WHERE id = ?'),
-    deliveryDue: stmt(
+    deliveryGet: 'SELECT body FROM deliveries WHERE id = ?',
+    deliveryUpdate: 'UPDATE deliveries SET status = ?, next_at = ?, body = ? WHERE id = ?',
+    deliveryDue:
       "SELECT body FROM deliveries WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
-    ),
-    deliveryNextDue: stmt("SELECT min(next_at) AS t FROM deliveries WHERE status = 'pending'"),
-    deliveryByWebhook: stmt(
+    deliveryNextDue: "SELECT min(next_at) AS t FROM deliveries WHERE status = 'pending'",
+    deliveryByWebhook:
       'SELECT body FROM deliveries WHERE webhook = ? AND (? IS NULL OR status = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?',
-    ),
-  };
+  });
   const toEvent = (r: Row): EventRecord => ({
     party: String(r.party),
     seq: Number(r.seq),
@@ -393,50 +406,42 @@ function watchRepos(
 
 /** The repositories over one connection. */
 function repos(db: Db): Tx {
-  const stmt = (sql: string) => db.prepare(sql);
-  const q = {
-    metaGet: stmt('SELECT value FROM meta WHERE key = ?'),
-    metaInit: stmt('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
-    partyInsert: stmt('INSERT INTO parties (id, name, created_at) VALUES (?, ?, ?)'),
-    partyGet: stmt('SELECT * FROM parties WHERE id = ?'),
-    partyList: stmt('SELECT * FROM parties ORDER BY id'),
-    memberInsert: stmt(
+  const q = statements(db, {
+    metaGet: 'SELECT value FROM meta WHERE key = ?',
+    metaInit: 'INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)',
+    partyInsert: 'INSERT INTO parties (id, name, created_at) VALUES (?, ?, ?)',
+    partyGet: 'SELECT * FROM parties WHERE id = ?',
+    partyList: 'SELECT * FROM parties ORDER BY id',
+    memberInsert:
       'INSERT INTO members (username, party, roles, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    memberGet: stmt('SELECT * FROM members WHERE username = ?'),
-    memberByParty: stmt('SELECT * FROM members WHERE party = ? ORDER BY username'),
-    hubAdmins: stmt('SELECT count(*) AS n FROM members WHERE party IS NULL AND disabled = 0'),
-    tokenInsert: stmt(
+    memberGet: 'SELECT * FROM members WHERE username = ?',
+    memberByParty: 'SELECT * FROM members WHERE party = ? ORDER BY username',
+    hubAdmins: 'SELECT count(*) AS n FROM members WHERE party IS NULL AND disabled = 0',
+    tokenInsert:
       'INSERT INTO tokens (id, hash, username, party, roles, kind, name, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    tokenByHash: stmt('SELECT * FROM tokens WHERE hash = ?'),
-    tokenGet: stmt('SELECT * FROM tokens WHERE id = ?'),
-    tokenByParty: stmt('SELECT * FROM tokens WHERE party IS ? ORDER BY created_at, id'),
-    tokenRevoke: stmt('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-    tokenRevokeAll: stmt('UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL'),
-    declInsert: stmt(
+    tokenByHash: 'SELECT * FROM tokens WHERE hash = ?',
+    tokenGet: 'SELECT * FROM tokens WHERE id = ?',
+    tokenByParty: 'SELECT * FROM tokens WHERE party IS ? ORDER BY created_at, id',
+    tokenRevoke: 'UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
+    tokenRevokeAll: 'UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL',
+    declInsert:
       'INSERT INTO declarations (id, version, party, kind, status, start_ms, end_ms, body, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    declCurrent: stmt('SELECT * FROM declarations WHERE id = ? ORDER BY version DESC LIMIT 1'),
-    declVersion: stmt('SELECT * FROM declarations WHERE id = ? AND version = ?'),
-    declVersions: stmt('SELECT * FROM declarations WHERE id = ? ORDER BY version'),
-    declStatus: stmt('UPDATE declarations SET status = ? WHERE id = ? AND version = ?'),
-    declActive: stmt("SELECT body FROM declarations WHERE status = 'active'"),
-    declActiveVersions: stmt("SELECT id, version FROM declarations WHERE status = 'active'"),
-    conflictInsert: stmt(
+    declCurrent: 'SELECT * FROM declarations WHERE id = ? ORDER BY version DESC LIMIT 1',
+    declVersion: 'SELECT * FROM declarations WHERE id = ? AND version = ?',
+    declVersions: 'SELECT * FROM declarations WHERE id = ? ORDER BY version',
+    declStatus: 'UPDATE declarations SET status = ? WHERE id = ? AND version = ?',
+    declActive: "SELECT body FROM declarations WHERE status = 'active'",
+    declActiveVersions: "SELECT id, version FROM declarations WHERE status = 'active'",
+    conflictInsert:
       'INSERT INTO conflicts (id, a, b, a_party, b_party, status, rule, severity, detected_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    conflictGet: stmt('SELECT body FROM conflicts WHERE id = ?'),
-    conflictOpenFor: stmt(
-      "SELECT body FROM conflicts WHERE (a = ? OR b = ?) AND status = 'open' ORDER BY id",
-    ),
-    conflictUpdate: stmt('UPDATE conflicts SET status = ?, body = ? WHERE id = ?'),
-    ledgerInsert: stmt(
+    conflictGet: 'SELECT body FROM conflicts WHERE id = ?',
+    conflictOpenFor: "SELECT body FROM conflicts WHERE (a = ? OR b = ?) AND status = 'open' ORDER BY id",
+    conflictUpdate: 'UPDATE conflicts SET status = ?, body = ? WHERE id = ?',
+    ledgerInsert:
       'INSERT INTO ledger (seq, at, actor, party, type, subject, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    ledgerHead: stmt('SELECT * FROM ledger ORDER BY seq DESC LIMIT 1'),
-    ledgerRange: stmt('SELECT * FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?'),
-  };
+    ledgerHead: 'SELECT * FROM ledger ORDER BY seq DESC LIMIT 1',
+    ledgerRange: 'SELECT * FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?',
+  });
   return {
     ...watchRepos(db),
     meta: {
@@ -684,7 +689,7 @@ export interface SqliteStoreOptions {
 }
 
 /** Read connections kept open between reads. */
-const IDLE_READERS = 4;
+const IDLE_READERS = 16;
 
 interface Reader {
   readonly db: Db;
