@@ -10,10 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, InjectOptions } from 'fastify';
-import { startHub, type TestHub } from './support/hub.ts';
+import type { InjectOptions } from 'fastify';
+import { request as call, ok, type Res, startHub, type TestHub } from './support/hub.ts';
 
-type Res = Awaited<ReturnType<FastifyInstance['inject']>>;
 type Json = Record<string, unknown>;
 
 interface Side {
@@ -44,29 +43,6 @@ const OWNER = 'relief-agency';
 const OTHERS = ['coalition', 'northern-forces', 'city-police'] as const;
 const ROLES = ['operator', 'watch', 'senior', 'admin'] as const;
 const VIEWERS = [...OTHERS.flatMap((p) => ROLES.map((r) => `${p}.${r}`)), 'hub.admin'];
-
-async function call(
-  app: FastifyInstance,
-  token: string | null,
-  method: InjectOptions['method'],
-  url: string,
-  payload?: unknown,
-): Promise<Res> {
-  const headers: Record<string, string> = {};
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  if (payload !== undefined) headers['content-type'] = 'application/json';
-  return app.inject({
-    method,
-    url,
-    headers,
-    ...(payload !== undefined && { payload: JSON.stringify(payload) }),
-  });
-}
-
-const ok = <T>(r: Res, status = 200): T => {
-  assert.equal(r.statusCode, status, r.body);
-  return r.json() as T;
-};
 
 const mySide = (c: ConflictView, party: string) => (c.a.party === party ? c.a : c.b);
 const theirSide = (c: ConflictView, party: string) => (c.a.party === party ? c.b : c.a);

@@ -22,13 +22,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { InjectOptions } from 'fastify';
 import { loadDemo } from '../src/hub/demo.ts';
 import type { HubOptions } from '../src/hub/hub.ts';
 import type { LedgerEntry } from '../src/store/ports.ts';
-import { demoPassword, startHub, T0, type TestHub } from './support/hub.ts';
+import { demoPassword, ok, type Res, request, startHub, T0, type TestHub } from './support/hub.ts';
 
-type Res = Awaited<ReturnType<FastifyInstance['inject']>>;
 type Json = Record<string, unknown>;
 
 interface Step {
@@ -136,20 +135,8 @@ async function call(
   url: string,
   payload?: unknown,
 ): Promise<Res> {
-  const headers: Record<string, string> = { authorization: `Bearer ${await t.as(username)}` };
-  if (payload !== undefined) headers['content-type'] = 'application/json';
-  return t.app.inject({
-    method,
-    url,
-    headers,
-    ...(payload !== undefined && { payload: JSON.stringify(payload) }),
-  });
+  return request(t.app, await t.as(username), method, url, payload);
 }
-
-const ok = <T>(r: Res, status = 200): T => {
-  assert.equal(r.statusCode, status, r.body);
-  return r.json() as T;
-};
 
 function assertError(r: Res, status: number, code: string, path?: string): void {
   assert.equal(r.statusCode, status, r.body);

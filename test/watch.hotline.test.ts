@@ -11,10 +11,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, InjectOptions } from 'fastify';
-import { startHub, type TestHub } from './support/hub.ts';
+import type { InjectOptions } from 'fastify';
+import { request as call, ok, type Res, startHub, type TestHub } from './support/hub.ts';
 
-type Res = Awaited<ReturnType<FastifyInstance['inject']>>;
 type Json = Record<string, unknown>;
 
 interface ErrorBody {
@@ -67,29 +66,6 @@ interface EventView {
 
 const MIN = 60_000;
 const iso = (t: number): string => new Date(t).toISOString();
-
-/** A request as a client sends it: JSON bodies, a bearer token. */
-async function call(
-  app: FastifyInstance,
-  token: string,
-  method: InjectOptions['method'],
-  url: string,
-  payload?: unknown,
-): Promise<Res> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  if (payload !== undefined) headers['content-type'] = 'application/json';
-  return app.inject({
-    method,
-    url,
-    headers,
-    ...(payload !== undefined && { payload: JSON.stringify(payload) }),
-  });
-}
-
-const ok = <T>(r: Res, status = 200): T => {
-  assert.equal(r.statusCode, status, r.body);
-  return r.json() as T;
-};
 
 /** An error response: its status, its code, and (when given) the field it names. */
 function assertError(r: Res, status: number, code: string, path?: string): void {

@@ -21,12 +21,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { InjectOptions } from 'fastify';
 import type { HubOptions } from '../src/hub/hub.ts';
 import { MAX_ATTEMPTS, retryDelay } from '../src/hub/webhooks.ts';
-import { startHub, type TestHub } from './support/hub.ts';
-
-type Res = Awaited<ReturnType<FastifyInstance['inject']>>;
+import { request as call, ok, type Res, startHub, type TestHub } from './support/hub.ts';
 
 interface ErrorBody {
   errors: { code: string; path: string; message: string }[];
@@ -133,28 +131,6 @@ function assertSigned(r: Received, secret: string): void {
 }
 
 // --- API ---------------------------------------------------------------------------------------
-
-async function call(
-  app: FastifyInstance,
-  token: string,
-  method: InjectOptions['method'],
-  url: string,
-  payload?: unknown,
-): Promise<Res> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  if (payload !== undefined) headers['content-type'] = 'application/json';
-  return app.inject({
-    method,
-    url,
-    headers,
-    ...(payload !== undefined && { payload: JSON.stringify(payload) }),
-  });
-}
-
-const ok = <T>(r: Res, status = 200): T => {
-  assert.equal(r.statusCode, status, r.body);
-  return r.json() as T;
-};
 
 /** A 204 answer (DELETE). */
 const noContent = (r: Res): void => assert.equal(r.statusCode, 204, r.body);

@@ -3,10 +3,11 @@
  * clock, the demo parties and accounts (optionally the demo scenario), and the Fastify app for
  * `inject`. Nothing is mocked.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { ManualClock } from '../../src/hub/clock.ts';
 import { DEMO_HUB_ADMIN, demoAccounts, loadDemo } from '../../src/hub/demo.ts';
 import { Hub, type HubOptions } from '../../src/hub/hub.ts';
@@ -64,4 +65,31 @@ export async function startHub(
       if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export type Res = Awaited<ReturnType<FastifyInstance['inject']>>;
+
+/** A request as a client sends it: a JSON body, a bearer token (none when null). */
+export function request(
+  app: FastifyInstance,
+  token: string | null,
+  method: InjectOptions['method'],
+  url: string,
+  payload?: unknown,
+): Promise<Res> {
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  return app.inject({
+    method,
+    url,
+    headers,
+    ...(payload !== undefined && { payload: JSON.stringify(payload) }),
+  });
+}
+
+/** The JSON body of an answer that must have this status. */
+export function ok<T>(r: Res, status = 200): T {
+  assert.equal(r.statusCode, status, r.body);
+  return r.json() as T;
 }

@@ -66,19 +66,6 @@ function splitOnce(s: string, sep: string): [string, string] {
 
 // --- Protected-site emblems -------------------------------------------------------------------
 
-export const SITE_CATEGORIES = [
-  'medical',
-  'humanitarian',
-  'school',
-  'religious',
-  'cultural',
-  'civilian_infrastructure',
-  'diplomatic',
-  'detention',
-  'own_forces',
-  'other',
-] as const;
-
 const S = 30; // CSS pixels
 
 function disc(ctx: CanvasRenderingContext2D, fill: string, stroke = '#fff'): void {
