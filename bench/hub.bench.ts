@@ -43,12 +43,14 @@ import { buildApp } from '../src/server/app.ts';
 import type { DeclarationRecord, Store } from '../src/store/ports.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import {
+  type CpuProfile,
   category,
   gc,
   intIn,
   mulberry32,
   now,
   pick,
+  printHottest,
   quantile,
   type Rng,
   secs,
@@ -277,18 +279,6 @@ const operator = (party: string): Principal => ({
 
 // --- Profiling (opt-in) -----------------------------------------------------------------------------
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples?: number[];
-  timeDeltas?: number[];
-}
-
 const PROFILE_DIR = process.env.HUB_BENCH_PROFILE;
 let session: Session | null = null;
 
@@ -310,47 +300,12 @@ async function profileStop(name: string): Promise<void> {
   mkdirSync(PROFILE_DIR, { recursive: true });
   const file = join(PROFILE_DIR, `hub-${name}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const root = new URL('..', import.meta.url).href;
-  const keyOf = (n: ProfileNode): string => {
-    const f = n.callFrame;
-    const where = f.url.startsWith(root) ? f.url.slice(root.length) : f.url.replace(/^.*node_modules\//, '');
-    // No line numbers: tsx emits whitespace-minified code, so they are not the source's.
-    return `${f.functionName || '(anonymous)'} ${where}`.trim();
-  };
-  const self = new Map<string, number>();
-  const total = new Map<string, number>();
-  const samples = profile.samples ?? [];
-  for (const s of samples) {
-    const leaf = byId.get(s);
-    if (!leaf) continue;
-    self.set(keyOf(leaf), (self.get(keyOf(leaf)) ?? 0) + 1);
-    const seen = new Set<string>();
-    for (let id: number | undefined = s; id !== undefined; id = parent.get(id)) {
-      const n = byId.get(id);
-      if (n) seen.add(keyOf(n));
-    }
-    for (const k of seen) total.set(k, (total.get(k) ?? 0) + 1);
-  }
-  const n = Math.max(1, samples.length);
-  const top = (m: Map<string, number>, k: number): string[][] =>
-    [...m.entries()]
-      .filter(([key]) => !/^\((root|program|idle)\)/.test(key))
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, k)
-      .map(([key, v]) => [
-        key.length > 100 ? `${key.slice(0, 97)}...` : key,
-        `${((100 * v) / n).toFixed(1)} %`,
-      ]);
-  const idle = ((100 * (self.get('(idle)') ?? 0)) / n).toFixed(1);
-  console.log(
-    `\nCPU profile of "${name}" (server thread; ${count(samples.length)} samples, ${idle} % idle): ${file}` +
+  printHottest(
+    profile,
+    (n, idle) =>
+      `\nCPU profile of "${name}" (server thread; ${count(n)} samples, ${idle} % idle): ${file}` +
       ' (functions by name and file; tsx output has no useful line numbers)',
   );
-  console.log(table(['hottest functions, self time', 'share'], top(self, 15)));
-  console.log(table(['hottest functions, total time (incl. callees)', 'share'], top(total, 25)));
 }
 
 /**

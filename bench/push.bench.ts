@@ -45,7 +45,19 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { mulberry32, now, pick, quantile, type Rng, secs, section, table, uniform } from './support.ts';
+import {
+  type CpuProfile,
+  mulberry32,
+  now,
+  pick,
+  printHottest,
+  quantile,
+  type Rng,
+  secs,
+  section,
+  table,
+  uniform,
+} from './support.ts';
 
 const PARTIES = 10;
 const CONSOLES_PER_PARTY = 100;
@@ -517,18 +529,6 @@ function report(
 
 // --- Profile of the hub process (PUSH_BENCH_PROFILE) ------------------------------------------------
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  samples?: number[];
-  timeDeltas?: number[];
-}
-
 /** CLOCK_MONOTONIC in µs: the clock of V8's profile timestamps, the same in every process. */
 const monoMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 
@@ -537,50 +537,13 @@ function printProfile(dir: string, windows: readonly { name: string; from: numbe
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return void console.log(`no .cpuprofile in ${dir}`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const root = new URL('..', import.meta.url).href;
-  const keyOf = (n: ProfileNode): string => {
-    const f = n.callFrame;
-    const where = f.url.startsWith(root) ? f.url.slice(root.length) : f.url.replace(/^.*node_modules\//, '');
-    return `${f.functionName || '(anonymous)'} ${where}`.trim();
-  };
   for (const w of windows) {
-    const self = new Map<string, number>();
-    const total = new Map<string, number>();
-    let n = 0;
-    let t = profile.startTime;
-    const samples = profile.samples ?? [];
-    for (let i = 0; i < samples.length; i++) {
-      t += profile.timeDeltas?.[i] ?? 0;
-      if (t < w.from || t > w.to) continue;
-      n++;
-      const leaf = byId.get(samples[i] as number);
-      if (!leaf) continue;
-      self.set(keyOf(leaf), (self.get(keyOf(leaf)) ?? 0) + 1);
-      const seen = new Set<string>();
-      for (let id: number | undefined = samples[i]; id !== undefined; id = parent.get(id)) {
-        const node = byId.get(id);
-        if (node) seen.add(keyOf(node));
-      }
-      for (const k of seen) total.set(k, (total.get(k) ?? 0) + 1);
-    }
-    const top = (m: Map<string, number>, k: number): string[][] =>
-      [...m.entries()]
-        .filter(([key]) => !/^\((root|program|idle)\)/.test(key))
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, k)
-        .map(([key, v]) => [
-          key.length > 100 ? `${key.slice(0, 97)}...` : key,
-          `${((100 * v) / n).toFixed(1)} %`,
-        ]);
-    const idle = ((100 * (self.get('(idle)') ?? 0)) / Math.max(1, n)).toFixed(1);
-    console.log(
-      `\nhub process CPU profile, ${w.name}: ${count(n)} samples, ${idle} % idle (${join(dir, file)})`,
+    printHottest(
+      profile,
+      (n, idle) =>
+        `\nhub process CPU profile, ${w.name}: ${count(n)} samples, ${idle} % idle (${join(dir, file)})`,
+      (t) => t >= w.from && t <= w.to,
     );
-    console.log(table(['hottest functions, self time', 'share'], top(self, 15)));
-    console.log(table(['hottest functions, total time (incl. callees)', 'share'], top(total, 25)));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * What both benchmarks share: a seeded PRNG, timers, plain-text tables, and the synthetic
- * site categories of their theatres.
+ * What the benchmarks share: a seeded PRNG, timers, plain-text tables, the synthetic site
+ * categories of their theatres, and the summary of a V8 CPU profile.
  */
 import type { SiteCategory } from '../src/engine/types.ts';
 
@@ -79,4 +79,71 @@ export function category(rng: Rng): SiteCategory {
     if (x < 0) return c;
   }
   return 'other';
+}
+
+// --- CPU profiles (the benches' opt-in profiling) ---------------------------------------------
+
+export interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/**
+ * Print the hottest functions of a V8 CPU profile, by self and by total time, over the samples
+ * whose timestamp `keep` accepts (all by default). `title(samples, idlePercent)` heads them.
+ */
+export function printHottest(
+  profile: CpuProfile,
+  title: (samples: number, idle: string) => string,
+  keep: (t: number) => boolean = () => true,
+): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const root = new URL('..', import.meta.url).href;
+  const keyOf = (n: ProfileNode): string => {
+    const f = n.callFrame;
+    const where = f.url.startsWith(root) ? f.url.slice(root.length) : f.url.replace(/^.*node_modules\//, '');
+    // No line numbers: tsx emits whitespace-minified code, so they are not the source's.
+    return `${f.functionName || '(anonymous)'} ${where}`.trim();
+  };
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  let n = 0;
+  let t = profile.startTime;
+  const samples = profile.samples ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    t += profile.timeDeltas?.[i] ?? 0;
+    if (!keep(t)) continue;
+    n++;
+    const leaf = byId.get(samples[i] as number);
+    if (!leaf) continue;
+    self.set(keyOf(leaf), (self.get(keyOf(leaf)) ?? 0) + 1);
+    const seen = new Set<string>();
+    for (let id: number | undefined = samples[i]; id !== undefined; id = parent.get(id)) {
+      const node = byId.get(id);
+      if (node) seen.add(keyOf(node));
+    }
+    for (const k of seen) total.set(k, (total.get(k) ?? 0) + 1);
+  }
+  const share = Math.max(1, n);
+  const top = (m: Map<string, number>, k: number): string[][] =>
+    [...m.entries()]
+      .filter(([key]) => !/^\((root|program|idle)\)/.test(key))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k)
+      .map(([key, v]) => [
+        key.length > 100 ? `${key.slice(0, 97)}...` : key,
+        `${((100 * v) / share).toFixed(1)} %`,
+      ]);
+  console.log(title(n, ((100 * (self.get('(idle)') ?? 0)) / share).toFixed(1)));
+  console.log(table(['hottest functions, self time', 'share'], top(self, 15)));
+  console.log(table(['hottest functions, total time (incl. callees)', 'share'], top(total, 25)));
 }
