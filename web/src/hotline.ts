@@ -12,7 +12,17 @@ import { setBadge } from './app.ts';
 import { h, mount } from './dom.ts';
 import { dtg, local } from './format.ts';
 import type { MapApi } from './mapapi.ts';
-import { type ChannelView, type ConflictView, emit, type MessageView, on, select, state } from './store.ts';
+import {
+  type ChannelView,
+  type ConflictView,
+  emit,
+  type MessageView,
+  on,
+  putChannel,
+  putMessage,
+  select,
+  state,
+} from './store.ts';
 import { loadMessages } from './sync.ts';
 
 const PRECEDENCES: readonly MessageView['precedence'][] = ['routine', 'priority', 'immediate', 'flash'];
@@ -69,7 +79,7 @@ export function mountHotline(el: HTMLElement, map: MapApi): void {
     listError.textContent = '';
     try {
       const r = await api<ChannelView>('POST', `/channels/${c.id}/${how}`);
-      state.channels.set(r.id, r);
+      putChannel(r);
       if (how === 'accept') {
         current = r.id;
         if (!state.messages.has(r.id)) await loadMessages(r.id);
@@ -193,7 +203,7 @@ export function mountHotline(el: HTMLElement, map: MapApi): void {
         }
         try {
           const c = await api<ChannelView>('POST', '/channels', { name: newName.value.trim(), parties });
-          state.channels.set(c.id, c);
+          putChannel(c);
           newName.value = '';
           for (const b of partyBoxes.querySelectorAll<HTMLInputElement>('input')) b.checked = false;
           current = c.id;
@@ -296,11 +306,8 @@ export function mountHotline(el: HTMLElement, map: MapApi): void {
         precedence: precedence.value,
         ...(ref.value && { ref: { type: 'conflict', id: ref.value } }),
       });
-      const list = (state.messages.get(id) ?? []).filter((x) => x.id !== m.id);
-      state.messages.set(
-        id,
-        [...list, m].sort((x, y) => x.seq - y.seq),
-      );
+      // The stream may already have brought this message with newer receipts: merge.
+      putMessage(m);
       text.value = '';
       drafts.delete(id);
       precedence.value = 'routine';
@@ -318,11 +325,7 @@ export function mountHotline(el: HTMLElement, map: MapApi): void {
     btn.disabled = true;
     err.textContent = '';
     try {
-      const r = await api<MessageView>('POST', `/messages/${m.id}/ack`, {});
-      state.messages.set(
-        r.channel,
-        (state.messages.get(r.channel) ?? []).map((x) => (x.id === r.id ? r : x)),
-      );
+      putMessage(await api<MessageView>('POST', `/messages/${m.id}/ack`, {}));
       emit('messages');
     } catch (e) {
       err.textContent = errorText(e);
@@ -483,28 +486,9 @@ export function mountHotline(el: HTMLElement, map: MapApi): void {
     const last = Math.max(...(state.messages.get(id) ?? []).map((m) => m.seq));
     if ((reading.get(id) ?? 0) >= last) return;
     reading.set(id, last);
+    // The hub answers with a count; the read times come back as `message.receipt` events, which
+    // merge into whatever copy is held by then (merge.ts), so no time is made up here.
     api('POST', `/channels/${id}/read`, { seq: last })
-      .then(() => {
-        // The receipt events say the same; this keeps the count right if one raced a reload.
-        const me = state.me?.party;
-        const at = new Date().toISOString();
-        state.messages.set(
-          id,
-          (state.messages.get(id) ?? []).map((m) =>
-            m.seq <= last && m.receipts.some((r) => r.party === me && r.read_at === null)
-              ? {
-                  ...m,
-                  receipts: m.receipts.map((r) =>
-                    r.party === me && r.read_at === null
-                      ? { ...r, read_at: at, delivered_at: r.delivered_at ?? at }
-                      : r,
-                  ),
-                }
-              : m,
-          ),
-        );
-        emit('messages');
-      })
       .catch(() => undefined)
       .finally(() => reading.delete(id));
   }

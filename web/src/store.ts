@@ -3,6 +3,8 @@
  * API client and the stream write here. Everything in it came from the hub for this party: the
  * console never holds what the party may not see, because the hub never sends it.
  */
+import { mergeAlert, mergeChannel, mergeMessage } from './merge.ts';
+
 export interface Me {
   readonly username: string;
   readonly party: string;
@@ -178,4 +180,35 @@ export function shownTime(): number {
 export function select(type: 'declaration' | 'conflict' | 'alert', id: string): void {
   state.selection = { type, id };
   emit('selection');
+}
+
+// --- Records that arrive by two roads (see merge.ts) ------------------------------------------
+
+/** Put a message into its channel's list (ordered by seq), merging with a copy already held. */
+export function putMessage(m: MessageView): void {
+  const list = state.messages.get(m.channel) ?? [];
+  const held = list.find((x) => x.id === m.id);
+  state.messages.set(
+    m.channel,
+    [...list.filter((x) => x.id !== m.id), held ? mergeMessage(held, m) : m].sort((x, y) => x.seq - y.seq),
+  );
+}
+
+/** A `message.receipt` event: the message's receipts, never losing a time already known. */
+export function putReceipts(channel: string, message: string, receipts: MessageView['receipts']): void {
+  const list = state.messages.get(channel) ?? [];
+  state.messages.set(
+    channel,
+    list.map((m) => (m.id === message ? mergeMessage(m, { ...m, receipts }) : m)),
+  );
+}
+
+export function putAlert(a: AlertView): void {
+  const held = state.alerts.get(a.id);
+  state.alerts.set(a.id, held ? mergeAlert(held, a) : a);
+}
+
+export function putChannel(c: ChannelView): void {
+  const held = state.channels.get(c.id);
+  state.channels.set(c.id, held ? mergeChannel(held, c) : c);
 }

@@ -13,6 +13,10 @@ import {
   emit,
   type Feature,
   type MessageView,
+  putAlert,
+  putChannel,
+  putMessage,
+  putReceipts,
   type RosterView,
   state,
 } from './store.ts';
@@ -68,10 +72,9 @@ export async function loadChannels(): Promise<void> {
 
 export async function loadMessages(channel: string): Promise<void> {
   const r = await api<{ messages: MessageView[] }>('GET', `/channels/${channel}/messages?limit=1000`);
-  // Messages that arrived over the stream while this list was on its way are newer: keep them.
-  const last = r.messages.at(-1)?.seq ?? 0;
-  const newer = (state.messages.get(channel) ?? []).filter((m) => m.seq > last);
-  state.messages.set(channel, [...r.messages, ...newer]);
+  // Messages and receipts that arrived over the stream while this list was on its way may be
+  // newer: merge, never replace.
+  for (const m of r.messages) putMessage(m);
   emit('messages');
 }
 
@@ -140,9 +143,7 @@ function apply(e: StreamEvent): void {
     emit('conflicts');
     refetchDeclarations();
   } else if (type.startsWith('alert.')) {
-    const a = e.data as AlertView;
-    const prev = state.alerts.get(a.id);
-    state.alerts.set(a.id, { ...a, ...(prev?.peers && { peers: prev.peers }) });
+    putAlert(e.data as AlertView);
     emit('alerts');
   } else if (type === 'acknowledgement') {
     const n = e.data as {
@@ -160,24 +161,15 @@ function apply(e: StreamEvent): void {
     emit('alerts');
   } else if (type === 'channel.updated') {
     const c = e.data as ChannelView;
-    state.channels.set(c.id, c);
+    putChannel(c);
     emit('channels');
     if (c.status === 'accepted' && !state.messages.has(c.id)) void loadMessages(c.id).catch(() => undefined);
   } else if (type === 'message.posted') {
-    const m = e.data as MessageView;
-    const list = (state.messages.get(m.channel) ?? []).filter((x) => x.id !== m.id);
-    state.messages.set(
-      m.channel,
-      [...list, m].sort((x, y) => x.seq - y.seq),
-    );
+    putMessage(e.data as MessageView);
     emit('messages');
   } else if (type === 'message.receipt') {
     const r = e.data as { message: string; channel: string; receipts: MessageView['receipts'] };
-    const list = state.messages.get(r.channel) ?? [];
-    state.messages.set(
-      r.channel,
-      list.map((m) => (m.id === r.message ? { ...m, receipts: r.receipts } : m)),
-    );
+    putReceipts(r.channel, r.message, r.receipts);
     emit('messages');
   } else if (type === 'roster.changed') {
     void loadRoster().catch(() => undefined);

@@ -25,6 +25,7 @@ import {
   type ConflictView,
   emit,
   on,
+  putAlert,
   type RosterView,
   type Side,
   select,
@@ -199,7 +200,7 @@ export function mountWatch(el: HTMLElement, map: MapApi): void {
       drafts.delete(a.id);
       // Show where it went: the acknowledged section opens on this console's own acknowledgement.
       doneOpen = true;
-      state.alerts.set(r.id, { ...r, ...(r.peers === undefined && a.peers && { peers: a.peers }) });
+      putAlert(r);
     } catch (err) {
       errors.set(a.id, err instanceof ApiError ? err.message : String((err as Error).message));
     } finally {
