@@ -37,8 +37,7 @@ import { formatIsoUtc, parseDeclarations } from '../src/engine/index.ts';
 import { ConflictIndex } from '../src/engine/stindex.ts';
 import type { Position } from '../src/engine/types.ts';
 import { systemClock } from '../src/hub/clock.ts';
-import { Hub, type Principal } from '../src/hub/hub.ts';
-import { newId } from '../src/hub/secrets.ts';
+import { assignedId, Hub, type Principal } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { DeclarationRecord, Store } from '../src/store/ports.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
@@ -784,7 +783,7 @@ async function writeThroughPorts(store: Store, n: number, seed: number, t0: numb
         const { party, features } = batch(rng, t0, Math.min(BATCH, end - i));
         const decls = parseDeclarations(
           { type: 'FeatureCollection', features },
-          { party, assignId: () => newId(party), limits: { maxFeatures: BATCH } },
+          { party, partyIds: true, assignId: () => assignedId(party), limits: { maxFeatures: BATCH } },
         );
         const at = Date.now();
         const by = `${party}.operator`;

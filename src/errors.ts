@@ -29,7 +29,8 @@ export const ERROR_CODES = {
   schedule_outside_window: 'A schedule time lies outside the declaration window.',
   altitude_inverted: 'An altitude band whose `lower_m` is above its `upper_m`.',
   missing_altitude: '`altitude` is required for an air operation.',
-  party_mismatch: 'The declaration names a party other than the caller.',
+  party_mismatch:
+    'The declaration names a party other than the caller, or has an id with another party’s prefix (ids are `<party>:<local id>`).',
   duplicate_id: 'Two features of one submission share an id.',
   too_many_features: 'More features than one submission may carry.',
   too_many_vertices: 'More vertices than one geometry may carry.',
@@ -39,7 +40,7 @@ export const ERROR_CODES = {
   unauthorized: 'No valid credentials: log in, or the token is unknown, expired or revoked.',
   forbidden: 'The caller is authenticated but its role or party may not do this.',
   not_found: 'No such record that the caller may see.',
-  id_exists: 'A declaration, party or member with this id already exists.',
+  id_exists: 'A declaration of the caller’s own party, a party or a member with this id already exists.',
   declaration_closed: 'The declaration is withdrawn or expired and can no longer change.',
   already_resolved: 'The conflict is already resolved.',
   already_acknowledged: 'The alert is already acknowledged, or closed because its subject was resolved.',

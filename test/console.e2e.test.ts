@@ -53,7 +53,8 @@ import { api, killAll, login, type Served, serve } from './support/serve.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const HOSPITAL = 'site-south-hospital';
+// The demo's hospital, as the hub names it: declaration ids are per party (`<party>:<id>`).
+const HOSPITAL = 'city-police:site-south-hospital';
 const STRIKE_AT: [number, number] = [21.3035, 46.1532];
 
 /** The hidden declaration's distinctive values: none may reach another party's browser. */

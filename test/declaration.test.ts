@@ -415,6 +415,30 @@ const CASES: Case[] = [
     path: 'properties.party',
   },
   {
+    name: 'an id in another party’s namespace (party ids, as the hub parses)',
+    input: collection(edit(strike(), (f) => (f.properties.id = 'bravo:strike-1'))),
+    options: { party: 'alpha', partyIds: true },
+    code: 'party_mismatch',
+    path: 'properties.id',
+  },
+  {
+    name: 'an id that is only the party prefix',
+    input: collection(edit(strike(), (f) => (f.properties.id = 'alpha:'))),
+    options: { party: 'alpha', partyIds: true },
+    code: 'invalid_property',
+    path: 'properties.id',
+  },
+  {
+    name: 'a local id and the same id in full, in one submission',
+    input: collection(
+      strike(),
+      edit(strike(), (f) => (f.properties.id = 'alpha:strike-1')),
+    ),
+    options: { party: 'alpha', partyIds: true },
+    code: 'duplicate_id',
+    path: 'properties.id',
+  },
+  {
     name: 'two features with one id',
     input: collection(strike(), strike()),
     code: 'duplicate_id',
@@ -525,6 +549,17 @@ describe('valid declarations', () => {
     const [d] = parseDeclarations(collection(f), { party: 'alpha', assignId: (i) => `#${i}` });
     assert.equal(d?.party, 'alpha');
     assert.equal(d?.id, '#0');
+  });
+
+  it('with party ids, take a local id into the caller’s namespace and keep a full one', () => {
+    const full = edit(strike(), (x) => {
+      x.properties.id = 'alpha:strike-2';
+    });
+    const [local, kept] = parseDeclarations(collection(strike(), full), { party: 'alpha', partyIds: true });
+    assert.equal(local?.id, 'alpha:strike-1');
+    assert.equal(kept?.id, 'alpha:strike-2');
+    // Without the option (the CLI's offline check) ids stay as written.
+    assert.equal(parseDeclarations(collection(strike()), { party: 'alpha' })[0]?.id, 'strike-1');
   });
 
   it('accept a polygon across the antimeridian and a ring around the pole', () => {

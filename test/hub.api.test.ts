@@ -145,6 +145,10 @@ function site(id: string, lon: number, lat: number, extra: Json = {}) {
 }
 
 const other = (c: ConflictView, party: string): Side => (c.a.party === party ? c.b : c.a);
+/** The full id the hub stores a party's local id under: `<party>:<local>`. */
+const own = (party: string, id: string) => `${party}:${id}`;
+/** The local part of a full id (what follows the party prefix). */
+const local = (id: string) => id.slice(id.indexOf(':') + 1);
 const mine = (c: ConflictView, party: string): Side => (c.a.party === party ? c.a : c.b);
 
 async function ledgerHead(t: TestHub) {
@@ -251,7 +255,7 @@ describe('hub API', () => {
         await call(t.app, created.token, 'POST', '/api/v1/declarations', strike('tok-strike-1', 24.9, 44.9)),
         201,
       );
-      assert.deepEqual(sub.declarations, [{ id: 'tok-strike-1', version: 1 }]);
+      assert.deepEqual(sub.declarations, [{ id: own('coalition', 'tok-strike-1'), version: 1 }]);
       ok(await call(t.app, created.token, 'GET', '/api/v1/conflicts'));
       // ... but not more than them.
       assertError(await call(t.app, created.token, 'GET', '/api/v1/tokens'), 403, 'forbidden');
@@ -591,7 +595,7 @@ describe('hub API', () => {
       assert.equal(one.dry_run, false);
       assert.equal(one.declarations.length, 1);
       const id = one.declarations[0]?.id ?? '';
-      assert.match(id, /^coalition-/);
+      assert.match(id, /^coalition:d-[A-Za-z0-9_-]+$/);
       const f = ok<Feature>(await call(t.app, op, 'GET', `/api/v1/declarations/${id}`));
       assert.equal(f.properties.party, 'coalition');
       assert.equal(f.properties.status, 'active');
@@ -613,8 +617,8 @@ describe('hub API', () => {
         201,
       );
       assert.deepEqual(fc.declarations, [
-        { id: 'fc-1', version: 1 },
-        { id: 'fc-2', version: 1 },
+        { id: own('coalition', 'fc-1'), version: 1 },
+        { id: own('coalition', 'fc-2'), version: 1 },
       ]);
       // Another party's name in `party` is refused.
       assertError(
@@ -636,6 +640,117 @@ describe('hub API', () => {
       );
     });
 
+    it("ids are per party: a local id is stored under the caller's party prefix, another prefix is refused", async () => {
+      const coa = await as('coalition.operator');
+      const nf = await as('northern-forces.operator');
+      // The same local id from two parties: no clash, each stored under its own party.
+      const a = ok<Submission>(
+        await call(t.app, coa, 'POST', '/api/v1/declarations', strike('pid-1', 23.9, 45.9)),
+        201,
+      );
+      assert.deepEqual(a.declarations, [{ id: own('coalition', 'pid-1'), version: 1 }]);
+      const b = ok<Submission>(
+        await call(t.app, nf, 'POST', '/api/v1/declarations', strike('pid-1', 23.95, 45.95)),
+        201,
+      );
+      assert.deepEqual(b.declarations, [{ id: own('northern-forces', 'pid-1'), version: 1 }]);
+      assert.notEqual(a.declarations[0]?.id, b.declarations[0]?.id);
+      const mineA = ok<Feature>(
+        await call(
+          t.app,
+          coa,
+          'GET',
+          `/api/v1/declarations/${encodeURIComponent(own('coalition', 'pid-1'))}`,
+        ),
+      );
+      assert.equal(mineA.id, own('coalition', 'pid-1'));
+      assert.equal(mineA.properties.id, own('coalition', 'pid-1'));
+      assert.equal(mineA.properties.party, 'coalition');
+      assert.deepEqual(mineA.geometry.coordinates, [23.9, 45.9]);
+      const mineB = ok<Feature>(
+        await call(t.app, nf, 'GET', `/api/v1/declarations/${own('northern-forces', 'pid-1')}`),
+      );
+      assert.equal(mineB.properties.party, 'northern-forces');
+      assert.deepEqual(mineB.geometry.coordinates, [23.95, 45.95]);
+      // The local id and the full id name the same declaration: submitting either again is 409.
+      for (const id of ['pid-1', own('coalition', 'pid-1')]) {
+        assertError(
+          await call(t.app, coa, 'POST', '/api/v1/declarations', strike(id, 23.9, 45.9)),
+          409,
+          'id_exists',
+        );
+      }
+
+      // A full id with the caller's own prefix is kept as is (not prefixed twice).
+      const full = ok<Submission>(
+        await call(
+          t.app,
+          coa,
+          'POST',
+          '/api/v1/declarations',
+          strike(own('coalition', 'pid-2'), 23.9, 45.92),
+        ),
+        201,
+      );
+      assert.deepEqual(full.declarations, [{ id: own('coalition', 'pid-2'), version: 1 }]);
+      ok(await call(t.app, coa, 'GET', `/api/v1/declarations/${own('coalition', 'pid-2')}`));
+
+      // Another party's prefix is refused, naming the id, and nothing is stored.
+      const head = await ledgerHead(t);
+      const active = t.hub.activeCount;
+      const theirs = own('northern-forces', 'pid-3');
+      const mismatch = assertError(
+        await call(t.app, coa, 'POST', '/api/v1/declarations', strike(theirs, 23.9, 45.94)),
+        403,
+        'party_mismatch',
+      );
+      assert.equal(mismatch.path, 'properties.id');
+      assert.match(mismatch.message, /northern-forces:pid-3/);
+      assert.deepEqual(await ledgerHead(t), head);
+      assert.equal(t.hub.activeCount, active);
+      assertError(await call(t.app, nf, 'GET', `/api/v1/declarations/${theirs}`), 404, 'not_found');
+      assertError(
+        await call(t.app, coa, 'GET', `/api/v1/declarations/${own('coalition', theirs)}`),
+        404,
+        'not_found',
+      );
+
+      // A prefix with nothing after it is not an id.
+      const empty = assertError(
+        await call(t.app, coa, 'POST', '/api/v1/declarations', strike('coalition:', 23.9, 45.94)),
+        422,
+        'invalid_property',
+      );
+      assert.equal(empty.path, 'properties.id');
+      assert.deepEqual(await ledgerHead(t), head);
+      assert.equal(t.hub.activeCount, active);
+
+      // An amendment's body may repeat the id as its local part, or in full.
+      const url = `/api/v1/declarations/${own('coalition', 'pid-1')}`;
+      const v2 = ok<Submission>(
+        await call(t.app, coa, 'PUT', url, strike('pid-1', 23.9, 45.9, { label: 'local id in body' })),
+      );
+      assert.deepEqual(v2.declarations, [{ id: own('coalition', 'pid-1'), version: 2 }]);
+      const v3 = ok<Submission>(
+        await call(
+          t.app,
+          coa,
+          'PUT',
+          url,
+          strike(own('coalition', 'pid-1'), 23.9, 45.9, { label: 'full id' }),
+        ),
+      );
+      assert.deepEqual(v3.declarations, [{ id: own('coalition', 'pid-1'), version: 3 }]);
+      const cur = ok<Feature>(await call(t.app, coa, 'GET', url));
+      assert.equal(cur.properties.version, 3);
+      assert.equal(cur.properties.label, 'full id');
+      // The northern forces' declaration of the same local id is untouched.
+      const still = ok<Feature>(
+        await call(t.app, nf, 'GET', `/api/v1/declarations/${own('northern-forces', 'pid-1')}`),
+      );
+      assert.equal(still.properties.version, 1);
+    });
+
     it('a FeatureCollection with one bad feature is 422 and stores nothing', async () => {
       const op = await as('northern-forces.operator');
       const list = async () => (await call(t.app, op, 'GET', '/api/v1/declarations?limit=5000')).body;
@@ -648,12 +763,16 @@ describe('hub API', () => {
         features: [strike('good-1', 23.4, 45.4), bad, strike('good-3', 23.42, 45.42)],
       });
       const e = assertError(r, 422, 'window_empty');
-      assert.deepEqual(e.feature, { index: 1, id: 'bad-2' });
+      assert.deepEqual(e.feature, { index: 1, id: own('northern-forces', 'bad-2') });
       assert.equal(e.path, 'properties.end');
       assert.equal(await list(), before);
       assert.deepEqual(await ledgerHead(t), head);
       assert.equal(t.hub.activeCount, active);
-      assertError(await call(t.app, op, 'GET', '/api/v1/declarations/good-1'), 404, 'not_found');
+      assertError(
+        await call(t.app, op, 'GET', `/api/v1/declarations/${own('northern-forces', 'good-1')}`),
+        404,
+        'not_found',
+      );
       // Other input errors: each coded, naming feature and property.
       const wrongGeom = await call(t.app, op, 'POST', '/api/v1/declarations', {
         type: 'Feature',
@@ -696,17 +815,21 @@ describe('hub API', () => {
       );
       const body = ok<Submission>(r, 200);
       assert.equal(body.dry_run, true);
-      assert.deepEqual(body.declarations, [{ id: 'dry-strike', version: 1 }]);
+      assert.deepEqual(body.declarations, [{ id: own('coalition', 'dry-strike'), version: 1 }]);
       assert.equal(body.conflicts.length, 1);
       assert.equal(body.conflicts[0]?.rule, 'strike_protected');
       assert.equal(body.conflicts[0]?.severity, 'critical');
       assert.deepEqual(await ledgerHead(t), head);
       assert.equal((await call(t.app, op, 'GET', '/api/v1/declarations?limit=5000')).body, before);
       assert.equal((await call(t.app, op, 'GET', '/api/v1/conflicts?limit=5000')).body, conflictsBefore);
-      assertError(await call(t.app, op, 'GET', '/api/v1/declarations/dry-strike'), 404, 'not_found');
+      assertError(
+        await call(t.app, op, 'GET', `/api/v1/declarations/${own('coalition', 'dry-strike')}`),
+        404,
+        'not_found',
+      );
       // The other side was not told either.
       const theirs = ok<{ conflicts: ConflictView[] }>(
-        await call(t.app, ra, 'GET', '/api/v1/conflicts?declaration=dry-site'),
+        await call(t.app, ra, 'GET', `/api/v1/conflicts?declaration=${own('relief-agency', 'dry-site')}`),
       );
       assert.deepEqual(theirs.conflicts, []);
       // The same submission for real conflicts, and the id is free.
@@ -740,9 +863,9 @@ describe('hub API', () => {
       );
       assert.equal(v1.conflicts.length, 1);
       const old = v1.conflicts[0] as ConflictView;
-      assert.equal(other(old, 'coalition').id, 'am-site-a');
+      assert.equal(other(old, 'coalition').id, own('northern-forces', 'am-site-a'));
       assert.deepEqual(mine(old, 'coalition'), {
-        id: 'am-strike',
+        id: own('coalition', 'am-strike'),
         version: 1,
         party: 'coalition',
         kind: 'strike',
@@ -750,12 +873,13 @@ describe('hub API', () => {
 
       // Move the strike next to the other site.
       const moved = strike(undefined, 23.7, 45.602, { label: 'moved' });
-      const r = await call(t.app, op, 'PUT', '/api/v1/declarations/am-strike', moved);
+      const amUrl = `/api/v1/declarations/${own('coalition', 'am-strike')}`;
+      const r = await call(t.app, op, 'PUT', amUrl, moved);
       const v2 = ok<Submission>(r);
-      assert.deepEqual(v2.declarations, [{ id: 'am-strike', version: 2 }]);
+      assert.deepEqual(v2.declarations, [{ id: own('coalition', 'am-strike'), version: 2 }]);
       assert.equal(v2.conflicts.length, 1);
       const fresh = v2.conflicts[0] as ConflictView;
-      assert.equal(other(fresh, 'coalition').id, 'am-site-b');
+      assert.equal(other(fresh, 'coalition').id, own('northern-forces', 'am-site-b'));
       assert.equal(mine(fresh, 'coalition').version, 2);
       assert.equal(fresh.status, 'open');
 
@@ -764,9 +888,7 @@ describe('hub API', () => {
       assert.equal(was.resolution, 'amended');
       assert.equal(was.resolved_at, '2026-11-22T00:00:00Z');
 
-      const versions = ok<Collection>(
-        await call(t.app, op, 'GET', '/api/v1/declarations/am-strike/versions'),
-      );
+      const versions = ok<Collection>(await call(t.app, op, 'GET', `${amUrl}/versions`));
       assert.deepEqual(
         versions.features.map((f) => [f.properties.version, f.properties.status, f.geometry.coordinates]),
         [
@@ -774,22 +896,18 @@ describe('hub API', () => {
           [2, 'active', [23.7, 45.602]],
         ],
       );
-      const one = ok<Feature>(await call(t.app, op, 'GET', '/api/v1/declarations/am-strike?version=1'));
+      const one = ok<Feature>(await call(t.app, op, 'GET', `${amUrl}?version=1`));
       assert.equal(one.properties.version, 1);
       assert.deepEqual(one.geometry.coordinates, [23.6, 45.602]);
-      const cur = ok<Feature>(await call(t.app, op, 'GET', '/api/v1/declarations/am-strike'));
+      const cur = ok<Feature>(await call(t.app, op, 'GET', amUrl));
       assert.equal(cur.properties.version, 2);
       assert.equal(cur.properties.label, 'moved');
-      assertError(await call(t.app, op, 'GET', '/api/v1/declarations/am-strike?version=3'), 404, 'not_found');
-      assertError(
-        await call(t.app, op, 'GET', '/api/v1/declarations/am-strike?version=x'),
-        400,
-        'invalid_request',
-      );
+      assertError(await call(t.app, op, 'GET', `${amUrl}?version=3`), 404, 'not_found');
+      assertError(await call(t.app, op, 'GET', `${amUrl}?version=x`), 400, 'invalid_request');
 
       // The northern forces see the same: the old conflict resolved, the new one open.
       const theirs = ok<{ conflicts: ConflictView[] }>(
-        await call(t.app, nf, 'GET', '/api/v1/conflicts?declaration=am-strike'),
+        await call(t.app, nf, 'GET', `/api/v1/conflicts?declaration=${own('coalition', 'am-strike')}`),
       );
       assert.deepEqual(
         theirs.conflicts.map((c) => [c.id, c.status, c.resolution]).sort(),
@@ -799,21 +917,27 @@ describe('hub API', () => {
         ].sort(),
       );
       // Only the owner amends; a body naming another id is refused; a non-Feature too.
-      assertError(await call(t.app, nf, 'PUT', '/api/v1/declarations/am-strike', moved), 403, 'forbidden');
+      // (Another party's id in the URL is another party's prefix: refused before any look-up.)
+      const notOwner = assertError(await call(t.app, nf, 'PUT', amUrl, moved), 403, 'party_mismatch');
+      assert.equal(notOwner.path, 'properties.id');
       assertError(
-        await call(t.app, op, 'PUT', '/api/v1/declarations/am-strike', strike('other-id', 23.7, 45.602)),
+        await call(t.app, op, 'PUT', amUrl, strike('other-id', 23.7, 45.602)),
         400,
         'invalid_request',
       );
       assertError(
-        await call(t.app, op, 'PUT', '/api/v1/declarations/am-strike', {
+        await call(t.app, op, 'PUT', amUrl, {
           type: 'FeatureCollection',
           features: [],
         }),
         400,
         'invalid_request',
       );
-      assertError(await call(t.app, op, 'PUT', '/api/v1/declarations/no-such-decl', moved), 404, 'not_found');
+      assertError(
+        await call(t.app, op, 'PUT', `/api/v1/declarations/${own('coalition', 'no-such-decl')}`, moved),
+        404,
+        'not_found',
+      );
     });
 
     it('withdraws: status withdrawn, open conflicts resolved `withdrawn`, again → 409', async () => {
@@ -826,33 +950,36 @@ describe('hub API', () => {
       );
       const cid = s.conflicts[0]?.id ?? '';
       assert.ok(cid);
+      const wdUrl = `/api/v1/declarations/${own('coalition', 'wd-strike')}`;
       assertError(
-        await call(t.app, cp, 'POST', '/api/v1/declarations/wd-strike/withdraw', { reason: 'not ours' }),
+        await call(t.app, cp, 'POST', `${wdUrl}/withdraw`, { reason: 'not ours' }),
         403,
         'forbidden',
       );
-      const r = await call(t.app, op, 'POST', '/api/v1/declarations/wd-strike/withdraw', {
+      const r = await call(t.app, op, 'POST', `${wdUrl}/withdraw`, {
         reason: 'target moved',
       });
-      assert.deepEqual(ok(r), { id: 'wd-strike', version: 1, status: 'withdrawn' });
-      const f = ok<Feature>(await call(t.app, op, 'GET', '/api/v1/declarations/wd-strike'));
+      assert.deepEqual(ok(r), { id: own('coalition', 'wd-strike'), version: 1, status: 'withdrawn' });
+      const f = ok<Feature>(await call(t.app, op, 'GET', wdUrl));
       assert.equal(f.properties.status, 'withdrawn');
       const c = ok<ConflictView>(await call(t.app, cp, 'GET', `/api/v1/conflicts/${cid}`));
       assert.equal(c.status, 'resolved');
       assert.equal(c.resolution, 'withdrawn');
 
+      assertError(await call(t.app, op, 'POST', `${wdUrl}/withdraw`), 409, 'declaration_closed');
       assertError(
-        await call(t.app, op, 'POST', '/api/v1/declarations/wd-strike/withdraw'),
+        await call(t.app, op, 'PUT', wdUrl, strike(undefined, 23.8, 45.701)),
         409,
         'declaration_closed',
       );
       assertError(
-        await call(t.app, op, 'PUT', '/api/v1/declarations/wd-strike', strike(undefined, 23.8, 45.701)),
-        409,
-        'declaration_closed',
-      );
-      assertError(
-        await call(t.app, op, 'POST', '/api/v1/declarations/nothing-here/withdraw', {}),
+        await call(
+          t.app,
+          op,
+          'POST',
+          `/api/v1/declarations/${own('coalition', 'nothing-here')}/withdraw`,
+          {},
+        ),
         404,
         'not_found',
       );
@@ -869,7 +996,7 @@ describe('hub API', () => {
       );
       assert.deepEqual(
         again.conflicts.map((x) => [x.rule, other(x, 'northern-forces').id]),
-        [['strike_protected', 'wd-site']],
+        [['strike_protected', own('city-police', 'wd-site')]],
       );
     });
 
@@ -898,29 +1025,34 @@ describe('hub API', () => {
         ),
         201,
       );
-      ok(await call(t.app, op, 'POST', '/api/v1/declarations/ls-late/withdraw'));
+      const early = own('coalition', 'ls-early');
+      const late = own('coalition', 'ls-late');
+      const site_ = own('coalition', 'ls-site');
+      const nfs = own('northern-forces', 'ls-nf');
+      ok(await call(t.app, op, 'POST', `/api/v1/declarations/${late}/withdraw`));
       const ids = async (q: string) =>
         ok<Collection>(await call(t.app, op, 'GET', `/api/v1/declarations?${q}`))
           .features.map((f) => f.id)
-          .filter((id) => id.startsWith('ls-'))
+          .filter((id) => local(id).startsWith('ls-'))
           .sort();
+      const set = (...xs: string[]) => xs.sort();
       const box = 'bbox=24.0,44.0,24.4,44.2';
-      assert.deepEqual(await ids(box), ['ls-early', 'ls-late', 'ls-nf', 'ls-site']);
-      assert.deepEqual(await ids('bbox=24.12,44.0,24.25,44.2'), ['ls-late', 'ls-nf']);
-      assert.deepEqual(await ids(`${box}&kind=strike`), ['ls-early', 'ls-late', 'ls-nf']);
-      assert.deepEqual(await ids(`${box}&kind=protected_site`), ['ls-site']);
-      assert.deepEqual(await ids(`${box}&party=northern-forces`), ['ls-nf']);
-      assert.deepEqual(await ids(`${box}&status=withdrawn`), ['ls-late']);
-      assert.deepEqual(await ids(`${box}&status=active`), ['ls-early', 'ls-nf', 'ls-site']);
+      assert.deepEqual(await ids(box), set(early, late, nfs, site_));
+      assert.deepEqual(await ids('bbox=24.12,44.0,24.25,44.2'), set(late, nfs));
+      assert.deepEqual(await ids(`${box}&kind=strike`), set(early, late, nfs));
+      assert.deepEqual(await ids(`${box}&kind=protected_site`), [site_]);
+      assert.deepEqual(await ids(`${box}&party=northern-forces`), [nfs]);
+      assert.deepEqual(await ids(`${box}&status=withdrawn`), [late]);
+      assert.deepEqual(await ids(`${box}&status=active`), set(early, nfs, site_));
       // Windows overlapping [start, end): half-open at both ends.
-      assert.deepEqual(await ids(`${box}&start=${at(3)}&end=${at(10)}`), ['ls-nf', 'ls-site']);
-      assert.deepEqual(await ids(`${box}&start=${at(2)}&end=${at(5)}`), ['ls-early', 'ls-site']);
-      assert.deepEqual(await ids(`${box}&start=${at(11)}`), ['ls-late', 'ls-site']);
-      assert.deepEqual(await ids(`${box}&end=${at(1)}`), ['ls-site']);
+      assert.deepEqual(await ids(`${box}&start=${at(3)}&end=${at(10)}`), set(nfs, site_));
+      assert.deepEqual(await ids(`${box}&start=${at(2)}&end=${at(5)}`), set(early, site_));
+      assert.deepEqual(await ids(`${box}&start=${at(11)}`), set(late, site_));
+      assert.deepEqual(await ids(`${box}&end=${at(1)}`), [site_]);
       // Nothing from elsewhere in a small box.
       const all = ok<Collection>(await call(t.app, op, 'GET', `/api/v1/declarations?${box}`));
       assert.ok(
-        all.features.every((f) => f.id.startsWith('ls-')),
+        all.features.every((f) => local(f.id).startsWith('ls-')),
         JSON.stringify(all.features.map((f) => f.id)),
       );
       const limited = ok<Collection>(await call(t.app, op, 'GET', `/api/v1/declarations?${box}&limit=2`));
@@ -1001,11 +1133,12 @@ describe('hub API', () => {
       const list = async (q: string) =>
         ok<{ conflicts: ConflictView[] }>(await call(t.app, op, 'GET', `/api/v1/conflicts?${q}`)).conflicts;
       const ids = (cs: ConflictView[]) => cs.map((c) => c.id).sort();
-      assert.deepEqual(ids(await list('declaration=cf-coa')), ids([strikeStrike, strikeSite]));
-      assert.deepEqual(ids(await list('declaration=cf-coa&rule=strike_strike')), [strikeStrike.id]);
-      assert.deepEqual(ids(await list('declaration=cf-coa&severity=critical')), [strikeSite.id]);
-      assert.deepEqual(ids(await list('declaration=cf-nf')), [strikeStrike.id]);
-      assert.deepEqual(await list('declaration=cf-coa&status=resolved'), []);
+      const coaDecl = `declaration=${own('coalition', 'cf-coa')}`;
+      assert.deepEqual(ids(await list(coaDecl)), ids([strikeStrike, strikeSite]));
+      assert.deepEqual(ids(await list(`${coaDecl}&rule=strike_strike`)), [strikeStrike.id]);
+      assert.deepEqual(ids(await list(`${coaDecl}&severity=critical`)), [strikeSite.id]);
+      assert.deepEqual(ids(await list(`declaration=${own('northern-forces', 'cf-nf')}`)), [strikeStrike.id]);
+      assert.deepEqual(await list(`${coaDecl}&status=resolved`), []);
       const open = await list('status=open&limit=5000');
       assert.ok(open.every((c) => c.status === 'open'));
       assert.ok(open.some((c) => c.id === strikeSite.id));
@@ -1018,9 +1151,8 @@ describe('hub API', () => {
       const cp = await as('city-police.watch');
       assertError(await call(t.app, cp, 'GET', `/api/v1/conflicts/${strikeSite.id}`), 404, 'not_found');
       assert.deepEqual(
-        ok<{ conflicts: ConflictView[] }>(
-          await call(t.app, cp, 'GET', '/api/v1/conflicts?declaration=cf-coa'),
-        ).conflicts,
+        ok<{ conflicts: ConflictView[] }>(await call(t.app, cp, 'GET', `/api/v1/conflicts?${coaDecl}`))
+          .conflicts,
         [],
       );
       assertError(
@@ -1150,7 +1282,11 @@ describe('hub API', () => {
     it('an unknown route is 404 not_found', async () => {
       const op = await as('coalition.operator');
       assertError(await call(t.app, op, 'GET', '/api/v1/nothing'), 404, 'not_found');
-      assertError(await call(t.app, op, 'DELETE', '/api/v1/declarations/fc-1'), 404, 'not_found');
+      assertError(
+        await call(t.app, op, 'DELETE', `/api/v1/declarations/${own('coalition', 'fc-1')}`),
+        404,
+        'not_found',
+      );
       assertError(await call(t.app, null, 'GET', '/nothing'), 404, 'not_found');
     });
 
@@ -1231,7 +1367,8 @@ describe('hub API', () => {
       assert.equal(sub.status, 201);
       const body = (await sub.json()) as Submission;
       assert.equal(body.conflicts.length, 1);
-      const list = await fetch(`${base}/api/v1/conflicts?declaration=sock-strike&status=open`, {
+      const sockStrike = own('northern-forces', 'sock-strike');
+      const list = await fetch(`${base}/api/v1/conflicts?declaration=${sockStrike}&status=open`, {
         headers: senior,
       });
       assert.equal(list.status, 200);
@@ -1357,7 +1494,8 @@ describe('hub API expiry', () => {
     assert.equal(await t.hub.expire(), 0);
     assert.equal(t.hub.activeCount, before - 1);
 
-    const f = ok<Feature>(await call(t.app, coa, 'GET', '/api/v1/declarations/exp-strike'));
+    const expStrike = own('coalition', 'exp-strike');
+    const f = ok<Feature>(await call(t.app, coa, 'GET', `/api/v1/declarations/${expStrike}`));
     assert.equal(f.properties.status, 'expired');
     const c = ok<ConflictView>(await call(t.app, nf, 'GET', `/api/v1/conflicts/${cid}`));
     assert.equal(c.status, 'resolved');
@@ -1368,10 +1506,10 @@ describe('hub API expiry', () => {
     );
     assert.deepEqual(
       expired.features.map((x) => x.id),
-      ['exp-strike'],
+      [expStrike],
     );
     assertError(
-      await call(t.app, coa, 'POST', '/api/v1/declarations/exp-strike/withdraw'),
+      await call(t.app, coa, 'POST', `/api/v1/declarations/${expStrike}/withdraw`),
       409,
       'declaration_closed',
     );
@@ -1389,11 +1527,11 @@ describe('hub API expiry', () => {
     );
     assert.deepEqual(
       again.conflicts.map((x) => other(x, 'city-police').id),
-      ['exp-nf'],
+      [own('northern-forces', 'exp-nf')],
     );
     const ledger = await t.store.read((tx) => tx.ledger.range(1, 1e6));
     assert.ok(
-      ledger.some((e) => e.type === 'declaration.expired' && e.subject === 'exp-strike' && e.actor === null),
+      ledger.some((e) => e.type === 'declaration.expired' && e.subject === expStrike && e.actor === null),
     );
   });
 
@@ -1419,17 +1557,18 @@ describe('hub API expiry', () => {
         buffer_m: 50,
       },
     });
+    const convoy = own('relief-agency', 'race-convoy');
     await t.hub.submit(op, mov(now + 60_000));
     t.clock.advance(60_000);
     // The amendment is queued first; the expiry, started while the index still has the old end,
     // runs after it and must see the new end.
     const [amended, expired] = await Promise.all([
-      t.hub.amend(op, 'race-convoy', mov(t.clock.now() + 3_600_000)),
+      t.hub.amend(op, convoy, mov(t.clock.now() + 3_600_000)),
       t.hub.expire(),
     ]);
-    assert.deepEqual(amended.declarations, [{ id: 'race-convoy', version: 2 }]);
+    assert.deepEqual(amended.declarations, [{ id: convoy, version: 2 }]);
     assert.equal(expired, 0);
-    const cur = await t.store.read((tx) => tx.declarations.current('race-convoy'));
+    const cur = await t.store.read((tx) => tx.declarations.current(convoy));
     assert.equal(cur?.status, 'active');
     assert.equal(cur?.version, 2);
     assert.ok(t.hub.activeCount > 0);
@@ -1445,7 +1584,7 @@ describe('hub API expiry', () => {
     });
     assert.deepEqual(
       stillIndexed.conflicts.map((c) => [c.rule, other(c as ConflictView, 'coalition').id]),
-      [['strike_movement', 'race-convoy']],
+      [['strike_movement', convoy]],
     );
   });
 });

@@ -54,6 +54,11 @@ function strike(id: string, i: number, extra: Record<string, unknown> = {}) {
   };
 }
 
+/** Declaration ids are per party: a local id `x` is stored and answered as `<party>:x`. */
+const own = (party: string, id: string) => `${party}:${id}`;
+/** The local part of a full id (what follows the party prefix). */
+const local = (id: string) => id.slice(id.indexOf(':') + 1);
+
 const pairKey = (rule: string, a: string, b: string) => `${rule} ${[a, b].sort().join(' ')}`;
 const keyOf = (c: Conflict) => pairKey(c.rule, c.a, c.b);
 
@@ -181,7 +186,7 @@ describe('hub under concurrent clients', () => {
   }
 
   it('40 simultaneous strikes from 4 parties: strike_strike between every pair of parties, each once', async () => {
-    const jobs: Promise<{ party: Party; r: Answer }>[] = [];
+    const jobs: Promise<{ party: Party; k: number; r: Answer }>[] = [];
     let n = 0;
     for (let k = 0; k < 10; k++) {
       for (const party of PARTIES) {
@@ -190,16 +195,24 @@ describe('hub under concurrent clients', () => {
         jobs.push(
           send(via, party, 'POST', '/api/v1/declarations', strike(`cc-${party}-${k}`, i)).then((r) => ({
             party,
+            k,
             r,
           })),
         );
       }
     }
     const answers = await Promise.all(jobs);
-    for (const { r } of answers) assert.equal(r.status, 201, JSON.stringify(r.body));
+    for (const { party, k, r } of answers) {
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.deepEqual((r.body as Submission).declarations, [
+        { id: own(party, `cc-${party}-${k}`), version: 1 },
+      ]);
+    }
 
     const byKey = await assertExactlyTheExpectedConflicts();
-    const ours = [...byKey.values()].filter((c) => c.a.startsWith('cc-') && c.b.startsWith('cc-'));
+    const ours = [...byKey.values()].filter(
+      (c) => local(c.a).startsWith('cc-') && local(c.b).startsWith('cc-'),
+    );
     // 40 strikes, 10 per party: every pair of different parties, C(40,2) - 4·C(10,2).
     assert.equal(ours.length, 780 - 4 * 45);
     assert.ok(ours.every((c) => c.rule === 'strike_strike' && c.a_party !== c.b_party && !c.internal));
@@ -233,13 +246,13 @@ describe('hub under concurrent clients', () => {
       for (let k = 0; k < 3; k++) {
         job(
           `withdraw ${party} ${k}`,
-          send(via(), party, 'POST', `/api/v1/declarations/cc-${party}-${k}/withdraw`, {}),
+          send(via(), party, 'POST', `/api/v1/declarations/${own(party, `cc-${party}-${k}`)}/withdraw`, {}),
         );
       }
       // Amend: one moves away (each far from everything), two move within the cluster.
       job(
         `amend ${party} 3`,
-        send(via(), party, 'PUT', `/api/v1/declarations/cc-${party}-3`, {
+        send(via(), party, 'PUT', `/api/v1/declarations/${own(party, `cc-${party}-3`)}`, {
           ...strike(`cc-${party}-3`, 0),
           geometry: { type: 'Point', coordinates: [CENTRE[0] + 1 + PARTIES.indexOf(party) * 0.5, CENTRE[1]] },
         }),
@@ -251,7 +264,7 @@ describe('hub under concurrent clients', () => {
             via(),
             party,
             'PUT',
-            `/api/v1/declarations/cc-${party}-${k}`,
+            `/api/v1/declarations/${own(party, `cc-${party}-${k}`)}`,
             strike(`cc-${party}-${k}`, n + k),
           ),
         );
@@ -262,8 +275,12 @@ describe('hub under concurrent clients', () => {
           send(via(), party, 'POST', '/api/v1/declarations', strike(`cc-${party}-${k}`, n + k)),
         );
       }
-      // Everyone races for the same id: one wins, the others are told it exists.
-      job(`race ${party}`, send(via(), party, 'POST', '/api/v1/declarations', strike('cc-contested', n)));
+      // Four clients race for the same id: one wins, the others are told it exists. (Ids are per
+      // party, so the race is among clients of one party: another party's `cc-contested` is its own.)
+      job(
+        `race ${PARTIES.indexOf(party)}`,
+        send(via(), 'coalition', 'POST', '/api/v1/declarations', strike('cc-contested', n)),
+      );
     }
     // The relief agency also declares a camp in the middle of it all.
     job(
@@ -285,16 +302,22 @@ describe('hub under concurrent clients', () => {
       if (what.startsWith('race')) continue;
       assert.ok(r.status === 200 || r.status === 201, `${what}: ${r.status} ${JSON.stringify(r.body)}`);
     }
-    const race = answers
-      .filter(({ what }) => what.startsWith('race'))
-      .map(({ r }) => r.status)
-      .sort();
+    const racers = answers.filter(({ what }) => what.startsWith('race'));
+    const race = racers.map(({ r }) => r.status).sort();
     assert.deepEqual(race, [201, 409, 409, 409]);
+    for (const { r } of racers) {
+      if (r.status === 201)
+        assert.deepEqual((r.body as Submission).declarations, [
+          { id: own('coalition', 'cc-contested'), version: 1 },
+        ]);
+      else assert.equal((r.body as { errors: { code: string }[] }).errors[0]?.code, 'id_exists');
+    }
 
     const byKey = await assertExactlyTheExpectedConflicts();
     // The camp meets every strike still in the cluster (36 of the first 40 minus 12 withdrawn and
     // 4 moved away, plus 20 new and the contested one): 24 + 20 + 1 = 45.
-    const camp = [...byKey.values()].filter((c) => c.a === 'cc-camp' || c.b === 'cc-camp');
+    const campId = own('relief-agency', 'cc-camp');
+    const camp = [...byKey.values()].filter((c) => c.a === campId || c.b === campId);
     assert.equal(camp.length, 45);
     assert.ok(camp.every((c) => c.rule === 'strike_protected' && c.severity === 'critical'));
 
@@ -305,7 +328,7 @@ describe('hub under concurrent clients', () => {
     }
     for (const party of PARTIES) {
       for (let k = 0; k < 3; k++) {
-        const id = `cc-${party}-${k}`;
+        const id = own(party, `cc-${party}-${k}`);
         const of = all.filter((c) => c.a === id || c.b === id);
         assert.ok(of.length > 0);
         assert.ok(
@@ -318,10 +341,12 @@ describe('hub under concurrent clients', () => {
           id,
         );
       }
-      const moved = all.filter((c) => c.a === `cc-${party}-3` || c.b === `cc-${party}-3`);
+      const movedId = own(party, `cc-${party}-3`);
+      const moved = all.filter((c) => c.a === movedId || c.b === movedId);
+      assert.ok(moved.length > 0);
       assert.ok(
         moved.every((c) => c.status === 'resolved'),
-        `cc-${party}-3 moved away: no open conflict`,
+        `${movedId} moved away: no open conflict`,
       );
     }
 
@@ -333,7 +358,7 @@ describe('hub under concurrent clients', () => {
     assert.deepEqual([...created].sort(), stored.map((d) => d.id).sort());
     assert.equal(count('declaration.amended'), 12);
     assert.equal(count('declaration.withdrawn'), 12);
-    const versions = await t.store.read((tx) => tx.declarations.versions('cc-coalition-4'));
+    const versions = await t.store.read((tx) => tx.declarations.versions(own('coalition', 'cc-coalition-4')));
     assert.deepEqual(
       versions.map((v) => [v.version, v.status]),
       [

@@ -25,6 +25,10 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 const party = 'northern-forces';
+/** Declaration ids are per party: a local id `x` is stored and answered as `<party>:x`. */
+const own = (party: string, id: string) => `${party}:${id}`;
+/** The prefix of this test's declarations, as stored. */
+const DUR = own(party, 'dur-');
 const account = demoAccounts(party).find((a) => a.username === `${party}.operator`) as {
   username: string;
   password: string;
@@ -70,7 +74,7 @@ describe('hub durability', () => {
     const worker = async () => {
       while (!killed) {
         const i = next++;
-        const id = `dur-${i}`;
+        const id = own(party, `dur-${i}`);
         let status: number;
         try {
           const r = await fetch(`${first.url}/api/v1/declarations`, {
@@ -136,7 +140,7 @@ describe('hub durability', () => {
       assert.deepEqual(verifyChain(ledger), { ok: true, entries: ledger.length });
       const created = new Map<string, number>();
       for (const e of ledger) {
-        if (e.type !== 'declaration.created' || !e.subject.startsWith('dur-')) continue;
+        if (e.type !== 'declaration.created' || !e.subject.startsWith(DUR)) continue;
         created.set(e.subject, (created.get(e.subject) ?? 0) + 1);
         assert.equal((e.payload as { declaration: { id: string } }).declaration.id, e.subject);
         assert.equal(e.actor, account.username);
@@ -156,7 +160,7 @@ describe('hub durability', () => {
       const active = await store.read((tx) =>
         tx.declarations.query({ status: 'active', party, limit: 100_000 }),
       );
-      assert.equal(active.filter((r) => r.id.startsWith('dur-')).length, answered.size + survivors.size);
+      assert.equal(active.filter((r) => r.id.startsWith(DUR)).length, answered.size + survivors.size);
     } finally {
       await store.close();
     }

@@ -64,7 +64,8 @@ describe('hub smoke', () => {
       conflicts: { rule: string }[];
     };
     assert.equal(body.accepted, true);
-    assert.deepEqual(body.declarations, [{ id: 'nf-strike-test', version: 1 }]);
+    // Declaration ids are per party: the local id comes back under the submitter's prefix.
+    assert.deepEqual(body.declarations, [{ id: 'northern-forces:nf-strike-test', version: 1 }]);
     assert.ok(
       body.conflicts.some((c) => c.rule === 'strike_protected'),
       r.body,

@@ -44,6 +44,9 @@ const OTHERS = ['coalition', 'northern-forces', 'city-police'] as const;
 const ROLES = ['operator', 'watch', 'senior', 'admin'] as const;
 const VIEWERS = [...OTHERS.flatMap((p) => ROLES.map((r) => `${p}.${r}`)), 'hub.admin'];
 
+/** A declaration's id at the hub: a party's local id, qualified with the party. */
+const own = (party: string, id: string) => `${party}:${id}`;
+
 const mySide = (c: ConflictView, party: string) => (c.a.party === party ? c.a : c.b);
 const theirSide = (c: ConflictView, party: string) => (c.a.party === party ? c.b : c.a);
 
@@ -94,7 +97,12 @@ describe('visibility', () => {
     assert.equal(seen.severity, 'critical');
     assert.equal(seen.status, 'open');
     assert.deepEqual(seen.window, { start: '2026-11-25T10:00:00Z', end: '2026-11-25T12:00:00Z' });
-    assert.deepEqual(seen.a, { id: 'coa-strike-vis', version: 1, party: 'coalition', kind: 'strike' });
+    assert.deepEqual(seen.a, {
+      id: own('coalition', 'coa-strike-vis'),
+      version: 1,
+      party: 'coalition',
+      kind: 'strike',
+    });
     assert.deepEqual(seen.b, { party: OWNER, hidden: true });
     assert.ok(!('distance_m' in seen) && !('closest' in seen), r.body);
     for (const secret of ['ra-shelter-vis', 'Shelter Vireo', 'basement', '22.6,45.6', '45.6]']) {
@@ -105,7 +113,12 @@ describe('visibility', () => {
     for (const role of ROLES) {
       const token = await as(`coalition.${role}`);
       const list = ok<{ conflicts: ConflictView[] }>(
-        await call(t.app, token, 'GET', '/api/v1/conflicts?declaration=coa-strike-vis'),
+        await call(
+          t.app,
+          token,
+          'GET',
+          `/api/v1/conflicts?declaration=${own('coalition', 'coa-strike-vis')}`,
+        ),
       );
       assert.deepEqual(list.conflicts, [seen]);
       assert.deepEqual(ok(await call(t.app, token, 'GET', `/api/v1/conflicts/${seen.id}`)), seen);
@@ -118,7 +131,7 @@ describe('visibility', () => {
       [seen],
     );
     assert.equal(
-      (await call(t.app, coa, 'GET', '/api/v1/declarations/ra-shelter-vis')).statusCode,
+      (await call(t.app, coa, 'GET', `/api/v1/declarations/${own(OWNER, 'ra-shelter-vis')}`)).statusCode,
       404,
       'the site itself stays hidden',
     );
@@ -127,9 +140,14 @@ describe('visibility', () => {
     const full = ok<ConflictView>(
       await call(t.app, await as(`${OWNER}.watch`), 'GET', `/api/v1/conflicts/${seen.id}`),
     );
-    assert.deepEqual(full.a, { id: 'coa-strike-vis', version: 1, party: 'coalition', kind: 'strike' });
+    assert.deepEqual(full.a, {
+      id: own('coalition', 'coa-strike-vis'),
+      version: 1,
+      party: 'coalition',
+      kind: 'strike',
+    });
     assert.deepEqual(full.b, {
-      id: 'ra-shelter-vis',
+      id: own(OWNER, 'ra-shelter-vis'),
       version: 1,
       party: OWNER,
       kind: 'protected_site',
@@ -145,7 +163,12 @@ describe('visibility', () => {
     assert.equal(full.rule, seen.rule);
     assert.deepEqual(full.window, seen.window);
     const strikeAsOwner = ok<{ properties: Json }>(
-      await call(t.app, await as(`${OWNER}.watch`), 'GET', '/api/v1/declarations/coa-strike-vis'),
+      await call(
+        t.app,
+        await as(`${OWNER}.watch`),
+        'GET',
+        `/api/v1/declarations/${own('coalition', 'coa-strike-vis')}`,
+      ),
     );
     assert.equal(strikeAsOwner.properties.party, 'coalition');
     assert.ok(!('created_by' in strikeAsOwner.properties), 'who submitted it is the coalition’s business');
@@ -239,7 +262,9 @@ describe('visibility', () => {
       label: 'Kestrel safehouse, ward Ψ',
       notes: 'Moved next door: the "old" ward flooded',
     });
-    const hiddenIds = Object.values(hidden).map((f) => f.properties.id as string);
+    /** The hidden declarations' local ids (as the owner submitted them) and their ids at the hub. */
+    const hiddenLocalIds = Object.values(hidden).map((f) => f.properties.id as string);
+    const hiddenIds = hiddenLocalIds.map((id) => own(OWNER, id));
 
     /** Each hidden id and an id of the same length that exists nowhere. */
     const fakeOf = (id: string) => `${id.slice(0, -1)}${id.endsWith('z') ? 'y' : 'z'}`;
@@ -416,9 +441,9 @@ describe('visibility', () => {
         assertClean(user, 'POST /api/v1/declarations', r);
       }
       // The owner amends the clinic (its conflicts are found again) and withdraws the depot.
-      ok(await call(t.app, ra, 'PUT', '/api/v1/declarations/ra-hid-clinic-Q7x9', clinicV2));
+      ok(await call(t.app, ra, 'PUT', `/api/v1/declarations/${own(OWNER, 'ra-hid-clinic-Q7x9')}`, clinicV2));
       ok(
-        await call(t.app, ra, 'POST', '/api/v1/declarations/ra-hid-store-J5t1/withdraw', {
+        await call(t.app, ra, 'POST', `/api/v1/declarations/${own(OWNER, 'ra-hid-store-J5t1')}/withdraw`, {
           reason: 'emptied',
         }),
       );
@@ -428,7 +453,7 @@ describe('visibility', () => {
           t.app,
           await as(`${OWNER}.watch`),
           'GET',
-          '/api/v1/conflicts?declaration=ra-hid-route-K2m4',
+          `/api/v1/conflicts?declaration=${own(OWNER, 'ra-hid-route-K2m4')}`,
         ),
       );
       const policeOnConvoy = raw.conflicts.find((c) => c.rule === 'strike_movement');
@@ -535,8 +560,9 @@ describe('visibility', () => {
         ]) {
           await get(`/api/v1/declarations?${q}`);
         }
-        // A hidden id is answered as an id that does not exist, on every route that takes one.
-        for (const id of hiddenIds) {
+        // A hidden id is answered as an id that does not exist, on every route that takes one: its
+        // full id (what the routes take), and its local id too (which names nothing of the owner's).
+        for (const id of [...hiddenIds, ...hiddenLocalIds]) {
           await probe(viewer, token, 'GET', id, (x) => `/api/v1/declarations/${x}`);
           await probe(viewer, token, 'GET', id, (x) => `/api/v1/declarations/${x}?version=1`);
           await probe(viewer, token, 'GET', id, (x) => `/api/v1/declarations/${x}?version=2`);
@@ -701,12 +727,12 @@ describe('visibility', () => {
     it('the owner still sees all of it', async () => {
       const ra = await as(`${OWNER}.admin`);
       const clinic = ok<{ properties: Json; geometry: Json }>(
-        await call(t.app, ra, 'GET', '/api/v1/declarations/ra-hid-clinic-Q7x9'),
+        await call(t.app, ra, 'GET', `/api/v1/declarations/${own(OWNER, 'ra-hid-clinic-Q7x9')}`),
       );
       assert.equal(clinic.properties.version, 2);
       assert.equal(clinic.properties.notes, (clinicV2.properties as Json).notes);
       const versions = ok<{ features: unknown[] }>(
-        await call(t.app, ra, 'GET', '/api/v1/declarations/ra-hid-clinic-Q7x9/versions'),
+        await call(t.app, ra, 'GET', `/api/v1/declarations/${own(OWNER, 'ra-hid-clinic-Q7x9')}/versions`),
       );
       assert.equal(versions.features.length, 2);
       const { conflicts } = ok<{ conflicts: ConflictView[] }>(
@@ -731,20 +757,102 @@ describe('visibility', () => {
       }
     });
 
-    it('a submission reusing a hidden id is answered as one with a fresh id', {
-      todo: 'declaration ids are one namespace across parties (the store keys them by id alone): a party that guesses a hidden id gets 409 id_exists where a fresh id is accepted',
-    }, async () => {
-      const op = await t.login('city-police.operator');
-      const id = 'ra-hid-zone-W3p8';
-      const rh = await call(t.app, op, 'POST', '/api/v1/declarations?dry_run=true', strike(id, 10, 10));
-      const rf = await call(
-        t.app,
-        op,
-        'POST',
-        '/api/v1/declarations?dry_run=true',
-        strike(fakeOf(id), 10, 10),
-      );
-      assert.equal(rh.statusCode, rf.statusCode, rh.body);
+    it('a submission reusing a hidden id is answered as one with a fresh id', async () => {
+      const ra = await as(`${OWNER}.admin`);
+      /** What the owner holds of its hidden declarations: none of it may change below. */
+      const holdings = async () =>
+        Promise.all(
+          hiddenIds.flatMap((id) => [
+            call(t.app, ra, 'GET', `/api/v1/declarations/${id}`).then((r) => ok<unknown>(r)),
+            call(t.app, ra, 'GET', `/api/v1/declarations/${id}/versions`).then((r) => ok<unknown>(r)),
+          ]),
+        );
+      const before = await holdings();
+      /** Each submission at its own place, far from everything (so it meets nothing, not even another). */
+      let places = 0;
+      const somewhere = (id: string) => {
+        places += 1;
+        return strike(id, 10 + places * 0.5, 10);
+      };
+      /** Two answers that must be the same but for the id the caller sent in each. */
+      const assertSame = (what: string, rh: Res, rf: Res, sent: string, fresh: string) => {
+        assert.equal(rh.statusCode, rf.statusCode, `${what}: ${rh.body} vs ${rf.body}`);
+        assert.equal(rh.body, rf.body.replaceAll(fresh, sent), what);
+        const { date: _dh, ...hh } = rh.headers;
+        const { date: _df, ...hf } = rf.headers;
+        assert.deepEqual(hh, JSON.parse(JSON.stringify(hf).replaceAll(fresh, sent)), what);
+      };
+      /** Nothing hidden in an answer but the id the caller sent itself (which contains the local id). */
+      const assertNothingHidden = (what: string, r: Res, sent: string) => {
+        const text = `${r.statusCode}\n${JSON.stringify(r.headers)}\n${r.body}`;
+        for (const s of secrets.filter((x) => !sent.includes(x))) {
+          assert.ok(!text.includes(s), `${what}: ${JSON.stringify(s)} leaked in\n${text}`);
+        }
+        if (!sent.startsWith(`${OWNER}:`)) {
+          assert.ok(!text.includes(`${OWNER}:`), `${what}: an id of ${OWNER} in\n${text}`);
+        }
+      };
+
+      for (const party of OTHERS) {
+        const op = await t.login(`${party}.operator`);
+        for (const local of hiddenLocalIds) {
+          const fresh = fakeOf(local);
+          // The fresh id is used by nobody, in either party's namespace.
+          for (const [token, id] of [
+            [op, own(party, fresh)],
+            [ra, own(OWNER, fresh)],
+            [ra, own(party, fresh)],
+          ] as const) {
+            assert.equal((await call(t.app, token, 'GET', `/api/v1/declarations/${id}`)).statusCode, 404, id);
+          }
+
+          for (const dryRun of [true, false]) {
+            const url = `/api/v1/declarations${dryRun ? '?dry_run=true' : ''}`;
+
+            // (a) The hidden declaration's local id: the party's own id, accepted as a fresh one is.
+            let what = `${party} POST ${url} with ${local}`;
+            const ah = await call(t.app, op, 'POST', url, somewhere(local));
+            const af = await call(t.app, op, 'POST', url, somewhere(fresh));
+            assert.deepEqual(ok(ah, dryRun ? 200 : 201), {
+              accepted: true,
+              dry_run: dryRun,
+              declarations: [{ id: own(party, local), version: 1 }],
+              conflicts: [],
+            });
+            assertSame(what, ah, af, local, fresh);
+            assertNothingHidden(what, ah, own(party, local));
+
+            // (b) The hidden declaration's full id: another party's prefix, refused as a fresh one is.
+            what = `${party} POST ${url} with ${own(OWNER, local)}`;
+            const bh = await call(t.app, op, 'POST', url, somewhere(own(OWNER, local)));
+            const bf = await call(t.app, op, 'POST', url, somewhere(own(OWNER, fresh)));
+            // party_mismatch is 403, as for a declaration that names another party (hub.api).
+            assert.equal(bh.statusCode, 403, `${what}: ${bh.body}`);
+            const errors = (bh.json() as { errors: { code: string; path: string }[] }).errors;
+            assert.deepEqual(
+              errors.map((e) => [e.code, e.path]),
+              [['party_mismatch', 'properties.id']],
+              what,
+            );
+            assertSame(what, bh, bf, own(OWNER, local), own(OWNER, fresh));
+            assertNothingHidden(what, bh, own(OWNER, local));
+          }
+
+          // The real submission made the party's own declaration, beside the hidden one.
+          const mine = ok<{ properties: Json }>(
+            await call(t.app, op, 'GET', `/api/v1/declarations/${own(party, local)}`),
+          );
+          assert.equal(mine.properties.id, own(party, local));
+          assert.equal(mine.properties.party, party);
+          assert.equal(mine.properties.kind, 'strike');
+          assert.equal(mine.properties.version, 1);
+          const gh = await call(t.app, op, 'GET', `/api/v1/declarations/${own(OWNER, local)}`);
+          const gf = await call(t.app, op, 'GET', `/api/v1/declarations/${own(OWNER, fresh)}`);
+          assert.equal(gh.statusCode, 404, gh.body);
+          assertSame(`${party} GET ${own(OWNER, local)}`, gh, gf, own(OWNER, local), own(OWNER, fresh));
+        }
+      }
+      assert.deepEqual(await holdings(), before, 'the hidden declarations are untouched');
     });
   });
 });

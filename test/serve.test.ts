@@ -105,12 +105,13 @@ describe('deconflict serve --demo', () => {
     assert.equal(dry.body.dry_run, true);
     const submitted = await api(hub.url, nf, 'POST', '/api/v1/declarations', strike, 'application/geo+json');
     assert.equal(submitted.status, 201, JSON.stringify(submitted.body));
-    assert.deepEqual(submitted.body.declarations, [{ id: 'nf-strike-1', version: 1 }]);
+    // Ids are per party: the local id comes back with the party's prefix.
+    assert.deepEqual(submitted.body.declarations, [{ id: 'northern-forces:nf-strike-1', version: 1 }]);
     assert.ok(submitted.body.conflicts.some((c: { rule: string }) => c.rule === 'strike_protected'));
     assert.equal((await healthz(hub.url)).active_declarations, 25);
 
     // Read, list, withdraw.
-    const read = await api(hub.url, nf, 'GET', '/api/v1/declarations/nf-strike-1');
+    const read = await api(hub.url, nf, 'GET', '/api/v1/declarations/northern-forces:nf-strike-1');
     assert.equal(read.status, 200);
     assert.equal(read.body.properties.party, 'northern-forces');
     const sites = await api(
@@ -122,12 +123,18 @@ describe('deconflict serve --demo', () => {
     assert.equal(sites.status, 200);
     assert.ok(sites.body.features.length > 0);
     for (const f of sites.body.features) assert.equal(f.properties.kind, 'protected_site');
-    const withdrawn = await api(hub.url, nf, 'POST', '/api/v1/declarations/nf-strike-1/withdraw', {
-      reason: 'target moved',
-    });
+    const withdrawn = await api(
+      hub.url,
+      nf,
+      'POST',
+      '/api/v1/declarations/northern-forces:nf-strike-1/withdraw',
+      {
+        reason: 'target moved',
+      },
+    );
     assert.deepEqual(withdrawn, {
       status: 200,
-      body: { id: 'nf-strike-1', version: 1, status: 'withdrawn' },
+      body: { id: 'northern-forces:nf-strike-1', version: 1, status: 'withdrawn' },
     });
     assert.equal((await healthz(hub.url)).active_declarations, 24);
   });

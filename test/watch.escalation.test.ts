@@ -148,6 +148,9 @@ function assertError(r: Res, status: number, code: string, path?: string): void 
 
 // --- Declarations ------------------------------------------------------------------------------
 
+/** A declaration's id at the hub: a party's local id, qualified with the party. */
+const own = (party: string, id: string) => `${party}:${id}`;
+
 function feature(geometry: Json, properties: Json) {
   return { type: 'Feature', geometry, properties };
 }
@@ -223,7 +226,7 @@ async function flashConflict(t: WatchHub, tag: string, lon: number, lat: number)
   assert.deepEqual(more, []);
   return {
     conflict,
-    strike: `${tag}-strike`,
+    strike: own('coalition', `${tag}-strike`),
     police: await alertAbout(t, 'city-police.watch', conflict),
     coalition: await alertAbout(t, 'coalition.watch', conflict),
   };
@@ -792,7 +795,7 @@ describe('each precedence has its own deadline', () => {
         await declare(t, 'coalition.operator', strike('p-notify', 24.9, 46.9, { notify: ['relief-agency'] })),
         [],
       );
-      const notice = await alertAbout(t, 'relief-agency.watch', 'p-notify');
+      const notice = await alertAbout(t, 'relief-agency.watch', own('coalition', 'p-notify'));
       assert.equal(notice.subject_type, 'notification');
 
       const expected: [AlertView, string, string, number][] = [
@@ -824,14 +827,14 @@ describe('each precedence has its own deadline', () => {
       const reply = 'Convoy held north of the river until 13:00.';
       ok(await call(t, 'relief-agency.senior', 'POST', `/api/v1/alerts/${notice.id}/ack`, { reply }));
       const told = (await events(t, 'coalition.watch')).filter(
-        (e) => e.type === 'acknowledgement' && e.data.subject === 'p-notify',
+        (e) => e.type === 'acknowledgement' && e.data.subject === own('coalition', 'p-notify'),
       );
       assert.deepEqual(
         told.map((e) => e.data),
         [
           {
             subject_type: 'notification',
-            subject: 'p-notify',
+            subject: own('coalition', 'p-notify'),
             party: 'relief-agency',
             at: iso(T0 + 60 * MIN),
             reply,

@@ -66,6 +66,8 @@ interface EventView {
 
 const MIN = 60_000;
 const iso = (t: number): string => new Date(t).toISOString();
+/** A declaration's id at the hub: a party's local id, qualified with the party. */
+const own = (party: string, id: string) => `${party}:${id}`;
 
 /** An error response: its status, its code, and (when given) the field it names. */
 function assertError(r: Res, status: number, code: string, path?: string): void {
@@ -658,7 +660,8 @@ describe('hotline', () => {
       const receiverHead = await head('relief-agency.watch');
       const before = (await ledger()).length;
       for (const ref of [
-        { type: 'declaration', id: 'ref-relief-sealed' },
+        { type: 'declaration', id: own('relief-agency', 'ref-relief-sealed') },
+        { type: 'declaration', id: own('relief-agency', 'no-such-declaration') },
         { type: 'declaration', id: 'no-such-declaration' },
         { type: 'conflict', id: 'no-such-conflict' },
       ]) {
@@ -669,7 +672,11 @@ describe('hotline', () => {
           'ref',
         );
       }
-      for (const ref of [{ type: 'party', id: 'x' }, { type: 'declaration' }, 'ref-relief-sealed']) {
+      for (const ref of [
+        { type: 'party', id: 'x' },
+        { type: 'declaration' },
+        own('relief-agency', 'ref-relief-sealed'),
+      ]) {
         assertError(
           await post('coalition.watch', ch, { text: 'see this', precedence: 'routine', ref }),
           400,
@@ -695,14 +702,14 @@ describe('hotline', () => {
         await post('coalition.watch', ch, {
           text: 'about your strike',
           precedence: 'flash',
-          ref: { type: 'declaration', id: 'ref-nf-mov' },
+          ref: { type: 'declaration', id: own('northern-forces', 'ref-nf-mov') },
         }),
         201,
       );
-      assert.deepEqual(m.ref, { type: 'declaration', id: 'ref-nf-mov' });
+      assert.deepEqual(m.ref, { type: 'declaration', id: own('northern-forces', 'ref-nf-mov') });
       assert.deepEqual((await messages('northern-forces.watch', ch))[0]?.ref, {
         type: 'declaration',
-        id: 'ref-nf-mov',
+        id: own('northern-forces', 'ref-nf-mov'),
       });
       assert.deepEqual((await messages('relief-agency.watch', ch))[0]?.ref, {
         type: 'declaration',

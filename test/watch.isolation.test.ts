@@ -25,7 +25,9 @@ import { after, before, describe, it } from 'node:test';
 import { startHub, T0, type TestHub } from './support/hub.ts';
 import { type Frame, type HttpAnswer, http, StreamConsole, streamUrl } from './support/stream.ts';
 
-const HOSPITAL = 'site-south-hospital';
+/** A declaration's id at the hub: a party's local id, qualified with the party. */
+const own = (party: string, id: string) => `${party}:${id}`;
+const HOSPITAL = own('city-police', 'site-south-hospital');
 const MIN = 60_000;
 const DAY = 86_400_000;
 const THIRD = ['relief-agency', 'northern-forces'] as const;
@@ -143,7 +145,10 @@ class World {
     await c.waitForSeq(await this.head(user));
   }
 
-  /** A coalition strike on the hospital, seen only by city-police; returns the conflict with it. */
+  /**
+   * A coalition strike on the hospital, seen only by city-police; returns the conflict with it.
+   * `id` is the strike's local id or its full one (`coalition:…`).
+   */
   async strike(id: string, label: string, start: number): Promise<ConflictView> {
     const r = await this.ok<{ conflicts: ConflictView[] }>(
       'coalition.operator',
@@ -213,6 +218,7 @@ describe('a third party receives nothing of a bilateral watch scenario', () => {
     alerts: [] as string[],
     messages: [] as string[],
     channel: '',
+    /** The strikes' local ids (their ids at the hub are `coalition:<local>`). */
     strikes: ['iso-strike-lantern', 'iso-strike-amber'],
   };
 
@@ -266,9 +272,14 @@ describe('a third party receives nothing of a bilateral watch scenario', () => {
       resolution: 'risk_accepted',
       reason: 'Patients moved to the east wing overnight',
     });
-    await w.ok('coalition.operator', 'POST', '/api/v1/declarations/iso-strike-amber/withdraw', {
-      reason: 'called off',
-    });
+    await w.ok(
+      'coalition.operator',
+      'POST',
+      `/api/v1/declarations/${own('coalition', 'iso-strike-amber')}/withdraw`,
+      {
+        reason: 'called off',
+      },
+    );
 
     // A bilateral hotline: created by coalition, accepted by city-police; messages both ways.
     const channel = await w.ok<{ id: string }>(
@@ -521,14 +532,19 @@ describe('a third party receives nothing of a bilateral watch scenario', () => {
           { resolution: 'risk_accepted', reason: 'x' },
         ],
       ]),
-      ...ids.strikes.map((d): Probe => ['declaration', d, (id) => `/api/v1/declarations/${id}`, 'GET']),
+      ...ids.strikes.flatMap((d): Probe[] => [
+        ['declaration', own('coalition', d), (id) => `/api/v1/declarations/${id}`, 'GET'],
+        ['declaration', own('coalition', d), (id) => `/api/v1/declarations/${id}/versions`, 'GET'],
+        ['local declaration', d, (id) => `/api/v1/declarations/${id}`, 'GET'],
+      ]),
     ];
     const fakes: Record<string, string> = {
       channel: ids.channel.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A')),
       alert: (ids.alerts[0] as string).replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A')),
       message: (ids.messages[0] as string).replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A')),
       conflict: 'no-such-conflict',
-      declaration: 'no-such-declaration',
+      declaration: own('coalition', 'no-such-declaration'),
+      'local declaration': 'no-such-declaration',
     };
     for (const party of THIRD) {
       for (const user of [`${party}.admin`, `${party}.watch`]) {
@@ -564,7 +580,8 @@ describe('a hotline reference a receiving party may not see', () => {
   let conflict: string;
   const consoles: Record<string, StreamConsole> = {};
   const sent: MessageView[] = [];
-  const STRIKE = 'ref-strike-charlie';
+  const STRIKE_LOCAL = 'ref-strike-charlie';
+  const STRIKE = own('coalition', STRIKE_LOCAL);
 
   before(async () => {
     w = await World.start();
@@ -669,13 +686,13 @@ describe('a hotline reference a receiving party may not see', () => {
     ])
       texts.push([path, (await w.call('relief-agency.watch', 'GET', path)).text]);
     for (const [where, text] of texts) {
-      assert.ok(!text.includes(STRIKE), `${where} shows the strike's id`);
+      assert.ok(!text.includes(STRIKE_LOCAL), `${where} shows the strike's id`);
       assert.ok(!text.includes('Operation Hidden Charlie'), `${where} shows the strike's label`);
       assert.ok(!text.includes(conflict), `${where} shows the conflict's id`);
     }
     // A reference it may not see answers as one that does not exist.
     for (const [type, id, fake] of [
-      ['declaration', STRIKE, 'no-such-declaration'],
+      ['declaration', STRIKE, own('coalition', 'no-such-declaration')],
       ['conflict', conflict, 'no-such-conflict'],
     ] as const) {
       const post = (ref: string) =>

@@ -23,7 +23,9 @@ import { after, before, describe, it } from 'node:test';
 import { startHub, T0, type TestHub } from './support/hub.ts';
 import { type Frame, http, StreamConsole, streamUrl } from './support/stream.ts';
 
-const HOSPITAL = 'site-south-hospital';
+/** A declaration's id at the hub: a party's local id, qualified with the party. */
+const own = (party: string, id: string) => `${party}:${id}`;
+const HOSPITAL = own('city-police', 'site-south-hospital');
 const MIN = 60_000;
 
 interface Side {
@@ -143,8 +145,11 @@ describe('the event stream over WebSocket', () => {
     assert.ok(c, `strike ${id} conflicts with the hospital`);
     return c;
   };
+  /** Withdraw a coalition strike, by its local id. */
   const withdraw = (id: string) =>
-    ok('coalition.operator', 'POST', `/api/v1/declarations/${id}/withdraw`, { reason: 'called off' });
+    ok('coalition.operator', 'POST', `/api/v1/declarations/${own('coalition', id)}/withdraw`, {
+      reason: 'called off',
+    });
   let shifts = 0;
   /** A roster change at city-police (one event on its stream); returns the shift id. */
   const addShift = async (): Promise<string> => {

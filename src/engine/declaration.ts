@@ -44,6 +44,13 @@ export interface ParseOptions {
   readonly party?: string;
   /** Id for a feature that has none (the hub assigns its own; the CLI uses `#index`). */
   readonly assignId?: (index: number) => string;
+  /**
+   * Declaration ids are per party (the hub sets this, with `party`): a local id `x` becomes
+   * `<party>:x`, and an id that already has a party prefix must have the caller's. So no party
+   * can choose an id that another party holds, and `id_exists` can only ever answer about the
+   * caller's own declarations: an error reveals nothing of what the caller may not see.
+   */
+  readonly partyIds?: boolean;
   readonly limits?: Partial<ParseLimits>;
 }
 
@@ -198,6 +205,9 @@ function parseFeature(
         'properties.id',
         `id must be a non-empty string of at most 128 printable characters, got ${describe(rawId)}`,
       );
+    } else if (options.partyIds && options.party !== undefined) {
+      id = partyId(options.party, rawId, problems);
+      problems.setId(id);
     } else {
       id = rawId;
       problems.setId(id);
@@ -780,4 +790,23 @@ function parseGeometry(
   }
   if (g !== null && countVertices(g) > limits.maxVerticesPerGeometry) return null;
   return g;
+}
+
+/**
+ * The id a party's declaration is stored under: `<party>:<local>`. A party id has no colon
+ * (PARTY_ID), so the part before the first colon always names the owner.
+ */
+function partyId(party: string, raw: string, problems: Problems): string {
+  const colon = raw.indexOf(':');
+  if (colon < 0) return `${party}:${raw}`;
+  if (raw.slice(0, colon) !== party) {
+    problems.add(
+      'party_mismatch',
+      'properties.id',
+      `id "${raw}" has the prefix "${raw.slice(0, colon)}:", not your party's: give a local id ("x", stored as "${party}:x") or "${party}:x"`,
+    );
+  } else if (colon === raw.length - 1) {
+    problems.add('invalid_property', 'properties.id', `id "${raw}" has nothing after "${party}:"`);
+  }
+  return raw;
 }

@@ -513,7 +513,8 @@ export class Hub {
     const party = requireParty(p);
     return parseDeclarations(input, {
       party,
-      ...(assign && { assignId: () => newId(party) }),
+      partyIds: true,
+      ...(assign && { assignId: () => assignedId(party) }),
       limits: { maxFeatures: 1000, ...this.options.limits },
     });
   }
@@ -632,7 +633,7 @@ export class Hub {
   async amend(p: Principal, id: string, input: unknown): Promise<SubmissionResult> {
     requireRole(p, 'operator', 'party_admin');
     const party = requireParty(p);
-    const feature = withId(input, id);
+    const feature = withId(input, id, party);
     const [d] = this.parse(p, feature, false) as [Declaration];
     return this.write(async (tx, ctx) => {
       const cur = await activeOwnDeclaration(tx, party, id);
@@ -1005,13 +1006,19 @@ function conflictSummary(c: ConflictRecord) {
 }
 
 /** The body of an amendment must be one Feature; its id is the path's. */
-function withId(input: unknown, id: string): unknown {
+/** The id the hub gives a declaration submitted without one: in its party's namespace, random. */
+export function assignedId(party: string): string {
+  return `${party}:${newId('d')}`;
+}
+
+/** The amendment with the id of its URL; a body may repeat it, in full or as the local part. */
+function withId(input: unknown, id: string, party: string): unknown {
   if (typeof input !== 'object' || input === null || (input as { type?: unknown }).type !== 'Feature') {
     fail('invalid_request', 'an amendment is one GeoJSON Feature');
   }
   const f = input as { properties?: Record<string, unknown> };
   const props = f.properties ?? {};
-  if (props.id !== undefined && props.id !== id)
+  if (props.id !== undefined && props.id !== id && `${party}:${String(props.id)}` !== id)
     fail('invalid_request', `properties.id "${String(props.id)}" differs from ${id}`, 'properties.id');
   return { ...f, properties: { ...props, id } };
 }

@@ -13,6 +13,12 @@ const json = (description: string, schema: object = { type: 'object' }) => ({
   content: { 'application/json': { schema } },
 });
 const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+/** A declaration's full id, `<party>:<local id>`. */
+const declarationId = {
+  ...idParam('id'),
+  description: 'the full declaration id, "<party>:<local id>"',
+  example: 'northern-forces:nf-strike-1',
+};
 const query = (name: string, description: string) => ({
   name,
   in: 'query',
@@ -161,6 +167,8 @@ export const openapi = {
     '/api/v1/declarations': {
       post: {
         summary: 'Submit one Feature or a FeatureCollection (all or none); answers with the conflicts found',
+        description:
+          'Declaration ids are per party: a local `properties.id` "x" is stored as "<party>:x" (the caller’s party); a full id must carry the caller’s prefix (else 403 party_mismatch); without an id the hub assigns "<party>:d-<random>". Answers and URLs use the full id.',
         security: auth,
         parameters: [query('dry_run', 'true: check only, store nothing')],
         requestBody: {
@@ -172,6 +180,7 @@ export const openapi = {
         responses: {
           201: json('Accepted (with or without conflict)', { $ref: '#/components/schemas/Submission' }),
           200: json('Dry run', { $ref: '#/components/schemas/Submission' }),
+          403: errorResponse,
           409: errorResponse,
           413: errorResponse,
           422: errorResponse,
@@ -196,13 +205,13 @@ export const openapi = {
       get: {
         summary: 'The current version (or ?version=n)',
         security: auth,
-        parameters: [idParam('id'), query('version', 'a version number')],
+        parameters: [declarationId, query('version', 'a version number')],
         responses: { 200: json('Feature', { $ref: '#/components/schemas/Declaration' }), 404: errorResponse },
       },
       put: {
         summary: 'Amend: a new version (the old one stays in the record); answers with the conflicts found',
         security: auth,
-        parameters: [idParam('id')],
+        parameters: [declarationId],
         responses: {
           200: json('Accepted', { $ref: '#/components/schemas/Submission' }),
           404: errorResponse,
@@ -214,7 +223,7 @@ export const openapi = {
       get: {
         summary: 'Every version',
         security: auth,
-        parameters: [idParam('id')],
+        parameters: [declarationId],
         responses: { 200: json('FeatureCollection'), 404: errorResponse },
       },
     },
@@ -222,7 +231,7 @@ export const openapi = {
       post: {
         summary: 'Withdraw: {reason?}',
         security: auth,
-        parameters: [idParam('id')],
+        parameters: [declarationId],
         responses: { 200: json('Withdrawn'), 404: errorResponse, 409: errorResponse },
       },
     },
