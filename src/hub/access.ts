@@ -11,6 +11,8 @@ export interface Principal {
   readonly party: string | null;
   readonly roles: readonly Role[];
   readonly tokenId: string;
+  /** When the token expires (epoch ms; null = never), for whatever holds it open. */
+  readonly expiresAt?: number | null;
 }
 
 export function fail(code: ErrorCode, message: string, path = ''): never {

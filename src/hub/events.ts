@@ -49,3 +49,29 @@ export class EventBus {
     return n;
   }
 }
+
+/** A token that stopped standing: one token, or every token of a member (disabled). */
+export type Revocation = { readonly tokenId: string } | { readonly username: string };
+
+/**
+ * Revocations, told after they commit to whatever holds the token open — the push streams — so
+ * a revoked session or a disabled member loses its stream at once, not at the next check.
+ */
+export class RevocationBus {
+  private readonly listeners = new Set<(r: Revocation) => void>();
+
+  subscribe(listener: (r: Revocation) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(r: Revocation): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(r);
+      } catch {
+        // One stream's failure to close is its own business.
+      }
+    }
+  }
+}

@@ -30,7 +30,7 @@ import type {
 import { fail, type Principal, requireParty, requireRole } from './access.ts';
 import type { Clock } from './clock.ts';
 import { Desk } from './desk.ts';
-import { EventBus } from './events.ts';
+import { EventBus, RevocationBus } from './events.ts';
 import { Hotline } from './hotline.ts';
 import {
   dummyPasswordHash,
@@ -105,6 +105,8 @@ export class Hub {
   private key: Buffer = Buffer.alloc(0);
   /** Committed stream events, to open consoles. */
   readonly bus = new EventBus();
+  /** Tokens revoked (and members disabled), told after commit to the streams holding them. */
+  readonly revocations = new RevocationBus();
   /** Acknowledgement deadlines per precedence and level. */
   readonly deadlines: Deadlines;
   /** Roster, alerts, the event stream (DESIGN §5). */
@@ -335,7 +337,7 @@ export class Hub {
     // with them): it keeps them while its issuer administers the party.
     const issuerAdmin = t.kind === 'api' && m.party === t.party && m.roles.includes('party_admin');
     const roles = issuerAdmin ? [...t.roles] : t.roles.filter((r) => m.roles.includes(r));
-    return { username: t.username, party: t.party, roles, tokenId: t.id };
+    return { username: t.username, party: t.party, roles, tokenId: t.id, expiresAt: t.expires_at };
   }
 
   /** Whether a token still stands (not revoked, not expired, its member not disabled). */
@@ -408,6 +410,7 @@ export class Hub {
       await tx.ledger.append(this.entry(p, 'token.revoked', id, {}));
       return { result: undefined };
     });
+    this.revocations.publish({ tokenId: id });
   }
 
   async listParties(_p: Principal) {
@@ -493,7 +496,7 @@ export class Hub {
     }
     if (body.disabled !== undefined && typeof body.disabled !== 'boolean')
       fail('invalid_request', 'disabled: true or false', 'disabled');
-    return this.write(async (tx) => {
+    const view = await this.write(async (tx) => {
       const m = await tx.members.get(username);
       if (!m || m.party !== party) fail('not_found', `no member ${username} in ${party}`);
       const change = {
@@ -505,6 +508,8 @@ export class Hub {
       await tx.ledger.append(this.entry(p, 'member.updated', username, change));
       return { result: memberView({ ...m, ...change }) };
     });
+    if (body.disabled === true) this.revocations.publish({ username });
+    return view;
   }
 
   // --- Declarations ----------------------------------------------------------------------------

@@ -16,6 +16,10 @@
  *   `error` (`{"type":"error","code":…,"message":…}`, followed by a close).
  * - Close codes: 4400 bad request, 4401 unauthenticated (or the token was revoked or expired),
  *   4403 no party, 4408 the console reads too slowly (reconnect with `since`).
+ * - A revoked token (logout, revocation by the party admin, its member disabled) closes its
+ *   streams at once (the hub tells them after the revocation commits); an expiring one at its
+ *   expiry. A recheck every minute backs both up: it catches a revocation made by another hub
+ *   instance on the same database, which this process is never told of.
  *
  * Isolation: a connection subscribes to its own party's events only, and events are rendered
  * per party when written (see hub/views.ts); nothing of another party passes through here.
@@ -27,7 +31,10 @@ import type { EventRecord } from '../store/ports.ts';
 import type { Query } from './params.ts';
 
 const AUTH_TIMEOUT_MS = 10_000;
-const RECHECK_MS = 10_000;
+/** The backstop recheck of the token (revocations arrive at once; see the header). */
+const RECHECK_MS = 60_000;
+/** setTimeout's longest delay; a later expiry is left to the recheck. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const PING_MS = 30_000;
 const PAGE = 500;
 /** Unsent bytes a connection may hold before it is closed as too slow. */
@@ -124,11 +131,16 @@ async function open(
   // Listen first, then read the backlog: an event committed in between is in one or the other
   // (or both, and then sent once, by its sequence number).
   const unsubscribe = hub.bus.subscribe(party, (e) => (live ? send(e) : buffered.push(e)));
+  const revoked = () => fail(4401, 'unauthorized', 'the token was revoked or expired');
+  const unrevoke = hub.revocations.subscribe((r) => {
+    if ('tokenId' in r ? r.tokenId === p.tokenId : r.username === p.username) revoked();
+  });
   const timers: NodeJS.Timeout[] = [];
   let alive = true;
   socket.on('close', () => {
     unsubscribe();
-    for (const t of timers) clearInterval(t);
+    unrevoke();
+    for (const t of timers) clearTimeout(t);
   });
   socket.on('pong', () => {
     alive = true;
@@ -159,13 +171,18 @@ async function open(
   } catch (err) {
     return fail(1011, 'internal', (err as Error).message);
   }
+  // Revoked between authentication and the subscription above: the recheck's first run now.
+  const recheck = () =>
+    hub.tokenStillValid(p.tokenId).then(
+      (ok) => ok || revoked(),
+      () => undefined,
+    );
+  void recheck();
+  const expiresIn = p.expiresAt == null ? null : p.expiresAt - hub.clock.now();
+  if (expiresIn !== null && expiresIn < MAX_TIMER_MS)
+    timers.push(setTimeout(revoked, Math.max(0, expiresIn)));
   timers.push(
-    setInterval(() => {
-      hub.tokenStillValid(p.tokenId).then(
-        (ok) => ok || fail(4401, 'unauthorized', 'the token was revoked or expired'),
-        () => undefined,
-      );
-    }, RECHECK_MS),
+    setInterval(recheck, RECHECK_MS),
     setInterval(() => {
       if (!alive) return socket.terminate();
       alive = false;
