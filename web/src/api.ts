@@ -3,7 +3,9 @@
  * hub): no request ever leaves for another host.
  *
  * Session expiry: a 401 does not throw the user out. The request waits while a login dialog asks
- * for the password again, then is retried — a half-filled form stays as it was.
+ * for the password again, then is retried — a half-filled form stays as it was. The push channel
+ * learns it first (the hub closes a revoked or expired session's stream at once), and asks the
+ * same way (sync.ts): a watch console must not sit quietly without alerts.
  */
 import { emit, type Me, state } from './store.ts';
 
@@ -25,6 +27,20 @@ export function onSessionExpired(fn: () => Promise<void>): void {
   relogin = fn;
 }
 
+let asking: Promise<void> | null = null;
+/**
+ * The session is gone: ask for the password once, however many requests and streams found out,
+ * and resolve when a new session exists.
+ */
+export function sessionExpired(): Promise<void> {
+  const ask = relogin;
+  if (!ask) return Promise.reject(new Error('no login dialog'));
+  asking ??= ask().finally(() => {
+    asking = null;
+  });
+  return asking;
+}
+
 export async function api<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
   const headers: Record<string, string> = {};
   if (state.me) headers.authorization = `Bearer ${state.me.token}`;
@@ -35,7 +51,7 @@ export async function api<T>(method: string, path: string, body?: unknown, retri
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   if (res.status === 401 && state.me && relogin && !retried) {
-    await relogin();
+    await sessionExpired();
     return api<T>(method, path, body, true);
   }
   if (res.status === 204) return undefined as T;

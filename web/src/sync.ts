@@ -2,10 +2,11 @@
  * Keeping the console's picture current: a first load over HTTP, then the party's event stream
  * over the WebSocket (`/api/v1/stream`). The stream is opened from the sequence number read
  * before the first load, so nothing that happens during the load is missed; on reconnect it
- * resumes from the last number seen. Applying an event twice is harmless (records are replaced
- * by id).
+ * resumes from the last number seen. Applying an event twice is harmless (records merge by id,
+ * see merge.ts). A stream closed for a revoked or expired session (4401) asks for the password
+ * and resumes.
  */
-import { api } from './api.ts';
+import { api, sessionExpired } from './api.ts';
 import {
   type AlertView,
   type ChannelView,
@@ -118,12 +119,19 @@ function connect(): void {
     apply(frame);
     for (const l of eventListeners) l(frame);
   };
-  ws.onclose = () => {
+  ws.onclose = (ev) => {
     if (socket !== ws) return;
     socket = null;
     state.connection = 'offline';
     emit('connection');
-    if (!stopped) setTimeout(connect, retry);
+    if (stopped) return;
+    if (ev.code === 4401) {
+      // The session was revoked or expired: ask for the password, then resume from lastSeq, so
+      // whatever happened meanwhile still arrives.
+      void sessionExpired().then(connect, () => undefined);
+      return;
+    }
+    setTimeout(connect, retry);
     retry = Math.min(retry * 2, 10_000);
   };
 }
