@@ -33,7 +33,6 @@ import {
   CHROMIUM,
   chromiumAvailable,
   jumpTo,
-  LOAD,
   launch,
   layersDrawn,
   loaded,
