@@ -1,7 +1,8 @@
 /**
  * Isolation of the watch between parties, over real WebSocket consoles and HTTP on a listening
  * hub (SQLite, the demo loaded, a manual clock): a bilateral scenario between coalition and
- * city-police produces every event type of the stream — conflicts detected, accepted and
+ * city-police produces every event type of the stream — declarations changed (the scenario's are
+ * visible to the two parties only), conflicts detected, accepted and
  * resolved, alerts raised, acknowledged, escalated, overdue and closed, acknowledgements, a
  * hotline channel with messages both ways (one flash, acknowledged), delivery and read receipts,
  * roster changes — while relief-agency and northern-forces consoles are open. It shows that:
@@ -33,6 +34,7 @@ const DAY = 86_400_000;
 const THIRD = ['relief-agency', 'northern-forces'] as const;
 const INVOLVED = ['coalition', 'city-police'] as const;
 const EVENT_TYPES = [
+  'declaration.changed',
   'conflict.detected',
   'conflict.resolved',
   'conflict.risk_accepted',

@@ -588,7 +588,11 @@ export class Hub {
         await tx.ledger.append(this.entry(p, 'conflict.detected', r.id, conflictSummary(r)));
       }
       await this.announce(ctx, records, known);
-      for (const r of fresh) await this.notifyParties(ctx, r);
+      const parties = await partyIds(tx);
+      for (const r of fresh) {
+        await this.declarationChanged(ctx, parties, r, null);
+        await this.notifyParties(ctx, r);
+      }
       return {
         result: { accepted: true, dry_run: false, declarations, conflicts: views },
         apply: () => {
@@ -669,6 +673,7 @@ export class Hub {
         }
         const known = await this.sidesOf(tx, records, [amended]);
         await this.announce(ctx, records, known);
+        await this.declarationChanged(ctx, await partyIds(tx), amended, cur.decl);
         await this.notifyParties(ctx, amended);
         const views = await this.views(tx, records, party, known);
         return {
@@ -704,6 +709,7 @@ export class Hub {
       );
       await this.closeConflictsOf(ctx, p, id, 'withdrawn');
       await closeAlerts(ctx, 'notification', id, 'withdrawn');
+      await this.declarationChanged(ctx, await partyIds(tx), { ...cur, status: 'withdrawn' }, null);
       return {
         result: { id, version: cur.version, status: 'withdrawn' as const },
         apply: () => {
@@ -767,6 +773,35 @@ export class Hub {
   }
 
   /**
+   * Tell each party that may see a declaration that it was created, amended, withdrawn or
+   * expired, so its consoles keep the map current without reloading (a new protected site of
+   * another party appears at once, not at the next conflict). The event is slim: the console
+   * reads the declaration itself, as its party may see it. It goes only to the parties that may
+   * see this version, and to those that could see the previous one and no longer can, as
+   * `{id, status: 'hidden'}` so they drop it (they knew of it already; nothing new is told).
+   */
+  private async declarationChanged(
+    ctx: WriteCtx,
+    parties: readonly string[],
+    r: DeclarationRecord,
+    before: Declaration | null,
+  ): Promise<void> {
+    for (const party of parties) {
+      if (canSee(party, r.decl)) {
+        await ctx.emit(party, 'declaration.changed', {
+          id: r.id,
+          party: r.party,
+          kind: r.kind,
+          version: r.version,
+          status: r.status,
+        });
+      } else if (before !== null && canSee(party, before)) {
+        await ctx.emit(party, 'declaration.changed', { id: r.id, status: 'hidden' });
+      }
+    }
+  }
+
+  /**
    * A declaration that names parties in `notify` asks each of them to acknowledge receipt
    * (DESIGN §5, the humanitarian notification), at precedence `priority`, escalating like any
    * alert. The owner chose to tell them, so they read the declaration itself.
@@ -799,6 +834,7 @@ export class Hub {
       // Look again under the lock: a declaration amended (say, extended) or withdrawn since the
       // list above was taken must not be expired.
       const expired: string[] = [];
+      const parties = await partyIds(tx);
       for (const id of ended) {
         const cur = await tx.declarations.current(id);
         if (cur?.status !== 'active' || cur.decl.end === null || cur.decl.end > now) continue;
@@ -806,6 +842,7 @@ export class Hub {
         await tx.ledger.append(this.entry(null, 'declaration.expired', id, { version: cur.version }));
         await this.closeConflictsOf(ctx, null, id, 'expired');
         await closeAlerts(ctx, 'notification', id, 'expired');
+        await this.declarationChanged(ctx, parties, { ...cur, status: 'expired' }, null);
         expired.push(id);
       }
       return {
@@ -1011,6 +1048,11 @@ function conflictSummary(c: ConflictRecord) {
 }
 
 /** The body of an amendment must be one Feature; its id is the path's. */
+/** Every party's id, for telling each what it may see (read once per write). */
+async function partyIds(tx: Tx): Promise<string[]> {
+  return (await tx.parties.list()).map((x) => x.id);
+}
+
 /** The id the hub gives a declaration submitted without one: in its party's namespace, random. */
 export function assignedId(party: string): string {
   return `${party}:${newId('d')}`;

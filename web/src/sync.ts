@@ -6,7 +6,7 @@
  * see merge.ts). A stream closed for a revoked or expired session (4401) asks for the password
  * and resumes.
  */
-import { api, sessionExpired } from './api.ts';
+import { ApiError, api, sessionExpired } from './api.ts';
 import {
   type AlertView,
   type ChannelView,
@@ -136,11 +136,38 @@ function connect(): void {
   };
 }
 
-let refetch: ReturnType<typeof setTimeout> | undefined;
-/** New conflicts usually mean new declarations to draw: fetch them, once per burst. */
-function refetchDeclarations(): void {
-  clearTimeout(refetch);
-  refetch = setTimeout(() => void loadDeclarations().catch(() => undefined), 150);
+/** Declarations announced as changed, read once per burst. */
+const changed = new Set<string>();
+let fetching: ReturnType<typeof setTimeout> | undefined;
+/** Past this many in one burst (a big collection submitted), one full load is cheaper. */
+const ONE_BY_ONE = 50;
+
+function declarationChanged(id: string): void {
+  changed.add(id);
+  clearTimeout(fetching);
+  fetching = setTimeout(() => void readChanged().catch(() => undefined), 100);
+}
+
+async function readChanged(): Promise<void> {
+  const ids = [...changed];
+  changed.clear();
+  if (ids.length > ONE_BY_ONE) return loadDeclarations();
+  await Promise.all(
+    ids.map(async (id) => {
+      try {
+        const f = await api<Feature>('GET', `/declarations/${encodeURIComponent(id)}`);
+        const held = state.declarations.get(id);
+        if (held && held.properties.version > f.properties.version) return;
+        if (f.properties.status === 'active') state.declarations.set(id, f);
+        else state.declarations.delete(id);
+      } catch (err) {
+        // Gone from this party's picture since the event (hidden by an amendment): drop it.
+        if (err instanceof ApiError && err.status === 404) state.declarations.delete(id);
+        else throw err;
+      }
+    }),
+  );
+  emit('declarations');
 }
 
 function apply(e: StreamEvent): void {
@@ -149,7 +176,6 @@ function apply(e: StreamEvent): void {
     const c = e.data as ConflictView;
     state.conflicts.set(c.id, c);
     emit('conflicts');
-    refetchDeclarations();
   } else if (type.startsWith('alert.')) {
     putAlert(e.data as AlertView);
     emit('alerts');
@@ -179,6 +205,12 @@ function apply(e: StreamEvent): void {
     const r = e.data as { message: string; channel: string; receipts: MessageView['receipts'] };
     putReceipts(r.channel, r.message, r.receipts);
     emit('messages');
+  } else if (type === 'declaration.changed') {
+    // Slim: `{id, party, kind, version, status}`, or `{id, status: 'hidden'}` for a party that
+    // may no longer see it. An active one is read as this party may see it.
+    const d = e.data as { id: string; status: string };
+    if (d.status === 'active') declarationChanged(d.id);
+    else if (state.declarations.delete(d.id)) emit('declarations');
   } else if (type === 'roster.changed') {
     void loadRoster().catch(() => undefined);
   }
