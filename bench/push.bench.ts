@@ -257,6 +257,8 @@ const ALERT_MARK = '"type":"alert.created"';
 class Inbox {
   readonly byConflict = new Map<string, Receipt[]>();
   readonly other: { console: number; type: string }[] = [];
+  /** `declaration.changed` frames: one per strike at every console (the strikes are visible to all). */
+  declarations = 0;
   gaps = 0;
   repeats = 0;
   frames = 0;
@@ -302,6 +304,11 @@ class Inbox {
       if (f.seq <= c.lastSeq) this.repeats++;
       else if (f.seq !== c.lastSeq + 1) this.gaps++;
       c.lastSeq = Math.max(c.lastSeq, f.seq);
+      // Every console is told of each strike (visibility all): counted, not timed.
+      if (f.type === 'declaration.changed') {
+        this.declarations++;
+        continue;
+      }
       const id =
         f.type === 'alert.created'
           ? f.data?.subject
@@ -698,6 +705,7 @@ async function main(): Promise<void> {
     await sleep(500);
     inbox.drain();
     const framesBefore = inbox.frames + inbox.other.length;
+    const declarationsBefore = inbox.declarations;
     const sent = new Map<string, readonly number[]>();
     console.log(`load average now: ${loadavg()}`);
 
@@ -781,14 +789,22 @@ async function main(): Promise<void> {
     await sleep(500);
     inbox.drain();
     const received = inbox.frames + inbox.other.length - framesBefore;
-    const expectedFrames = sent.size * 2 * 2 * CONSOLES_PER_PARTY;
+    const declFrames = inbox.declarations - declarationsBefore;
+    const expectedDecl = sent.size * PARTIES * CONSOLES_PER_PARTY;
+    const expectedFrames = sent.size * 2 * 2 * CONSOLES_PER_PARTY + expectedDecl;
     const leaked = leaks(inbox, sent);
     const okTwo = report(two, BURSTS * PARTIES * CONSOLES_PER_PARTY, [
       [
-        'both phases: frames received / expected (2 per console per conflict)',
+        'both phases: frames received / expected (2 per concerned console per conflict, 1 per console per strike)',
         `${count(received)} / ${count(expectedFrames)}`,
         'equal',
         verdict(received === expectedFrames),
+      ],
+      [
+        'both phases: declaration.changed frames / expected (every console, each strike)',
+        `${count(declFrames)} / ${count(expectedDecl)}`,
+        'equal',
+        verdict(declFrames === expectedDecl),
       ],
       ['both phases: frames at an unconcerned console', count(leaked), '0', verdict(leaked === 0)],
       ['both phases: other frames', count(inbox.other.length), '0', verdict(inbox.other.length === 0)],
@@ -805,7 +821,8 @@ async function main(): Promise<void> {
       `\nhub process: peak RSS ${peakRssMB(pid)}; this process (1,000 clients): peak RSS` +
         ` ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; load average after: ${loadavg()}`,
     );
-    const orderly = received === expectedFrames && leaked === 0 && inbox.other.length === 0;
+    const orderly =
+      received === expectedFrames && declFrames === expectedDecl && leaked === 0 && inbox.other.length === 0;
     console.log(
       `\np99 ≤ ${TARGET_P99_MS} ms — spaced rounds: from request sent ${verdict(okOne.sent)}, from the hub's write` +
         ` ${verdict(okOne.write)}; bursts: from request sent ${verdict(okTwo.sent)} (includes waiting for the` +

@@ -26,6 +26,7 @@ import type {
   Store,
   TokenRecord,
   Tx,
+  WebhookRecord,
 } from '../store/ports.ts';
 import { fail, type Principal, requireParty, requireRole } from './access.ts';
 import type { Clock } from './clock.ts';
@@ -186,13 +187,21 @@ export class Hub {
 
   private context(tx: Tx, outbox: EventRecord[]): WriteCtx {
     const now = this.clock.now();
+    // A party's hooks, read once per write: a write that emits never changes hooks (registering
+    // or disabling one is a write of its own that emits nothing).
+    const hooks = new Map<string, Promise<WebhookRecord[]>>();
     return {
       tx,
       now,
       emit: async (party, type, data) => {
         const e = await tx.events.append({ party, at: now, type, data });
         outbox.push(e);
-        for (const w of await tx.webhooks.listByParty(party)) {
+        let mine = hooks.get(party);
+        if (mine === undefined) {
+          mine = tx.webhooks.listByParty(party);
+          hooks.set(party, mine);
+        }
+        for (const w of await mine) {
           if (w.disabled_at !== null) continue;
           await tx.deliveries.insert({
             id: newId('dl'),
