@@ -1056,7 +1056,6 @@ function conflictSummary(c: ConflictRecord) {
   };
 }
 
-/** The body of an amendment must be one Feature; its id is the path's. */
 /** Every party's id, for telling each what it may see (read once per write). */
 async function partyIds(tx: Tx): Promise<string[]> {
   return (await tx.parties.list()).map((x) => x.id);
@@ -1067,7 +1066,10 @@ export function assignedId(party: string): string {
   return `${party}:${newId('d')}`;
 }
 
-/** The amendment with the id of its URL; a body may repeat it, in full or as the local part. */
+/**
+ * The body of an amendment must be one Feature; its id is the path's (the body may repeat it, in
+ * full or as the local part).
+ */
 function withId(input: unknown, id: string, party: string): unknown {
   if (typeof input !== 'object' || input === null || (input as { type?: unknown }).type !== 'Feature') {
     fail('invalid_request', 'an amendment is one GeoJSON Feature');

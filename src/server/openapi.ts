@@ -214,6 +214,7 @@ export const openapi = {
         parameters: [declarationId],
         responses: {
           200: json('Accepted', { $ref: '#/components/schemas/Submission' }),
+          403: errorResponse,
           404: errorResponse,
           409: errorResponse,
         },

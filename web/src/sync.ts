@@ -142,16 +142,23 @@ let fetching: ReturnType<typeof setTimeout> | undefined;
 /** Past this many in one burst (a big collection submitted), one full load is cheaper. */
 const ONE_BY_ONE = 50;
 
-function declarationChanged(id: string): void {
+function declarationChanged(id: string, after = 100): void {
   changed.add(id);
   clearTimeout(fetching);
-  fetching = setTimeout(() => void readChanged().catch(() => undefined), 100);
+  fetching = setTimeout(() => void readChanged().catch(() => undefined), after);
 }
 
 async function readChanged(): Promise<void> {
   const ids = [...changed];
   changed.clear();
-  if (ids.length > ONE_BY_ONE) return loadDeclarations();
+  if (ids.length > ONE_BY_ONE) {
+    try {
+      return await loadDeclarations();
+    } catch {
+      for (const id of ids) declarationChanged(id, 2_000);
+      return;
+    }
+  }
   await Promise.all(
     ids.map(async (id) => {
       try {
@@ -163,7 +170,8 @@ async function readChanged(): Promise<void> {
       } catch (err) {
         // Gone from this party's picture since the event (hidden by an amendment): drop it.
         if (err instanceof ApiError && err.status === 404) state.declarations.delete(id);
-        else throw err;
+        // Anything else (the hub unreachable a moment): try again, the map must not stay stale.
+        else declarationChanged(id, 2_000);
       }
     }),
   );
