@@ -411,6 +411,46 @@ describe('the web console in a browser', () => {
     );
     const [nf, coa] = watchers as [(typeof watchers)[0], (typeof watchers)[0]];
 
+    // The counterpart that shows the consoles are listening: a site relief-agency shows to all
+    // reaches both while they are open, no reload — the stream's declaration.changed, then the
+    // console reading the declaration as its party sees it.
+    const open = {
+      ...site,
+      geometry: { type: 'Point', coordinates: [21.3342, 46.2012] },
+      properties: {
+        ...site.properties,
+        id: 'ra-open-tent',
+        visibility: 'all',
+        label: 'Open clinic tent, Micălaca',
+        notes: 'Day clinic, 0800Z–1800Z',
+      },
+    };
+    const shown = await api(
+      url,
+      await tokenOf('relief-agency.operator'),
+      'POST',
+      '/api/v1/declarations',
+      open,
+    );
+    assert.equal(shown.status, 201, JSON.stringify(shown.body));
+    const openId = 'relief-agency:ra-open-tent';
+    for (const w of watchers) {
+      const until = Date.now() + APPEAR;
+      const read = () =>
+        w.traffic.bodies.some(
+          (b) =>
+            decodeURIComponent(b.url).endsWith(`/api/v1/declarations/${openId}`) &&
+            b.text.includes(open.properties.label),
+        );
+      while (!read() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(read(), `${w.p.page.url()}: the open site was not read live`);
+      assert.ok(
+        w.traffic.frames.some((f) => f.text.includes('"declaration.changed"') && f.text.includes(openId)),
+        'announced on the stream',
+      );
+    }
+    step('an open site reached both consoles live');
+
     // Northern forces strike next to it: the conflict reaches its console over the stream.
     const strike = {
       type: 'Feature',
