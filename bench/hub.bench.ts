@@ -33,13 +33,14 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import type { DeclarationRecord } from '../src/domain/records.ts';
 import { formatIsoUtc, parseDeclarations } from '../src/engine/index.ts';
 import { ConflictIndex } from '../src/engine/stindex.ts';
 import type { Position } from '../src/engine/types.ts';
 import { systemClock } from '../src/hub/clock.ts';
 import { assignedId, Hub, type Principal } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
-import type { DeclarationRecord, Store } from '../src/store/ports.ts';
+import type { Store } from '../src/store/ports.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import {
   type CpuProfile,

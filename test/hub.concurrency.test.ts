@@ -8,10 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ConflictRecord } from '../src/domain/records.ts';
 import { checkAllPairs } from '../src/engine/engine.ts';
 import type { Conflict } from '../src/engine/types.ts';
 import { verifyChain } from '../src/ledger/chain.ts';
-import type { ConflictRecord } from '../src/store/ports.ts';
 import { startHub, type TestHub } from './support/hub.ts';
 
 const PARTIES = ['coalition', 'northern-forces', 'relief-agency', 'city-police'] as const;

@@ -14,8 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { Declaration } from '../src/engine/types.ts';
-import { entryHash, GENESIS_HASH, verifyChain } from '../src/ledger/chain.ts';
 import type {
   AlertRecord,
   ChannelRecord,
@@ -27,10 +25,12 @@ import type {
   MessageRecord,
   NewLedgerEntry,
   ShiftRecord,
-  Store,
   TokenRecord,
   WebhookRecord,
-} from '../src/store/ports.ts';
+} from '../src/domain/records.ts';
+import type { Declaration } from '../src/engine/types.ts';
+import { entryHash, GENESIS_HASH, verifyChain } from '../src/ledger/chain.ts';
+import type { Store } from '../src/store/ports.ts';
 import { DataDirectoryLocked, openSqliteStore } from '../src/store/sqlite.ts';
 
 export interface StoreUnderTest {

@@ -23,9 +23,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import type { LedgerEntry } from '../src/domain/records.ts';
 import { loadDemo } from '../src/hub/demo.ts';
 import type { HubOptions } from '../src/hub/hub.ts';
-import type { LedgerEntry } from '../src/store/ports.ts';
 import { demoPassword, ok, type Res, request, startHub, T0, type TestHub } from './support/hub.ts';
 
 type Json = Record<string, unknown>;

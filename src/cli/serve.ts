@@ -3,12 +3,12 @@
  */
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
+import { PRECEDENCES } from '../domain/records.ts';
 import { systemClock } from '../hub/clock.ts';
 import { DEMO_HUB_ADMIN, loadDemo } from '../hub/demo.ts';
 import { Hub, type HubOptions } from '../hub/hub.ts';
 import { Scheduler } from '../hub/scheduler.ts';
 import { buildApp } from '../server/app.ts';
-import { PRECEDENCES } from '../store/ports.ts';
 import { DataDirectoryLocked, openSqliteStore } from '../store/sqlite.ts';
 import type { Io } from './io.ts';
 

@@ -2,8 +2,9 @@
  * Who is calling, and the checks every hub operation starts with. A failed check raises a coded
  * error; the HTTP edge maps it to a status.
  */
+
+import type { Role } from '../domain/records.ts';
 import { DeconflictError, type ErrorCode } from '../errors.ts';
-import type { Role } from '../store/ports.ts';
 
 /** Who is calling: resolved from a bearer token. */
 export interface Principal {

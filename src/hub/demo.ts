@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Role } from '../store/ports.ts';
+import type { Role } from '../domain/records.ts';
 import type { Hub, Principal } from './hub.ts';
 
 export const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/river-line.geojson', import.meta.url));

@@ -3,8 +3,10 @@
  * events they read (DESIGN §5). The rules of alerts and escalation are in `watch.ts`; this is
  * the application layer over them (roles, parameters, answers).
  */
+
+import type { AlertRecord, EventRecord, Role, ShiftRecord, WatchRole } from '../domain/records.ts';
 import { parseTime } from '../field/dtg.ts';
-import type { AlertRecord, EventRecord, Role, ShiftRecord, Tx, WatchRole } from '../store/ports.ts';
+import type { Tx } from '../store/ports.ts';
 import { fail, type Principal, requireParty, requireRole } from './access.ts';
 import type { Hub } from './hub.ts';
 import { newId } from './secrets.ts';

@@ -6,7 +6,7 @@
  * The bus carries only committed events, in commit order, to listeners of their own party: a
  * listener registered for one party can never receive another party's event.
  */
-import type { EventRecord } from '../store/ports.ts';
+import type { EventRecord } from '../domain/records.ts';
 
 export type EventListener = (e: EventRecord) => void;
 

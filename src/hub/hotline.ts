@@ -12,8 +12,9 @@
  * stream) or its members listed it; *read* when a member marks the channel read up to it;
  * *acknowledged* when a member acknowledges it (required for flash and immediate).
  */
-import type { ChannelRecord, MessageRecord, Precedence, Receipt, Tx } from '../store/ports.ts';
-import { PRECEDENCES } from '../store/ports.ts';
+import type { ChannelRecord, MessageRecord, Precedence, Receipt } from '../domain/records.ts';
+import { PRECEDENCES } from '../domain/records.ts';
+import type { Tx } from '../store/ports.ts';
 import { fail, type Principal, requireParty, requireRole } from './access.ts';
 import { ACK_ROLES, reply } from './desk.ts';
 import type { Hub } from './hub.ts';

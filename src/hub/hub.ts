@@ -11,10 +11,6 @@
  * second is checked against the first.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { type ParseLimits, parseDeclarations } from '../engine/declaration.ts';
-import { type Box, boxesIntersect, pointReachBoxes, reachBoxes } from '../engine/geodesy/bbox.ts';
-import { ConflictIndex, prepare } from '../engine/stindex.ts';
-import type { Conflict, Declaration, EngineOptions, Kind, Position } from '../engine/types.ts';
 import type {
   ConflictRecord,
   DeclarationRecord,
@@ -23,11 +19,14 @@ import type {
   NewLedgerEntry,
   Precedence,
   Role,
-  Store,
   TokenRecord,
-  Tx,
   WebhookRecord,
-} from '../store/ports.ts';
+} from '../domain/records.ts';
+import { type ParseLimits, parseDeclarations } from '../engine/declaration.ts';
+import { type Box, boxesIntersect, pointReachBoxes, reachBoxes } from '../engine/geodesy/bbox.ts';
+import { ConflictIndex, prepare } from '../engine/stindex.ts';
+import type { Conflict, Declaration, EngineOptions, Kind, Position } from '../engine/types.ts';
+import type { Store, Tx } from '../store/ports.ts';
 import { fail, type Principal, requireParty, requireRole } from './access.ts';
 import type { Clock } from './clock.ts';
 import { Desk } from './desk.ts';

@@ -11,9 +11,10 @@
  *   declaration's id, geometry, label and notes, the distance and the closest points (the
  *   closest point on a hidden geometry is a point of it).
  */
+
+import type { ConflictRecord, DeclarationRecord } from '../domain/records.ts';
 import { formatIsoUtc } from '../engine/time.ts';
 import type { Declaration } from '../engine/types.ts';
-import type { ConflictRecord, DeclarationRecord } from '../store/ports.ts';
 
 export function canSee(party: string | null, d: Declaration): boolean {
   if (party === null) return false;

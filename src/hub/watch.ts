@@ -15,7 +15,7 @@
  * repeated); and nothing moves before its deadline (never early). Who receives an escalation is
  * decided by the roster at the deadline itself, not at the moment the hub got round to it.
  */
-import type { Severity } from '../engine/types.ts';
+
 import type {
   AlertLevel,
   AlertRecord,
@@ -23,10 +23,11 @@ import type {
   EscalationStep,
   Precedence,
   ShiftRecord,
-  Tx,
   WatchRole,
-} from '../store/ports.ts';
-import { PRECEDENCES } from '../store/ports.ts';
+} from '../domain/records.ts';
+import { PRECEDENCES } from '../domain/records.ts';
+import type { Severity } from '../engine/types.ts';
+import type { Tx } from '../store/ports.ts';
 
 /** What a write transaction offers the watch: the store, the time, the stream and the ledger. */
 export interface WriteCtx {

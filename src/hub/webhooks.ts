@@ -12,7 +12,7 @@
  * and refuse stale timestamps (replays). The secret is random (256 bits), shown once at creation.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { DeliveryRecord, WebhookRecord } from '../store/ports.ts';
+import type { DeliveryRecord, WebhookRecord } from '../domain/records.ts';
 import { fail, type Principal, requireParty, requireRole } from './access.ts';
 import type { Hub } from './hub.ts';
 import { newId } from './secrets.ts';

@@ -5,7 +5,7 @@
  * Signatures of the head and inclusion proofs build on this.
  */
 import { createHash } from 'node:crypto';
-import type { LedgerEntry } from '../store/ports.ts';
+import type { LedgerEntry } from '../domain/records.ts';
 
 /** The `prev_hash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);

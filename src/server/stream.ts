@@ -26,8 +26,8 @@
  */
 import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { EventRecord } from '../domain/records.ts';
 import type { Hub, Principal } from '../hub/hub.ts';
-import type { EventRecord } from '../store/ports.ts';
 import type { Query } from './params.ts';
 
 const AUTH_TIMEOUT_MS = 10_000;

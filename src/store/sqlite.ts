@@ -10,15 +10,10 @@
 import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Declaration } from '../engine/types.ts';
-import { entryHash, GENESIS_HASH } from '../ledger/chain.ts';
 import type {
-  AlertQuery,
   AlertRecord,
   ChannelRecord,
-  ConflictQuery,
   ConflictRecord,
-  DeclarationQuery,
   DeclarationRecord,
   DeclarationStatus,
   DeliveryRecord,
@@ -30,11 +25,12 @@ import type {
   PartyRecord,
   Role,
   ShiftRecord,
-  Store,
   TokenRecord,
-  Tx,
   WebhookRecord,
-} from './ports.ts';
+} from '../domain/records.ts';
+import type { Declaration } from '../engine/types.ts';
+import { entryHash, GENESIS_HASH } from '../ledger/chain.ts';
+import type { AlertQuery, ConflictQuery, DeclarationQuery, Store, Tx } from './ports.ts';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
