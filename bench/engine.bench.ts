@@ -14,7 +14,6 @@ import { setImmediate } from 'node:timers/promises';
 import Flatbush from 'flatbush';
 import { type Box, pointReachBoxes, reachBoxes } from '../src/engine/geodesy/bbox.ts';
 import {
-  type AltitudeBand,
   ConflictIndex,
   DEFAULT_OPTIONS,
   type Declaration,
@@ -30,23 +29,32 @@ import {
   SITE_CATEGORIES,
 } from '../src/engine/index.ts';
 import {
+  altitudeBand,
   category,
+  clampLatitude,
+  count,
+  DAY,
   gc,
+  HOUR,
   intIn,
+  MB,
+  msSince,
   mulberry32,
   now,
   pick,
   quantile,
   type Rng,
+  roundMinute,
+  scheduleFor,
   secs,
   section,
+  shapesIn,
   table,
   uniform,
+  verdict,
 } from './support.ts';
 
 // --- Utilities ----------------------------------------------------------------------------------
-
-const msSince = (t0: bigint): number => Number(now() - t0) / 1e6;
 
 interface Mem {
   heap: number;
@@ -57,7 +65,6 @@ function mem(): Mem {
   const m = process.memoryUsage();
   return { heap: m.heapUsed, buffers: m.arrayBuffers };
 }
-const MB = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
 interface Stats {
   n: number;
@@ -88,7 +95,6 @@ function us(x: number): string {
   if (x >= 1000) return `${(x / 1000).toFixed(2)} ms`;
   return `${x.toFixed(x < 10 ? 1 : 0)} µs`;
 }
-const count = (n: number): string => n.toLocaleString('en-US');
 
 // --- Synthetic theatre ----------------------------------------------------------------------------
 
@@ -97,11 +103,7 @@ const LON0 = 30;
 const LAT0 = 45;
 const SPAN = 10;
 const FRONT_LON = 35;
-const M_PER_DEG = 111_320;
 
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 /** The month the windows spread over: 30 days from 2026-06-01. */
 const T0 = Date.UTC(2026, 5, 1);
 const MONTH = 30 * DAY;
@@ -109,65 +111,17 @@ const MONTH = 30 * DAY;
 const PARTIES = ['blue', 'red', 'green'] as const;
 const SITE_PARTIES = ['blue', 'red', 'green', 'un-ocha', 'icrc', 'msf'] as const;
 
-const roundMinute = (t: number): number => Math.round(t / MINUTE) * MINUTE;
-
-/** Offset a position by (east, north) metres (local tangent plane; fine at these scales). */
-function offset(p: Position, east: number, north: number): Position {
-  const lat = p[1] + north / M_PER_DEG;
-  const lon = p[0] + east / (M_PER_DEG * Math.cos((p[1] * Math.PI) / 180));
-  return [lon, Math.max(-89.9, Math.min(89.9, lat))];
-}
-
-function randomPointInTheatre(rng: Rng): Position {
-  return [LON0 + SPAN * rng(), LAT0 + SPAN * rng()];
-}
-
-/** A simple (star-shaped, counter-clockwise) polygon ring of n vertices around c. */
-function starRing(rng: Rng, c: Position, radius: number, n: number): Position[] {
-  const ring: Position[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = ((i + 0.8 * rng()) / n) * 2 * Math.PI;
-    const r = radius * uniform(rng, 0.6, 1);
-    ring.push(offset(c, r * Math.cos(a), r * Math.sin(a)));
-  }
-  ring.push(ring[0] as Position);
-  return ring;
-}
-
-/** A route of n vertices: legs of legMin..legMax metres, turning at most ±50° at each vertex. */
-function route(rng: Rng, start: Position, n: number, legMin: number, legMax: number): Position[] {
-  const pts: Position[] = [start];
-  let heading = uniform(rng, 0, 2 * Math.PI);
-  let p = start;
-  for (let i = 1; i < n; i++) {
-    const len = uniform(rng, legMin, legMax);
-    p = offset(p, len * Math.sin(heading), len * Math.cos(heading));
-    pts.push(p);
-    heading += uniform(rng, -0.87, 0.87);
-  }
-  return pts;
-}
-
-/** One ETA per vertex, proportional to the planar leg lengths, inside [start, end]. */
-function scheduleFor(coords: readonly Position[], start: number, end: number): number[] {
-  const cum = [0];
-  let total = 0;
-  for (let i = 1; i < coords.length; i++) {
-    const a = coords[i - 1] as Position;
-    const b = coords[i] as Position;
-    const dx = (b[0] - a[0]) * Math.cos((a[1] * Math.PI) / 180);
-    total += Math.hypot(dx, b[1] - a[1]);
-    cum.push(total);
-  }
-  // Whole seconds, strictly increasing (legs are long enough for that at these durations).
-  return cum.map((c) => Math.floor((start + (c / total) * (end - start)) / 1000) * 1000);
-}
-
-function altitudeBand(rng: Rng): AltitudeBand {
-  const lower = Math.round(uniform(rng, 0, 6000) / 50) * 50;
-  const upper = lower + Math.round(uniform(rng, 300, 3000) / 50) * 50;
-  return { lower_m: lower, upper_m: upper, reference: rng() < 0.8 ? 'AMSL' : 'AGL' };
-}
+/** In memory, so every digit kept; latitudes clamped off the poles. */
+const {
+  randomPoint: randomPointInTheatre,
+  starRing,
+  route,
+} = shapesIn({
+  lon0: LON0,
+  lat0: LAT0,
+  span: SPAN,
+  finish: clampLatitude,
+});
 
 interface Base {
   id: string;
@@ -458,7 +412,7 @@ function timedChecks(index: ConflictIndex, qs: readonly Declaration[]): CheckRun
   return { times, conflicts, withConflict, wallMs: msSince(w0), severities };
 }
 
-/** The kind pairs some rule of DESIGN §4 governs (any pair with a restricted zone, too). */
+/** The kind pairs some rule of docs/design.md §4 governs (any pair with a restricted zone, too). */
 const RULE_PAIRS = new Set(
   [
     'strike protected_site',
@@ -475,7 +429,6 @@ const RULE_PAIRS = new Set(
 const hasRule = (a: Kind, b: Kind): boolean =>
   a === 'restricted_zone' || b === 'restricted_zone' || RULE_PAIRS.has(`${a} ${b}`);
 
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 const pct = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(0)} %`;
 
 // --- Main -------------------------------------------------------------------------------------

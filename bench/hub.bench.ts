@@ -38,36 +38,43 @@ import { formatIsoUtc, parseDeclarations } from '../src/engine/index.ts';
 import { ConflictIndex } from '../src/engine/stindex.ts';
 import type { Position } from '../src/engine/types.ts';
 import { systemClock } from '../src/hub/clock.ts';
-import { assignedId, Hub, type Principal } from '../src/hub/hub.ts';
+import { assignedId } from '../src/hub/declarations.ts';
+import { Hub, type Principal } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { Store } from '../src/store/ports.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import {
+  altitudeBand,
   type CpuProfile,
   category,
+  count,
+  DAY,
   gc,
+  HOUR,
   intIn,
+  MB,
+  msFmt,
+  msSince,
   mulberry32,
   now,
   pick,
   printHottest,
   quantile,
   type Rng,
+  roundForJson,
+  roundMinute,
+  scheduleFor,
   secs,
   section,
+  shapesIn,
+  sleep,
   table,
   uniform,
+  verdict,
+  WEEK,
 } from './support.ts';
 
 // --- Utilities ----------------------------------------------------------------------------------
-
-const msSince = (t0: bigint): number => Number(now() - t0) / 1e6;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-const MB = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
-const count = (n: number): string => n.toLocaleString('en-US');
-const msFmt = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(x < 10 ? 2 : 1)} ms` : '-');
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 
 // --- Synthetic theatre ----------------------------------------------------------------------------
 
@@ -75,71 +82,25 @@ const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 const LON0 = 30;
 const LAT0 = 45;
 const SPAN = 5;
-const M_PER_DEG = 111_320;
-
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const WEEK = 7 * DAY;
 
 /** Parties that declare operations (and sites of their own), and those that declare sites only. */
 const FORCES = ['blue', 'red', 'green'] as const;
 const AGENCIES = ['un-ocha', 'icrc', 'msf'] as const;
 const PARTIES: readonly string[] = [...FORCES, ...AGENCIES];
 
-const roundMinute = (t: number): number => Math.round(t / MINUTE) * MINUTE;
 const iso = (t: number): string => formatIsoUtc(roundMinute(t));
-const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-/** Offset a position by (east, north) metres (local tangent plane; fine at these scales). */
-function offset(p: Position, east: number, north: number): [number, number] {
-  const lat = p[1] + north / M_PER_DEG;
-  const lon = p[0] + east / (M_PER_DEG * Math.cos((p[1] * Math.PI) / 180));
-  return [round6(lon), round6(lat)];
-}
-
-function randomPoint(rng: Rng): [number, number] {
-  return [round6(LON0 + SPAN * rng()), round6(LAT0 + SPAN * rng())];
-}
-
-/** A simple (star-shaped, counter-clockwise) polygon ring of n vertices around c. */
-function starRing(rng: Rng, c: Position, radius: number, n: number): Position[] {
-  const ring: Position[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = ((i + 0.8 * rng()) / n) * 2 * Math.PI;
-    const r = radius * uniform(rng, 0.6, 1);
-    ring.push(offset(c, r * Math.cos(a), r * Math.sin(a)));
-  }
-  ring.push(ring[0] as Position);
-  return ring;
-}
-
-/** A route of n vertices: legs of legMin..legMax metres, turning at most ±50° at each vertex. */
-function route(rng: Rng, start: Position, n: number, legMin: number, legMax: number): Position[] {
-  const pts: Position[] = [start];
-  let heading = uniform(rng, 0, 2 * Math.PI);
-  let p = start;
-  for (let i = 1; i < n; i++) {
-    const len = uniform(rng, legMin, legMax);
-    p = offset(p, len * Math.sin(heading), len * Math.cos(heading));
-    pts.push(p);
-    heading += uniform(rng, -0.87, 0.87);
-  }
-  return pts;
-}
+/** Sent as JSON, so rounded to 6 decimals. */
+const { randomPoint, starRing, route } = shapesIn({
+  lon0: LON0,
+  lat0: LAT0,
+  span: SPAN,
+  finish: roundForJson,
+});
 
 /** One ETA per vertex (whole seconds), proportional to the planar leg lengths, inside [start, end]. */
-function scheduleFor(coords: readonly Position[], start: number, end: number): string[] {
-  const cum = [0];
-  let total = 0;
-  for (let i = 1; i < coords.length; i++) {
-    const a = coords[i - 1] as Position;
-    const b = coords[i] as Position;
-    total += Math.hypot((b[0] - a[0]) * Math.cos((a[1] * Math.PI) / 180), b[1] - a[1]);
-    cum.push(total);
-  }
-  return cum.map((c) => formatIsoUtc(Math.floor((start + (c / total) * (end - start)) / 1000) * 1000));
-}
+const isoSchedule = (coords: readonly Position[], start: number, end: number): string[] =>
+  scheduleFor(coords, start, end).map(formatIsoUtc);
 
 interface Feature {
   type: 'Feature';
@@ -208,19 +169,14 @@ function movement(rng: Rng, t0: number): Feature {
     end: iso(end),
     buffer_m: Math.round(uniform(rng, 20, 300)),
   };
-  if (rng() < 0.5) props.schedule = scheduleFor(coords, start, end);
+  if (rng() < 0.5) props.schedule = isoSchedule(coords, start, end);
   return feature({ type: 'LineString', coordinates: coords }, props);
 }
 
 /** An air operation: an area (3–25 km) or a corridor (2–4 vertices, legs 10–80 km); 1–8 h. */
 function airOperation(rng: Rng, t0: number): Feature {
   const start = roundMinute(t0 + rng() * 4 * WEEK);
-  const lower = Math.round(uniform(rng, 0, 6000) / 50) * 50;
-  const altitude = {
-    lower_m: lower,
-    upper_m: lower + Math.round(uniform(rng, 300, 3000) / 50) * 50,
-    reference: rng() < 0.8 ? 'AMSL' : 'AGL',
-  };
+  const altitude = altitudeBand(rng);
   const props = { kind: 'air_operation', start: iso(start), end: iso(start + uniform(rng, 1, 8) * HOUR) };
   const c = randomPoint(rng);
   if (rng() < 0.4) {
@@ -575,7 +531,7 @@ async function preload(hub: Hub, n: number, seed: number, t0: number): Promise<P
   for (let i = 0; i < n; i += BATCH) {
     const { party, features } = batch(rng, t0, Math.min(BATCH, n - i));
     const t = now();
-    const r = await hub.submit(operator(party), { type: 'FeatureCollection', features });
+    const r = await hub.declarations.submit(operator(party), { type: 'FeatureCollection', features });
     batchMs[i / BATCH] = msSince(t);
     conflicts += r.conflicts.length;
   }
@@ -605,7 +561,7 @@ async function partOne(): Promise<{ preloadMsPer1000: number }> {
     const hub = await Hub.open(store, systemClock);
     // Accounts: a hub admin, the parties, an operator member per party (whose principal the
     // preload uses) and an API token per party for the HTTP clients, as a party's system has.
-    await hub.createHubAdmin('bench.admin', 'bench-admin-passphrase');
+    await hub.accounts.createHubAdmin('bench.admin', 'bench-admin-passphrase');
     const hubAdmin: Principal = {
       username: 'bench.admin',
       party: null,
@@ -615,19 +571,19 @@ async function partOne(): Promise<{ preloadMsPer1000: number }> {
     const tokens = new Map<string, string>();
     for (const party of PARTIES) {
       const admin = { username: `${party}.admin`, password: `bench-${party}-passphrase` };
-      await hub.createParty(hubAdmin, { id: party, name: `Party ${party}`, admin });
+      await hub.accounts.createParty(hubAdmin, { id: party, name: `Party ${party}`, admin });
       const partyAdmin: Principal = {
         username: admin.username,
         party,
         roles: ['party_admin'],
         tokenId: 'bench',
       };
-      await hub.createMember(partyAdmin, party, {
+      await hub.accounts.createMember(partyAdmin, party, {
         username: `${party}.operator`,
         password: `bench-${party}-passphrase`,
         roles: ['operator'],
       });
-      const t = await hub.createApiToken(partyAdmin, { name: 'bench load', roles: ['operator'] });
+      const t = await hub.accounts.createApiToken(partyAdmin, { name: 'bench load', roles: ['operator'] });
       tokens.set(party, t.token);
     }
 
@@ -656,7 +612,8 @@ async function partOne(): Promise<{ preloadMsPer1000: number }> {
         ` first tenth mean ${msFmt(mean(pre.batchMs.subarray(0, tenth)))},` +
         ` last tenth mean ${msFmt(mean(pre.batchMs.subarray(pre.batchMs.length - tenth)))}`,
     );
-    if (hub.activeCount !== PRELOAD) throw new Error(`expected ${PRELOAD} active, have ${hub.activeCount}`);
+    if (hub.declarations.activeCount !== PRELOAD)
+      throw new Error(`expected ${PRELOAD} active, have ${hub.declarations.activeCount}`);
 
     const app = await buildApp({ hub, rate: { perSecond: 1_000_000, burst: 1_000_000 } });
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -749,7 +706,7 @@ async function partOne(): Promise<{ preloadMsPer1000: number }> {
       `server thread: event loop ${(100 * elu.utilization).toFixed(0)} % busy during the run; process CPU` +
         ` (server + client worker) ${((cpu.user + cpu.system) / 1000 / (WARMUP_MS + DURATION_MS)).toFixed(2)} cores` +
         ` of ${os.cpus().length}; client worker event loop ${(100 * load.clientElu).toFixed(0)} % busy;` +
-        ` active declarations after: ${count(hub.activeCount)};` +
+        ` active declarations after: ${count(hub.declarations.activeCount)};` +
         ` load average after: ${loadavg()}`,
     );
     if (probes) {
@@ -916,7 +873,7 @@ async function restartInProcess(dir: string): Promise<{ restartMs: number; activ
   await profileStop('restart');
   const heap = process.memoryUsage().heapUsed;
   await store.close();
-  return { restartMs, active: hub.activeCount, heap };
+  return { restartMs, active: hub.declarations.activeCount, heap };
 }
 
 /** The phases of Hub.open, re-timed one by one through the same ports (diagnostics). */

@@ -47,16 +47,25 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import {
   type CpuProfile,
+  count,
+  HOUR,
+  msFmt,
+  msSince,
   mulberry32,
   now,
+  offset,
   pick,
   printHottest,
   quantile,
   type Rng,
+  roundForJson,
+  roundMinute,
   secs,
   section,
+  sleep,
   table,
   uniform,
+  verdict,
 } from './support.ts';
 
 const PARTIES = 10;
@@ -74,24 +83,8 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 const PASSWORD = 'bench-passphrase-not-secret';
 const PROFILE_DIR = process.env.PUSH_BENCH_PROFILE;
 
-const HOUR = 3_600_000;
-const M_PER_DEG = 111_320;
-
-const msSince = (t0: bigint): number => Number(now() - t0) / 1e6;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const count = (n: number): string => n.toLocaleString('en-US');
-const msFmt = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(Math.abs(x) < 10 ? 2 : 1)} ms` : '-');
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
 const partyId = (i: number): string => `party-${String(i).padStart(2, '0')}`;
-const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
-const isoMinute = (t: number): string => new Date(Math.round(t / 60_000) * 60_000).toISOString();
-
-/** Offset a position by (east, north) metres (local tangent plane; fine at these scales). */
-function offset(p: readonly [number, number], east: number, north: number): [number, number] {
-  const lat = p[1] + north / M_PER_DEG;
-  const lon = p[0] + east / (M_PER_DEG * Math.cos((p[1] * Math.PI) / 180));
-  return [round6(lon), round6(lat)];
-}
+const isoMinute = (t: number): string => new Date(roundMinute(t)).toISOString();
 
 /** Party i's site: a 5 × 2 grid, 0.5° apart (40–55 km), far from the demo's places. */
 const sitePlace = (i: number): [number, number] => [23 + (i % 5) * 0.5, 45 + Math.floor(i / 5) * 0.5];
@@ -402,7 +395,10 @@ function strikeNear(rng: Rng, victim: Party, slot: number, base: number) {
   const start = base + slot * 2 * HOUR;
   return {
     type: 'Feature',
-    geometry: { type: 'Point', coordinates: offset(victim.site, r * Math.cos(a), r * Math.sin(a)) },
+    geometry: {
+      type: 'Point',
+      coordinates: offset(victim.site, r * Math.cos(a), r * Math.sin(a), roundForJson),
+    },
     properties: { kind: 'strike', start: isoMinute(start), end: isoMinute(start + HOUR), buffer_m: 100 },
   };
 }

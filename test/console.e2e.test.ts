@@ -1,4 +1,7 @@
 /**
+ * Screenshots go to test-output/screenshots (git-ignored); SCREENSHOTS=docs/screenshots (or any
+ * folder, relative to the repository) writes them there instead, to refresh the README's.
+ *
  * The web console end to end, in a real browser (Debian's chromium through playwright-core)
  * against a real hub process started with the demo (`deconflict serve --demo`, a temporary data
  * directory, port 0). Every browser context lets the page reach the hub and nothing else: any
@@ -16,8 +19,10 @@
  *   conflict, with its other side hidden.
  * - A session revoked under a half-filled Declare form: the next action asks for the password
  *   again, the form keeps its values, and the action completes.
- * - Screenshots of the main screens into docs/screenshots at 1366×768 (made by this run, so
- *   they stay current), and no horizontal scrollbar on any of them.
+ * - A declaration amended and withdrawn from the Detail panel: the Declare form filled from it,
+ *   v2 submitted, then withdrawn once confirmed.
+ * - Screenshots of the main screens at 1366×768 (into SCREENSHOTS, above), and no horizontal
+ *   scrollbar on any of them.
  *
  * Run: node --import tsx --test test/console.e2e.test.ts (needs Debian's chromium: scripts/test.sh installs it).
  */
@@ -577,6 +582,56 @@ describe('the web console in a browser', () => {
     await page.locator('button[data-tab=hotline]').click();
     await page.locator(`[data-testid=channels] [data-channel-id="${ch.body.id}"]`).click();
     await page.locator('.message', { hasText: missed }).waitFor();
+    await clean(p);
+    await p.context.close();
+  });
+
+  it('amend and withdraw from the Detail panel: the form filled, v2 submitted, then withdrawn', {
+    timeout: 120_000,
+  }, async () => {
+    // Far from the demo's theatre, so that nothing else conflicts with it.
+    const p = await open('coalition.operator', 'declare');
+    const page = p.page;
+    await page.locator('select[name=kind]').selectOption('strike');
+    await page.locator('input[name=position]').fill('44.0000, 26.5000');
+    await page.locator('button[data-action=use-position]').click();
+    await page.locator('input[name=buffer_m]').fill('50');
+    await page.locator('input[name=start]').fill(iso(day + 20 * HOUR));
+    await page.locator('input[name=end]').fill(iso(day + 21 * HOUR));
+    await page.locator('input[name=label]').fill('Amend probe');
+    await page.locator('button[data-action=submit]').click();
+    const v1 = page.locator('[data-testid=submit-result] a[data-declaration-id][data-version="1"]');
+    await v1.waitFor();
+    const id = (await v1.getAttribute('data-declaration-id')) as string;
+
+    // The result's link selects it: the Detail panel shows it with Amend and Withdraw.
+    await v1.click();
+    const detail = page.locator(`[data-testid=detail][data-id="${id}"] article.dt-decl`);
+    await detail.locator('button[data-action=amend]:not([disabled])').click();
+    await page.locator('[data-testid=amending]', { hasText: `Amending ${id} v1` }).waitFor();
+    assert.equal(await page.locator('input[name=label]').inputValue(), 'Amend probe');
+    assert.equal(await page.locator('input[name=buffer_m]').inputValue(), '50');
+    assert.equal(await page.locator('button[data-action=submit]').textContent(), 'Submit v2');
+    await page.locator('input[name=label]').fill('Amend probe, moved');
+    await page.locator('button[data-action=submit]').click();
+    const v2 = page.locator(`[data-testid=submit-result] a[data-declaration-id="${id}"][data-version="2"]`);
+    await page.locator('[data-testid=submit-result]', { hasText: 'Amended' }).waitFor();
+    await page.locator('[data-testid=amending]').waitFor({ state: 'hidden' });
+
+    // Withdrawn from the Detail panel, once confirmed.
+    await v2.click();
+    await detail.locator('h3', { hasText: 'Amend probe, moved' }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await detail.locator('button[data-action=withdraw]').click();
+    await page.locator('.dt-status', { hasText: 'Withdrawn: Amend probe, moved.' }).waitFor();
+    const r = await api(
+      url,
+      await tokenOf('coalition.operator'),
+      'GET',
+      `/api/v1/declarations/${encodeURIComponent(id)}`,
+    );
+    assert.equal(r.body.properties.status, 'withdrawn', JSON.stringify(r.body));
+    assert.equal(r.body.properties.version, 2);
     await clean(p);
     await p.context.close();
   });

@@ -1,5 +1,5 @@
 /**
- * Declaration parsing: every rule of DESIGN §3 enforced with a coded error naming the feature
+ * Declaration parsing: every rule of docs/design.md §3 enforced with a coded error naming the feature
  * and the property; a collection with one bad feature rejected whole; nothing repaired.
  */
 import assert from 'node:assert/strict';

@@ -11,14 +11,21 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { DEMO_PARTIES } from '../src/hub/demo.ts';
 import type { Principal } from '../src/hub/hub.ts';
-import { startHub, type TestHub } from './support/hub.ts';
+import {
+  assertError,
+  assertErrorShape,
+  type ErrorItem,
+  ok,
+  type Res,
+  sessions,
+  startHub,
+  type TestHub,
+} from './support/hub.ts';
+import { own } from './support/ids.ts';
+import { iso } from './support/time.ts';
 
-type Res = Awaited<ReturnType<FastifyInstance['inject']>>;
 type Json = Record<string, unknown>;
 
-interface ErrorBody {
-  errors: { code: string; feature: unknown; path: string; message: string }[];
-}
 interface Side {
   id?: string;
   version?: number;
@@ -58,32 +65,6 @@ interface Collection {
   features: Feature[];
 }
 
-/** Every error body, whatever the route: `{errors: [{code, feature, path, message}, ...]}`. */
-function assertErrorShape(r: Res): void {
-  const body = r.json() as ErrorBody;
-  assert.deepEqual(Object.keys(body), ['errors'], r.body);
-  assert.ok(Array.isArray(body.errors) && body.errors.length > 0, r.body);
-  for (const e of body.errors) {
-    assert.deepEqual(Object.keys(e).sort(), ['code', 'feature', 'message', 'path'], r.body);
-    assert.equal(typeof e.code, 'string');
-    assert.equal(typeof e.path, 'string');
-    assert.equal(typeof e.message, 'string');
-    assert.ok(e.message.length > 0);
-    assert.ok(e.feature === null || typeof e.feature === 'object');
-  }
-  assert.match(String(r.headers['content-type']), /^application\/json/);
-}
-
-/** An error response: its status, its first code, and the shape every error body has. */
-function assertError(r: Res, status: number, code: string): ErrorBody['errors'][number] {
-  assert.equal(r.statusCode, status, r.body);
-  assertErrorShape(r);
-  const first = (r.json() as ErrorBody).errors[0];
-  assert.ok(first);
-  assert.equal(first.code, code, r.body);
-  return first;
-}
-
 /** A request as a client sends it: JSON bodies, a bearer token when given. */
 async function call(
   app: FastifyInstance,
@@ -108,11 +89,6 @@ async function call(
   if (r.statusCode >= 400) assertErrorShape(r);
   return r;
 }
-
-const ok = <T>(r: Res, status = 200): T => {
-  assert.equal(r.statusCode, status, r.body);
-  return r.json() as T;
-};
 
 function strike(id: string | undefined, lon: number, lat: number, extra: Json = {}) {
   return {
@@ -145,8 +121,6 @@ function site(id: string, lon: number, lat: number, extra: Json = {}) {
 }
 
 const other = (c: ConflictView, party: string): Side => (c.a.party === party ? c.b : c.a);
-/** The full id the hub stores a party's local id under: `<party>:<local>`. */
-const own = (party: string, id: string) => `${party}:${id}`;
 /** The local part of a full id (what follows the party prefix). */
 const local = (id: string) => id.slice(id.indexOf(':') + 1);
 const mine = (c: ConflictView, party: string): Side => (c.a.party === party ? c.a : c.b);
@@ -158,11 +132,7 @@ async function ledgerHead(t: TestHub) {
 describe('hub API', () => {
   let t: TestHub;
   /** Tokens of demo accounts, one login each. */
-  const tok: Record<string, string> = {};
-  const as = async (username: string) => {
-    tok[username] ??= await t.login(username);
-    return tok[username];
-  };
+  const { as } = sessions(() => t);
 
   before(async () => {
     t = await startHub();
@@ -697,7 +667,7 @@ describe('hub API', () => {
 
       // Another party's prefix is refused, naming the id, and nothing is stored.
       const head = await ledgerHead(t);
-      const active = t.hub.activeCount;
+      const active = t.hub.declarations.activeCount;
       const theirs = own('northern-forces', 'pid-3');
       const mismatch = assertError(
         await call(t.app, coa, 'POST', '/api/v1/declarations', strike(theirs, 23.9, 45.94)),
@@ -707,7 +677,7 @@ describe('hub API', () => {
       assert.equal(mismatch.path, 'properties.id');
       assert.match(mismatch.message, /northern-forces:pid-3/);
       assert.deepEqual(await ledgerHead(t), head);
-      assert.equal(t.hub.activeCount, active);
+      assert.equal(t.hub.declarations.activeCount, active);
       assertError(await call(t.app, nf, 'GET', `/api/v1/declarations/${theirs}`), 404, 'not_found');
       assertError(
         await call(t.app, coa, 'GET', `/api/v1/declarations/${own('coalition', theirs)}`),
@@ -723,7 +693,7 @@ describe('hub API', () => {
       );
       assert.equal(empty.path, 'properties.id');
       assert.deepEqual(await ledgerHead(t), head);
-      assert.equal(t.hub.activeCount, active);
+      assert.equal(t.hub.declarations.activeCount, active);
 
       // An amendment's body may repeat the id as its local part, or in full.
       const url = `/api/v1/declarations/${own('coalition', 'pid-1')}`;
@@ -756,7 +726,7 @@ describe('hub API', () => {
       const list = async () => (await call(t.app, op, 'GET', '/api/v1/declarations?limit=5000')).body;
       const before = await list();
       const head = await ledgerHead(t);
-      const active = t.hub.activeCount;
+      const active = t.hub.declarations.activeCount;
       const bad = strike('bad-2', 23.41, 45.41, { end: '2026-11-25T09:00:00Z' });
       const r = await call(t.app, op, 'POST', '/api/v1/declarations', {
         type: 'FeatureCollection',
@@ -767,7 +737,7 @@ describe('hub API', () => {
       assert.equal(e.path, 'properties.end');
       assert.equal(await list(), before);
       assert.deepEqual(await ledgerHead(t), head);
-      assert.equal(t.hub.activeCount, active);
+      assert.equal(t.hub.declarations.activeCount, active);
       assertError(
         await call(t.app, op, 'GET', `/api/v1/declarations/${own('northern-forces', 'good-1')}`),
         404,
@@ -1294,7 +1264,7 @@ describe('hub API', () => {
       const r = await call(t.app, null, 'GET', '/healthz');
       const body = ok<{ status: string; active_declarations: number }>(r);
       assert.equal(body.status, 'ok');
-      assert.equal(body.active_declarations, t.hub.activeCount);
+      assert.equal(body.active_declarations, t.hub.declarations.activeCount);
       assert.ok(body.active_declarations >= 24);
     });
 
@@ -1346,7 +1316,7 @@ describe('hub API', () => {
         body: JSON.stringify(strike(undefined, 24.8, 44.8)),
       });
       assert.equal(denied.status, 403);
-      assert.equal(((await denied.json()) as ErrorBody).errors[0]?.code, 'forbidden');
+      assert.equal(((await denied.json()) as { errors: ErrorItem[] }).errors[0]?.code, 'forbidden');
 
       ok(
         await call(
@@ -1386,7 +1356,7 @@ describe('hub API', () => {
         body: '{',
       });
       assert.equal(bad.status, 400);
-      assert.equal(((await bad.json()) as ErrorBody).errors[0]?.code, 'invalid_json');
+      assert.equal(((await bad.json()) as { errors: ErrorItem[] }).errors[0]?.code, 'invalid_json');
     });
   });
 });
@@ -1487,12 +1457,12 @@ describe('hub API expiry', () => {
 
     // Not yet: expiry is idempotent and does nothing before the end.
     t.clock.set(Date.parse('2026-11-22T02:59:59.999Z'));
-    assert.equal(await t.hub.expire(), 0);
-    const before = t.hub.activeCount;
+    assert.equal(await t.hub.declarations.expire(), 0);
+    const before = t.hub.declarations.activeCount;
     t.clock.set(Date.parse('2026-11-22T03:00:00Z'));
-    assert.equal(await t.hub.expire(), 1);
-    assert.equal(await t.hub.expire(), 0);
-    assert.equal(t.hub.activeCount, before - 1);
+    assert.equal(await t.hub.declarations.expire(), 1);
+    assert.equal(await t.hub.declarations.expire(), 0);
+    assert.equal(t.hub.declarations.activeCount, before - 1);
 
     const expStrike = own('coalition', 'exp-strike');
     const f = ok<Feature>(await call(t.app, coa, 'GET', `/api/v1/declarations/${expStrike}`));
@@ -1537,9 +1507,8 @@ describe('hub API expiry', () => {
 
   it('an amendment that extends a declaration wins over an expiry already under way', async () => {
     const token = await t.login('relief-agency.operator');
-    const op: Principal = await t.hub.authenticate(token);
+    const op: Principal = await t.hub.accounts.authenticate(token);
     const now = t.clock.now();
-    const iso = (ms: number) => new Date(ms).toISOString();
     const mov = (end: number) => ({
       type: 'Feature',
       geometry: {
@@ -1558,30 +1527,33 @@ describe('hub API expiry', () => {
       },
     });
     const convoy = own('relief-agency', 'race-convoy');
-    await t.hub.submit(op, mov(now + 60_000));
+    await t.hub.declarations.submit(op, mov(now + 60_000));
     t.clock.advance(60_000);
     // The amendment is queued first; the expiry, started while the index still has the old end,
     // runs after it and must see the new end.
     const [amended, expired] = await Promise.all([
-      t.hub.amend(op, convoy, mov(t.clock.now() + 3_600_000)),
-      t.hub.expire(),
+      t.hub.declarations.amend(op, convoy, mov(t.clock.now() + 3_600_000)),
+      t.hub.declarations.expire(),
     ]);
     assert.deepEqual(amended.declarations, [{ id: convoy, version: 2 }]);
     assert.equal(expired, 0);
     const cur = await t.store.read((tx) => tx.declarations.current(convoy));
     assert.equal(cur?.status, 'active');
     assert.equal(cur?.version, 2);
-    assert.ok(t.hub.activeCount > 0);
-    const stillIndexed = await t.hub.submit(await t.hub.authenticate(await t.login('coalition.operator')), {
-      type: 'Feature',
-      geometry: { type: 'Point', coordinates: [23.55, 45] },
-      properties: {
-        kind: 'strike',
-        start: iso(t.clock.now()),
-        end: iso(t.clock.now() + 600_000),
-        buffer_m: 100,
+    assert.ok(t.hub.declarations.activeCount > 0);
+    const stillIndexed = await t.hub.declarations.submit(
+      await t.hub.accounts.authenticate(await t.login('coalition.operator')),
+      {
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [23.55, 45] },
+        properties: {
+          kind: 'strike',
+          start: iso(t.clock.now()),
+          end: iso(t.clock.now() + 600_000),
+          buffer_m: 100,
+        },
       },
-    });
+    );
     assert.deepEqual(
       stillIndexed.conflicts.map((c) => [c.rule, other(c as ConflictView, 'coalition').id]),
       [['strike_movement', convoy]],

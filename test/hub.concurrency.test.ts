@@ -13,6 +13,7 @@ import { checkAllPairs } from '../src/engine/engine.ts';
 import type { Conflict } from '../src/engine/types.ts';
 import { verifyChain } from '../src/ledger/chain.ts';
 import { startHub, type TestHub } from './support/hub.ts';
+import { own } from './support/ids.ts';
 
 const PARTIES = ['coalition', 'northern-forces', 'relief-agency', 'city-police'] as const;
 type Party = (typeof PARTIES)[number];
@@ -54,8 +55,6 @@ function strike(id: string, i: number, extra: Record<string, unknown> = {}) {
   };
 }
 
-/** Declaration ids are per party: a local id `x` is stored and answered as `<party>:x`. */
-const own = (party: string, id: string) => `${party}:${id}`;
 /** The local part of a full id (what follows the party prefix). */
 const local = (id: string) => id.slice(id.indexOf(':') + 1);
 
@@ -122,7 +121,11 @@ describe('hub under concurrent clients', () => {
     const current = await t.store.read((tx) => tx.declarations.query({ status: 'active', limit: 1e6 }));
     const version = new Map(current.map((r) => [r.id, r.version]));
     assert.equal(active.length, current.length);
-    assert.equal(t.hub.activeCount, active.length, 'the live index holds the active declarations');
+    assert.equal(
+      t.hub.declarations.activeCount,
+      active.length,
+      'the live index holds the active declarations',
+    );
     const expected = checkAllPairs(active);
     const expectedKeys = expected.map(keyOf);
     assert.equal(new Set(expectedKeys).size, expectedKeys.length);

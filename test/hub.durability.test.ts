@@ -13,7 +13,9 @@ import { after, describe, it } from 'node:test';
 import { demoAccounts } from '../src/hub/demo.ts';
 import { verifyChain } from '../src/ledger/chain.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
+import { own } from './support/ids.ts';
 import { api, healthz, killAll, login, type Served, serve } from './support/serve.ts';
+import { DAY, HOUR, iso } from './support/time.ts';
 
 const DEMO_DECLARATIONS = 24;
 /** Answered submissions before the kill. */
@@ -21,12 +23,7 @@ const ANSWERED_BEFORE_KILL = 60;
 /** Submissions in flight at once (so that some are cut off mid-way). */
 const IN_FLIGHT = 4;
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-
 const party = 'northern-forces';
-/** Declaration ids are per party: a local id `x` is stored and answered as `<party>:x`. */
-const own = (party: string, id: string) => `${party}:${id}`;
 /** The prefix of this test's declarations, as stored. */
 const DUR = own(party, 'dur-');
 const account = demoAccounts(party).find((a) => a.username === `${party}.operator`) as {
@@ -42,8 +39,8 @@ function strike(i: number, base: number) {
     properties: {
       id: `dur-${i}`,
       kind: 'strike',
-      start: new Date(base + i * HOUR).toISOString(),
-      end: new Date(base + i * HOUR + HOUR / 2).toISOString(),
+      start: iso(base + i * HOUR),
+      end: iso(base + i * HOUR + HOUR / 2),
       buffer_m: 50,
     },
   };

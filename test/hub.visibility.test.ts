@@ -1,5 +1,5 @@
 /**
- * Visibility (DESIGN §8) through the API: a party that may not see the other side of a conflict
+ * Visibility (docs/design.md §8) through the API: a party that may not see the other side of a conflict
  * learns that it exists, its rule, severity and window, and whom to call — never the hidden
  * declaration's id, label, notes, geometry, the distance or the closest points.
  *
@@ -11,7 +11,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
-import { request as call, ok, type Res, startHub, type TestHub } from './support/hub.ts';
+import { request as call, ok, type Res, sessions, startHub, type TestHub } from './support/hub.ts';
+import { own } from './support/ids.ts';
 
 type Json = Record<string, unknown>;
 
@@ -44,9 +45,6 @@ const OTHERS = ['coalition', 'northern-forces', 'city-police'] as const;
 const ROLES = ['operator', 'watch', 'senior', 'admin'] as const;
 const VIEWERS = [...OTHERS.flatMap((p) => ROLES.map((r) => `${p}.${r}`)), 'hub.admin'];
 
-/** A declaration's id at the hub: a party's local id, qualified with the party. */
-const own = (party: string, id: string) => `${party}:${id}`;
-
 const mySide = (c: ConflictView, party: string) => (c.a.party === party ? c.a : c.b);
 const theirSide = (c: ConflictView, party: string) => (c.a.party === party ? c.b : c.a);
 
@@ -64,11 +62,8 @@ const strike = (id: string | undefined, lon: number, lat: number, buffer_m = 300
 
 describe('visibility', () => {
   let t: TestHub;
-  const tok: Record<string, string> = {};
-  const as = async (username: string): Promise<string> => {
-    tok[username] ??= await t.login(username);
-    return tok[username];
-  };
+  const logins = sessions(() => t);
+  const { as } = logins;
 
   before(async () => {
     t = await startHub();
@@ -720,7 +715,7 @@ describe('visibility', () => {
         await send('DELETE', '/api/v1/session');
         const gone = await get('/api/v1/conflicts');
         assert.equal(gone.statusCode, 401);
-        delete tok[viewer];
+        logins.forget(viewer);
       });
     }
 

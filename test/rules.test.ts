@@ -1,5 +1,5 @@
 /**
- * Golden fixtures for the nine rules of DESIGN §4, Turf style: each `fixtures/rules/in/*.geojson`
+ * Golden fixtures for the nine rules of docs/design.md §4, Turf style: each `fixtures/rules/in/*.geojson`
  * is a FeatureCollection of declarations with a foreign member `expected` (the conflicts DESIGN
  * says must fire, derived from how `generate.ts` built the geometry). The engine's output must
  * list exactly those conflicts, and match `fixtures/rules/out/*.geojson` — one LineString per

@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { DEMO_HUB_ADMIN, DEMO_PARTIES, demoAccounts } from '../src/hub/demo.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { api, healthz, killAll, login, run, type Served, serve, start } from './support/serve.ts';
+import { DAY, HOUR, iso } from './support/time.ts';
 
-const DAY = 86_400_000;
 const TIMEOUT = { timeout: 60_000 };
 
 const dirs: string[] = [];
@@ -89,8 +89,8 @@ describe('deconflict serve --demo', () => {
         id: 'nf-strike-1',
         kind: 'strike',
         buffer_m: 400,
-        start: new Date(day + 10 * 3_600_000).toISOString(),
-        end: new Date(day + 11 * 3_600_000).toISOString(),
+        start: iso(day + 10 * HOUR),
+        end: iso(day + 11 * HOUR),
       },
     };
     const dry = await api(

@@ -29,9 +29,11 @@ import type {
   WebhookRecord,
 } from '../src/domain/records.ts';
 import type { Declaration } from '../src/engine/types.ts';
+import { canSee } from '../src/hub/views.ts';
 import { entryHash, GENESIS_HASH, verifyChain } from '../src/ledger/chain.ts';
-import type { Store } from '../src/store/ports.ts';
-import { DataDirectoryLocked, openSqliteStore } from '../src/store/sqlite.ts';
+import { DataDirectoryLocked } from '../src/store/errors.ts';
+import type { DeclarationQuery, Store } from '../src/store/ports.ts';
+import { openSqliteStore } from '../src/store/sqlite.ts';
 
 export interface StoreUnderTest {
   readonly store: Store;
@@ -630,6 +632,226 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
             (await store.read((tx) => tx.declarations.query({ limit: Number.MAX_SAFE_INTEGER }))).length,
             5,
           );
+        });
+      });
+
+      describe('query: visibleTo', () => {
+        // What each party may see is canSee's rule (hub/views.ts): its own (sealed included), those
+        // shown to all, those whose list names it.
+        const all = [
+          decl('alpha:all'),
+          decl('alpha:sealed', { visibility: 'sealed' }),
+          decl('alpha:to-bravo', { visibility: ['bravo'] }),
+          decl('bravo:all', { party: 'bravo' }),
+          decl('bravo:sealed', { party: 'bravo', visibility: 'sealed' }),
+          decl('bravo:to-alpha-charlie', { party: 'bravo', visibility: ['alpha', 'charlie'] }),
+          decl('charlie:to-nobody', { party: 'charlie', visibility: [] }),
+          decl('charlie:to-itself', { party: 'charlie', visibility: ['charlie'] }),
+        ];
+        beforeEach(async () => {
+          await store.transact(async (tx) => {
+            for (const d of all) await tx.declarations.insert(record(d));
+          });
+        });
+        const visibleTo = (party: string, more: Partial<DeclarationQuery> = {}) =>
+          store.read(async (tx) => ids(await tx.declarations.query({ visibleTo: party, ...more })));
+
+        it('answers a party its own, those shown to all, and those whose list names it', async () => {
+          assert.deepEqual(await visibleTo('alpha'), [
+            'alpha:all',
+            'alpha:sealed',
+            'alpha:to-bravo',
+            'bravo:all',
+            'bravo:to-alpha-charlie',
+          ]);
+          assert.deepEqual(await visibleTo('bravo'), [
+            'alpha:all',
+            'alpha:to-bravo',
+            'bravo:all',
+            'bravo:sealed',
+            'bravo:to-alpha-charlie',
+          ]);
+          assert.deepEqual(await visibleTo('charlie'), [
+            'alpha:all',
+            'bravo:all',
+            'bravo:to-alpha-charlie',
+            'charlie:to-itself',
+            'charlie:to-nobody',
+          ]);
+          // A party that owns nothing and is named nowhere sees what is shown to all.
+          assert.deepEqual(await visibleTo('delta'), ['alpha:all', 'bravo:all']);
+        });
+
+        it('agrees with canSee for every party', async () => {
+          for (const party of ['alpha', 'bravo', 'charlie', 'delta']) {
+            const expected = all.filter((d) => canSee(party, d)).map((d) => d.id);
+            assert.deepEqual(await visibleTo(party), sorted(expected), party);
+          }
+        });
+
+        it('decides on the current version: an amendment that narrows the list hides the declaration', async () => {
+          await store.transact(async (tx) => {
+            await tx.declarations.setStatus('alpha:to-bravo', 1, 'superseded');
+            await tx.declarations.insert(
+              record(decl('alpha:to-bravo', { visibility: 'sealed' }), { version: 2, created_at: T }),
+            );
+            await tx.declarations.setStatus('bravo:sealed', 1, 'superseded');
+            await tx.declarations.insert(
+              record(decl('bravo:sealed', { party: 'bravo', visibility: 'all' }), {
+                version: 2,
+                created_at: T,
+              }),
+            );
+          });
+          assert.ok(!(await visibleTo('bravo')).includes('alpha:to-bravo'));
+          assert.ok((await visibleTo('alpha')).includes('bravo:sealed'));
+          assert.equal((await store.read((tx) => tx.declarations.query({ visibleTo: 'alpha' }))).length, 6);
+        });
+
+        it('combines with the other filters and keeps limit (the first by id)', async () => {
+          assert.deepEqual(await visibleTo('charlie', { party: 'bravo' }), [
+            'bravo:all',
+            'bravo:to-alpha-charlie',
+          ]);
+          assert.deepEqual(await visibleTo('charlie', { limit: 2 }), ['alpha:all', 'bravo:all']);
+          await store.transact((tx) => tx.declarations.setStatus('bravo:all', 1, 'withdrawn'));
+          assert.deepEqual(await visibleTo('delta', { status: 'active' }), ['alpha:all']);
+          assert.deepEqual(await visibleTo('delta', { status: 'withdrawn' }), ['bravo:all']);
+        });
+      });
+
+      describe('query: bbox', () => {
+        const square = (
+          id: string,
+          w: number,
+          s: number,
+          e: number,
+          n: number,
+          over: Partial<Declaration> = {},
+        ) =>
+          decl(id, {
+            kind: 'area_of_responsibility',
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [w, s],
+                  [e, s],
+                  [e, n],
+                  [w, n],
+                  [w, s],
+                ],
+              ],
+            },
+            ...over,
+          });
+        // dateline: a zone from 179.5° E to 179.5° W (its boxes: [179.5, 180] and [-180, -179.5]).
+        // big: 20–30° E, 30–40° N. point: 21.3° E 46.2° N with a 5 km buffer. far: 0° E 16.5° S.
+        // triangle: its box is 10–12° E, 0–2° N, but it only fills the half west of its diagonal.
+        beforeEach(async () => {
+          await store.transact(async (tx) => {
+            await tx.declarations.insert(record(square('dateline', 179.5, -17, -179.5, -16)));
+            await tx.declarations.insert(record(square('big', 20, 30, 30, 40)));
+            await tx.declarations.insert(record(decl('point', { buffer_m: 5000 })));
+            await tx.declarations.insert(
+              record(decl('far', { geometry: { type: 'Point', coordinates: [0, -16.5] } })),
+            );
+            await tx.declarations.insert(
+              record(
+                decl('triangle', {
+                  kind: 'area_of_responsibility',
+                  geometry: {
+                    type: 'Polygon',
+                    coordinates: [
+                      [
+                        [10, 0],
+                        [12, 0],
+                        [10, 2],
+                        [10, 0],
+                      ],
+                    ],
+                  },
+                }),
+              ),
+            );
+          });
+        });
+        type Bbox = [number, number, number, number];
+        const within = (boxes: Bbox[], more: Partial<DeclarationQuery> = {}) =>
+          store.read(async (tx) => ids(await tx.declarations.query({ bbox: boxes, ...more })));
+
+        it('finds a polygon whose box meets the query box though none of its vertices is inside', async () => {
+          assert.deepEqual(await within([[24, 34, 26, 36]]), ['big']);
+          // The triangle's box, not its shape, is what counts: its empty corner still finds it.
+          assert.deepEqual(await within([[11.6, 1.6, 11.9, 1.9]]), ['triangle']);
+          assert.deepEqual(await within([[12.1, 0, 13, 2]]), []);
+        });
+
+        it('matches on either side of the antimeridian, and not across the rest of the world', async () => {
+          assert.deepEqual(await within([[179.9, -16.6, 180, -16.4]]), ['dateline']);
+          assert.deepEqual(await within([[-180, -16.6, -179.9, -16.4]]), ['dateline']);
+          assert.deepEqual(await within([[-179.6, -16.6, -179.4, -16.4]]), ['dateline']);
+          // Both halves of a query across the antimeridian meet both boxes: the zone comes once.
+          assert.deepEqual(
+            await within([
+              [179, -17.5, 180, -15.5],
+              [-180, -17.5, -179, -15.5],
+            ]),
+            ['dateline'],
+          );
+          // A box from 179.5 W "east" to 179.5 E would hold the whole world but the zone: neither
+          // the zone is found near 0°, nor the point at 0° near the antimeridian.
+          assert.deepEqual(await within([[-1, -17, 1, -16]]), ['far']);
+          assert.deepEqual(await within([[178, -17, 179.4, -16]]), []);
+          assert.deepEqual(await within([[-179.4, -17, -178, -16]]), []);
+        });
+
+        it('counts touching, and decides on the exact box, not the R*Tree’s rounded one', async () => {
+          // big's east side is a meridian and its south side bulges north (a geodesic): its box
+          // reaches 30° E and 30° N, widened by 1e-9°. A query box that starts there meets it.
+          assert.deepEqual(await within([[30, 35, 31, 36]]), ['big']);
+          assert.deepEqual(await within([[25, 29, 26, 30]]), ['big']);
+          // 1e-7° (about a centimetre) beyond does not, though a 32-bit float around 30 is only
+          // good to 2e-6°: the index may round outward, the answer may not.
+          assert.deepEqual(await within([[30 + 1e-7, 35, 31, 36]]), []);
+          assert.deepEqual(await within([[25, 29, 26, 30 - 1e-7]]), []);
+        });
+
+        it('uses the geometry’s own box, not one widened by the buffer', async () => {
+          // 0.02° east of the point is about 1.5 km, inside its 5 km buffer: not in its box.
+          assert.deepEqual(await within([[21.32, 46.19, 21.33, 46.21]]), []);
+          assert.deepEqual(await within([[21.29, 46.19, 21.31, 46.21]]), ['point']);
+        });
+
+        it('answers the current version, combines with the other filters, keeps limit', async () => {
+          // point moves from 21.3 E to 25.5 E: its first version no longer answers.
+          await store.transact(async (tx) => {
+            await tx.declarations.setStatus('point', 1, 'superseded');
+            await tx.declarations.insert(
+              record(decl('point', { geometry: { type: 'Point', coordinates: [25.5, 45.5] } }), {
+                version: 2,
+                created_at: T,
+              }),
+            );
+          });
+          assert.deepEqual(await within([[21.29, 46.19, 21.31, 46.21]]), []);
+          assert.deepEqual(await within([[25, 35, 26, 46]]), ['big', 'point']);
+          assert.deepEqual(await within([[25, 35, 26, 46]], { kind: 'strike' }), ['point']);
+          assert.deepEqual(await within([[25, 35, 26, 46]], { limit: 1 }), ['big']);
+          assert.deepEqual(await within([[-180, -90, 180, 90]]), [
+            'big',
+            'dateline',
+            'far',
+            'point',
+            'triangle',
+          ]);
+          assert.deepEqual(await within([[-180, -90, 180, 90]], { visibleTo: 'bravo', start: T + H }), []);
+        });
+
+        it('matches nothing for an empty list; refuses a box that is not west ≤ east, south ≤ north', async () => {
+          assert.deepEqual(await within([]), []);
+          await assert.rejects(within([[170, -17, -170, -16]]), RangeError);
+          await assert.rejects(within([[10, 5, 11, 4]]), RangeError);
         });
       });
     });

@@ -8,10 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ok, request, startHub, T0, type TestHub } from './support/hub.ts';
+import { ok, sessions, startHub, T0, type TestHub } from './support/hub.ts';
 import { StreamConsole, streamUrl } from './support/stream.ts';
+import { HOUR, iso } from './support/time.ts';
 
-const HOUR = 3_600_000;
 const PARTIES = ['coalition', 'northern-forces', 'relief-agency', 'city-police'] as const;
 type Party = (typeof PARTIES)[number];
 interface Event {
@@ -29,8 +29,8 @@ function site(id: string, visibility: 'all' | string[], lon = 21.36, end?: numbe
       id,
       kind: 'protected_site',
       category: 'humanitarian',
-      start: new Date(T0 - HOUR).toISOString(),
-      ...(end !== undefined && { end: new Date(end).toISOString() }),
+      start: iso(T0 - HOUR),
+      ...(end !== undefined && { end: iso(end) }),
       buffer_m: 100,
       visibility,
       label: `Site ${id}`,
@@ -40,18 +40,8 @@ function site(id: string, visibility: 'all' | string[], lon = 21.36, end?: numbe
 
 describe('declaration events', () => {
   let h: TestHub;
-  const tokens = new Map<string, string>();
   const heads = new Map<Party, number>();
-  const as = async (username: string) => {
-    let t = tokens.get(username);
-    if (t === undefined) {
-      t = await h.login(username);
-      tokens.set(username, t);
-    }
-    return t;
-  };
-  const call = async (username: string, method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) =>
-    request(h.app, await as(username), method, url, body);
+  const { as, req: call } = sessions(() => h);
 
   /** The declaration events each party's stream received since the last call. */
   const news = async (): Promise<Record<Party, Event[]>> => {
@@ -168,7 +158,7 @@ describe('declaration events', () => {
     );
     await news();
     h.clock.advance(2 * HOUR);
-    assert.equal(await h.hub.expire(), 1);
+    assert.equal(await h.hub.declarations.expire(), 1);
     got = await news();
     for (const party of PARTIES) {
       assert.deepEqual(

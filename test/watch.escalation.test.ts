@@ -1,5 +1,5 @@
 /**
- * The watch's escalation (DESIGN §5, issue #4), through the HTTP API where a person acts and
+ * The watch's escalation (docs/design.md §5, issue #4), through the HTTP API where a person acts and
  * `hub.runDue()` where the scheduler would, on a real hub (SQLite in a temporary directory) with
  * a manual clock:
  *
@@ -22,11 +22,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { InjectOptions } from 'fastify';
 import type { LedgerEntry } from '../src/domain/records.ts';
 import { loadDemo } from '../src/hub/demo.ts';
 import type { HubOptions } from '../src/hub/hub.ts';
-import { demoPassword, ok, type Res, request, startHub, T0, type TestHub } from './support/hub.ts';
+import {
+  assertError,
+  demoPassword,
+  ok,
+  type Sessions,
+  sessions,
+  startHub,
+  T0,
+  type TestHub,
+} from './support/hub.ts';
+import { own } from './support/ids.ts';
+import { DAY, HOUR, iso, MIN } from './support/time.ts';
 
 type Json = Record<string, unknown>;
 
@@ -75,13 +85,6 @@ interface StreamEvent {
   at: string;
   data: Json;
 }
-interface ErrorBody {
-  errors: { code: string; path: string; message: string }[];
-}
-
-const MIN = 60_000;
-const DAY = 86_400_000;
-const iso = (t: number): string => new Date(t).toISOString();
 
 // --- A hub with the demo's parties, accounts and roster, and no declarations -------------------
 
@@ -94,23 +97,17 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 const MEMBER_PASSWORD = 'a-long-enough-password';
 const isDemo = (username: string): boolean => /\.(operator|watch|senior|admin)$/.test(username);
 
+/** A hub, and requests as its accounts (logged in again once a session may have expired). */
 interface WatchHub extends TestHub {
-  /** A bearer token for a demo account (logged in again once its session may have expired). */
-  as(username: string): Promise<string>;
+  req: Sessions['req'];
 }
 
 function withLogins(t: TestHub): WatchHub {
-  const tokens = new Map<string, { token: string; at: number }>();
-  return Object.assign(t, {
-    async as(username: string) {
-      const known = tokens.get(username);
-      const now = t.clock.now();
-      if (known && now >= known.at && now - known.at < 6 * 3_600_000) return known.token;
-      const token = await t.login(username, isDemo(username) ? demoPassword(username) : MEMBER_PASSWORD);
-      tokens.set(username, { token, at: now });
-      return token;
-    },
+  const { req } = sessions(() => t, {
+    renewAfter_ms: 6 * HOUR,
+    password: (username) => (isDemo(username) ? demoPassword(username) : MEMBER_PASSWORD),
   });
+  return Object.assign(t, { req });
 }
 
 async function watchHub(options: { dir?: string; hub?: HubOptions } = {}): Promise<WatchHub> {
@@ -126,30 +123,7 @@ async function reopen(dir: string, at: number): Promise<WatchHub> {
   return withLogins(t);
 }
 
-// --- Requests ----------------------------------------------------------------------------------
-
-async function call(
-  t: WatchHub,
-  username: string,
-  method: InjectOptions['method'],
-  url: string,
-  payload?: unknown,
-): Promise<Res> {
-  return request(t.app, await t.as(username), method, url, payload);
-}
-
-function assertError(r: Res, status: number, code: string, path?: string): void {
-  assert.equal(r.statusCode, status, r.body);
-  const first = (r.json() as ErrorBody).errors[0];
-  assert.ok(first, r.body);
-  assert.equal(first.code, code, r.body);
-  if (path !== undefined) assert.equal(first.path, path, r.body);
-}
-
 // --- Declarations ------------------------------------------------------------------------------
-
-/** A declaration's id at the hub: a party's local id, qualified with the party. */
-const own = (party: string, id: string) => `${party}:${id}`;
 
 function feature(geometry: Json, properties: Json) {
   return { type: 'Feature', geometry, properties };
@@ -205,7 +179,7 @@ function aor(id: string, lon: number, lat: number, d: number) {
 /** Declare as `username`; returns the ids of the conflicts found. */
 async function declare(t: WatchHub, username: string, f: unknown): Promise<string[]> {
   const body = ok<{ conflicts: { id: string; severity: string }[] }>(
-    await call(t, username, 'POST', '/api/v1/declarations', f),
+    await t.req(username, 'POST', '/api/v1/declarations', f),
     201,
   );
   return body.conflicts.map((c) => c.id);
@@ -234,18 +208,18 @@ async function flashConflict(t: WatchHub, tag: string, lon: number, lat: number)
 
 /** The alert of the caller's party about a subject (there is exactly one). */
 async function alertAbout(t: WatchHub, username: string, subject: string): Promise<AlertView> {
-  const { alerts } = ok<{ alerts: AlertView[] }>(await call(t, username, 'GET', '/api/v1/alerts'));
+  const { alerts } = ok<{ alerts: AlertView[] }>(await t.req(username, 'GET', '/api/v1/alerts'));
   const mine = alerts.filter((a) => a.subject === subject);
   assert.equal(mine.length, 1, `${username}: alerts about ${subject}: ${JSON.stringify(alerts)}`);
   return mine[0] as AlertView;
 }
 
 async function alert(t: WatchHub, username: string, id: string): Promise<AlertView> {
-  return ok<AlertView>(await call(t, username, 'GET', `/api/v1/alerts/${id}`));
+  return ok<AlertView>(await t.req(username, 'GET', `/api/v1/alerts/${id}`));
 }
 
 async function events(t: WatchHub, username: string): Promise<StreamEvent[]> {
-  return ok<{ events: StreamEvent[] }>(await call(t, username, 'GET', '/api/v1/events?after=0&limit=1000'))
+  return ok<{ events: StreamEvent[] }>(await t.req(username, 'GET', '/api/v1/events?after=0&limit=1000'))
     .events;
 }
 
@@ -260,7 +234,7 @@ async function ledgerOf(t: WatchHub, subject: string) {
 // --- Roster ------------------------------------------------------------------------------------
 
 async function roster(t: WatchHub, username: string, query = ''): Promise<Roster> {
-  return ok<Roster>(await call(t, username, 'GET', `/api/v1/roster${query}`));
+  return ok<Roster>(await t.req(username, 'GET', `/api/v1/roster${query}`));
 }
 
 async function addShift(
@@ -272,7 +246,7 @@ async function addShift(
   end: number,
 ) {
   return ok<Shift>(
-    await call(t, admin, 'POST', '/api/v1/roster', { role, username, start: iso(start), end: iso(end) }),
+    await t.req(admin, 'POST', '/api/v1/roster', { role, username, start: iso(start), end: iso(end) }),
     201,
   );
 }
@@ -281,13 +255,13 @@ async function addShift(
 async function clearShifts(t: WatchHub, party: string, role: string): Promise<void> {
   const admin = `${party}.admin`;
   for (const s of (await roster(t, admin)).shifts.filter((x) => x.role === role)) {
-    assert.equal((await call(t, admin, 'DELETE', `/api/v1/roster/${s.id}`)).statusCode, 204);
+    assert.equal((await t.req(admin, 'DELETE', `/api/v1/roster/${s.id}`)).statusCode, 204);
   }
 }
 
 async function addMember(t: WatchHub, party: string, username: string, roles: string[]): Promise<void> {
   ok(
-    await call(t, `${party}.admin`, 'POST', `/api/v1/parties/${party}/members`, {
+    await t.req(`${party}.admin`, 'POST', `/api/v1/parties/${party}/members`, {
       username,
       password: MEMBER_PASSWORD,
       roles,
@@ -497,7 +471,7 @@ describe('acknowledging an alert', () => {
     t.clock.set(T0 + 7 * MIN);
     const reply = 'Strike cell informed; checking the hospital perimeter.';
     const acked = ok<AlertView>(
-      await call(t, 'city-police.senior', 'POST', `/api/v1/alerts/${police.id}/ack`, { reply }),
+      await t.req('city-police.senior', 'POST', `/api/v1/alerts/${police.id}/ack`, { reply }),
     );
     assert.equal(acked.status, 'acknowledged');
     assert.equal(acked.level, 'senior_officer');
@@ -541,21 +515,21 @@ describe('acknowledging an alert', () => {
   it('is refused to an operator (403), for another party’s alert (404), a second time (409), with an overlong reply (400)', async () => {
     const { police } = await flashConflict(t, 'ack2', 23.4, 44.4);
     const url = `/api/v1/alerts/${police.id}/ack`;
-    assertError(await call(t, 'city-police.operator', 'POST', url, { reply: 'seen' }), 403, 'forbidden');
-    assertError(await call(t, 'coalition.watch', 'POST', url, { reply: 'seen' }), 404, 'not_found');
-    assertError(await call(t, 'coalition.watch', 'GET', `/api/v1/alerts/${police.id}`), 404, 'not_found');
+    assertError(await t.req('city-police.operator', 'POST', url, { reply: 'seen' }), 403, 'forbidden');
+    assertError(await t.req('coalition.watch', 'POST', url, { reply: 'seen' }), 404, 'not_found');
+    assertError(await t.req('coalition.watch', 'GET', `/api/v1/alerts/${police.id}`), 404, 'not_found');
     assertError(
-      await call(t, 'city-police.watch', 'POST', url, { reply: 'x'.repeat(2001) }),
+      await t.req('city-police.watch', 'POST', url, { reply: 'x'.repeat(2001) }),
       400,
       'invalid_request',
       'reply',
     );
     assert.equal((await alert(t, 'city-police.watch', police.id)).status, 'open');
 
-    const first = ok<AlertView>(await call(t, 'city-police.watch', 'POST', url, { reply: 'on it' }));
+    const first = ok<AlertView>(await t.req('city-police.watch', 'POST', url, { reply: 'on it' }));
     assert.equal(first.ack?.username, 'city-police.watch');
     assertError(
-      await call(t, 'city-police.senior', 'POST', url, { reply: 'me too' }),
+      await t.req('city-police.senior', 'POST', url, { reply: 'me too' }),
       409,
       'already_acknowledged',
     );
@@ -698,7 +672,7 @@ describe('a resolved conflict closes its open alerts', () => {
     const { strike: strikeId, police, coalition } = await flashConflict(t, 'wd', 24.1, 45.1);
     assert.equal(await runAt(t, start + 5 * MIN), 2);
     t.clock.set(start + 6 * MIN);
-    ok(await call(t, 'coalition.operator', 'POST', `/api/v1/declarations/${strikeId}/withdraw`, {}));
+    ok(await t.req('coalition.operator', 'POST', `/api/v1/declarations/${strikeId}/withdraw`, {}));
     for (const [user, a] of [
       ['city-police.watch', police],
       ['coalition.watch', coalition],
@@ -718,7 +692,7 @@ describe('a resolved conflict closes its open alerts', () => {
       const later = await alert(t, user, a.id);
       assert.equal(later.escalations.length, 1);
       assert.equal(later.level, 'senior_officer');
-      assertError(await call(t, user, 'POST', `/api/v1/alerts/${a.id}/ack`, {}), 409, 'already_acknowledged');
+      assertError(await t.req(user, 'POST', `/api/v1/alerts/${a.id}/ack`, {}), 409, 'already_acknowledged');
     }
     const types = (await ledgerOf(t, police.id)).map((e) => e.type);
     assert.deepEqual(types, ['alert.raised', 'alert.escalated', 'alert.closed']);
@@ -729,7 +703,7 @@ describe('a resolved conflict closes its open alerts', () => {
     const { strike: strikeId, police, coalition } = await flashConflict(t, 'am', 24.3, 45.3);
     const moved = strike(strikeId, 24.35, 45.35);
     const r = ok<{ conflicts: unknown[] }>(
-      await call(t, 'coalition.operator', 'PUT', `/api/v1/declarations/${strikeId}`, moved),
+      await t.req('coalition.operator', 'PUT', `/api/v1/declarations/${strikeId}`, moved),
     );
     assert.deepEqual(r.conflicts, []);
     for (const [user, a] of [
@@ -749,7 +723,7 @@ describe('a resolved conflict closes its open alerts', () => {
     const start = t.clock.now();
     const { conflict, police, coalition } = await flashConflict(t, 'risk', 24.2, 45.2);
     const resolve = (user: string) =>
-      call(t, user, 'POST', `/api/v1/conflicts/${conflict}/resolve`, {
+      t.req(user, 'POST', `/api/v1/conflicts/${conflict}/resolve`, {
         resolution: 'risk_accepted',
         reason: 'Strike cancelled at the last minute if the hospital is occupied.',
       });
@@ -825,7 +799,7 @@ describe('each precedence has its own deadline', () => {
 
       // The notification's acknowledgement reaches the declaring party.
       const reply = 'Convoy held north of the river until 13:00.';
-      ok(await call(t, 'relief-agency.senior', 'POST', `/api/v1/alerts/${notice.id}/ack`, { reply }));
+      ok(await t.req('relief-agency.senior', 'POST', `/api/v1/alerts/${notice.id}/ack`, { reply }));
       const told = (await events(t, 'coalition.watch')).filter(
         (e) => e.type === 'acknowledgement' && e.data.subject === own('coalition', 'p-notify'),
       );
@@ -942,11 +916,11 @@ describe('the roster', () => {
   it('refuses a reading window that is empty, too long or not a time', async () => {
     const q = (from: number, to: number) => `/api/v1/roster?from=${iso(from)}&to=${iso(to)}`;
     const user = 'coalition.watch';
-    assertError(await call(t, user, 'GET', q(T0 + DAY, T0)), 400, 'invalid_request', 'to');
-    assertError(await call(t, user, 'GET', q(T0, T0)), 400, 'invalid_request', 'to');
-    assertError(await call(t, user, 'GET', q(T0, T0 + 62 * DAY + 1)), 400, 'invalid_request', 'to');
-    assertError(await call(t, user, 'GET', '/api/v1/roster?from=soon'), 400, 'invalid_request', 'from');
-    assert.equal(ok<Roster>(await call(t, user, 'GET', q(T0, T0 + 62 * DAY))).to, iso(T0 + 62 * DAY));
+    assertError(await t.req(user, 'GET', q(T0 + DAY, T0)), 400, 'invalid_request', 'to');
+    assertError(await t.req(user, 'GET', q(T0, T0)), 400, 'invalid_request', 'to');
+    assertError(await t.req(user, 'GET', q(T0, T0 + 62 * DAY + 1)), 400, 'invalid_request', 'to');
+    assertError(await t.req(user, 'GET', '/api/v1/roster?from=soon'), 400, 'invalid_request', 'from');
+    assert.equal(ok<Roster>(await t.req(user, 'GET', q(T0, T0 + 62 * DAY))).to, iso(T0 + 62 * DAY));
   });
 
   it('refuses bad shifts with coded errors naming the field, and changes nothing', async () => {
@@ -973,13 +947,13 @@ describe('the roster', () => {
       [{ ...good, username: 'nobody.at-all' }, 404, 'not_found', 'username'],
     ];
     for (const [body, status, code, path] of cases) {
-      assertError(await call(t, admin, 'POST', '/api/v1/roster', body), status, code, path);
+      assertError(await t.req(admin, 'POST', '/api/v1/roster', body), status, code, path);
     }
     assert.deepEqual(await roster(t, admin), before);
     assert.equal((await t.hub.store.read((tx) => tx.ledger.head()))?.seq, ledgerBefore);
     // A shift of exactly 31 days is allowed.
     const longest = ok<Shift>(
-      await call(t, admin, 'POST', '/api/v1/roster', { ...good, end: iso(now + 31 * DAY) }),
+      await t.req(admin, 'POST', '/api/v1/roster', { ...good, end: iso(now + 31 * DAY) }),
       201,
     );
     assert.equal(longest.end, iso(now + 31 * DAY));
@@ -994,32 +968,24 @@ describe('the roster', () => {
       end: iso(now + DAY),
     };
     for (const user of ['relief-agency.watch', 'relief-agency.senior', 'relief-agency.operator']) {
-      assertError(await call(t, user, 'POST', '/api/v1/roster', body), 403, 'forbidden');
+      assertError(await t.req(user, 'POST', '/api/v1/roster', body), 403, 'forbidden');
     }
-    const shift = ok<Shift>(await call(t, 'relief-agency.admin', 'POST', '/api/v1/roster', body), 201);
-    assertError(
-      await call(t, 'relief-agency.watch', 'DELETE', `/api/v1/roster/${shift.id}`),
-      403,
-      'forbidden',
-    );
+    const shift = ok<Shift>(await t.req('relief-agency.admin', 'POST', '/api/v1/roster', body), 201);
+    assertError(await t.req('relief-agency.watch', 'DELETE', `/api/v1/roster/${shift.id}`), 403, 'forbidden');
 
     // Another party neither sees nor removes it.
     const theirs = await roster(t, 'coalition.admin');
     assert.ok(theirs.shifts.every((s) => s.id !== shift.id && s.username.startsWith('coalition.')));
-    assertError(await call(t, 'coalition.admin', 'DELETE', `/api/v1/roster/${shift.id}`), 404, 'not_found');
+    assertError(await t.req('coalition.admin', 'DELETE', `/api/v1/roster/${shift.id}`), 404, 'not_found');
     assert.ok((await roster(t, 'relief-agency.watch')).shifts.some((s) => s.id === shift.id));
 
     // Its own admin removes it; a second removal finds nothing.
     assert.equal(
-      (await call(t, 'relief-agency.admin', 'DELETE', `/api/v1/roster/${shift.id}`)).statusCode,
+      (await t.req('relief-agency.admin', 'DELETE', `/api/v1/roster/${shift.id}`)).statusCode,
       204,
     );
     assert.ok((await roster(t, 'relief-agency.watch')).shifts.every((s) => s.id !== shift.id));
-    assertError(
-      await call(t, 'relief-agency.admin', 'DELETE', `/api/v1/roster/${shift.id}`),
-      404,
-      'not_found',
-    );
+    assertError(await t.req('relief-agency.admin', 'DELETE', `/api/v1/roster/${shift.id}`), 404, 'not_found');
     const logged = (await ledgerOf(t, shift.id)).map((e) => e.type);
     assert.deepEqual(logged, ['roster.shift_added', 'roster.shift_removed']);
   });
@@ -1034,15 +1000,9 @@ describe('with nobody rostered', () => {
       await addMember(t, 'city-police', 'city-police.watch-2', ['watch_officer', 'operator']);
       await addMember(t, 'city-police', 'city-police.watch-3', ['watch_officer']);
       ok(
-        await call(
-          t,
-          'city-police.admin',
-          'PATCH',
-          '/api/v1/parties/city-police/members/city-police.watch-3',
-          {
-            disabled: true,
-          },
-        ),
+        await t.req('city-police.admin', 'PATCH', '/api/v1/parties/city-police/members/city-police.watch-3', {
+          disabled: true,
+        }),
       );
       await clearShifts(t, 'city-police', 'watch_officer');
       await clearShifts(t, 'city-police', 'senior_officer');

@@ -1,5 +1,5 @@
 /**
- * The hotline (DESIGN §5) through `app.inject()` on a real hub (SQLite in a temporary directory,
+ * The hotline (docs/design.md §5) through `app.inject()` on a real hub (SQLite in a temporary directory,
  * the demo parties and accounts, a manual clock): channels between parties (invitation,
  * acceptance, who may see them), messages and their per-party receipts (delivered, read,
  * acknowledged), flash and immediate messages raising alerts that escalate like any other,
@@ -11,14 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { InjectOptions } from 'fastify';
-import { request as call, ok, type Res, startHub, type TestHub } from './support/hub.ts';
+import { assertError, ok, sessions, startHub, type TestHub } from './support/hub.ts';
+import { own } from './support/ids.ts';
+import { iso, MIN } from './support/time.ts';
 
 type Json = Record<string, unknown>;
 
-interface ErrorBody {
-  errors: { code: string; feature: unknown; path: string; message: string }[];
-}
 interface ChannelView {
   id: string;
   name: string;
@@ -64,20 +62,6 @@ interface EventView {
   data: Json;
 }
 
-const MIN = 60_000;
-const iso = (t: number): string => new Date(t).toISOString();
-/** A declaration's id at the hub: a party's local id, qualified with the party. */
-const own = (party: string, id: string) => `${party}:${id}`;
-
-/** An error response: its status, its code, and (when given) the field it names. */
-function assertError(r: Res, status: number, code: string, path?: string): void {
-  assert.equal(r.statusCode, status, r.body);
-  const first = (r.json() as ErrorBody).errors[0];
-  assert.ok(first, r.body);
-  assert.equal(first.code, code, r.body);
-  if (path !== undefined) assert.equal(first.path, path, r.body);
-}
-
 function receipt(m: MessageView, party: string): ReceiptView {
   const r = m.receipts.find((x) => x.party === party);
   assert.ok(r, `no receipt for ${party} in ${JSON.stringify(m.receipts)}`);
@@ -86,14 +70,8 @@ function receipt(m: MessageView, party: string): ReceiptView {
 
 describe('hotline', () => {
   let t: TestHub;
-  const tok: Record<string, string> = {};
-  /** The token of a demo account (one login each). */
-  const as = async (username: string): Promise<string> => {
-    tok[username] ??= await t.login(username);
-    return tok[username];
-  };
-  const req = async (username: string, method: InjectOptions['method'], url: string, payload?: unknown) =>
-    call(t.app, await as(username), method, url, payload);
+  /** Requests as demo accounts (one login each). */
+  const { as, req } = sessions(() => t);
 
   /** A channel opened by `creator`'s admin with `invited`; the parties in `accepting` accept. */
   async function channel(creator: string, invited: string[], accepting: string[] = invited): Promise<string> {
@@ -672,16 +650,17 @@ describe('hotline', () => {
           'ref',
         );
       }
-      for (const ref of [
-        { type: 'party', id: 'x' },
-        { type: 'declaration' },
-        own('relief-agency', 'ref-relief-sealed'),
-      ]) {
+      // Malformed references: the error names the field at fault.
+      for (const [ref, path] of [
+        [{ type: 'party', id: 'x' }, 'ref.type'],
+        [{ type: 'declaration' }, 'ref.id'],
+        [own('relief-agency', 'ref-relief-sealed'), 'ref'],
+      ] as const) {
         assertError(
           await post('coalition.watch', ch, { text: 'see this', precedence: 'routine', ref }),
           400,
           'invalid_request',
-          'ref',
+          path,
         );
       }
       assert.equal(await lastSeq(ch), 0);

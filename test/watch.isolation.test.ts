@@ -23,14 +23,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startHub, T0, type TestHub } from './support/hub.ts';
+import { type Sessions, sessions, startHub, T0, type TestHub } from './support/hub.ts';
+import { own } from './support/ids.ts';
 import { type Frame, type HttpAnswer, http, StreamConsole, streamUrl } from './support/stream.ts';
+import { DAY, iso, MIN } from './support/time.ts';
 
-/** A declaration's id at the hub: a party's local id, qualified with the party. */
-const own = (party: string, id: string) => `${party}:${id}`;
 const HOSPITAL = own('city-police', 'site-south-hospital');
-const MIN = 60_000;
-const DAY = 86_400_000;
 const THIRD = ['relief-agency', 'northern-forces'] as const;
 const INVOLVED = ['coalition', 'city-police'] as const;
 const EVENT_TYPES = [
@@ -86,17 +84,18 @@ interface EventView {
   data: unknown;
 }
 
-const iso = (t: number) => new Date(t).toISOString();
 const data = <T>(f: Frame) => f.data as T;
 
 /** A small world over one listening hub: tokens per account, HTTP calls, consoles. */
 class World {
-  readonly tokens: Record<string, string> = {};
+  private readonly sessions: Sessions;
   readonly consoles: StreamConsole[] = [];
   base = '';
   private shifts = 0;
 
-  constructor(readonly h: TestHub) {}
+  constructor(readonly h: TestHub) {
+    this.sessions = sessions(() => h);
+  }
 
   static async start(): Promise<World> {
     const w = new World(await startHub());
@@ -105,8 +104,7 @@ class World {
   }
 
   async token(user: string): Promise<string> {
-    this.tokens[user] ??= await this.h.login(user);
-    return this.tokens[user];
+    return this.sessions.as(user);
   }
 
   async call<T = Record<string, unknown>>(user: string, method: string, path: string, body?: unknown) {

@@ -21,13 +21,12 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { startHub, T0, type TestHub } from './support/hub.ts';
+import { sessions, startHub, T0, type TestHub } from './support/hub.ts';
+import { own } from './support/ids.ts';
 import { type Frame, http, StreamConsole, streamUrl } from './support/stream.ts';
+import { DAY, iso, MIN } from './support/time.ts';
 
-/** A declaration's id at the hub: a party's local id, qualified with the party. */
-const own = (party: string, id: string) => `${party}:${id}`;
 const HOSPITAL = own('city-police', 'site-south-hospital');
-const MIN = 60_000;
 
 interface Side {
   id?: string;
@@ -64,20 +63,15 @@ interface ReceiptNotice {
   receipts: { party: string; delivered_at: string | null }[];
 }
 
-const iso = (t: number) => new Date(t).toISOString();
 const data = <T>(f: Frame) => f.data as T;
 
 describe('the event stream over WebSocket', () => {
   let h: TestHub;
   let base: string;
-  const tokens: Record<string, string> = {};
   const consoles: StreamConsole[] = [];
   let slot = 0;
 
-  const as = async (username: string) => {
-    tokens[username] ??= await h.login(username);
-    return tokens[username];
-  };
+  const { as } = sessions(() => h);
   const call = async <T = Record<string, unknown>>(
     user: string,
     method: string,
@@ -154,7 +148,7 @@ describe('the event stream over WebSocket', () => {
   let shifts = 0;
   /** A roster change at city-police (one event on its stream); returns the shift id. */
   const addShift = async (): Promise<string> => {
-    const start = T0 + 20 * 86_400_000 + shifts++ * 60 * MIN;
+    const start = T0 + 20 * DAY + shifts++ * 60 * MIN;
     const s = await ok<{ id: string }>(
       'city-police.admin',
       'POST',

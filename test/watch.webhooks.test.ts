@@ -1,5 +1,5 @@
 /**
- * Outbound hooks (DESIGN §5) against real receivers: local HTTP servers (node:http on 127.0.0.1,
+ * Outbound hooks (docs/design.md §5) against real receivers: local HTTP servers (node:http on 127.0.0.1,
  * port 0) that record what the hub POSTs and answer what a test tells them to. The hub is real
  * (SQLite in a temporary directory, the demo parties and accounts, a manual clock); a test causes
  * events through the API and calls `hub.runDue()`, which sends what is due at the clock's now.
@@ -21,14 +21,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { InjectOptions } from 'fastify';
 import type { HubOptions } from '../src/hub/hub.ts';
 import { MAX_ATTEMPTS, retryDelay } from '../src/hub/webhooks.ts';
-import { request as call, ok, type Res, startHub, type TestHub } from './support/hub.ts';
+import { assertError, ok, type Res, sessions, startHub, type TestHub } from './support/hub.ts';
+import { DAY, HOUR, iso } from './support/time.ts';
 
-interface ErrorBody {
-  errors: { code: string; path: string; message: string }[];
-}
 interface WebhookView {
   id: string;
   url: string;
@@ -56,10 +53,8 @@ interface EventView {
   data: unknown;
 }
 
-const DAY = 86_400_000;
 const LONG: readonly [number, number, number] = [30 * DAY, 30 * DAY, 30 * DAY];
 const QUIET: HubOptions = { deadlines: { flash: LONG, immediate: LONG, priority: LONG, routine: LONG } };
-const iso = (t: number): string => new Date(t).toISOString();
 
 // --- Receivers ---------------------------------------------------------------------------------
 
@@ -135,26 +130,10 @@ function assertSigned(r: Received, secret: string): void {
 /** A 204 answer (DELETE). */
 const noContent = (r: Res): void => assert.equal(r.statusCode, 204, r.body);
 
-function assertError(r: Res, status: number, code: string, path?: string): void {
-  assert.equal(r.statusCode, status, r.body);
-  const first = (r.json() as ErrorBody).errors[0];
-  assert.ok(first, r.body);
-  assert.equal(first.code, code, r.body);
-  if (path !== undefined) assert.equal(first.path, path, r.body);
-}
-
 /** A client of one hub: tokens of demo accounts (one login each) and the calls the tests make. */
 function client(t: TestHub) {
   // Sessions last 12 h and the tests move the clock by hours: log in again after 6.
-  const tok: Record<string, { token: string; at: number }> = {};
-  const as = async (username: string): Promise<string> => {
-    const held = tok[username];
-    if (held && t.clock.now() - held.at < 6 * 3_600_000) return held.token;
-    tok[username] = { token: await t.login(username), at: t.clock.now() };
-    return tok[username].token;
-  };
-  const req = async (username: string, method: InjectOptions['method'], url: string, payload?: unknown) =>
-    call(t.app, await as(username), method, url, payload);
+  const { req } = sessions(() => t, { renewAfter_ms: 6 * HOUR });
   let shifts = 0;
   return {
     req,
@@ -167,13 +146,13 @@ function client(t: TestHub) {
     },
     /** Cause one event on the party's stream (and no other): a roster shift, `roster.changed`. */
     async event(party: string): Promise<void> {
-      const start = t.clock.now() + DAY + shifts++ * 3_600_000;
+      const start = t.clock.now() + DAY + shifts++ * HOUR;
       ok(
         await req(`${party}.admin`, 'POST', '/api/v1/roster', {
           role: 'watch_officer',
           username: `${party}.watch`,
           start: iso(start),
-          end: iso(start + 3_600_000),
+          end: iso(start + HOUR),
         }),
         201,
       );

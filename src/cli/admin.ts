@@ -7,9 +7,10 @@ import { parseArgs } from 'node:util';
 import { DeconflictError } from '../errors.ts';
 import { systemClock } from '../hub/clock.ts';
 import { Hub } from '../hub/hub.ts';
-import { DataDirectoryLocked, openSqliteStore } from '../store/sqlite.ts';
 import type { Io } from './io.ts';
+import { openDataDirectory } from './store.ts';
 
+/** Run `deconflict admin ...`; exit status 0 on success, 2 on a bad argument or password. */
 export async function adminCommand(args: readonly string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'create') {
@@ -31,19 +32,11 @@ export async function adminCommand(args: readonly string[], io: Io): Promise<num
     return 2;
   }
   const password = (await io.read('-')).split('\n')[0]?.trimEnd() ?? '';
-  let store: ReturnType<typeof openSqliteStore>;
-  try {
-    store = openSqliteStore({ dir: values.data as string });
-  } catch (err) {
-    if (err instanceof DataDirectoryLocked) {
-      io.stderr(`deconflict admin create: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const store = openDataDirectory(values.data as string, 'admin create', io);
+  if (store === null) return 2;
   try {
     const hub = await Hub.open(store, systemClock);
-    await hub.createHubAdmin(values.username, password);
+    await hub.accounts.createHubAdmin(values.username, password);
     io.stdout(`Created hub administrator "${values.username}".\n`);
     return 0;
   } catch (err) {

@@ -7,6 +7,7 @@
 import { adminCommand } from './admin.ts';
 import { checkCommand } from './check.ts';
 import type { Io } from './io.ts';
+import { migrateCommand } from './migrate.ts';
 import { serveCommand } from './serve.ts';
 
 const USAGE = `deconflict — a deconfliction hub
@@ -16,14 +17,23 @@ Usage:
                    [--horizontal-separation M] [--vertical-separation M] [--hazard-ceiling M]
       Check a FeatureCollection of declarations (each with its party) for conflicts.
       TIME is ISO 8601 UTC (2026-11-23T06:00:00Z) or a date-time group (230600ZNOV26).
-  deconflict serve [--data DIR] [--host H] [--port N] [--demo]
+  deconflict serve [--data DIR] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
+                   [--log-level LEVEL]
       Run the hub on the embedded store in DIR (default ./data), on 127.0.0.1:8080.
       --demo loads the demo scenario and demo accounts into an empty store.
+      --ack-deadlines: minutes to acknowledge flash, immediate, priority, routine alerts
+      (default 5,15,60,240); each escalation level gets as long again.
+      --log-level: fatal, error, warn, info (default), debug, trace or silent; one line per
+      request, as JSON (readable when standard output is a terminal).
   deconflict admin create [--data DIR] --username NAME
       Create a hub administrator; the password is read from standard input.
+  deconflict migrate [--data DIR]
+      Bring the data directory's schema to this release's version (serve does it too on start)
+      and print from which version to which. A directory written by a newer release is refused.
   deconflict help
 `;
 
+/** Run the command named by `argv[0]` with the rest of `argv`; resolves to the exit status. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -33,6 +43,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return serveCommand(rest, io);
     case 'admin':
       return adminCommand(rest, io);
+    case 'migrate':
+      return migrateCommand(rest, io);
     case undefined:
     case 'help':
     case '--help':

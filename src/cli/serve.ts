@@ -1,5 +1,6 @@
 /**
- * `deconflict serve`: one hub process on the embedded store.
+ * `deconflict serve`: one hub process on the embedded store, logging one line per request
+ * (`--log-level`; readable when standard output is a terminal, JSON otherwise).
  */
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
@@ -9,14 +10,23 @@ import { DEMO_HUB_ADMIN, loadDemo } from '../hub/demo.ts';
 import { Hub, type HubOptions } from '../hub/hub.ts';
 import { Scheduler } from '../hub/scheduler.ts';
 import { buildApp } from '../server/app.ts';
-import { DataDirectoryLocked, openSqliteStore } from '../store/sqlite.ts';
+import { LOG_LEVELS } from '../server/logging.ts';
 import type { Io } from './io.ts';
+import { openDataDirectory } from './store.ts';
 
 /** How often ended windows are swept out of the live set. */
 const EXPIRY_INTERVAL_MS = 15_000;
 
+/** Run `deconflict serve` until SIGINT or SIGTERM; exit status 0, or 2 when it cannot start. */
 export async function serveCommand(args: readonly string[], io: Io): Promise<number> {
-  let values: { data?: string; host?: string; port?: string; demo?: boolean; 'ack-deadlines'?: string };
+  let values: {
+    data?: string;
+    host?: string;
+    port?: string;
+    demo?: boolean;
+    'ack-deadlines'?: string;
+    'log-level'?: string;
+  };
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -26,6 +36,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
         port: { type: 'string', default: '8080' },
         demo: { type: 'boolean', default: false },
         'ack-deadlines': { type: 'string' },
+        'log-level': { type: 'string', default: 'info' },
       },
     }));
   } catch (err) {
@@ -35,6 +46,11 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     io.stderr(`deconflict serve: --port must be 0–65535, got "${values.port}"\n`);
+    return 2;
+  }
+  const level = values['log-level'] as string;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    io.stderr(`deconflict serve: --log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"\n`);
     return 2;
   }
   let deadlines: HubOptions['deadlines'];
@@ -59,16 +75,12 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    let store: ReturnType<typeof openSqliteStore>;
-    try {
-      store = openSqliteStore({ dir });
-    } catch (err) {
-      if (err instanceof DataDirectoryLocked) {
-        io.stderr(`deconflict serve: ${err.message}\n`);
-        return 2;
-      }
-      throw err;
-    }
+    const store = openDataDirectory(dir, 'serve', io);
+    if (store === null) return 2;
+    const { from, to } = store.migration;
+    // A new directory is created at the latest version: only an upgrade is news.
+    if (from > 0 && from < to)
+      io.stdout(`Upgraded the data directory from schema version ${from} to ${to}.\n`);
     let app: FastifyInstance | undefined;
     let timer: NodeJS.Timeout | undefined;
     let scheduler: Scheduler | undefined;
@@ -77,20 +89,22 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
       const hub = await Hub.open(store, systemClock, deadlines ? { deadlines } : {});
       if (values.demo && !stopRequested && (await loadDemo(hub))) {
         io.stdout(
-          `Loaded the demo scenario (${hub.activeCount} active declarations); accounts are listed in the README.\n`,
+          `Loaded the demo scenario (${hub.declarations.activeCount} active declarations); accounts are listed in the README.\n`,
         );
       }
       if (stopRequested) return 0;
-      if ((await hub.hubAdminCount()) === 0) {
+      if ((await hub.accounts.hubAdminCount()) === 0) {
         io.stdout(
           'No hub administrator yet. Stop the hub and create one:\n' +
             `  echo 'a long passphrase' | npx deconflict admin create --data ${dir} --username <name>\n` +
             `(or start with --demo on an empty data directory for the demo, hub admin "${DEMO_HUB_ADMIN.username}").\n`,
         );
       }
-      app = await buildApp({ hub });
+      app = await buildApp({ hub, log: { level, pretty: process.stdout.isTTY === true } });
       const expiring = setInterval(() => {
-        hub.expire().catch((err: unknown) => io.stderr(`expiry sweep failed: ${(err as Error).message}\n`));
+        hub.declarations
+          .expire()
+          .catch((err: unknown) => io.stderr(`expiry sweep failed: ${(err as Error).message}\n`));
       }, EXPIRY_INTERVAL_MS);
       expiring.unref();
       timer = expiring;
@@ -104,7 +118,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
         return 2;
       }
       io.stdout(
-        `deconflict hub listening on ${address} (data: ${dir}, ${hub.activeCount} active declarations, ready in ${Math.round(performance.now() - started)} ms)\n`,
+        `deconflict hub listening on ${address} (data: ${dir}, ${hub.declarations.activeCount} active declarations, ready in ${Math.round(performance.now() - started)} ms)\n`,
       );
       await stopped;
       return 0;

@@ -4,8 +4,11 @@
  * epoch milliseconds UTC.
  */
 import type { Conflict, Declaration } from '../engine/types.ts';
-/** Roles of DESIGN §2. `hub_admin` belongs to no party and creates parties, nothing else. */
+/** Roles of docs/design.md §2. `hub_admin` belongs to no party and creates parties, nothing else. */
 export type Role = 'operator' | 'watch_officer' | 'senior_officer' | 'party_admin' | 'hub_admin';
+/** The roles a member of a party may hold. */
+export type PartyRole = Exclude<Role, 'hub_admin'>;
+
 export const ROLES: readonly Role[] = [
   'operator',
   'watch_officer',
@@ -97,9 +100,9 @@ export interface LedgerEntry {
 
 export type NewLedgerEntry = Omit<LedgerEntry, 'seq' | 'prev_hash' | 'hash'>;
 
-// --- The watch (DESIGN §5): roster, alerts, push events, hotline, outbound hooks ----------------
+// --- The watch (docs/design.md §5): roster, alerts, push events, hotline, outbound hooks ----------------
 
-/** Message and alert precedence, most urgent first (DESIGN §5). */
+/** Message and alert precedence, most urgent first (docs/design.md §5). */
 export type Precedence = 'flash' | 'immediate' | 'priority' | 'routine';
 export const PRECEDENCES: readonly Precedence[] = ['flash', 'immediate', 'priority', 'routine'];
 

@@ -4,7 +4,7 @@
  * the property path and what is wrong. A collection with one bad feature is rejected whole.
  * Nothing is repaired: an unclosed ring, a crossing ring, a local time are errors, not guesses.
  */
-import { DeconflictError, type ErrorCode, type ErrorDetail } from '../errors.ts';
+import { DeconflictError, type EngineErrorCode as ErrorCode, type ErrorDetail } from './errors.ts';
 import { DISTANCE_TOLERANCE_M, edgeEdge, pointEdge } from './geodesy/distance.ts';
 import { type Edge, lineEdges } from './geodesy/shape.ts';
 import { lowerBoundDistance } from './geodesy/wgs84.ts';

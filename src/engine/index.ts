@@ -1,5 +1,5 @@
 /**
- * The conflict engine (DESIGN §3, §4): declaration parsing, WGS 84 geodesy, the nine rules and
+ * The conflict engine (docs/design.md §3, §4): declaration parsing, WGS 84 geodesy, the nine rules and
  * the spatio-temporal index. Pure: no I/O, no clock, no imports from the server or the CLI.
  */
 

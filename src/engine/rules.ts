@@ -1,5 +1,5 @@
 /**
- * The nine conflict rules of DESIGN §4, applied to one pair of prepared declarations.
+ * The nine conflict rules of docs/design.md §4, applied to one pair of prepared declarations.
  *
  * Each unordered pair of kinds has at most one rule. A rule first checks parties and time, then
  * altitude bands, then the horizontal distance: the least geodesic distance between the two

@@ -1,7 +1,7 @@
 /**
  * The domain types of the conflict engine.
  *
- * Glossary (the same words in code, API, console and docs; see DESIGN §2–§4):
+ * Glossary (the same words in code, API, console and docs; see docs/design.md §2–§4):
  * - **Declaration** — a GeoJSON Feature a party tells the hub: an area of responsibility, a
  *   protected site, a movement, an air operation, a strike or a restricted zone. Parsed once at
  *   the edge into a {@link Declaration}; nothing downstream sees raw input.
@@ -13,7 +13,7 @@
  * - **Schedule** — for a movement, one ETA per route vertex: the movement is at vertex *i* at
  *   `schedule[i]`, moves at constant speed along each geodesic leg, waits at the first vertex
  *   before the first ETA and at the last after the last one.
- * - **Conflict** — a pair of declarations for which a rule of DESIGN §4 fires.
+ * - **Conflict** — a pair of declarations for which a rule of docs/design.md §4 fires.
  * - **Internal** — a conflict between two declarations of the same party.
  */
 
@@ -147,7 +147,7 @@ export interface Conflict {
 }
 
 /**
- * Hub defaults of DESIGN §4, overridable per hub or per check.
+ * Hub defaults of docs/design.md §4, overridable per hub or per check.
  */
 export interface EngineOptions {
   /** `air_air`: horizontal separation in metres added to the sum of buffers (default 9,260 m = 5 NM). */
@@ -157,7 +157,7 @@ export interface EngineOptions {
   /** `strike_air`: hazard ceiling in metres AMSL when a strike gives no altitude (default 3,000 m). */
   readonly strikeHazardCeiling_m: number;
   /**
-   * Hook for agreements (DESIGN §6): returns true when an agreement in force allows `activity`
+   * Hook for agreements (docs/design.md §6): returns true when an agreement in force allows `activity`
    * in `area` during the window. `incursion` does not fire for allowed pairs. Default: nothing
    * is allowed.
    */

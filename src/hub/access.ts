@@ -30,3 +30,30 @@ export function requireParty(p: Principal): string {
   if (p.party === null) fail('forbidden', 'hub administrators create parties and nothing else');
   return p.party;
 }
+
+/**
+ * The caller's party, once it is known to hold one of `roles` (any role when none is given). The
+ * check every party operation starts with.
+ */
+export function actingParty(p: Principal, ...roles: Role[]): string {
+  if (roles.length > 0) requireRole(p, ...roles);
+  return requireParty(p);
+}
+
+/**
+ * A record of the caller's party, or `not_found`: a record of another party answers exactly as
+ * one that does not exist, so ids cannot be probed across parties.
+ */
+export function ownRecord<T extends { readonly party: string | null }>(
+  r: T | null | undefined,
+  party: string,
+  what: string,
+  id: string,
+  path = '',
+): T {
+  if (!r || r.party !== party) fail('not_found', `no ${what} ${id}`, path);
+  return r;
+}
+
+/** Roles that acknowledge alerts and accept risks. */
+export const ACK_ROLES: readonly Role[] = ['watch_officer', 'senior_officer', 'party_admin'];

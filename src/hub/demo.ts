@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Role } from '../domain/records.ts';
+import type { PartyRole } from '../domain/records.ts';
 import type { Hub, Principal } from './hub.ts';
 
 export const DEMO_SCENARIO = fileURLToPath(new URL('../../scenarios/river-line.geojson', import.meta.url));
@@ -20,7 +20,7 @@ export const DEMO_PARTIES: readonly { id: string; name: string }[] = [
 export const DEMO_HUB_ADMIN = { username: 'hub.admin', password: 'demo-hub-admin' };
 
 /** The demo accounts of a party: `<party>.<role>` with password `demo-<party>`. */
-export function demoAccounts(party: string): { username: string; password: string; roles: Role[] }[] {
+export function demoAccounts(party: string): { username: string; password: string; roles: PartyRole[] }[] {
   const password = `demo-${party}`.padEnd(12, '!');
   return [
     { username: `${party}.operator`, password, roles: ['operator'] },
@@ -52,7 +52,7 @@ function shiftFeature(f: Feature, dt: number): Feature {
  */
 export async function loadDemo(hub: Hub, scenarioPath = DEMO_SCENARIO): Promise<boolean> {
   if ((await hub.store.read((tx) => tx.parties.list())).length > 0) return false;
-  await hub.createHubAdmin(DEMO_HUB_ADMIN.username, DEMO_HUB_ADMIN.password);
+  await hub.accounts.createHubAdmin(DEMO_HUB_ADMIN.username, DEMO_HUB_ADMIN.password);
   const hubAdmin: Principal = {
     username: DEMO_HUB_ADMIN.username,
     party: null,
@@ -64,7 +64,7 @@ export async function loadDemo(hub: Hub, scenarioPath = DEMO_SCENARIO): Promise<
   for (const party of DEMO_PARTIES) {
     const [first, ...rest] = demoAccounts(party.id);
     const admin = rest[rest.length - 1] as { username: string; password: string };
-    await hub.createParty(hubAdmin, { id: party.id, name: party.name, admin });
+    await hub.accounts.createParty(hubAdmin, { id: party.id, name: party.name, admin });
     const partyAdmin: Principal = {
       username: admin.username,
       party: party.id,
@@ -72,7 +72,7 @@ export async function loadDemo(hub: Hub, scenarioPath = DEMO_SCENARIO): Promise<
       tokenId: 'demo',
     };
     for (const m of [first, ...rest.slice(0, -1)]) {
-      if (m) await hub.createMember(partyAdmin, party.id, m);
+      if (m) await hub.accounts.createMember(partyAdmin, party.id, m);
     }
     // On call from today 00:00Z for two weeks, so the demo's alerts reach someone by name.
     const today = Math.floor(hub.clock.now() / DAY) * DAY;
@@ -83,8 +83,8 @@ export async function loadDemo(hub: Hub, scenarioPath = DEMO_SCENARIO): Promise<
       await hub.desk.addShift(partyAdmin, {
         role,
         username: `${party.id}.${who}`,
-        start: new Date(today).toISOString(),
-        end: new Date(today + 14 * DAY).toISOString(),
+        start: today,
+        end: today + 14 * DAY,
       });
     }
     const features = scenario.features
@@ -97,7 +97,7 @@ export async function loadDemo(hub: Hub, scenarioPath = DEMO_SCENARIO): Promise<
         roles: ['operator'],
         tokenId: 'demo',
       };
-      await hub.submit(operator, { type: 'FeatureCollection', features });
+      await hub.declarations.submit(operator, { type: 'FeatureCollection', features });
     }
   }
   return true;

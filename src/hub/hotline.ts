@@ -1,5 +1,5 @@
 /**
- * The hotline (DESIGN §5): persistent channels between two or more parties, created by one
+ * The hotline (docs/design.md §5): persistent channels between two or more parties, created by one
  * party's admin and accepted by each other party's admin; messages with a precedence; delivery,
  * read and acknowledgement receipts per party. `flash` and `immediate` messages raise an alert
  * at each receiving party and escalate like any alert until acknowledged.
@@ -12,34 +12,44 @@
  * stream) or its members listed it; *read* when a member marks the channel read up to it;
  * *acknowledged* when a member acknowledges it (required for flash and immediate).
  */
+import type { ChannelView, MessageView, ReceiptView } from '../api/watch.ts';
 import type { ChannelRecord, MessageRecord, Precedence, Receipt } from '../domain/records.ts';
-import { PRECEDENCES } from '../domain/records.ts';
 import type { Tx } from '../store/ports.ts';
-import { fail, type Principal, requireParty, requireRole } from './access.ts';
-import { ACK_ROLES, reply } from './desk.ts';
-import type { Hub } from './hub.ts';
+import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
+import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
 import { canSee, involves } from './views.ts';
-import { raiseAlert, type WriteCtx } from './watch.ts';
+import { acknowledgeAlert, raiseAlert } from './watch.ts';
 
-const MAX_MEMBERS = 16;
-const MAX_TEXT = 4000;
+export interface ChannelInput {
+  readonly name: string;
+  /** The other parties invited. */
+  readonly parties: readonly string[];
+}
+
+export interface MessageInput {
+  readonly text: string;
+  readonly precedence?: Precedence;
+  readonly ref?: MessageRecord['ref'];
+}
+
 const NEEDS_ACK: readonly Precedence[] = ['flash', 'immediate'];
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+const at = (t: number): string => new Date(t).toISOString();
+const iso = (t: number | null): string | null => (t === null ? null : at(t));
 
-function channelView(c: ChannelRecord, viewer: string) {
+function channelView(c: ChannelRecord, viewer: string): ChannelView {
   return {
     id: c.id,
     name: c.name,
-    created_at: iso(c.created_at),
+    created_at: at(c.created_at),
     created_by_party: c.created_by_party,
-    members: c.members.map((m) => ({ party: m.party, status: m.status, at: iso(m.at) })),
+    members: c.members.map((m) => ({ party: m.party, status: m.status, at: at(m.at) })),
     status: c.members.find((m) => m.party === viewer)?.status ?? null,
   };
 }
 
-function receiptView(r: Receipt) {
+function receiptView(r: Receipt): ReceiptView {
   return {
     party: r.party,
     delivered_at: iso(r.delivered_at),
@@ -62,13 +72,13 @@ async function refVisible(tx: Tx, ref: MessageRecord['ref'], party: string): Pro
  * A message as a party reads it. The sender's username is shown: a hotline is people talking
  * to people, and knowing who said it is the point (unlike who in a party filed a declaration).
  */
-async function messageView(tx: Tx, m: MessageRecord, viewer: string) {
+async function messageView(tx: Tx, m: MessageRecord, viewer: string): Promise<MessageView> {
   const ref =
     m.ref === null
       ? null
       : (await refVisible(tx, m.ref, viewer))
-        ? m.ref
-        : { type: m.ref.type, hidden: true };
+        ? { ...m.ref }
+        : { type: m.ref.type, hidden: true as const };
   return {
     id: m.id,
     channel: m.channel,
@@ -78,7 +88,7 @@ async function messageView(tx: Tx, m: MessageRecord, viewer: string) {
     requires_ack: NEEDS_ACK.includes(m.precedence),
     text: m.text,
     ref,
-    at: iso(m.at),
+    at: at(m.at),
     receipts: m.receipts.map(receiptView),
   };
 }
@@ -90,7 +100,10 @@ export class Hotline {
   /** Messages already recorded as delivered to a party by this process (`party\nid`), bounded. */
   private readonly seen = new Set<string>();
 
-  constructor(private readonly hub: Hub) {}
+  constructor(private readonly k: Kernel) {
+    // A message's alert acknowledged at a receiving party: recorded in the message's receipts.
+    k.onAcknowledged('message', (ctx, a) => this.acknowledged(ctx, a.subject, a.party));
+  }
 
   /**
    * A console of `party` received message `id` over the stream: record the delivery once (many
@@ -105,23 +118,14 @@ export class Hotline {
   }
 
   /** A party admin opens a channel with other parties; they are invited until their admin accepts. */
-  async create(p: Principal, body: Record<string, unknown>) {
-    requireRole(p, 'party_admin');
-    const party = requireParty(p);
-    const name = body.name;
-    if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100)
-      fail('invalid_request', 'name: 1–100 characters', 'name');
-    const others = body.parties;
-    const invited = Array.isArray(others) ? [...new Set(others)] : [];
-    if (
-      invited.length === 0 ||
-      invited.length >= MAX_MEMBERS ||
-      !invited.every((x) => typeof x === 'string' && x !== party)
-    )
-      fail('invalid_request', `parties: the other parties (1–${MAX_MEMBERS - 1}), not your own`, 'parties');
-    return this.hub.write(async (tx, ctx) => {
-      for (const x of invited as string[])
-        if (!(await tx.parties.get(x))) fail('not_found', `no party ${x}`, 'parties');
+  async create(p: Principal, input: ChannelInput) {
+    const party = actingParty(p, 'party_admin');
+    const { name } = input;
+    const invited = [...new Set(input.parties)];
+    if (invited.includes(party))
+      fail('invalid_request', 'parties: the other parties, not your own', 'parties');
+    return this.k.write(async (tx, ctx) => {
+      for (const x of invited) if (!(await tx.parties.get(x))) fail('not_found', `no party ${x}`, 'parties');
       const c: ChannelRecord = {
         id: newId('ch'),
         name,
@@ -130,7 +134,7 @@ export class Hotline {
         created_by_party: party,
         members: [
           { party, status: 'accepted', at: ctx.now },
-          ...(invited as string[]).map((x) => ({ party: x, status: 'invited' as const, at: ctx.now })),
+          ...invited.map((x) => ({ party: x, status: 'invited' as const, at: ctx.now })),
         ],
       };
       await tx.channels.insert(c);
@@ -152,9 +156,8 @@ export class Hotline {
   }
 
   private async answer(p: Principal, id: string, status: 'accepted' | 'declined') {
-    requireRole(p, 'party_admin');
-    const party = requireParty(p);
-    return this.hub.write(async (tx, ctx) => {
+    const party = actingParty(p, 'party_admin');
+    return this.k.write(async (tx, ctx) => {
       const c = await this.member(tx, id, party);
       const mine = c.members.find((m) => m.party === party);
       if (mine?.status !== 'invited')
@@ -184,21 +187,21 @@ export class Hotline {
   }
 
   async list(p: Principal) {
-    const party = requireParty(p);
-    const list = await this.hub.store.read((tx) => tx.channels.listFor(party));
+    const party = actingParty(p);
+    const list = await this.k.read((tx) => tx.channels.listFor(party));
     return list.map((c) => channelView(c, party));
   }
 
   async get(p: Principal, id: string) {
-    const party = requireParty(p);
-    return channelView(await this.hub.store.read((tx) => this.member(tx, id, party)), party);
+    const party = actingParty(p);
+    return channelView(await this.k.read((tx) => this.member(tx, id, party)), party);
   }
 
   /** Messages after a channel sequence number; listing them delivers them to the party. */
   async messages(p: Principal, id: string, after: number, limit: number) {
-    const party = requireParty(p);
+    const party = actingParty(p);
     const n = Math.min(limit, 1000);
-    const undelivered = await this.hub.store.read(async (tx) => {
+    const undelivered = await this.k.read(async (tx) => {
       await this.acceptedMember(tx, id, party);
       const list = await tx.messages.list(id, after, n);
       return list.filter((m) => m.receipts.some((r) => r.party === party && r.delivered_at === null));
@@ -209,23 +212,19 @@ export class Hotline {
         party,
         undelivered.map((m) => m.id),
       );
-    return this.hub.store.read(async (tx) => {
+    return this.k.read(async (tx) => {
       const views = [];
       for (const m of await tx.messages.list(id, after, n)) views.push(await messageView(tx, m, party));
       return views;
     });
   }
 
-  async post(p: Principal, id: string, body: Record<string, unknown>) {
-    const party = requireParty(p);
-    const text = body.text;
-    if (typeof text !== 'string' || text.trim().length === 0 || text.length > MAX_TEXT)
-      fail('invalid_request', `text: 1–${MAX_TEXT} characters`, 'text');
-    const precedence = (body.precedence ?? 'routine') as Precedence;
-    if (!PRECEDENCES.includes(precedence))
-      fail('invalid_request', `precedence: one of ${PRECEDENCES.join(', ')}`, 'precedence');
-    const ref = parseRef(body.ref);
-    return this.hub.write(async (tx, ctx) => {
+  async post(p: Principal, id: string, input: MessageInput) {
+    const party = actingParty(p);
+    const { text } = input;
+    const precedence = input.precedence ?? 'routine';
+    const ref = input.ref ?? null;
+    return this.k.write(async (tx, ctx) => {
       const c = await this.acceptedMember(tx, id, party);
       const to = accepted(c).filter((x) => x !== party);
       if (to.length === 0) fail('channel_not_active', `no other party has accepted channel ${id} yet`);
@@ -254,7 +253,7 @@ export class Hotline {
       for (const x of [party, ...to]) await ctx.emit(x, 'message.posted', await messageView(tx, m, x));
       if (NEEDS_ACK.includes(precedence)) {
         for (const x of to) {
-          await raiseAlert(ctx, this.hub.deadlines, {
+          await raiseAlert(ctx, this.k.deadlines, {
             id: newId('al'),
             party: x,
             subject_type: 'message',
@@ -269,14 +268,11 @@ export class Hotline {
   }
 
   /** Mark the channel read by the caller's party up to a sequence number. */
-  async read(p: Principal, id: string, body: Record<string, unknown>) {
-    const party = requireParty(p);
-    const upTo = body.seq;
-    if (!Number.isInteger(upTo) || (upTo as number) < 1)
-      fail('invalid_request', 'seq: the channel sequence number read up to', 'seq');
-    return this.hub.write(async (tx, ctx) => {
+  async read(p: Principal, id: string, upTo: number) {
+    const party = actingParty(p);
+    return this.k.write(async (tx, ctx) => {
       await this.acceptedMember(tx, id, party);
-      const list = await tx.messages.list(id, 0, upTo as number);
+      const list = await tx.messages.list(id, 0, upTo);
       let marked = 0;
       for (const m of list) {
         const r = m.receipts.find((x) => x.party === party);
@@ -290,23 +286,21 @@ export class Hotline {
   }
 
   /** Acknowledge a flash or immediate message: its alert at the caller's party. */
-  async acknowledge(p: Principal, messageId: string, body: { reply?: unknown }) {
-    requireRole(p, ...ACK_ROLES);
-    const party = requireParty(p);
-    const text = reply(body.reply);
-    return this.hub.write(async (tx, ctx) => {
+  async acknowledge(p: Principal, messageId: string, reply: string | null) {
+    const party = actingParty(p, ...ACK_ROLES);
+    return this.k.write(async (tx, ctx) => {
       const m = await tx.messages.get(messageId);
       const c = m && (await tx.channels.get(m.channel));
       if (!m || !c || !accepted(c).includes(party)) fail('not_found', `no message ${messageId}`);
       const alert = (await tx.alerts.forSubject('message', messageId)).find((a) => a.party === party);
       if (!alert) fail('invalid_request', `message ${messageId} asks your party for no acknowledgement`);
-      await this.hub.desk.acknowledgeIn(ctx, alert, p.username, text);
+      await acknowledgeAlert(ctx, alert, p.username, reply);
       return { result: await messageView(tx, (await tx.messages.get(messageId)) as MessageRecord, party) };
     });
   }
 
   /** Called when a party acknowledged a message's alert: record it in the receipts. */
-  async acknowledged(ctx: WriteCtx, messageId: string, party: string): Promise<void> {
+  private async acknowledged(ctx: WriteCtx, messageId: string, party: string): Promise<void> {
     const m = await ctx.tx.messages.get(messageId);
     const r = m?.receipts.find((x) => x.party === party);
     if (!m || !r) return;
@@ -319,7 +313,7 @@ export class Hotline {
 
   /** Record delivery of messages to a party (its console received them); once per message. */
   async delivered(party: string, messageIds: readonly string[]): Promise<void> {
-    await this.hub.write(async (tx, ctx) => {
+    await this.k.write(async (tx, ctx) => {
       for (const id of messageIds) {
         const m = await tx.messages.get(id);
         const r = m?.receipts.find((x) => x.party === party);
@@ -346,18 +340,4 @@ export class Hotline {
     };
     for (const x of accepted(c)) await ctx.emit(x, 'message.receipt', notice);
   }
-}
-
-function parseRef(v: unknown): MessageRecord['ref'] {
-  if (v === undefined || v === null) return null;
-  const r = v as { type?: unknown; id?: unknown };
-  if (
-    typeof v !== 'object' ||
-    (r.type !== 'declaration' && r.type !== 'conflict') ||
-    typeof r.id !== 'string' ||
-    r.id.length === 0 ||
-    r.id.length > 200
-  )
-    fail('invalid_request', 'ref: {"type": "declaration" | "conflict", "id": string}', 'ref');
-  return { type: r.type, id: r.id };
 }

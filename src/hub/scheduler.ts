@@ -26,13 +26,13 @@ export class Scheduler {
 
   start(): void {
     this.stopped = false;
-    this.hub.onCommitted = () => this.wake();
+    this.hub.kernel.onCommitted = () => this.wake();
     this.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.hub.onCommitted = undefined;
+    this.hub.kernel.onCommitted = undefined;
     clearTimeout(this.timer);
     await this.running;
     await Promise.all(this.sending);

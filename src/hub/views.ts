@@ -1,5 +1,5 @@
 /**
- * What a party may see (DESIGN §8), and the shapes records take when shown to it. Every answer
+ * What a party may see (docs/design.md §8), and the shapes records take when shown to it. Every answer
  * the hub gives about declarations or conflicts goes through here, so that visibility is decided
  * in one place.
  *
@@ -12,6 +12,7 @@
  *   closest point on a hidden geometry is a point of it).
  */
 
+import type { ConflictView, DeclarationFeature, SideView } from '../api/declarations.ts';
 import type { ConflictRecord, DeclarationRecord } from '../domain/records.ts';
 import { formatIsoUtc } from '../engine/time.ts';
 import type { Declaration } from '../engine/types.ts';
@@ -31,26 +32,27 @@ export function involves(party: string | null, c: ConflictRecord): boolean {
 const iso = (t: number | null): string | null => (t === null ? null : formatIsoUtc(t));
 
 /** A declaration as GeoJSON, as its owner or a party allowed to see it reads it. */
-export function declarationFeature(r: DeclarationRecord, viewer: string | null) {
+export function declarationFeature(r: DeclarationRecord, viewer: string | null): DeclarationFeature {
   const d = r.decl;
   const own = viewer === d.party;
   return {
     type: 'Feature' as const,
     id: d.id,
-    geometry: d.geometry,
+    // The engine's geometry is deeply readonly; the wire type is the same shape, mutable.
+    geometry: d.geometry as unknown as DeclarationFeature['geometry'],
     properties: {
       id: d.id,
       kind: d.kind,
       party: d.party,
-      start: iso(d.start),
+      start: formatIsoUtc(d.start),
       end: iso(d.end),
       buffer_m: d.buffer_m,
-      ...(d.altitude && { altitude: d.altitude }),
+      ...(d.altitude && { altitude: { ...d.altitude } }),
       ...(d.category && { category: d.category }),
       ...(d.schedule && { schedule: d.schedule.map((t) => formatIsoUtc(t)) }),
-      ...(d.applies_to && { applies_to: d.applies_to }),
-      visibility: d.visibility,
-      ...(d.notify && { notify: d.notify }),
+      ...(d.applies_to && { applies_to: [...d.applies_to] }),
+      visibility: typeof d.visibility === 'string' ? d.visibility : [...d.visibility],
+      ...(d.notify && { notify: [...d.notify] }),
       ...(d.label !== undefined && { label: d.label }),
       ...(d.notes !== undefined && { notes: d.notes }),
       version: r.version,
@@ -62,23 +64,13 @@ export function declarationFeature(r: DeclarationRecord, viewer: string | null) 
   };
 }
 
-export type SideView =
-  | {
-      readonly id: string;
-      readonly version: number;
-      readonly party: string;
-      readonly kind: string;
-      readonly label?: string;
-    }
-  | { readonly party: string; readonly hidden: true };
-
 /** A conflict as a party involved in it may see it; null when it may not see it at all. */
 export function conflictView(
   c: ConflictRecord,
   viewer: string | null,
   a: DeclarationRecord | null,
   b: DeclarationRecord | null,
-) {
+): ConflictView | null {
   if (!involves(viewer, c)) return null;
   const side = (r: DeclarationRecord | null, id: string, version: number, party: string): SideView => {
     if (r === null || !canSee(viewer, r.decl)) return { party, hidden: true };
@@ -103,11 +95,14 @@ export function conflictView(
     a: sa,
     b: sb,
     window: { start: formatIsoUtc(c.window.start), end: iso(c.window.end) },
-    ...(clear && { distance_m: Math.round(c.distance_m * 1000) / 1000, closest: c.closest }),
+    ...(clear && {
+      distance_m: Math.round(c.distance_m * 1000) / 1000,
+      closest: [[...c.closest[0]], [...c.closest[1]]] as [[number, number], [number, number]],
+    }),
     detected_at: formatIsoUtc(c.detected_at),
     resolved_at: iso(c.resolved_at),
     acceptances: c.acceptances.map((x) => ({ party: x.party, at: formatIsoUtc(x.at), reason: x.reason })),
   };
 }
 
-export type ConflictView = NonNullable<ReturnType<typeof conflictView>>;
+export type { ConflictView } from '../api/declarations.ts';

@@ -1,5 +1,5 @@
 /**
- * The watch (DESIGN §5): the on-call roster, alerts with acknowledgement deadlines, and their
+ * The watch (docs/design.md §5): the on-call roster, alerts with acknowledgement deadlines, and their
  * escalation — watch officer → senior officer on call → party admin → overdue.
  *
  * Everything here runs inside one of the hub's write transactions (a {@link WriteCtx}): an alert
@@ -16,6 +16,7 @@
  * decided by the roster at the deadline itself, not at the moment the hub got round to it.
  */
 
+import type { AlertView } from '../api/watch.ts';
 import type {
   AlertLevel,
   AlertRecord,
@@ -26,55 +27,10 @@ import type {
   WatchRole,
 } from '../domain/records.ts';
 import { PRECEDENCES } from '../domain/records.ts';
-import type { Severity } from '../engine/types.ts';
 import type { Tx } from '../store/ports.ts';
-
-/** What a write transaction offers the watch: the store, the time, the stream and the ledger. */
-export interface WriteCtx {
-  readonly tx: Tx;
-  readonly now: number;
-  /** Append an event to a party's stream (published to open consoles once committed). */
-  emit(party: string, type: string, data: unknown): Promise<void>;
-  /** Append a ledger entry. */
-  log(
-    actor: string | null,
-    party: string | null,
-    type: string,
-    subject: string,
-    payload: unknown,
-  ): Promise<void>;
-}
-
-const MIN = 60_000;
-
-/**
- * Deadlines per precedence, one per level: [watch officer, senior officer, party admin] in ms.
- * The first is DESIGN §5's acknowledgement deadline (5, 15, 60, 240 minutes); each escalation
- * level gets as long again, so a `flash` alert reaches the senior officer at 5 minutes, the party
- * admin at 10 and is overdue at 15.
- */
-export type Deadlines = Readonly<Record<Precedence, readonly [number, number, number]>>;
-
-export const DEFAULT_DEADLINES: Deadlines = {
-  flash: [5 * MIN, 5 * MIN, 5 * MIN],
-  immediate: [15 * MIN, 15 * MIN, 15 * MIN],
-  priority: [60 * MIN, 60 * MIN, 60 * MIN],
-  routine: [240 * MIN, 240 * MIN, 240 * MIN],
-};
-
-/** Hub deadlines from the defaults and an override (e.g. from `serve --ack-deadlines`). */
-export function deadlines(
-  override?: Partial<Record<Precedence, readonly [number, number, number]>>,
-): Deadlines {
-  return { ...DEFAULT_DEADLINES, ...override };
-}
-
-export const PRECEDENCE_OF: Readonly<Record<Severity, Precedence>> = {
-  critical: 'flash',
-  high: 'immediate',
-  medium: 'priority',
-  low: 'routine',
-};
+import { fail } from './access.ts';
+import type { Deadlines } from './deadlines.ts';
+import type { WriteCtx } from './kernel.ts';
 
 export const precedenceRank = (p: Precedence): number => PRECEDENCES.indexOf(p);
 
@@ -141,10 +97,11 @@ export function gaps(shifts: readonly ShiftRecord[], role: WatchRole, from: numb
 
 // --- Alerts ------------------------------------------------------------------------------------
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+const at = (t: number): string => new Date(t).toISOString();
+const iso = (t: number | null): string | null => (t === null ? null : at(t));
 
 /** An alert as its party reads it (the record is the party's own; nothing of others is in it). */
-export function alertView(a: AlertRecord) {
+export function alertView(a: AlertRecord): AlertView {
   return {
     id: a.id,
     subject_type: a.subject_type,
@@ -154,23 +111,22 @@ export function alertView(a: AlertRecord) {
     level: LEVEL_NAMES[a.level],
     escalated: a.level > 0,
     due_at: iso(a.due_at),
-    to: a.to,
-    created_at: iso(a.created_at),
+    to: [...a.to],
+    created_at: at(a.created_at),
     escalations: a.escalations.map((e) => ({
       level: LEVEL_NAMES[e.level],
-      due_at: iso(e.due_at),
-      at: iso(e.at),
-      to: e.to,
+      due_at: at(e.due_at),
+      at: at(e.at),
+      to: [...e.to],
       ...(e.uncovered && { uncovered: true }),
     })),
-    ack: a.ack && { username: a.ack.username, at: iso(a.ack.at), reply: a.ack.reply },
+    ack: a.ack && { username: a.ack.username, at: at(a.ack.at), reply: a.ack.reply },
     closed_at: iso(a.closed_at),
     closed_reason: a.closed_reason,
-    summary: a.summary,
+    // Rendered as the party may see it when the alert was raised (views.ts).
+    summary: a.summary as AlertView['summary'],
   };
 }
-
-export type AlertView = ReturnType<typeof alertView>;
 
 /** Raise an alert for a party; it goes to the watch officer on call now. */
 export async function raiseAlert(
@@ -232,13 +188,22 @@ export async function closeAlerts(
   }
 }
 
-/** Record an acknowledgement (who, when, reply) on an open alert of the caller's party. */
+/**
+ * Acknowledge an open alert in one action (who, when, optional reply), then tell the feature
+ * that owns its subject (it tells the other side: the party of a conflict, the notifying party,
+ * the sender of a hotline message). A closed or already acknowledged alert is refused.
+ */
 export async function acknowledgeAlert(
   ctx: WriteCtx,
   a: AlertRecord,
   username: string,
   reply: string | null,
 ): Promise<AlertRecord> {
+  if (a.status !== 'open')
+    fail(
+      'already_acknowledged',
+      `alert ${a.id} is ${a.status === 'closed' ? 'closed' : 'already acknowledged'}`,
+    );
   const next: AlertRecord = {
     ...a,
     status: 'acknowledged',
@@ -248,6 +213,7 @@ export async function acknowledgeAlert(
   await ctx.tx.alerts.update(next);
   await ctx.log(username, a.party, 'alert.acknowledged', a.id, { reply, level: LEVEL_NAMES[a.level] });
   await ctx.emit(a.party, 'alert.acknowledged', alertView(next));
+  await ctx.acknowledged(next, reply);
   return next;
 }
 

@@ -12,9 +12,10 @@
  * and refuse stale timestamps (replays). The secret is random (256 bits), shown once at creation.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import type { DeliveryView, WebhookView } from '../api/watch.ts';
 import type { DeliveryRecord, WebhookRecord } from '../domain/records.ts';
-import { fail, type Principal, requireParty, requireRole } from './access.ts';
-import type { Hub } from './hub.ts';
+import { actingParty, fail, ownRecord, type Principal } from './access.ts';
+import type { Kernel } from './kernel.ts';
 import { newId } from './secrets.ts';
 
 /** Attempts before a delivery is given up as failed, and the first retry delay (then ×3 each). */
@@ -23,7 +24,8 @@ export const FIRST_RETRY_MS = 10_000;
 const TIMEOUT_MS = 10_000;
 const MAX_WEBHOOKS = 10;
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+const at = (t: number): string => new Date(t).toISOString();
+const iso = (t: number | null): string | null => (t === null ? null : at(t));
 
 export function sign(secret: string, timestamp: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
@@ -32,18 +34,18 @@ export function sign(secret: string, timestamp: number, body: string): string {
 /** Delay before attempt n+1 after n failed attempts: 10 s, 30 s, 90 s, … (about 3 h over 8 attempts). */
 export const retryDelay = (attempts: number): number => FIRST_RETRY_MS * 3 ** (attempts - 1);
 
-function webhookView(w: WebhookRecord, failing: DeliveryRecord[] = []) {
+function webhookView(w: WebhookRecord, failing: DeliveryRecord[] = []): WebhookView {
   return {
     id: w.id,
     url: w.url,
-    created_at: iso(w.created_at),
+    created_at: at(w.created_at),
     disabled_at: iso(w.disabled_at),
     recent_failures: failing.length,
     ...(failing[0] && { last_error: failing[0].last_error }),
   };
 }
 
-function deliveryView(d: DeliveryRecord) {
+function deliveryView(d: DeliveryRecord): DeliveryView {
   return {
     id: d.id,
     event_seq: d.event_seq,
@@ -52,13 +54,13 @@ function deliveryView(d: DeliveryRecord) {
     next_at: iso(d.next_at),
     last_status: d.last_status,
     last_error: d.last_error,
-    created_at: iso(d.created_at),
+    created_at: at(d.created_at),
     delivered_at: iso(d.delivered_at),
   };
 }
 
-function validUrl(v: unknown): string {
-  if (typeof v !== 'string' || v.length > 2000) fail('invalid_request', 'url: an http(s) URL', 'url');
+/** An http(s) URL without credentials (the schema checked it is a URL of bounded length). */
+function validUrl(v: string): string {
   let u: URL;
   try {
     u = new URL(v);
@@ -76,13 +78,40 @@ export class Webhooks {
   /** Deliveries being sent by this process (never two sends of one delivery at once). */
   private readonly inFlight = new Set<string>();
 
-  constructor(private readonly hub: Hub) {}
+  constructor(private readonly k: Kernel) {
+    // The outbox: every stream event gets a delivery per enabled hook of its party, written in
+    // the event's own transaction. A party's hooks are read once per write (a write that emits
+    // never changes hooks: registering or disabling one is a write of its own that emits nothing).
+    k.onEmit(async (ctx, e, memo) => {
+      const memoKey = `webhooks:${e.party}`;
+      let hooks = memo.get(memoKey) as Promise<WebhookRecord[]> | undefined;
+      if (hooks === undefined) {
+        hooks = ctx.tx.webhooks.listByParty(e.party);
+        memo.set(memoKey, hooks);
+      }
+      for (const w of await hooks) {
+        if (w.disabled_at !== null) continue;
+        await ctx.tx.deliveries.insert({
+          id: newId('dl'),
+          webhook: w.id,
+          party: e.party,
+          event_seq: e.seq,
+          status: 'pending',
+          attempts: 0,
+          next_at: ctx.now,
+          last_status: null,
+          last_error: null,
+          created_at: ctx.now,
+          delivered_at: null,
+        });
+      }
+    });
+  }
 
-  async create(p: Principal, body: Record<string, unknown>) {
-    requireRole(p, 'party_admin');
-    const party = requireParty(p);
-    const url = validUrl(body.url);
-    return this.hub.write(async (tx, ctx) => {
+  async create(p: Principal, input: { readonly url: string }) {
+    const party = actingParty(p, 'party_admin');
+    const url = validUrl(input.url);
+    return this.k.write(async (tx, ctx) => {
       const existing = (await tx.webhooks.listByParty(party)).filter((w) => w.disabled_at === null);
       if (existing.length >= MAX_WEBHOOKS)
         fail('invalid_request', `at most ${MAX_WEBHOOKS} webhooks per party`, 'url');
@@ -102,9 +131,8 @@ export class Webhooks {
   }
 
   async list(p: Principal) {
-    requireRole(p, 'party_admin');
-    const party = requireParty(p);
-    return this.hub.store.read(async (tx) => {
+    const party = actingParty(p, 'party_admin');
+    return this.k.read(async (tx) => {
       const out = [];
       for (const w of await tx.webhooks.listByParty(party)) {
         out.push(webhookView(w, await tx.deliveries.listByWebhook(w.id, 'failed', 100)));
@@ -115,11 +143,9 @@ export class Webhooks {
 
   /** Stop sending to a webhook; its pending deliveries are dropped as failed. */
   async disable(p: Principal, id: string): Promise<void> {
-    requireRole(p, 'party_admin');
-    const party = requireParty(p);
-    await this.hub.write(async (tx, ctx) => {
-      const w = await tx.webhooks.get(id);
-      if (!w || w.party !== party) fail('not_found', `no webhook ${id}`);
+    const party = actingParty(p, 'party_admin');
+    await this.k.write(async (tx, ctx) => {
+      const w = ownRecord(await tx.webhooks.get(id), party, 'webhook', id);
       if (w.disabled_at === null) {
         await tx.webhooks.update({ ...w, disabled_at: ctx.now });
         for (const d of await tx.deliveries.listByWebhook(id, 'pending', Number.MAX_SAFE_INTEGER)) {
@@ -137,23 +163,21 @@ export class Webhooks {
   }
 
   async deliveries(p: Principal, id: string, status: DeliveryRecord['status'] | undefined, limit: number) {
-    requireRole(p, 'party_admin');
-    const party = requireParty(p);
-    return this.hub.store.read(async (tx) => {
-      const w = await tx.webhooks.get(id);
-      if (!w || w.party !== party) fail('not_found', `no webhook ${id}`);
+    const party = actingParty(p, 'party_admin');
+    return this.k.read(async (tx) => {
+      const w = ownRecord(await tx.webhooks.get(id), party, 'webhook', id);
       return (await tx.deliveries.listByWebhook(id, status, Math.min(limit, 1000))).map(deliveryView);
     });
   }
 
   async nextDue(): Promise<number | null> {
-    return this.hub.store.read((tx) => tx.deliveries.nextDue());
+    return this.k.read((tx) => tx.deliveries.nextDue());
   }
 
   /** Send every delivery that is due; record each outcome. Returns the number attempted. */
   async deliverDue(limit = 50): Promise<number> {
-    const now = this.hub.clock.now();
-    const due = await this.hub.store.read((tx) => tx.deliveries.due(now, limit));
+    const now = this.k.clock.now();
+    const due = await this.k.read((tx) => tx.deliveries.due(now, limit));
     const work = due.filter((d) => !this.inFlight.has(d.id));
     await Promise.all(work.map((d) => this.send(d)));
     return work.length;
@@ -162,7 +186,7 @@ export class Webhooks {
   private async send(d: DeliveryRecord): Promise<void> {
     this.inFlight.add(d.id);
     try {
-      const { w, e } = await this.hub.store.read(async (tx) => ({
+      const { w, e } = await this.k.read(async (tx) => ({
         w: await tx.webhooks.get(d.webhook),
         e: await tx.events.get(d.party, d.event_seq),
       }));
@@ -171,7 +195,7 @@ export class Webhooks {
         return;
       }
       const body = JSON.stringify({ party: e.party, seq: e.seq, type: e.type, at: iso(e.at), data: e.data });
-      const timestamp = Math.floor(this.hub.clock.now() / 1000);
+      const timestamp = Math.floor(this.k.clock.now() / 1000);
       let status: number | null = null;
       let error: string | null = null;
       try {
@@ -203,7 +227,7 @@ export class Webhooks {
 
   /** Record an attempt's outcome: delivered, retry later, or failed (out of attempts, or `final`). */
   private async record(d: DeliveryRecord, status: number | null, error: string | null, final: boolean) {
-    await this.hub.write(async (tx, ctx) => {
+    await this.k.write(async (tx, ctx) => {
       const cur = await tx.deliveries.get(d.id);
       if (cur?.status !== 'pending') return { result: undefined };
       const attempts = cur.attempts + 1;

@@ -1,5 +1,5 @@
 /**
- * The ledger's hash chain (DESIGN §7): every entry commits to its content and to the hash of
+ * The ledger's hash chain (docs/design.md §7): every entry commits to its content and to the hash of
  * the entry before it, so changing or removing any past entry changes every hash after it.
  * Hashes are SHA-256 over a canonical JSON encoding (keys sorted, no whitespace).
  * Signatures of the head and inclusion proofs build on this.

@@ -1,20 +1,28 @@
 /**
- * The HTTP API, built by a function so that tests call `app.inject()` without a socket.
- * Routes are thin: authenticate, read parameters, call the {@link Hub}, return its answer.
- * Errors are mapped to statuses only in `errors.ts`.
+ * The HTTP API, built by a function so that tests call `app.inject()` without a socket. This file
+ * wires: the logger, validation from the routes' schemas, authentication, the OpenAPI document
+ * generated from the same schemas, the route modules (one per feature, in `routes/`), the push
+ * stream and the console. Routes are thin: their schema checks the input, the hub's feature does
+ * the work, the schema serializes the answer (so a field not in a party's view cannot slip out).
+ * Errors become statuses only in `errors.ts`.
  */
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { Kind } from '../engine/types.ts';
-import { KINDS } from '../engine/types.ts';
-import type { Hub, Principal } from '../hub/hub.ts';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Type from 'typebox';
+import { Errors } from '../api/common.ts';
+import type { Hub } from '../hub/hub.ts';
 import { consoleRoutes } from './console.ts';
 import { coded, errorResponse } from './errors.ts';
-import { openapi } from './openapi.ts';
-import { bboxParam, bodyObject, intParam, oneOf, principalOf, type Query, timeParam } from './params.ts';
+import { type LogOptions, loggerOptions, logUnexpected, requestLog } from './logging.ts';
 import { RateLimiter } from './rate.ts';
-import { streamRoute } from './stream.ts';
-import { watchRoutes } from './watch-routes.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { declarationRoutes } from './routes/declarations.ts';
+import { type App, ERRORS } from './routes/support.ts';
+import { hotlineRoutes, rosterAndAlertRoutes, webhookRoutes } from './routes/watch.ts';
+import { streamOperation, streamRoute } from './stream.ts';
+import { installResponseCheck, installValidation } from './validation.ts';
 
 export interface AppOptions {
   readonly hub: Hub;
@@ -22,31 +30,60 @@ export interface AppOptions {
   readonly bodyLimit?: number;
   /** Requests per second per token, and the burst allowed (default 100/s, burst 200). */
   readonly rate?: { readonly perSecond: number; readonly burst: number };
-  readonly logger?: boolean;
+  /** Logs (default: none, as in tests; `deconflict serve` logs at `info`). */
+  readonly log?: LogOptions;
   /** Directory of the built web console (default web/dist); false serves no console. */
   readonly console?: string | false;
+  /**
+   * Check every answer against its route's declared schema and fail loudly on a mismatch or an
+   * undeclared status. Default: on when `DECONFLICT_CHECK_RESPONSES=1` (the test suite sets it).
+   */
+  readonly checkResponses?: boolean;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: Principal;
-  }
-}
+const BEARER_TOKEN = /^Bearer ([A-Za-z0-9_-]{1,200})$/;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { hub } = options;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: options.log ? loggerOptions(options.log) : false,
+    // One line per request comes from logging.ts, not Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 5 * 1024 * 1024,
     // Ids are the hub's and the parties' own: never let a long one exhaust the router.
     routerOptions: { maxParamLength: 200 },
-  });
-  const limiter = new RateLimiter(options.rate?.perSecond ?? 100, options.rate?.burst ?? 200, () =>
-    hub.clock.now(),
-  );
-  const loginLimiter = new RateLimiter(0.2, 10, () => hub.clock.now());
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  requestLog(app);
+  installValidation(app);
+  if (options.checkResponses ?? process.env.DECONFLICT_CHECK_RESPONSES === '1') installResponseCheck(app);
+  jsonOnly(app);
+  errorHandlers(app);
+  authentication(app, hub, options.rate ?? { perSecond: 100, burst: 200 });
 
-  // JSON only: Fastify's default text/plain parser would hand the hub a string.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'deconflict hub API',
+        version: '1',
+        description:
+          'Parties declare areas of responsibility, protected sites, movements, air operations, strikes and restricted zones; the hub detects every conflict and shows each party only what it may see. Errors are {"errors": [{code, feature, path, message}]} with the codes and statuses of docs/errors.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  for (const routes of [accountRoutes, declarationRoutes, rosterAndAlertRoutes, hotlineRoutes, webhookRoutes])
+    routes(app as App, hub);
+  streamRoute(app as App, hub);
+  if (options.console !== false) consoleRoutes(app as App, options.console);
+  serviceRoutes(app as App, hub);
+  return app;
+}
+
+/** JSON bodies only: Fastify's default text/plain parser would hand the hub a string. */
+function jsonOnly(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/geo+json', { parseAs: 'string' }, (_req, body, done) => {
     try {
@@ -55,167 +92,93 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(coded('invalid_json', 'the request body is not valid JSON'), undefined);
     }
   });
+  // A POST that only acts may come without a body; its fields are then all absent.
+  app.addHook('preValidation', async (req) => {
+    if (req.routeOptions.config.optionalBody && (req.body === undefined || req.body === null)) req.body = {};
+  });
+}
 
-  app.setErrorHandler((err, _req, reply) => {
+/** Every error in the one shape; an unexpected one is logged with its stack and never echoed. */
+function errorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
     const { status, body } = errorResponse(err);
+    if (status >= 500) logUnexpected(req, err);
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
     void reply.status(404).send({
-      errors: [
-        {
-          code: 'not_found',
-          feature: null,
-          path: '',
-          message: `no route ${req.method} ${req.url.split('?')[0]}`,
-        },
-      ],
+      errors: [{ code: 'not_found', feature: null, path: '', message: `no route ${req.method} ${path}` }],
     });
   });
-
-  // Authentication: every /api/v1 route but login and the API description needs a token.
-  app.addHook('onRequest', async (req) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (!path.startsWith('/api/v1/') || path === '/api/v1/openapi.json') return;
-    if (path === '/api/v1/session' && req.method === 'POST') return;
-    const auth = req.headers.authorization;
-    // A browser's WebSocket cannot send the header: the stream then authenticates in its first frame.
-    if (path === '/api/v1/stream' && auth === undefined) return;
-    const m = typeof auth === 'string' ? /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(auth) : null;
-    if (!m) throw coded('unauthorized', 'send "Authorization: Bearer <token>"');
-    const secret = m[1] as string;
-    if (!limiter.take(secret)) throw coded('rate_limited', 'too many requests for this token; slow down');
-    req.principal = await hub.authenticate(secret);
-  });
-
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  streamRoute(app, hub);
-  watchRoutes(app, hub);
-
-  if (options.console !== false) consoleRoutes(app, options.console);
-
-  // A WebSocket upgrade refused by the hook above (a bad token) is answered on the raw socket,
-  // which Node's HTTP server has already let go of: end it, or the server could never close.
+  // A WebSocket upgrade refused by the hooks (a bad token) is answered on the raw socket, which
+  // Node's HTTP server has already let go of: end it, or the server could never close.
   app.addHook('onResponse', async (req, reply) => {
     if (req.headers.upgrade !== undefined && reply.statusCode !== 101) req.raw.socket.destroy();
   });
-
-  app.get('/healthz', async () => ({ status: 'ok', active_declarations: hub.activeCount }));
-  app.get('/api/v1/openapi.json', async () => openapi);
-
-  // --- Session and tokens ----------------------------------------------------------------------
-  app.post('/api/v1/session', async (req, reply) => {
-    const b = bodyObject(req);
-    const username = typeof b.username === 'string' ? b.username : '';
-    if (!loginLimiter.take(`login:${username}`))
-      throw coded('rate_limited', 'too many login attempts; wait a minute');
-    const s = await hub.login(b.username, b.password);
-    return reply.status(201).send({
-      token: s.token,
-      expires_at: new Date(s.expires_at).toISOString(),
-      member: { username: s.member.username, party: s.member.party, roles: s.member.roles },
-    });
-  });
-  app.delete('/api/v1/session', async (req, reply) => {
-    await hub.logout(principalOf(req));
-    return reply.status(204).send();
-  });
-  app.get('/api/v1/tokens', async (req) => ({ tokens: await hub.listTokens(principalOf(req)) }));
-  app.post('/api/v1/tokens', async (req, reply) =>
-    reply.status(201).send(await hub.createApiToken(principalOf(req), bodyObject(req))),
-  );
-  app.delete<{ Params: { id: string } }>('/api/v1/tokens/:id', async (req, reply) => {
-    await hub.revokeToken(principalOf(req), req.params.id);
-    return reply.status(204).send();
-  });
-
-  // --- Parties and members ---------------------------------------------------------------------
-  app.get('/api/v1/parties', async (req) => ({ parties: await hub.listParties(principalOf(req)) }));
-  app.post('/api/v1/parties', async (req, reply) =>
-    reply.status(201).send(await hub.createParty(principalOf(req), bodyObject(req))),
-  );
-  app.get<{ Params: { party: string } }>('/api/v1/parties/:party/members', async (req) => ({
-    members: await hub.listMembers(principalOf(req), req.params.party),
-  }));
-  app.post<{ Params: { party: string } }>('/api/v1/parties/:party/members', async (req, reply) =>
-    reply.status(201).send(await hub.createMember(principalOf(req), req.params.party, bodyObject(req))),
-  );
-  app.patch<{ Params: { party: string; username: string } }>(
-    '/api/v1/parties/:party/members/:username',
-    async (req) => hub.updateMember(principalOf(req), req.params.party, req.params.username, bodyObject(req)),
-  );
-
-  // --- Declarations ----------------------------------------------------------------------------
-  app.post<{ Querystring: Query }>('/api/v1/declarations', async (req, reply) => {
-    const dryRun = oneOf(req.query, 'dry_run', ['true', 'false'] as const) === 'true';
-    const result = await hub.submit(principalOf(req), req.body, { dryRun });
-    return reply.status(dryRun ? 200 : 201).send(result);
-  });
-  app.get<{ Querystring: Query }>('/api/v1/declarations', async (req) => {
-    const q = req.query;
-    const bbox = bboxParam(q);
-    const start = timeParam(q, 'start');
-    const end = timeParam(q, 'end');
-    const kind = oneOf<Kind>(q, 'kind', KINDS);
-    const status = oneOf(q, 'status', ['active', 'withdrawn', 'expired'] as const);
-    const limit = intParam(q, 'limit', 5000);
-    return hub.listDeclarations(principalOf(req), {
-      ...(bbox && { bbox }),
-      ...(start !== undefined && { start }),
-      ...(end !== undefined && { end }),
-      ...(kind && { kind }),
-      ...(q.party !== undefined && { party: q.party }),
-      ...(status && { status }),
-      ...(limit !== undefined && { limit }),
-    });
-  });
-  app.get<{ Params: { id: string }; Querystring: Query }>('/api/v1/declarations/:id', async (req) =>
-    hub.getDeclaration(
-      principalOf(req),
-      req.params.id,
-      intParam(req.query, 'version', Number.MAX_SAFE_INTEGER),
-    ),
-  );
-  app.get<{ Params: { id: string } }>('/api/v1/declarations/:id/versions', async (req) =>
-    hub.declarationVersions(principalOf(req), req.params.id),
-  );
-  app.put<{ Params: { id: string } }>('/api/v1/declarations/:id', async (req) =>
-    hub.amend(principalOf(req), req.params.id, req.body),
-  );
-  app.post<{ Params: { id: string } }>('/api/v1/declarations/:id/withdraw', async (req) => {
-    const b = req.body === undefined || req.body === null ? {} : bodyObject(req);
-    return hub.withdraw(principalOf(req), req.params.id, b.reason);
-  });
-
-  // --- Conflicts -------------------------------------------------------------------------------
-  app.get<{ Querystring: Query }>('/api/v1/conflicts', async (req) => {
-    const q = req.query;
-    const status = oneOf(q, 'status', ['open', 'resolved'] as const);
-    const limit = intParam(q, 'limit', 5000);
-    return {
-      conflicts: await hub.listConflicts(principalOf(req), {
-        ...(status && { status }),
-        ...(q.rule !== undefined && { rule: q.rule }),
-        ...(q.severity !== undefined && { severity: q.severity }),
-        ...(q.declaration !== undefined && { declaration: q.declaration }),
-        ...(limit !== undefined && { limit }),
-      }),
-    };
-  });
-  app.get<{ Params: { id: string } }>('/api/v1/conflicts/:id', async (req) =>
-    hub.getConflict(principalOf(req), req.params.id),
-  );
-  app.post<{ Params: { id: string } }>('/api/v1/conflicts/:id/resolve', async (req) => {
-    const b = bodyObject(req);
-    if (b.resolution !== 'risk_accepted') {
-      throw coded(
-        'invalid_request',
-        'resolution: "risk_accepted" (with a reason); to resolve by withdrawing or amending, withdraw or amend the declaration',
-        'resolution',
-      );
-    }
-    return hub.acceptRisk(principalOf(req), req.params.id, b.reason);
-  });
-
-  return app;
 }
+
+/**
+ * Every /api/v1 route needs a bearer token unless its config says `public`; the stream may
+ * instead authenticate in its first frame (a browser's WebSocket cannot send the header).
+ */
+function authentication(app: FastifyInstance, hub: Hub, rate: { perSecond: number; burst: number }): void {
+  const limiter = new RateLimiter(rate.perSecond, rate.burst, () => hub.clock.now());
+  app.addHook('onRequest', async (req) => {
+    const config = req.routeOptions.config;
+    if (!req.url.startsWith('/api/v1/') || config.public) return;
+    const auth = req.headers.authorization;
+    if (config.authInFirstFrame && auth === undefined) return;
+    const m = typeof auth === 'string' ? BEARER_TOKEN.exec(auth) : null;
+    if (!m) throw coded('unauthorized', 'send "Authorization: Bearer <token>"');
+    const secret = m[1] as string;
+    if (!limiter.take(secret)) throw coded('rate_limited', 'too many requests for this token; slow down');
+    req.principal = await hub.accounts.authenticate(secret);
+  });
+}
+
+/** Health and the API's own description. */
+function serviceRoutes(app: App, hub: Hub): void {
+  app.get(
+    '/healthz',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['service'],
+        summary: 'Liveness (no token needed)',
+        response: {
+          200: Type.Object(
+            { status: Type.Literal('ok'), active_declarations: Type.Integer({ minimum: 0 }) },
+            { additionalProperties: false },
+          ),
+          ...ERRORS,
+        },
+      },
+    },
+    async () => ({ status: 'ok' as const, active_declarations: hub.declarations.activeCount }),
+  );
+  app.get(
+    '/api/v1/openapi.json',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['service'],
+        summary: 'This description, generated from the routes’ schemas (no token needed)',
+        response: {
+          200: Type.Object(
+            { openapi: Type.String() },
+            { additionalProperties: true, description: 'An OpenAPI 3.1 document' },
+          ),
+          ...ERRORS,
+        },
+      },
+    },
+    async () => {
+      const doc = app.swagger() as unknown as { openapi: string; paths: Record<string, unknown> };
+      doc.paths['/api/v1/stream'] ??= { get: streamOperation };
+      return doc;
+    },
+  );
+}
+
+export { Errors };

@@ -10,7 +10,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { Errors } from '../api/common.ts';
+import type { App } from './routes/support.ts';
 
 export const CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -45,7 +47,7 @@ const TYPES: Record<string, string> = {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
 
 /** Register the console's routes; returns whether the console is built (else `/` says how). */
-export function consoleRoutes(app: FastifyInstance, dir = CONSOLE_DIR): boolean {
+export function consoleRoutes(app: App, dir = CONSOLE_DIR): boolean {
   const built = existsSync(join(dir, 'index.html'));
   const cache = new Map<string, Buffer>();
   const file = (path: string): Buffer | null => {
@@ -57,33 +59,61 @@ export function consoleRoutes(app: FastifyInstance, dir = CONSOLE_DIR): boolean 
     }
     return b;
   };
-  app.get('/', async (_req, reply) => {
-    if (!built) {
+  const file200 = (description: string, type: string) => ({
+    description,
+    // A file's bytes, sent as they are (no serializer runs on a Buffer).
+    content: { [type]: { schema: Type.Unsafe<Buffer | string>(Type.String()) } },
+  });
+  app.get(
+    '/',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['console'],
+        summary: 'The web console (no token needed; it logs in itself)',
+        response: { 200: file200('The console page', 'text/html') },
+      },
+    },
+    async (_req, reply) => {
+      if (!built) {
+        return reply
+          .type('text/plain; charset=utf-8')
+          .send('The console is not built: run `npm run build:web` (npm install does it), then restart.');
+      }
       return reply
-        .type('text/plain; charset=utf-8')
-        .send('The console is not built: run `npm run build:web` (npm install does it), then restart.');
-    }
-    return reply
-      .header('content-security-policy', CSP)
-      .header('cache-control', 'no-cache')
-      .type('text/html; charset=utf-8')
-      .send(file(join(dir, 'index.html')));
-  });
-  app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
-    const name = req.params.name;
-    const type = TYPES[extname(name)];
-    const body = NAME.test(name) && type ? file(join(dir, 'assets', name)) : null;
-    if (!body || !type) {
-      return reply.status(404).send({
-        errors: [{ code: 'not_found', feature: null, path: '', message: `no asset ${name}` }],
-      });
-    }
-    return reply
-      .header('content-security-policy', CSP)
-      .header('cache-control', 'no-cache')
-      .header('x-content-type-options', 'nosniff')
-      .type(type)
-      .send(body);
-  });
+        .header('content-security-policy', CSP)
+        .header('cache-control', 'no-cache')
+        .type('text/html; charset=utf-8')
+        .send(file(join(dir, 'index.html')) as Buffer);
+    },
+  );
+  app.get(
+    '/assets/:name',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['console'],
+        summary: "The console's files (script, styles, offline basemap data)",
+        params: Type.Object({ name: Type.String({ maxLength: 200 }) }, { additionalProperties: false }),
+        response: { 200: file200('The file', 'application/octet-stream'), 404: Errors },
+      },
+    },
+    async (req, reply) => {
+      const name = req.params.name;
+      const type = TYPES[extname(name)];
+      const body = NAME.test(name) && type ? file(join(dir, 'assets', name)) : null;
+      if (!body || !type) {
+        return reply.status(404).send({
+          errors: [{ code: 'not_found', feature: null, path: '', message: `no asset ${name}` }],
+        });
+      }
+      return reply
+        .header('content-security-policy', CSP)
+        .header('cache-control', 'no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .type(type)
+        .send(body);
+    },
+  );
   return built;
 }

@@ -3,8 +3,11 @@
  * has a status (the type checker enforces it); the body is always `{"errors": [...]}` with the
  * same details the CLI prints.
  */
+
+import type { ErrorObject } from 'ajv';
 import type { FastifyError } from 'fastify';
 import { DeconflictError, type ErrorCode, type ErrorDetail } from '../errors.ts';
+import { validationError } from './validation.ts';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_json: 400,
@@ -57,11 +60,16 @@ export function coded(code: ErrorCode, message: string, path = ''): DeconflictEr
 /** The status and body for any error thrown while handling a request. */
 export function errorResponse(err: unknown): { status: number; body: { errors: readonly ErrorDetail[] } } {
   if (err instanceof DeconflictError) {
+    // Every code raised comes from the registry (the engine's share included).
+    const details = err.details as readonly ErrorDetail[];
     // The highest status among the details decides (a batch may mix classes of error).
-    const status = Math.max(...err.details.map((d) => HTTP_STATUS[d.code]));
-    return { status, body: { errors: err.details } };
+    const status = Math.max(...details.map((d) => HTTP_STATUS[d.code]));
+    return { status, body: { errors: details } };
   }
   const fe = err as FastifyError;
+  // A request that failed its route's schema: the first problem, named (validation.ts).
+  if (fe.validation)
+    return errorResponse(validationError(fe.validation as ErrorObject[], fe.validationContext ?? ''));
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errorResponse(coded('payload_too_large', 'the request body is larger than the hub accepts'));

@@ -25,10 +25,11 @@
  * per party when written (see hub/views.ts); nothing of another party passes through here.
  */
 import type { WebSocket } from '@fastify/websocket';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import Type from 'typebox';
 import type { EventRecord } from '../domain/records.ts';
 import type { Hub, Principal } from '../hub/hub.ts';
-import type { Query } from './params.ts';
+import type { App } from './routes/support.ts';
 
 const AUTH_TIMEOUT_MS = 10_000;
 /** The backstop recheck of the token (revocations arrive at once; see the header). */
@@ -60,19 +61,56 @@ function parseSince(v: unknown): number | undefined | null {
   return Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : null;
 }
 
-export function streamRoute(app: FastifyInstance, hub: Hub): void {
-  app.get<{ Querystring: Query }>(
+/**
+ * `since` is read by the stream itself (not by the schema), so that a bad value closes the
+ * socket with the protocol's 4400 like a bad value in the auth frame, rather than refusing the
+ * upgrade.
+ */
+const StreamQuery = Type.Object(
+  {
+    since: Type.Optional(
+      Type.String({ maxLength: 20, description: 'the last sequence number seen: a whole number from 0' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const STREAM_SUMMARY =
+  "WebSocket: the party's events, pushed as they commit. Authenticate with the bearer header or a first frame {type:'auth', token, since}; ?since=N replays every event after N first (protocol: src/server/stream.ts)";
+
+/**
+ * The stream as an OpenAPI operation, from the same schema as the route. @fastify/websocket hides
+ * its routes from @fastify/swagger, so the app adds this one to the document itself.
+ */
+export const streamOperation = {
+  tags: ['watch'],
+  summary: STREAM_SUMMARY,
+  security: [{ bearer: [] }, {}],
+  parameters: [{ name: 'since', in: 'query', required: false, schema: StreamQuery.properties.since }],
+  responses: { 101: { description: 'Switching to WebSocket' } },
+};
+
+export function streamRoute(app: App, hub: Hub): void {
+  app.get(
     '/api/v1/stream',
-    { websocket: true },
+    {
+      websocket: true,
+      config: { authInFirstFrame: true },
+      schema: {
+        tags: ['watch'],
+        summary: STREAM_SUMMARY,
+        querystring: StreamQuery,
+        response: { 101: Type.Null({ description: 'Switching to WebSocket' }) },
+      },
+    },
     (socket: WebSocket, req: FastifyRequest) => {
-      const query = req.query as Query;
       const fail = (code: number, errorCode: string, message: string) => {
         if (socket.readyState === socket.OPEN) {
           socket.send(JSON.stringify({ type: 'error', code: errorCode, message }));
           socket.close(code, errorCode);
         }
       };
-      const since = parseSince(query.since);
+      const since = parseSince((req.query as { since?: string }).since);
       if (since === null) return fail(4400, 'invalid_request', 'since: a whole number from 0');
       if (req.principal) {
         void open(hub, socket, req.principal, since, fail);
@@ -95,7 +133,7 @@ export function streamRoute(app: FastifyInstance, hub: Hub): void {
         if (s === null) return fail(4400, 'invalid_request', 'since: a whole number from 0');
         let p: Principal;
         try {
-          p = await hub.authenticate(msg.token);
+          p = await hub.accounts.authenticate(msg.token);
         } catch {
           return fail(4401, 'unauthorized', 'the token is unknown, expired or revoked');
         }
@@ -130,9 +168,9 @@ async function open(
   };
   // Listen first, then read the backlog: an event committed in between is in one or the other
   // (or both, and then sent once, by its sequence number).
-  const unsubscribe = hub.bus.subscribe(party, (e) => (live ? send(e) : buffered.push(e)));
+  const unsubscribe = hub.kernel.bus.subscribe(party, (e) => (live ? send(e) : buffered.push(e)));
   const revoked = () => fail(4401, 'unauthorized', 'the token was revoked or expired');
-  const unrevoke = hub.revocations.subscribe((r) => {
+  const unrevoke = hub.kernel.revocations.subscribe((r) => {
     if ('tokenId' in r ? r.tokenId === p.tokenId : r.username === p.username) revoked();
   });
   const timers: NodeJS.Timeout[] = [];
@@ -173,7 +211,7 @@ async function open(
   }
   // Revoked between authentication and the subscription above: the recheck's first run now.
   const recheck = () =>
-    hub.tokenStillValid(p.tokenId).then(
+    hub.accounts.tokenStillValid(p.tokenId).then(
       (ok) => ok || revoked(),
       () => undefined,
     );

@@ -35,6 +35,19 @@ export interface DeclarationQuery {
   /** Only declarations whose window overlaps [start, end). */
   readonly start?: number;
   readonly end?: number;
+  /**
+   * Only declarations this party may see in clear (docs/design.md §8, `canSee` in `hub/views.ts`): its
+   * own, those shown to all, and those whose visibility list names it; never another party's
+   * sealed ones.
+   */
+  readonly visibleTo?: string;
+  /**
+   * Only declarations one of whose own boxes (`reachBoxes(geometry, 0)`, conservative) meets
+   * one of these: [west, south, east, north] in degrees, west ≤ east — a box across the
+   * antimeridian is given as two. Touching counts. An empty list matches nothing.
+   */
+  readonly bbox?: readonly (readonly [number, number, number, number])[];
+  /** At most this many (default 1000), the first by id. */
   readonly limit?: number;
 }
 
@@ -182,7 +195,7 @@ export interface DeliveryRepo {
   ): Promise<DeliveryRecord[]>;
 }
 
-/** Small hub-wide settings (the hub's secret key, the schema version). */
+/** Small hub-wide settings (the hub's secret key). The schema version is the adapter's own. */
 export interface MetaRepo {
   get(key: string): Promise<string | null>;
   /** Set a key only if it has no value yet; returns the value it holds afterwards. */

@@ -6,6 +6,10 @@
  * a queue in this process, and a lock file refuses a second process (or a second store in this
  * one) on the same directory. Each read is a read transaction on a connection of its own: a
  * snapshot. The ledger table refuses UPDATE, DELETE and REPLACE by trigger.
+ *
+ * Schema: numbered migrations (`migrate.ts`), applied when the directory is opened; a directory
+ * written by a newer deconflict is refused. Each declaration version's visibility and boxes are
+ * indexed beside it (a readers table, an R*Tree) so that the list is filtered in SQL.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,86 +34,13 @@ import type {
 } from '../domain/records.ts';
 import type { Declaration } from '../engine/types.ts';
 import { entryHash, GENESIS_HASH } from '../ledger/chain.ts';
+import { DataDirectoryLocked } from './errors.ts';
+import { declarationFootprint } from './footprint.ts';
+import { type MigrationReport, migrate } from './migrate.ts';
 import type { AlertQuery, ConflictQuery, DeclarationQuery, Store, Tx } from './ports.ts';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS parties (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS members (
-  username TEXT PRIMARY KEY, party TEXT REFERENCES parties(id), roles TEXT NOT NULL,
-  password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS members_party ON members(party);
-CREATE TABLE IF NOT EXISTS tokens (
-  id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, username TEXT NOT NULL, party TEXT,
-  roles TEXT NOT NULL, kind TEXT NOT NULL, name TEXT, created_at INTEGER NOT NULL,
-  expires_at INTEGER, revoked_at INTEGER);
-CREATE INDEX IF NOT EXISTS tokens_party ON tokens(party);
-CREATE TABLE IF NOT EXISTS declarations (
-  id TEXT NOT NULL, version INTEGER NOT NULL, party TEXT NOT NULL, kind TEXT NOT NULL,
-  status TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER, body TEXT NOT NULL,
-  created_at INTEGER NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (id, version));
-CREATE INDEX IF NOT EXISTS declarations_status ON declarations(status);
-CREATE TABLE IF NOT EXISTS conflicts (
-  id TEXT PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, a_party TEXT NOT NULL,
-  b_party TEXT NOT NULL, status TEXT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL,
-  detected_at INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS conflicts_a ON conflicts(a, status);
-CREATE INDEX IF NOT EXISTS conflicts_b ON conflicts(b, status);
-CREATE INDEX IF NOT EXISTS conflicts_a_party ON conflicts(a_party, status);
-CREATE INDEX IF NOT EXISTS conflicts_b_party ON conflicts(b_party, status);
-CREATE TABLE IF NOT EXISTS ledger (
-  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT, party TEXT, type TEXT NOT NULL,
-  subject TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS shifts (
-  id TEXT PRIMARY KEY, party TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
-  body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS shifts_party ON shifts(party, start_ms);
-CREATE TABLE IF NOT EXISTS alerts (
-  id TEXT PRIMARY KEY, party TEXT NOT NULL, subject_type TEXT NOT NULL, subject TEXT NOT NULL,
-  status TEXT NOT NULL, due_at INTEGER, created_at INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS alerts_party ON alerts(party, created_at);
-CREATE INDEX IF NOT EXISTS alerts_due ON alerts(due_at) WHERE status = 'open' AND due_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS alerts_subject ON alerts(subject_type, subject);
-CREATE TABLE IF NOT EXISTS events (
-  party TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, type TEXT NOT NULL,
-  data TEXT NOT NULL, PRIMARY KEY (party, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS channel_parties (
-  party TEXT NOT NULL, channel TEXT NOT NULL, PRIMARY KEY (party, channel)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS messages (
-  id TEXT PRIMARY KEY, channel TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
-  UNIQUE (channel, seq));
-CREATE TABLE IF NOT EXISTS webhooks (id TEXT PRIMARY KEY, party TEXT NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS webhooks_party ON webhooks(party);
-CREATE TABLE IF NOT EXISTS deliveries (
-  id TEXT PRIMARY KEY, webhook TEXT NOT NULL, status TEXT NOT NULL, next_at INTEGER,
-  created_at INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_at) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS deliveries_webhook ON deliveries(webhook, created_at);
-CREATE TRIGGER IF NOT EXISTS ledger_append_only_update BEFORE UPDATE ON ledger
-  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS ledger_append_only_delete BEFORE DELETE ON ledger
-  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
--- INSERT OR REPLACE deletes the row it replaces without firing DELETE triggers: refuse it here.
-CREATE TRIGGER IF NOT EXISTS ledger_append_only_replace BEFORE INSERT ON ledger
-  WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq)
-  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
-`;
-
-/** Raised when another process holds the data directory. */
-export class DataDirectoryLocked extends Error {
-  constructor(dir: string, holder: string) {
-    super(
-      `the data directory ${dir} is in use by another deconflict process (${holder}); ` +
-        'stop it first, or give this one another --data directory',
-    );
-    this.name = 'DataDirectoryLocked';
-  }
-}
 
 function processAlive(pid: number): boolean {
   try {
@@ -400,6 +331,65 @@ function watchRepos(
   };
 }
 
+/** A query box as the port defines it ([west, south, east, north], west ≤ east), or a RangeError. */
+function checkedBox(b: readonly [number, number, number, number]): readonly [number, number, number, number] {
+  const [w, s, e, n] = b;
+  if (!b.every(Number.isFinite) || w > e || s > n) {
+    throw new RangeError(
+      `bbox ${JSON.stringify(b)}: [west, south, east, north] with west ≤ east (split at the antimeridian) and south ≤ north`,
+    );
+  }
+  return b;
+}
+
+/**
+ * The declaration versions one of whose exact boxes meets the query box: bound to its east,
+ * west, north, south, then again east, west, north, south.
+ */
+const BOX_SEARCH =
+  'SELECT DISTINCT decl_id, decl_version FROM declaration_boxes WHERE min_lon <= ? AND max_lon >= ? AND min_lat <= ? AND max_lat >= ? AND west <= ? AND east >= ? AND south <= ? AND north >= ?';
+
+/**
+ * The SQL of a {@link DeclarationQuery}, or null when it matches nothing (an empty bbox list).
+ *
+ * With a bbox, the R*Tree drives: its matches (one search per box, on the float bounds; the
+ * exact double bounds decide) are joined to their declaration rows, CROSS JOIN keeping that
+ * order, then sorted by id. Without one, the rows are read in id order and filtered. `visibleTo`
+ * is the rule of `canSee` (hub/views.ts): the party's own, those shown to all, and those whose
+ * list names it (a range of declaration_readers' key).
+ */
+function declarationQuery(f: DeclarationQuery): { sql: string; args: unknown[] } | null {
+  const args: unknown[] = [];
+  let from = 'declarations AS d';
+  if (f.bbox !== undefined) {
+    if (f.bbox.length === 0) return null;
+    from = `(${f.bbox.map(() => BOX_SEARCH).join(' UNION ')}) AS b CROSS JOIN ${from} ON d.id = b.decl_id AND d.version = b.decl_version`;
+    for (const box of f.bbox) {
+      const [w, s, e, n] = checkedBox(box);
+      args.push(e, w, n, s, e, w, n, s);
+    }
+  }
+  const where: string[] = ["d.status != 'superseded'"];
+  const filter = (condition: string, ...values: unknown[]) => {
+    where.push(condition);
+    args.push(...values);
+  };
+  if (f.status !== undefined) filter('d.status = ?', f.status);
+  if (f.kind !== undefined) filter('d.kind = ?', f.kind);
+  if (f.party !== undefined) filter('d.party = ?', f.party);
+  if (f.end !== undefined) filter('d.start_ms < ?', f.end);
+  if (f.start !== undefined) filter('(d.end_ms IS NULL OR d.end_ms > ?)', f.start);
+  if (f.visibleTo !== undefined) {
+    filter(
+      "(d.party = ? OR d.visibility = 'all' OR (d.id, d.version) IN (SELECT id, version FROM declaration_readers WHERE party = ?))",
+      f.visibleTo,
+      f.visibleTo,
+    );
+  }
+  args.push(f.limit ?? 1000);
+  return { sql: `SELECT d.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT ?`, args };
+}
+
 /** The repositories over one connection. */
 function repos(db: Db): Tx {
   const q = statements(db, {
@@ -421,7 +411,10 @@ function repos(db: Db): Tx {
     tokenRevoke: 'UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
     tokenRevokeAll: 'UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL',
     declInsert:
-      'INSERT INTO declarations (id, version, party, kind, status, start_ms, end_ms, body, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO declarations (id, version, party, kind, status, start_ms, end_ms, body, created_at, created_by, visibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    declReader: 'INSERT INTO declaration_readers (party, id, version) VALUES (?, ?, ?)',
+    declBox:
+      'INSERT INTO declaration_boxes (min_lon, max_lon, min_lat, max_lat, decl_id, decl_version, west, south, east, north) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     declCurrent: 'SELECT * FROM declarations WHERE id = ? ORDER BY version DESC LIMIT 1',
     declVersion: 'SELECT * FROM declarations WHERE id = ? AND version = ?',
     declVersions: 'SELECT * FROM declarations WHERE id = ? ORDER BY version',
@@ -534,6 +527,7 @@ function repos(db: Db): Tx {
     },
     declarations: {
       insert: async (r) => {
+        const f = declarationFootprint(r.decl);
         q.declInsert.run(
           r.id,
           r.version,
@@ -545,7 +539,10 @@ function repos(db: Db): Tx {
           JSON.stringify(r.decl),
           r.created_at,
           r.created_by,
+          f.shown,
         );
+        for (const party of f.readers) q.declReader.run(party, r.id, r.version);
+        for (const [w, s, e, n] of f.boxes) q.declBox.run(w, e, s, n, r.id, r.version, w, s, e, n);
       },
       current: async (id) => {
         const r = q.declCurrent.get(id) as Row | undefined;
@@ -560,30 +557,8 @@ function repos(db: Db): Tx {
         q.declStatus.run(status, id, version);
       },
       query: async (f: DeclarationQuery) => {
-        const where: string[] = ["status != 'superseded'"];
-        const args: unknown[] = [];
-        if (f.status !== undefined) {
-          where.push('status = ?');
-          args.push(f.status);
-        }
-        if (f.kind !== undefined) {
-          where.push('kind = ?');
-          args.push(f.kind);
-        }
-        if (f.party !== undefined) {
-          where.push('party = ?');
-          args.push(f.party);
-        }
-        if (f.end !== undefined) {
-          where.push('start_ms < ?');
-          args.push(f.end);
-        }
-        if (f.start !== undefined) {
-          where.push('(end_ms IS NULL OR end_ms > ?)');
-          args.push(f.start);
-        }
-        const sql = `SELECT * FROM declarations WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`;
-        return (db.prepare(sql).all(...args, f.limit ?? 1000) as Row[]).map(toDeclaration);
+        const query = declarationQuery(f);
+        return query === null ? [] : (db.prepare(query.sql).all(...query.args) as Row[]).map(toDeclaration);
       },
       active: async () => (q.declActive.all() as Row[]).map((r) => JSON.parse(String(r.body)) as Declaration),
       activeVersions: async () =>
@@ -679,6 +654,11 @@ function repos(db: Db): Tx {
   };
 }
 
+/** The database file of a data directory. */
+export function databaseFile(dir: string): string {
+  return join(dir, 'deconflict.db');
+}
+
 export interface SqliteStoreOptions {
   /** Data directory; the database is `deconflict.db` inside it. */
   readonly dir: string;
@@ -692,17 +672,29 @@ interface Reader {
   readonly tx: Tx;
 }
 
-/** Open (creating if needed) the embedded store in a data directory. */
-export function openSqliteStore(options: SqliteStoreOptions): Store {
+/** The embedded store, and what opening it did to the data directory's schema. */
+export interface SqliteStore extends Store {
+  readonly migration: MigrationReport;
+}
+
+/**
+ * Open (creating if needed) the embedded store in a data directory, bringing its schema to this
+ * code's version first (`migrate.ts`).
+ *
+ * @throws DataDirectoryLocked when another store holds the directory.
+ * @throws DataDirectoryTooNew, DataDirectoryUnrecognised or MigrationFailed (see `migrate`).
+ */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   mkdirSync(options.dir, { recursive: true });
   const release = lockDirectory(options.dir);
-  const file = join(options.dir, 'deconflict.db');
+  const file = databaseFile(options.dir);
   const openReader = (): Reader => {
     const db = new Database(file, { readonly: true });
     db.pragma('busy_timeout = 5000');
     return { db, tx: repos(db) };
   };
-  let writer: Db;
+  let writer: Db | undefined;
+  let migration: MigrationReport;
   // Each read runs in its own read transaction (a snapshot), on a connection of its own: reads
   // that overlap in time (they are asynchronous) cannot share one.
   const idle: Reader[] = [];
@@ -710,11 +702,13 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     writer = new Database(file);
     writer.pragma('journal_mode = WAL');
     writer.pragma('synchronous = FULL');
-    writer.pragma('foreign_keys = ON');
     writer.pragma('busy_timeout = 5000');
-    writer.exec(SCHEMA);
+    // Foreign keys are checked by each migration before it commits, and on every write after.
+    migration = migrate(writer, options.dir);
+    writer.pragma('foreign_keys = ON');
     idle.push(openReader());
   } catch (err) {
+    writer?.close();
     release();
     throw err;
   }
@@ -724,6 +718,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
   return {
+    migration,
     transact<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
       const run = async (): Promise<T> => {
         if (closed) throw new Error('the store is closed');

@@ -13,6 +13,7 @@ import type {
   Position,
   SiteCategory,
 } from '../../src/engine/types.ts';
+import { HOUR } from './time.ts';
 
 const G = geographiclib.Geodesic.WGS84;
 
@@ -41,7 +42,6 @@ export function regularPolygon(c: Position, r: number, n: number, rot = 0): Posi
   return ring;
 }
 
-const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 23);
 
 const arbOffset = (spread: number) =>

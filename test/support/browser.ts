@@ -6,7 +6,7 @@
  *
  * Also: logging in through the login screen, waiting for the map, projecting lon/lat to page
  * pixels through the map the console exposes (`window.deconflict.map`), recording every
- * response body and WebSocket frame a page receives, and screenshots into docs/screenshots.
+ * response body and WebSocket frame a page receives, and screenshots (see `SCREENSHOTS`).
  *
  * Functions handed to the page are plain arrow functions with no named functions inside: tsx
  * compiles this file with esbuild, which may wrap named functions in a helper (`__name`) that
@@ -14,13 +14,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+/**
+ * Where screenshots go: `test-output/screenshots` (git-ignored) by default, so a test run leaves
+ * the tree clean; the `SCREENSHOTS` environment variable names another folder, relative to the
+ * repository or absolute — `SCREENSHOTS=docs/screenshots` refreshes the README's pictures.
+ */
+export const SCREENSHOTS = resolve(ROOT, process.env.SCREENSHOTS || join('test-output', 'screenshots'));
 export const VIEWPORT = { width: 1366, height: 768 };
 /** Elements may take a while to appear: WebGL in SwiftShader is slow. */
 export const APPEAR = 15_000;
@@ -259,7 +264,7 @@ export function record(page: Page): Traffic {
   };
 }
 
-/** A screenshot of the page's viewport into docs/screenshots/<name> (overwritten each run). */
+/** A screenshot of the page's viewport into `SCREENSHOTS`/<name> (overwritten each run). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, name), animations: 'disabled', caret: 'hide' });

@@ -93,3 +93,96 @@ export function ok<T>(r: Res, status = 200): T {
   assert.equal(r.statusCode, status, r.body);
   return r.json() as T;
 }
+
+/** One error of an error body: `{"errors": [{code, feature, path, message}, ...]}`. */
+export interface ErrorItem {
+  readonly code: string;
+  readonly feature: unknown;
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The errors of an answer (none when its body is not an error body). */
+export function errorsOf(r: Res): readonly ErrorItem[] {
+  let body: unknown;
+  try {
+    body = r.json();
+  } catch {
+    return [];
+  }
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  return Array.isArray(errors) ? (errors as ErrorItem[]) : [];
+}
+
+/** Every error body, whatever the route: JSON `{errors: [{code, feature, path, message}, ...]}`. */
+export function assertErrorShape(r: Res): void {
+  const body = r.json() as { errors: ErrorItem[] };
+  assert.deepEqual(Object.keys(body), ['errors'], r.body);
+  assert.ok(Array.isArray(body.errors) && body.errors.length > 0, r.body);
+  for (const e of body.errors) {
+    assert.deepEqual(Object.keys(e).sort(), ['code', 'feature', 'message', 'path'], r.body);
+    assert.equal(typeof e.code, 'string');
+    assert.equal(typeof e.path, 'string');
+    assert.equal(typeof e.message, 'string');
+    assert.ok(e.message.length > 0);
+    assert.ok(e.feature === null || typeof e.feature === 'object');
+  }
+  assert.match(String(r.headers['content-type']), /^application\/json/);
+}
+
+/**
+ * An error answer: its status, the shape of its body, the code of its first error and (when
+ * given) the field that error names. Returns that first error.
+ */
+export function assertError(r: Res, status: number, code: string, path?: string): ErrorItem {
+  assert.equal(r.statusCode, status, r.body);
+  assertErrorShape(r);
+  const first = errorsOf(r)[0];
+  assert.ok(first, r.body);
+  assert.equal(first.code, code, r.body);
+  if (path !== undefined) assert.equal(first.path, path, r.body);
+  return first;
+}
+
+export interface Sessions {
+  /** The bearer token of an account: logged in once, then reused. */
+  as(username: string): Promise<string>;
+  /** A request as that account (see {@link request}). */
+  req(username: string, method: InjectOptions['method'], url: string, payload?: unknown): Promise<Res>;
+  /** Forget an account's token (after the test logged it out): the next `as` logs in again. */
+  forget(username: string): void;
+}
+
+/**
+ * The tokens of the accounts a test uses, one login each, on the hub `hub()` returns (a getter:
+ * tests start their hub in `before`). `renewAfter_ms`: log in again once the hub's clock has moved
+ * that far since the login, or back before it (sessions last 12 h; tests that move the clock by
+ * hours renew after 6). `password`: for accounts that are not the demo's.
+ */
+export function sessions(
+  hub: () => Pick<TestHub, 'app' | 'clock' | 'login'>,
+  options: { renewAfter_ms?: number; password?: (username: string) => string } = {},
+): Sessions {
+  const held = new Map<string, { token: string; at: number }>();
+  const as = async (username: string): Promise<string> => {
+    const h = hub();
+    const now = h.clock.now();
+    const known = held.get(username);
+    const fresh =
+      options.renewAfter_ms === undefined ||
+      (known !== undefined && now >= known.at && now - known.at < options.renewAfter_ms);
+    if (known && fresh) return known.token;
+    const token = await h.login(username, options.password?.(username));
+    held.set(username, { token, at: now });
+    return token;
+  };
+  return {
+    as,
+    async req(username, method, url, payload) {
+      return request(hub().app, await as(username), method, url, payload);
+    },
+    forget(username) {
+      held.delete(username);
+    },
+  };
+}

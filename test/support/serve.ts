@@ -169,21 +169,22 @@ export async function healthz(url: string): Promise<{ status: string; active_dec
   return (await r.json()) as { status: string; active_declarations: number };
 }
 
-export interface ApiAnswer {
+/** An answer over HTTP: its status, its body as received, and that body as JSON (null when empty). */
+export interface Exchanged<T> {
   readonly status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: a test reads what the API answered.
-  readonly body: any;
+  readonly text: string;
+  readonly body: T;
 }
 
-/** One API call with a bearer token (or none); JSON in, JSON (or nothing) out. */
-export async function api(
+/** One request with a bearer token (or none); a JSON body in, the answer out. */
+export async function exchange<T>(
   url: string,
   token: string | null,
   method: string,
   path: string,
   body?: unknown,
   contentType = 'application/json',
-): Promise<ApiAnswer> {
+): Promise<Exchanged<T>> {
   const headers: Record<string, string> = {};
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = contentType;
@@ -194,7 +195,19 @@ export async function api(
     signal: AbortSignal.timeout(10_000),
   });
   const text = await r.text();
-  return { status: r.status, body: text === '' ? null : JSON.parse(text) };
+  return { status: r.status, text, body: (text === '' ? null : JSON.parse(text)) as T };
+}
+
+export interface ApiAnswer {
+  readonly status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: a test reads what the API answered.
+  readonly body: any;
+}
+
+/** One API call with a bearer token (or none); JSON in, JSON (or nothing) out. */
+export async function api(...args: Parameters<typeof exchange>): Promise<ApiAnswer> {
+  const r = await exchange<unknown>(...args);
+  return { status: r.status, body: r.body };
 }
 
 /** Log in as the README does; returns the bearer token, or throws with the answer. */

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { type Exchanged, exchange } from './serve.ts';
 
 /** A frame as the hub sends it: an event (`seq`, `type`, `at`, `data`) or `hello`, `pong`, `error`. */
 export interface Frame {
@@ -177,28 +178,13 @@ export class StreamConsole {
   }
 }
 
-export interface HttpAnswer<T = unknown> {
-  readonly status: number;
-  readonly text: string;
-  readonly body: T;
-}
+export type HttpAnswer<T = unknown> = Exchanged<T>;
 
 /** One request to the listening server, JSON in and out, with a bearer token when given. */
-export async function http<T = Record<string, unknown>>(
+export const http = <T = Record<string, unknown>>(
   base: string,
   token: string | null,
   method: string,
   path: string,
   body?: unknown,
-): Promise<HttpAnswer<T>> {
-  const headers: Record<string, string> = {};
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, text, body: (text.length > 0 ? JSON.parse(text) : null) as T };
-}
+): Promise<HttpAnswer<T>> => exchange<T>(base, token, method, path, body);

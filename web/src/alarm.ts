@@ -8,6 +8,7 @@ import { state } from './store.ts';
 
 let ctx: AudioContext | null = null;
 
+/** The page's audio context, created once (null where the browser has none). */
 function audio(): AudioContext | null {
   if (ctx) return ctx;
   const Ctor =
@@ -66,10 +67,12 @@ export function playAlarm(): void {
   osc.onended = () => gain.disconnect();
 }
 
+/** Whether this browser has notifications at all. */
 export function notificationsSupported(): boolean {
   return typeof Notification !== 'undefined';
 }
 
+/** Whether the user allowed notifications. */
 export function notificationsGranted(): boolean {
   return notificationsSupported() && Notification.permission === 'granted';
 }

@@ -8,7 +8,9 @@
  * same way (sync.ts): a watch console must not sit quietly without alerts.
  */
 import { emit, type Me, state } from './store.ts';
+import type { SessionAnswer } from './wire.ts';
 
+/** The hub refused a request: its HTTP status and coded errors. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -16,6 +18,7 @@ export class ApiError extends Error {
   ) {
     super(errors.map((e) => `${e.code}: ${e.message}`).join('; ') || `HTTP ${status}`);
   }
+  /** The first error's code. */
   get code(): string {
     return this.errors[0]?.code ?? 'error';
   }
@@ -23,6 +26,7 @@ export class ApiError extends Error {
 
 /** Set by the app: asks the user to log in again; resolves when a new session exists. */
 let relogin: (() => Promise<void>) | null = null;
+/** Say how to ask for the password again when the session has gone. */
 export function onSessionExpired(fn: () => Promise<void>): void {
   relogin = fn;
 }
@@ -41,6 +45,7 @@ export function sessionExpired(): Promise<void> {
   return asking;
 }
 
+/** A call to the hub's API; on a 401, waits for a new session and tries once more. */
 export async function api<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
   const headers: Record<string, string> = {};
   if (state.me) headers.authorization = `Bearer ${state.me.token}`;
@@ -60,14 +65,16 @@ export async function api<T>(method: string, path: string, body?: unknown, retri
   return json as T;
 }
 
+/** A failure as one line for the person: the hub's coded errors, or what went wrong. */
+export function errorText(err: unknown): string {
+  return err instanceof ApiError ? err.message : String((err as Error).message);
+}
+
 const KEY = 'deconflict.session';
 
+/** Log in; keeps the session for this browser tab (not for hub administrators: no console). */
 export async function login(username: string, password: string): Promise<Me> {
-  const r = await api<{
-    token: string;
-    expires_at: string;
-    member: { username: string; party: string | null; roles: string[] };
-  }>('POST', '/session', { username, password });
+  const r = await api<SessionAnswer>('POST', '/session', { username, password });
   if (r.member.party === null)
     throw new ApiError(403, [{ code: 'forbidden', path: '', message: 'hub administrators have no console' }]);
   const me: Me = {
@@ -97,6 +104,7 @@ export function restoreSession(): Me | null {
   return null;
 }
 
+/** End the session on the hub and forget it here. */
 export async function logout(): Promise<void> {
   try {
     await api('DELETE', '/session');

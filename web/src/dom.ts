@@ -8,6 +8,7 @@ type Props = Record<string, unknown> & {
   style?: Partial<CSSStyleDeclaration>;
 };
 
+/** An element: `tag` with optional `#id` and `.classes`, its props (`on…` are listeners), its children. */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K | `${K}.${string}` | `${K}#${string}`,
   props: Props | null = null,
@@ -32,6 +33,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/** Append children, flattening arrays and skipping null, undefined and false. */
 function append(el: Node, children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;

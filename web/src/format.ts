@@ -5,10 +5,12 @@
  */
 import { formatDtg, parseTime } from '../../src/field/dtg.ts';
 import { fromMgrs, toMgrs } from '../../src/field/mgrs.ts';
+import { groupThousands } from '../../src/field/units.ts';
 import { state } from './store.ts';
 
 export { parseTime };
 
+/** A Zulu date-time group ("231030ZNOV26"), or "—" for none. */
 export function dtg(iso: string | number | null): string {
   if (iso === null) return '—';
   const t = typeof iso === 'number' ? iso : Date.parse(iso);
@@ -58,6 +60,7 @@ export function readPlace(text: string): [number, number] {
   return fromMgrs(s);
 }
 
+/** [lon, lat] when both are in range, else the reason. */
 function check(lon: number, lat: number): [number, number] {
   if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180))
     throw new Error('latitude within ±90, longitude within ±180');
@@ -66,6 +69,7 @@ function check(lon: number, lat: number): [number, number] {
 
 const NM = 1852;
 
+/** A distance in the user's units: m / km, or nautical miles. */
 export function distance(m: number): string {
   if (state.settings.units === 'nautical') return `${(m / NM).toFixed(m < 10 * NM ? 2 : 1)} NM`;
   if (m < 1000) return `${Math.round(m)} m`;
@@ -85,3 +89,13 @@ export function countdown(dueIso: string | null, now = Date.now()): string {
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
+
+/** An altitude band as people read it: metres, or feet when the user chose nautical units. */
+export function altitudeText(a: { lower_m: number; upper_m: number; reference?: string }): string {
+  const ref = a.reference ?? 'AMSL';
+  if (state.settings.units === 'nautical') {
+    const ft = (m: number) => groupThousands(Math.round(m / 0.3048 / 10) * 10);
+    return `${ft(a.lower_m)}–${ft(a.upper_m)} ft ${ref}`;
+  }
+  return `${groupThousands(Math.round(a.lower_m))}–${groupThousands(Math.round(a.upper_m))} m ${ref}`;
+}

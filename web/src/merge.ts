@@ -47,6 +47,7 @@ export function mergeMessage<M extends { receipts: readonly ReceiptLike[] }>(hel
   };
 }
 
+/** What merging needs of an alert. */
 interface AlertLike {
   status: 'open' | 'acknowledged' | 'closed';
   escalations: readonly unknown[];

@@ -4,7 +4,9 @@
  * console never holds what the party may not see, because the hub never sends it.
  */
 import { mergeAlert, mergeChannel, mergeMessage } from './merge.ts';
+import type { AlertView, ChannelView, ConflictView, Feature, MessageView, RosterView } from './wire.ts';
 
+/** The person logged in on this console, and their session. */
 export interface Me {
   readonly username: string;
   readonly party: string;
@@ -13,97 +15,14 @@ export interface Me {
   readonly expires_at: string;
 }
 
-export type Feature = {
-  type: 'Feature';
-  id: string;
-  geometry: { type: string; coordinates: unknown };
-  properties: Record<string, unknown> & {
-    id: string;
-    kind: string;
-    party: string;
-    start: string;
-    end: string | null;
-    buffer_m: number;
-    version: number;
-    status: string;
-    label?: string;
-    category?: string;
-    altitude?: { lower_m: number; upper_m: number; reference?: string };
-    visibility: 'all' | string[];
-  };
-};
-
-export type Side =
-  | { id: string; version: number; party: string; kind: string; label?: string }
-  | { party: string; hidden: true };
-
-export interface ConflictView {
-  id: string;
-  rule: string;
-  severity: 'critical' | 'high' | 'medium' | 'low';
-  internal: boolean;
-  status: 'open' | 'resolved';
-  resolution: string | null;
-  a: Side;
-  b: Side;
-  window: { start: string; end: string | null };
-  distance_m?: number;
-  closest?: [[number, number], [number, number]];
-  detected_at: string;
-}
-
-export interface AlertView {
-  id: string;
-  subject_type: 'conflict' | 'notification' | 'message';
-  subject: string;
-  precedence: 'flash' | 'immediate' | 'priority' | 'routine';
-  status: 'open' | 'acknowledged' | 'closed';
-  level: string;
-  escalated: boolean;
-  due_at: string | null;
-  to: string[];
-  created_at: string;
-  escalations: { level: string; due_at: string; at: string; to: string[]; uncovered?: true }[];
-  ack: { username: string; at: string; reply: string | null } | null;
-  closed_at: string | null;
-  closed_reason: string | null;
-  summary: { conflict?: ConflictView; declaration?: Feature; message?: MessageView };
-  peers?: { party: string; acknowledged: boolean; acknowledged_at: string | null; reply: string | null }[];
-}
-
-export interface ChannelView {
-  id: string;
-  name: string;
-  created_by_party: string;
-  members: { party: string; status: 'accepted' | 'invited' | 'declined'; at: string }[];
-  status: 'accepted' | 'invited' | 'declined' | null;
-}
-
-export interface MessageView {
-  id: string;
-  channel: string;
-  seq: number;
-  from: { party: string; username: string };
-  precedence: AlertView['precedence'];
-  requires_ack: boolean;
-  text: string;
-  ref: { type: 'declaration' | 'conflict'; id: string } | { type: string; hidden: true } | null;
-  at: string;
-  receipts: { party: string; delivered_at: string | null; read_at: string | null; acked_at: string | null }[];
-}
-
-export interface RosterView {
-  on_call_now: { watch_officer: string[]; senior_officer: string[] };
-  shifts: { id: string; role: string; username: string; start: string; end: string }[];
-  warnings: { code: string; role: string; start: string; end: string }[];
-}
-
+/** How this browser shows places, distances and alarms (kept in localStorage). */
 export interface Settings {
   coords: 'mgrs' | 'latlon';
   units: 'metric' | 'nautical';
   mute: boolean;
 }
 
+/** What changed: panels redraw on the topics they show. */
 export type Topic =
   | 'me'
   | 'declarations'
@@ -115,9 +34,9 @@ export type Topic =
   | 'time'
   | 'settings'
   | 'selection'
-  | 'connection'
-  | 'draft';
+  | 'connection';
 
+/** Everything the console knows, as the hub sent it to this party. */
 export const state = {
   me: null as Me | null,
   parties: [] as { id: string; name: string }[],
@@ -137,6 +56,7 @@ export const state = {
 
 const listeners = new Map<Topic, Set<() => void>>();
 
+/** Be called whenever `topic` changes; returns the function that stops it. */
 export function on(topic: Topic, fn: () => void): () => void {
   let set = listeners.get(topic);
   if (!set) {
@@ -147,6 +67,7 @@ export function on(topic: Topic, fn: () => void): () => void {
   return () => set.delete(fn);
 }
 
+/** Tell every listener of `topic` (one failing redraw does not stop the others). */
 export function emit(topic: Topic): void {
   for (const fn of listeners.get(topic) ?? []) {
     try {
@@ -157,6 +78,7 @@ export function emit(topic: Topic): void {
   }
 }
 
+/** The settings kept in this browser, or the defaults. */
 function loadSettings(): Settings {
   const fallback: Settings = { coords: 'mgrs', units: 'metric', mute: false };
   try {
@@ -166,6 +88,7 @@ function loadSettings(): Settings {
   }
 }
 
+/** Change settings, keep them in this browser, and redraw. */
 export function saveSettings(change: Partial<Settings>): void {
   state.settings = { ...state.settings, ...change };
   localStorage.setItem('deconflict.settings', JSON.stringify(state.settings));
@@ -177,6 +100,7 @@ export function shownTime(): number {
   return state.time ?? Date.now();
 }
 
+/** Show a record in full (the Detail panel). */
 export function select(type: 'declaration' | 'conflict' | 'alert', id: string): void {
   state.selection = { type, id };
   emit('selection');
@@ -203,11 +127,13 @@ export function putReceipts(channel: string, message: string, receipts: MessageV
   );
 }
 
+/** Hold an alert, merging with a copy already held. */
 export function putAlert(a: AlertView): void {
   const held = state.alerts.get(a.id);
   state.alerts.set(a.id, held ? mergeAlert(held, a) : a);
 }
 
+/** Hold a channel, merging with a copy already held. */
 export function putChannel(c: ChannelView): void {
   const held = state.channels.get(c.id);
   state.channels.set(c.id, held ? mergeChannel(held, c) : c);

@@ -7,27 +7,16 @@
  * and resumes.
  */
 import { ApiError, api, sessionExpired } from './api.ts';
-import {
-  type AlertView,
-  type ChannelView,
-  type ConflictView,
-  emit,
-  type Feature,
-  type MessageView,
-  putAlert,
-  putChannel,
-  putMessage,
-  putReceipts,
-  type RosterView,
-  state,
-} from './store.ts';
-
-interface StreamEvent {
-  seq: number;
-  type: string;
-  at: string;
-  data: unknown;
-}
+import { emit, putAlert, putChannel, putMessage, putReceipts, state } from './store.ts';
+import type {
+  AlertView,
+  ChannelView,
+  ConflictView,
+  Feature,
+  MessageView,
+  RosterView,
+  StreamEvent,
+} from './wire.ts';
 
 type Listener = (e: StreamEvent) => void;
 const eventListeners = new Set<Listener>();
@@ -41,29 +30,34 @@ let lastSeq = 0;
 let stopped = true;
 let retry = 1000;
 
+/** Read the party's active declarations, replacing those held. */
 export async function loadDeclarations(): Promise<void> {
   const fc = await api<{ features: Feature[] }>('GET', '/declarations?status=active&limit=5000');
   state.declarations = new Map(fc.features.map((f) => [f.id, f]));
   emit('declarations');
 }
 
+/** Read the party's conflicts, replacing those held. */
 export async function loadConflicts(): Promise<void> {
   const r = await api<{ conflicts: ConflictView[] }>('GET', '/conflicts?limit=5000');
   state.conflicts = new Map(r.conflicts.map((c) => [c.id, c]));
   emit('conflicts');
 }
 
+/** Read the party's alerts, replacing those held. */
 export async function loadAlerts(): Promise<void> {
   const r = await api<{ alerts: AlertView[] }>('GET', '/alerts?limit=1000');
   state.alerts = new Map(r.alerts.map((a) => [a.id, a]));
   emit('alerts');
 }
 
+/** Read the party's roster. */
 export async function loadRoster(): Promise<void> {
   state.roster = await api<RosterView>('GET', '/roster');
   emit('roster');
 }
 
+/** Read the party's channels, and the messages of those it accepted. */
 export async function loadChannels(): Promise<void> {
   const r = await api<{ channels: ChannelView[] }>('GET', '/channels');
   state.channels = new Map(r.channels.map((c) => [c.id, c]));
@@ -71,6 +65,7 @@ export async function loadChannels(): Promise<void> {
   emit('channels');
 }
 
+/** Read a channel's messages, merged into those held. */
 export async function loadMessages(channel: string): Promise<void> {
   const r = await api<{ messages: MessageView[] }>('GET', `/channels/${channel}/messages?limit=1000`);
   // Messages and receipts that arrived over the stream while this list was on its way may be
@@ -90,50 +85,60 @@ export async function start(): Promise<void> {
   connect();
 }
 
+/** Stop following the stream (logging out). */
 export function stop(): void {
   stopped = true;
   socket?.close();
   socket = null;
-  state.connection = 'offline';
+  setConnection('offline');
+}
+
+/** The push channel's state, for the top bar. */
+function setConnection(c: typeof state.connection): void {
+  state.connection = c;
   emit('connection');
 }
 
+/** Open the stream from the last sequence number seen. */
 function connect(): void {
   if (stopped || !state.me) return;
-  state.connection = 'connecting';
-  emit('connection');
+  setConnection('connecting');
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/stream`;
   const ws = new WebSocket(url);
   socket = ws;
   ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: state.me?.token, since: lastSeq }));
-  ws.onmessage = (m) => {
-    const frame = JSON.parse(String(m.data)) as StreamEvent & { code?: string };
-    if (frame.type === 'hello') {
-      retry = 1000;
-      state.connection = 'live';
-      emit('connection');
-      return;
-    }
-    if (typeof frame.seq !== 'number') return;
-    lastSeq = frame.seq;
-    apply(frame);
-    for (const l of eventListeners) l(frame);
-  };
+  ws.onmessage = (m) => received(JSON.parse(String(m.data)) as StreamEvent);
   ws.onclose = (ev) => {
-    if (socket !== ws) return;
-    socket = null;
-    state.connection = 'offline';
-    emit('connection');
-    if (stopped) return;
-    if (ev.code === 4401) {
-      // The session was revoked or expired: ask for the password, then resume from lastSeq, so
-      // whatever happened meanwhile still arrives.
-      void sessionExpired().then(connect, () => undefined);
-      return;
-    }
-    setTimeout(connect, retry);
-    retry = Math.min(retry * 2, 10_000);
+    if (socket === ws) closed(ev.code);
   };
+}
+
+/** A frame from the stream: the greeting, or an event to apply and pass on. */
+function received(frame: StreamEvent): void {
+  if (frame.type === 'hello') {
+    retry = 1000;
+    setConnection('live');
+    return;
+  }
+  if (typeof frame.seq !== 'number') return;
+  lastSeq = frame.seq;
+  apply(frame);
+  for (const l of eventListeners) l(frame);
+}
+
+/** The stream closed under us: reconnect with back-off, or ask for the password first (4401). */
+function closed(code: number): void {
+  socket = null;
+  setConnection('offline');
+  if (stopped) return;
+  if (code === 4401) {
+    // The session was revoked or expired: ask for the password, then resume from lastSeq, so
+    // whatever happened meanwhile still arrives.
+    void sessionExpired().then(connect, () => undefined);
+    return;
+  }
+  setTimeout(connect, retry);
+  retry = Math.min(retry * 2, 10_000);
 }
 
 /** Declarations announced as changed, read once per burst. */
@@ -142,12 +147,14 @@ let fetching: ReturnType<typeof setTimeout> | undefined;
 /** Past this many in one burst (a big collection submitted), one full load is cheaper. */
 const ONE_BY_ONE = 50;
 
+/** Read a declaration announced as changed, after `after` ms (one read per burst). */
 function declarationChanged(id: string, after = 100): void {
   changed.add(id);
   clearTimeout(fetching);
   fetching = setTimeout(() => void readChanged().catch(() => undefined), after);
 }
 
+/** Read the declarations announced since the last read: one by one, or all at once past 50. */
 async function readChanged(): Promise<void> {
   const ids = [...changed];
   changed.clear();
@@ -159,67 +166,86 @@ async function readChanged(): Promise<void> {
       return;
     }
   }
-  await Promise.all(
-    ids.map(async (id) => {
-      try {
-        const f = await api<Feature>('GET', `/declarations/${encodeURIComponent(id)}`);
-        const held = state.declarations.get(id);
-        if (held && held.properties.version > f.properties.version) return;
-        if (f.properties.status === 'active') state.declarations.set(id, f);
-        else state.declarations.delete(id);
-      } catch (err) {
-        // Gone from this party's picture since the event (hidden by an amendment): drop it.
-        if (err instanceof ApiError && err.status === 404) state.declarations.delete(id);
-        // Anything else (the hub unreachable a moment): try again, the map must not stay stale.
-        else declarationChanged(id, 2_000);
-      }
-    }),
-  );
+  await Promise.all(ids.map(readDeclaration));
   emit('declarations');
 }
 
-function apply(e: StreamEvent): void {
-  const type = e.type;
-  if (type.startsWith('conflict.')) {
-    const c = e.data as ConflictView;
+/** Read one declaration as this party sees it now: keep it, drop it, or try again later. */
+async function readDeclaration(id: string): Promise<void> {
+  try {
+    const f = await api<Feature>('GET', `/declarations/${encodeURIComponent(id)}`);
+    const held = state.declarations.get(id);
+    if (held && held.properties.version > f.properties.version) return;
+    if (f.properties.status === 'active') state.declarations.set(id, f);
+    else state.declarations.delete(id);
+  } catch (err) {
+    // Gone from this party's picture since the event (hidden by an amendment): drop it.
+    if (err instanceof ApiError && err.status === 404) state.declarations.delete(id);
+    // Anything else (the hub unreachable a moment): try again, the map must not stay stale.
+    else declarationChanged(id, 2_000);
+  }
+}
+
+/** What each event type does to the state (`conflict.*` and `alert.*` by their prefix). */
+const APPLY: Record<string, (data: unknown) => void> = {
+  'conflict.': (data) => {
+    const c = data as ConflictView;
     state.conflicts.set(c.id, c);
     emit('conflicts');
-  } else if (type.startsWith('alert.')) {
-    putAlert(e.data as AlertView);
+  },
+  'alert.': (data) => {
+    putAlert(data as AlertView);
     emit('alerts');
-  } else if (type === 'acknowledgement') {
-    const n = e.data as {
-      subject_type: string;
-      subject: string;
-      party: string;
-      at: string;
-      reply: string | null;
-    };
-    for (const a of state.alerts.values()) {
-      if (a.subject_type !== n.subject_type || a.subject !== n.subject) continue;
-      const others = (a.peers ?? []).filter((p) => p.party !== n.party);
-      a.peers = [...others, { party: n.party, acknowledged: true, acknowledged_at: n.at, reply: n.reply }];
-    }
+  },
+  acknowledgement: (data) => {
+    acknowledged(data as Acknowledgement);
     emit('alerts');
-  } else if (type === 'channel.updated') {
-    const c = e.data as ChannelView;
+  },
+  'channel.updated': (data) => {
+    const c = data as ChannelView;
     putChannel(c);
     emit('channels');
     if (c.status === 'accepted' && !state.messages.has(c.id)) void loadMessages(c.id).catch(() => undefined);
-  } else if (type === 'message.posted') {
-    putMessage(e.data as MessageView);
+  },
+  'message.posted': (data) => {
+    putMessage(data as MessageView);
     emit('messages');
-  } else if (type === 'message.receipt') {
-    const r = e.data as { message: string; channel: string; receipts: MessageView['receipts'] };
+  },
+  'message.receipt': (data) => {
+    const r = data as { message: string; channel: string; receipts: MessageView['receipts'] };
     putReceipts(r.channel, r.message, r.receipts);
     emit('messages');
-  } else if (type === 'declaration.changed') {
+  },
+  'declaration.changed': (data) => {
     // Slim: `{id, party, kind, version, status}`, or `{id, status: 'hidden'}` for a party that
     // may no longer see it. An active one is read as this party may see it.
-    const d = e.data as { id: string; status: string };
+    const d = data as { id: string; status: string };
     if (d.status === 'active') declarationChanged(d.id);
     else if (state.declarations.delete(d.id)) emit('declarations');
-  } else if (type === 'roster.changed') {
-    void loadRoster().catch(() => undefined);
+  },
+  'roster.changed': () => void loadRoster().catch(() => undefined),
+};
+
+/** Apply one stream event to the state. */
+function apply(e: StreamEvent): void {
+  const family = /^(conflict|alert)\./.exec(e.type)?.[0];
+  APPLY[family ?? e.type]?.(e.data);
+}
+
+/** Another party's acknowledgement of something this party was alerted about. */
+interface Acknowledgement {
+  subject_type: string;
+  subject: string;
+  party: string;
+  at: string;
+  reply: string | null;
+}
+
+/** Record another party's acknowledgement on every alert of ours about the same subject. */
+function acknowledged(n: Acknowledgement): void {
+  for (const a of state.alerts.values()) {
+    if (a.subject_type !== n.subject_type || a.subject !== n.subject) continue;
+    const others = (a.peers ?? []).filter((p) => p.party !== n.party);
+    a.peers = [...others, { party: n.party, acknowledged: true, acknowledged_at: n.at, reply: n.reply }];
   }
 }

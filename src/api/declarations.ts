@@ -1,0 +1,308 @@
+/**
+ * Wire schemas of declarations and conflicts. A declaration is a GeoJSON Feature (RFC 7946) whose
+ * properties are the declaration (docs/design.md §3); a conflict is shown as the viewing party may
+ * see it (§8: a hidden side is `{party, hidden: true}`, with no distance or closest points).
+ *
+ * Submissions are *parsed* by the engine (`src/engine/declaration.ts`), not validated here: the
+ * engine turns raw GeoJSON into a typed declaration exactly once and names every problem with one
+ * of its ~30 codes (feature index, property path). The schema below documents that format for
+ * clients and code generators; the route marks it `x-parsed-by: engine` so the validator passes
+ * the body through to the one parser instead of checking it a second, different way.
+ */
+import Type, { type Static } from 'typebox';
+import { Instant, Limit, Nullable, Text, TimeInput } from './common.ts';
+
+export const KIND_VALUES = [
+  'area_of_responsibility',
+  'protected_site',
+  'movement',
+  'air_operation',
+  'strike',
+  'restricted_zone',
+] as const;
+export const Kind = Type.Enum(KIND_VALUES);
+
+export const CATEGORY_VALUES = [
+  'medical',
+  'humanitarian',
+  'school',
+  'religious',
+  'cultural',
+  'civilian_infrastructure',
+  'diplomatic',
+  'detention',
+  'own_forces',
+  'other',
+] as const;
+export const Category = Type.Enum(CATEGORY_VALUES);
+
+export const RULE_VALUES = [
+  'strike_protected',
+  'strike_movement',
+  'strike_air',
+  'strike_strike',
+  'air_air',
+  'movement_movement',
+  'incursion',
+  'aor_overlap',
+  'restricted',
+] as const;
+export const Rule = Type.Enum(RULE_VALUES);
+
+export const SEVERITY_VALUES = ['critical', 'high', 'medium', 'low'] as const;
+export const Severity = Type.Enum(SEVERITY_VALUES);
+
+/** A position: [longitude, latitude] in degrees, WGS 84. */
+export const Position = Type.Tuple([Type.Number(), Type.Number()], { description: '[lon, lat], degrees' });
+
+/** A GeoJSON geometry of one of the types declarations use; coordinates nest per RFC 7946. */
+export const Geometry = Type.Object(
+  {
+    type: Type.Enum(['Point', 'LineString', 'Polygon', 'MultiPolygon'] as const),
+    coordinates: Type.Array(Type.Unknown(), {
+      description: 'Point: [lon, lat]; LineString: positions; Polygon: rings; MultiPolygon: polygons',
+    }),
+  },
+  { additionalProperties: false, title: 'Geometry' },
+);
+
+export const Altitude = Type.Object(
+  {
+    lower_m: Type.Number(),
+    upper_m: Type.Number(),
+    reference: Type.Enum(['AMSL', 'AGL'] as const),
+  },
+  { additionalProperties: false, title: 'AltitudeBand' },
+);
+
+export const Visibility = Type.Union(
+  [Type.Literal('all'), Type.Literal('sealed'), Type.Array(Type.String())],
+  { description: '"all", or the parties (besides the owner) that may see it in clear' },
+);
+
+export const DECLARATION_STATUS_VALUES = ['active', 'superseded', 'withdrawn', 'expired'] as const;
+export const DeclarationStatus = Type.Enum(DECLARATION_STATUS_VALUES);
+
+/** The properties a party writes (docs/design.md §3). */
+const InputProperties = Type.Object(
+  {
+    id: Type.Optional(Type.String({ description: 'local id "x" (stored as "<party>:x") or the full id' })),
+    kind: Kind,
+    start: Type.String({ description: 'ISO 8601 UTC' }),
+    end: Type.Optional(Nullable(Type.String({ description: 'ISO 8601 UTC; absent or null: open-ended' }))),
+    buffer_m: Type.Optional(Type.Number({ minimum: 0 })),
+    altitude: Type.Optional(Altitude),
+    category: Type.Optional(Category),
+    schedule: Type.Optional(Type.Array(Type.String(), { description: 'one ETA per route vertex' })),
+    applies_to: Type.Optional(Type.Array(Type.String())),
+    visibility: Type.Optional(Visibility),
+    notify: Type.Optional(Type.Array(Type.String())),
+    label: Type.Optional(Type.String()),
+    notes: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const InputFeature = Type.Object(
+  { type: Type.Literal('Feature'), geometry: Geometry, properties: InputProperties },
+  { title: 'DeclarationInput' },
+);
+
+/** What a party submits: one Feature or a FeatureCollection (all accepted or none). */
+export const SubmissionBody = Type.Union(
+  [
+    InputFeature,
+    Type.Object({ type: Type.Literal('FeatureCollection'), features: Type.Array(InputFeature) }),
+  ],
+  {
+    'x-parsed-by': 'engine',
+    description:
+      'Parsed by the engine, which names every problem with a coded error (feature index, property path); see docs/errors.md.',
+    examples: [
+      {
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [21.304, 46.1545] },
+        properties: {
+          id: 'nf-strike-1',
+          kind: 'strike',
+          buffer_m: 400,
+          start: '2026-11-23T10:00:00Z',
+          end: '2026-11-23T11:00:00Z',
+        },
+      },
+    ],
+  },
+);
+
+/** An amendment: one Feature; its id is the path's. */
+export const AmendmentBody = Type.Object(
+  { type: Type.Literal('Feature'), geometry: Geometry, properties: InputProperties },
+  { 'x-parsed-by': 'engine', title: 'Amendment', description: 'One GeoJSON Feature, parsed by the engine.' },
+);
+
+/** A declaration as the caller may see it. */
+export const DeclarationFeature = Type.Object(
+  {
+    type: Type.Literal('Feature'),
+    id: Type.String(),
+    geometry: Geometry,
+    properties: Type.Object(
+      {
+        id: Type.String({ description: '"<party>:<local id>"' }),
+        kind: Kind,
+        party: Type.String(),
+        start: Instant,
+        end: Nullable(Instant),
+        buffer_m: Type.Number(),
+        altitude: Type.Optional(Altitude),
+        category: Type.Optional(Category),
+        schedule: Type.Optional(Type.Array(Instant)),
+        applies_to: Type.Optional(Type.Array(Type.String())),
+        visibility: Visibility,
+        notify: Type.Optional(Type.Array(Type.String())),
+        label: Type.Optional(Type.String()),
+        notes: Type.Optional(Type.String()),
+        version: Type.Integer({ minimum: 1 }),
+        status: DeclarationStatus,
+        created_at: Instant,
+        created_by: Type.Optional(Type.String({ description: 'shown to the owning party only' })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, title: 'Declaration' },
+);
+export type DeclarationFeature = Static<typeof DeclarationFeature>;
+
+export const DeclarationCollection = Type.Object(
+  { type: Type.Literal('FeatureCollection'), features: Type.Array(DeclarationFeature) },
+  { additionalProperties: false, title: 'DeclarationCollection' },
+);
+export type DeclarationCollection = Static<typeof DeclarationCollection>;
+
+/** One side of a conflict: shown in clear, or hidden (only its party). */
+export const SideView = Type.Union([
+  Type.Object(
+    {
+      id: Type.String(),
+      version: Type.Integer(),
+      party: Type.String(),
+      kind: Kind,
+      label: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ party: Type.String(), hidden: Type.Literal(true) }, { additionalProperties: false }),
+]);
+export type SideView = Static<typeof SideView>;
+
+export const ConflictView = Type.Object(
+  {
+    id: Type.String(),
+    rule: Rule,
+    severity: Severity,
+    internal: Type.Boolean({ description: 'both sides are of one party' }),
+    status: Type.Enum(['open', 'resolved'] as const),
+    resolution: Nullable(Type.Enum(['withdrawn', 'amended', 'expired', 'risk_accepted'] as const)),
+    a: SideView,
+    b: SideView,
+    window: Type.Object({ start: Instant, end: Nullable(Instant) }, { additionalProperties: false }),
+    distance_m: Type.Optional(Type.Number({ description: 'absent when a side is hidden' })),
+    closest: Type.Optional(Type.Tuple([Position, Position], { description: 'closest points [on a, on b]' })),
+    detected_at: Instant,
+    resolved_at: Nullable(Instant),
+    acceptances: Type.Array(
+      Type.Object(
+        { party: Type.String(), at: Instant, reason: Type.String() },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, title: 'Conflict' },
+);
+export type ConflictView = Static<typeof ConflictView>;
+
+export const SubmissionResult = Type.Object(
+  {
+    accepted: Type.Literal(true),
+    dry_run: Type.Boolean(),
+    declarations: Type.Array(
+      Type.Object(
+        { id: Type.String(), version: Type.Integer({ minimum: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    conflicts: Type.Array(ConflictView),
+  },
+  { additionalProperties: false, title: 'Submission' },
+);
+export type SubmissionResult = Static<typeof SubmissionResult>;
+
+export const SubmitQuery = Type.Object(
+  {
+    dry_run: Type.Optional(
+      Type.Enum(['true', 'false'] as const, {
+        description: 'true: check only, store nothing',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ListQuery = Type.Object(
+  {
+    bbox: Type.Optional(
+      Type.String({ format: 'bbox', maxLength: 200, description: 'west,south,east,north in degrees' }),
+    ),
+    start: Type.Optional(TimeInput),
+    end: Type.Optional(TimeInput),
+    kind: Type.Optional(Kind),
+    party: Type.Optional(Type.String({ maxLength: 200, description: 'owning party' })),
+    status: Type.Optional(Type.Enum(['active', 'withdrawn', 'expired'] as const)),
+    limit: Type.Optional(Limit(5000, 500)),
+  },
+  { additionalProperties: false },
+);
+
+export const VersionQuery = Type.Object(
+  {
+    version: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'a version number' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const WithdrawBody = Type.Object(
+  { reason: Type.Optional(Text(1000, 'text of at most 1000 characters')) },
+  { additionalProperties: false },
+);
+export type WithdrawBody = Static<typeof WithdrawBody>;
+
+export const Withdrawn = Type.Object(
+  { id: Type.String(), version: Type.Integer(), status: Type.Literal('withdrawn') },
+  { additionalProperties: false },
+);
+
+export const ConflictQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Enum(['open', 'resolved'] as const)),
+    rule: Type.Optional(Rule),
+    severity: Type.Optional(Severity),
+    declaration: Type.Optional(Type.String({ maxLength: 200, description: 'a declaration id' })),
+    limit: Type.Optional(Limit(5000, 500)),
+  },
+  { additionalProperties: false },
+);
+
+export const ResolveBody = Type.Object(
+  {
+    resolution: Type.Literal('risk_accepted', {
+      description:
+        '"risk_accepted" (with a reason); to resolve by withdrawing or amending, withdraw or amend the declaration',
+    }),
+    reason: Text(2000, 'why the risk is accepted (1–2000 characters)', 1),
+  },
+  { additionalProperties: false },
+);
+export type ResolveBody = Static<typeof ResolveBody>;

@@ -1,0 +1,264 @@
+/**
+ * Conflicts: how they are recorded, announced and closed (used by the declarations feature inside
+ * its writes), and what parties do with them — list, read, accept the risk.
+ *
+ * A conflict's id is derived from what it is between (keyed with the hub's secret), so the same
+ * conflict never gets two ids. Every new conflict alerts each party involved at the precedence of
+ * its severity, with the conflict as that party may see it (a hidden side stays hidden, §8).
+ */
+import { createHmac } from 'node:crypto';
+import type { ConflictRecord, DeclarationRecord } from '../domain/records.ts';
+import type { Conflict } from '../engine/types.ts';
+import type { Tx } from '../store/ports.ts';
+import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
+import { PRECEDENCE_OF } from './deadlines.ts';
+import type { Kernel, WriteCtx } from './kernel.ts';
+import { newId } from './secrets.ts';
+import { type ConflictView, conflictView, involves } from './views.ts';
+import { closeAlerts, raiseAlert } from './watch.ts';
+
+export interface ConflictFilter {
+  readonly status?: 'open' | 'resolved';
+  readonly rule?: string;
+  readonly severity?: string;
+  readonly declaration?: string;
+  readonly limit?: number;
+}
+
+/** Version and party of the declarations written in the current transaction, by id. */
+export type Pending = ReadonlyMap<string, { readonly version: number; readonly party: string }>;
+
+/** A conflict's id: keyed with the hub's secret, so a guessed hidden id cannot be confirmed offline. */
+function conflictId(key: Buffer, c: Conflict, aVersion: number, bVersion: number): string {
+  const h = createHmac('sha256', key)
+    .update(`${c.rule}\n${c.a}\n${aVersion}\n${c.b}\n${bVersion}`)
+    .digest('hex');
+  return `cf-${h.slice(0, 20)}`;
+}
+
+/** The record of a conflict the engine found, with the versions and parties of its two sides. */
+export async function conflictRecord(
+  k: Kernel,
+  tx: Tx,
+  c: Conflict,
+  pending: Pending,
+  now: number,
+): Promise<ConflictRecord> {
+  const side = async (id: string): Promise<{ version: number; party: string }> =>
+    pending.get(id) ?? ((await tx.declarations.current(id)) as DeclarationRecord);
+  const a = await side(c.a);
+  const b = await side(c.b);
+  return {
+    ...c,
+    id: conflictId(k.key, c, a.version, b.version),
+    a_version: a.version,
+    b_version: b.version,
+    a_party: a.party,
+    b_party: b.party,
+    detected_at: now,
+    status: 'open',
+    resolution: null,
+    resolved_at: null,
+    acceptances: [],
+  };
+}
+
+/** What the ledger records of a new conflict (no geometry: the declarations' entries hold it). */
+function conflictSummary(c: ConflictRecord) {
+  return {
+    rule: c.rule,
+    severity: c.severity,
+    a: c.a,
+    a_version: c.a_version,
+    b: c.b,
+    b_version: c.b_version,
+  };
+}
+
+/** Store new conflicts with their ledger entries. */
+export async function insertConflicts(
+  k: Kernel,
+  ctx: WriteCtx,
+  p: Principal,
+  records: readonly ConflictRecord[],
+): Promise<void> {
+  for (const r of records) {
+    await ctx.tx.conflicts.insert(r);
+    await ctx.tx.ledger.append(k.entry(p, 'conflict.detected', r.id, conflictSummary(r)));
+  }
+}
+
+const key = (id: string, version: number) => `${id}\n${version}`;
+
+/** The declaration versions on either side of some conflicts: those at hand, the rest read once. */
+export async function sidesOf(
+  tx: Tx,
+  records: readonly ConflictRecord[],
+  atHand: readonly DeclarationRecord[],
+): Promise<DeclarationRecord[]> {
+  const byKey = new Map(atHand.map((r) => [key(r.id, r.version), r]));
+  for (const c of records) {
+    for (const [id, v] of [
+      [c.a, c.a_version],
+      [c.b, c.b_version],
+    ] as const) {
+      if (byKey.has(key(id, v))) continue;
+      const r = await tx.declarations.version(id, v);
+      if (r) byKey.set(key(id, v), r);
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** Conflicts as `party` may see them, with their sides from `known` (or read). */
+export async function viewsFor(
+  tx: Tx,
+  records: readonly ConflictRecord[],
+  party: string,
+  known: readonly DeclarationRecord[] = [],
+): Promise<ConflictView[]> {
+  const byKey = new Map(known.map((r) => [key(r.id, r.version), r]));
+  const find = async (id: string, v: number) =>
+    byKey.get(key(id, v)) ?? (await tx.declarations.version(id, v));
+  const out: ConflictView[] = [];
+  for (const c of records) {
+    const v = conflictView(c, party, await find(c.a, c.a_version), await find(c.b, c.b_version));
+    if (v !== null) out.push(v);
+  }
+  return out;
+}
+
+async function viewOf(tx: Tx, c: ConflictRecord, party: string): Promise<ConflictView | null> {
+  return (await viewsFor(tx, [c], party))[0] ?? null;
+}
+
+/**
+ * Every new conflict alerts each party involved, at the precedence of its severity, with the
+ * conflict as that party may see it; then the party's stream hears of the conflict itself.
+ */
+export async function announce(
+  k: Kernel,
+  ctx: WriteCtx,
+  records: readonly ConflictRecord[],
+  known: readonly DeclarationRecord[],
+): Promise<void> {
+  for (const r of records) {
+    for (const party of new Set([r.a_party, r.b_party])) {
+      const [view] = await viewsFor(ctx.tx, [r], party, known);
+      if (!view) continue;
+      // The alert first: it carries the conflict, and it is what a watch officer must see.
+      await raiseAlert(ctx, k.deadlines, {
+        id: newId('al'),
+        party,
+        subject_type: 'conflict',
+        subject: r.id,
+        precedence: PRECEDENCE_OF[r.severity],
+        summary: { conflict: view },
+      });
+      await ctx.emit(party, 'conflict.detected', view);
+    }
+  }
+}
+
+/** Tell each party of a conflict how it changed; a resolved conflict closes its open alerts. */
+async function conflictChanged(ctx: WriteCtx, c: ConflictRecord, type: string): Promise<void> {
+  for (const party of new Set([c.a_party, c.b_party])) {
+    const view = await viewOf(ctx.tx, c, party);
+    if (view) await ctx.emit(party, type, view);
+  }
+  if (c.status === 'resolved') await closeAlerts(ctx, 'conflict', c.id, c.resolution ?? 'resolved');
+}
+
+/** Resolve the open conflicts of a declaration that was withdrawn, amended or expired. */
+export async function closeConflictsOf(
+  k: Kernel,
+  ctx: WriteCtx,
+  p: Principal | null,
+  id: string,
+  resolution: 'withdrawn' | 'amended' | 'expired',
+): Promise<number> {
+  const open = await ctx.tx.conflicts.openFor(id);
+  for (const c of open) {
+    const next: ConflictRecord = { ...c, status: 'resolved', resolution, resolved_at: ctx.now };
+    await ctx.tx.conflicts.update(next);
+    await ctx.tx.ledger.append(k.entry(p, 'conflict.resolved', c.id, { resolution, declaration: id }));
+    await conflictChanged(ctx, next, 'conflict.resolved');
+  }
+  return open.length;
+}
+
+/** True when the view shows the declaration `id` in clear on one of its sides. */
+function shows(v: ConflictView, id: string): boolean {
+  return [v.a, v.b].some((side) => 'id' in side && side.id === id);
+}
+
+export class Conflicts {
+  constructor(private readonly k: Kernel) {
+    // An acknowledged conflict alert: the other party learns that, when, and the reply — not by
+    // whom (who in a party acts is that party's business; the ledger records it).
+    k.onAcknowledged('conflict', async (ctx, a, reply) => {
+      const c = await ctx.tx.conflicts.get(a.subject);
+      const notice = {
+        subject_type: a.subject_type,
+        subject: a.subject,
+        party: a.party,
+        at: new Date(ctx.now).toISOString(),
+        reply,
+      };
+      for (const other of new Set([c?.a_party, c?.b_party])) {
+        if (other !== undefined && other !== a.party) await ctx.emit(other, 'acknowledgement', notice);
+      }
+    });
+  }
+
+  async list(p: Principal, f: ConflictFilter) {
+    const party = actingParty(p);
+    return this.k.read(async (tx) => {
+      const rows = await tx.conflicts.query({ party, ...f, limit: Math.min(f.limit ?? 500, 5000) });
+      const out: ConflictView[] = [];
+      for (const c of rows) {
+        const v = await viewOf(tx, c, party);
+        if (v === null) continue;
+        // Filtering by a declaration the caller may not see answers as for one that does not
+        // exist: otherwise a guessed id would be confirmed as the hidden side of these conflicts.
+        if (f.declaration !== undefined && !shows(v, f.declaration)) continue;
+        out.push(v);
+      }
+      return out;
+    });
+  }
+
+  async get(p: Principal, id: string) {
+    const party = actingParty(p);
+    return this.k.read(async (tx) => {
+      const c = await tx.conflicts.get(id);
+      if (!c || !involves(party, c)) fail('not_found', `no conflict ${id}`);
+      return (await viewOf(tx, c, party)) as ConflictView;
+    });
+  }
+
+  /**
+   * Accept the risk of a conflict, with a reason. Each party involved accepts for itself; the
+   * conflict is resolved (`risk_accepted`) once every party involved has accepted.
+   */
+  async acceptRisk(p: Principal, id: string, reason: string) {
+    const party = actingParty(p, ...ACK_ROLES);
+    return this.k.write(async (tx, ctx) => {
+      const c = await tx.conflicts.get(id);
+      if (!c || !involves(party, c)) fail('not_found', `no conflict ${id}`);
+      if (c.status !== 'open')
+        fail('already_resolved', `conflict ${id} is already resolved (${c.resolution})`);
+      if (c.acceptances.some((x) => x.party === party))
+        fail('already_resolved', `party ${party} has already accepted this risk`);
+      const acceptances = [...c.acceptances, { party, username: p.username, reason, at: ctx.now }];
+      const all = [c.a_party, c.b_party].every((x) => acceptances.some((a) => a.party === x));
+      const next: ConflictRecord = all
+        ? { ...c, acceptances, status: 'resolved', resolution: 'risk_accepted', resolved_at: ctx.now }
+        : { ...c, acceptances };
+      await tx.conflicts.update(next);
+      await tx.ledger.append(this.k.entry(p, 'conflict.risk_accepted', id, { reason, resolved: all }));
+      await conflictChanged(ctx, next, all ? 'conflict.resolved' : 'conflict.risk_accepted');
+      return { result: (await viewOf(tx, next, party)) as ConflictView };
+    });
+  }
+}

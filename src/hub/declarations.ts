@@ -1,0 +1,426 @@
+/**
+ * Declarations: submit, amend, withdraw, expire, read and list — and the live conflict index.
+ *
+ * A submission is parsed by the engine (the party taken from the token), then checked under the
+ * kernel's write lock against the live index and the rest of its batch; the declarations, the
+ * conflicts found, their alerts and events and the ledger entries commit in one transaction, and
+ * only then does the index change. So two concurrent submissions cannot miss each other: the
+ * second is checked against the first.
+ */
+
+import type { ConflictRecord, DeclarationRecord, DeclarationStatus } from '../domain/records.ts';
+import { type ParseLimits, parseDeclarations } from '../engine/declaration.ts';
+import type { Box } from '../engine/geodesy/bbox.ts';
+import { ConflictIndex, prepare } from '../engine/stindex.ts';
+import type { Conflict, Declaration, EngineOptions, Kind } from '../engine/types.ts';
+import type { Tx } from '../store/ports.ts';
+import { actingParty, fail, type Principal } from './access.ts';
+import {
+  announce,
+  closeConflictsOf,
+  conflictRecord,
+  insertConflicts,
+  type Pending,
+  sidesOf,
+  viewsFor,
+} from './conflicts.ts';
+import type { Kernel, WriteCtx } from './kernel.ts';
+import { newId } from './secrets.ts';
+import { type ConflictView, canSee, declarationFeature } from './views.ts';
+import { closeAlerts, raiseAlert } from './watch.ts';
+
+export interface DeclarationFilter {
+  /** Boxes west, south, east, north; a box may cross the antimeridian (west > east). */
+  readonly bbox?: readonly [number, number, number, number];
+  readonly start?: number;
+  readonly end?: number;
+  readonly kind?: Kind;
+  readonly party?: string;
+  readonly status?: Exclude<DeclarationStatus, 'superseded'>;
+  readonly limit?: number;
+}
+
+export interface SubmissionResult {
+  readonly accepted: true;
+  readonly dry_run: boolean;
+  readonly declarations: { readonly id: string; readonly version: number }[];
+  readonly conflicts: ConflictView[];
+}
+
+const SUBMIT_ROLES = ['operator', 'party_admin'] as const;
+
+/** The id the hub gives a declaration submitted without one: in its party's namespace, random. */
+export function assignedId(party: string): string {
+  return `${party}:${newId('d')}`;
+}
+
+/** Every party's id, for telling each what it may see (read once per write). */
+async function partyIds(tx: Tx): Promise<string[]> {
+  return (await tx.parties.list()).map((x) => x.id);
+}
+
+/** The current version of a declaration the party owns and may still change, or the coded error. */
+async function activeOwnDeclaration(tx: Tx, party: string, id: string): Promise<DeclarationRecord> {
+  const cur = await tx.declarations.current(id);
+  if (!cur || !canSee(party, cur.decl)) fail('not_found', `no declaration ${id}`);
+  if (cur.party !== party) fail('forbidden', `declaration ${id} belongs to another party`);
+  if (cur.status !== 'active') fail('declaration_closed', `declaration ${id} is ${cur.status}`);
+  return cur;
+}
+
+/**
+ * The body of an amendment must be one Feature; its id is the path's (the body may repeat it, in
+ * full or as the local part).
+ */
+function withId(input: unknown, id: string, party: string): unknown {
+  if (typeof input !== 'object' || input === null || (input as { type?: unknown }).type !== 'Feature') {
+    fail('invalid_request', 'an amendment is one GeoJSON Feature');
+  }
+  const f = input as { properties?: Record<string, unknown> };
+  const props = f.properties ?? {};
+  if (props.id !== undefined && props.id !== id && `${party}:${String(props.id)}` !== id)
+    fail('invalid_request', `properties.id "${String(props.id)}" differs from ${id}`, 'properties.id');
+  return { ...f, properties: { ...props, id } };
+}
+
+/** A bbox as boxes that do not cross the antimeridian (RFC 7946 allows west > east). */
+function bboxBoxes(b: readonly [number, number, number, number]): Box[] {
+  const [w, s, e, n] = b;
+  return w <= e
+    ? [[w, s, e, n]]
+    : [
+        [w, s, 180, n],
+        [-180, s, e, n],
+      ];
+}
+
+export class Declarations {
+  private index: ConflictIndex;
+  /** Versions of the active declarations, as in the store. */
+  private readonly versions = new Map<string, number>();
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly options: {
+      readonly engine?: Partial<EngineOptions>;
+      readonly limits?: Partial<ParseLimits>;
+    } = {},
+  ) {
+    this.index = new ConflictIndex(options.engine);
+    // The notifying party hears when a notified party acknowledged (when, and the reply).
+    k.onAcknowledged('notification', async (ctx, a, reply) => {
+      const d = await ctx.tx.declarations.current(a.subject);
+      const notice = {
+        subject_type: a.subject_type,
+        subject: a.subject,
+        party: a.party,
+        at: new Date(ctx.now).toISOString(),
+        reply,
+      };
+      if (d) await ctx.emit(d.party, 'acknowledgement', notice);
+    });
+  }
+
+  /** Rebuild the live index from the active declarations in the store (at start). */
+  async load(): Promise<void> {
+    const active = await this.k.read((tx) => tx.declarations.active());
+    this.index = ConflictIndex.build(active, this.options.engine);
+    this.versions.clear();
+    for (const [id, version] of await this.k.read((tx) => tx.declarations.activeVersions())) {
+      this.versions.set(id, version);
+    }
+  }
+
+  /** Number of active declarations in the live index. */
+  get activeCount(): number {
+    return this.index.size;
+  }
+
+  private parse(party: string, input: unknown, assign: boolean): Declaration[] {
+    return parseDeclarations(input, {
+      party,
+      partyIds: true,
+      ...(assign && { assignId: () => assignedId(party) }),
+      limits: { maxFeatures: 1000, ...this.options.limits },
+    });
+  }
+
+  /** Conflicts of `decls` (checked in order) against the live index and against each other. */
+  private detect(decls: readonly Declaration[], exclude?: string): Conflict[] {
+    const out: Conflict[] = [];
+    // The rest of the batch goes in an index of its own, so a batch of n costs n checks, not n².
+    const batch = new ConflictIndex(this.index.options);
+    for (const d of decls) {
+      const pd = prepare(d);
+      for (const c of this.index.check(d, pd)) {
+        const other = c.a === d.id ? c.b : c.a;
+        if (other !== exclude) out.push(c);
+      }
+      out.push(...batch.check(d, pd));
+      batch.add(d);
+    }
+    return out;
+  }
+
+  /** Record the conflicts of declarations written in this transaction. */
+  private async record(
+    tx: Tx,
+    found: readonly Conflict[],
+    pending: Pending,
+    now: number,
+  ): Promise<ConflictRecord[]> {
+    const out: ConflictRecord[] = [];
+    for (const c of found) out.push(await conflictRecord(this.k, tx, c, pending, now));
+    return out;
+  }
+
+  /**
+   * Submit one Feature or a FeatureCollection: all accepted or none. Answers with the conflicts
+   * found, in the same response (accepted with or without conflict). A dry run stores nothing.
+   */
+  async submit(p: Principal, input: unknown, options: { dryRun?: boolean } = {}): Promise<SubmissionResult> {
+    const party = actingParty(p, ...SUBMIT_ROLES);
+    const decls = this.parse(party, input, true);
+    return this.k.write<SubmissionResult>(async (tx, ctx) => {
+      for (const d of decls) {
+        if (this.versions.has(d.id) || (await tx.declarations.current(d.id))) {
+          fail('id_exists', `declaration "${d.id}" already exists; amend it instead`, 'properties.id');
+        }
+      }
+      const pending: Pending = new Map(decls.map((d) => [d.id, { version: 1, party: d.party }]));
+      const records = await this.record(tx, this.detect(decls), pending, ctx.now);
+      const fresh = decls.map((d) => this.newVersion(d, 1, p.username, ctx.now));
+      // Every declaration the new conflicts join, read once: the answer and each party's alert use them.
+      const known = await sidesOf(tx, records, fresh);
+      const views = await viewsFor(tx, records, party, known);
+      const declarations = decls.map((d) => ({ id: d.id, version: 1 }));
+      // A dry run stores nothing: the transaction commits an empty change.
+      if (options.dryRun)
+        return { result: { accepted: true, dry_run: true, declarations, conflicts: views } };
+      for (const r of fresh) {
+        await tx.declarations.insert(r);
+        await tx.ledger.append(
+          this.k.entry(p, 'declaration.created', r.id, { version: 1, declaration: r.decl }),
+        );
+      }
+      await insertConflicts(this.k, ctx, p, records);
+      await announce(this.k, ctx, records, known);
+      const parties = await partyIds(tx);
+      for (const r of fresh) {
+        await this.declarationChanged(ctx, parties, r, null);
+        await this.notifyParties(ctx, r);
+      }
+      return {
+        result: { accepted: true, dry_run: false, declarations, conflicts: views },
+        apply: () => {
+          for (const d of decls) {
+            this.index.add(d);
+            this.versions.set(d.id, 1);
+          }
+        },
+      };
+    });
+  }
+
+  private newVersion(d: Declaration, version: number, by: string, now: number): DeclarationRecord {
+    return {
+      id: d.id,
+      version,
+      party: d.party,
+      kind: d.kind,
+      decl: d,
+      status: 'active',
+      created_at: now,
+      created_by: by,
+    };
+  }
+
+  /** Amend: a new version replaces the current one (which stays in the record). */
+  async amend(p: Principal, id: string, input: unknown): Promise<SubmissionResult> {
+    const party = actingParty(p, ...SUBMIT_ROLES);
+    const [d] = this.parse(party, withId(input, id, party), false) as [Declaration];
+    return this.k.write(async (tx, ctx) => {
+      const cur = await activeOwnDeclaration(tx, party, id);
+      const version = cur.version + 1;
+      await closeConflictsOf(this.k, ctx, p, id, 'amended');
+      await closeAlerts(ctx, 'notification', id, 'amended');
+      const records = await this.record(
+        tx,
+        this.detect([d], id),
+        new Map([[id, { version, party }]]),
+        ctx.now,
+      );
+      await tx.declarations.setStatus(id, cur.version, 'superseded');
+      const amended = this.newVersion(d, version, p.username, ctx.now);
+      await tx.declarations.insert(amended);
+      await tx.ledger.append(this.k.entry(p, 'declaration.amended', id, { version, declaration: d }));
+      await insertConflicts(this.k, ctx, p, records);
+      const known = await sidesOf(tx, records, [amended]);
+      await announce(this.k, ctx, records, known);
+      await this.declarationChanged(ctx, await partyIds(tx), amended, cur.decl);
+      await this.notifyParties(ctx, amended);
+      const views = await viewsFor(tx, records, party, known);
+      return {
+        result: { accepted: true, dry_run: false, declarations: [{ id, version }], conflicts: views },
+        apply: () => {
+          this.index.withdraw(id);
+          this.index.add(d);
+          this.versions.set(id, version);
+        },
+      };
+    });
+  }
+
+  /** Withdraw: the declaration stops counting; its open conflicts close as `withdrawn`. */
+  async withdraw(p: Principal, id: string, reason: string | null) {
+    const party = actingParty(p, ...SUBMIT_ROLES);
+    return this.k.write(async (tx, ctx) => {
+      const cur = await activeOwnDeclaration(tx, party, id);
+      await tx.declarations.setStatus(id, cur.version, 'withdrawn');
+      await tx.ledger.append(this.k.entry(p, 'declaration.withdrawn', id, { version: cur.version, reason }));
+      await this.close(ctx, p, cur, 'withdrawn', await partyIds(tx));
+      return {
+        result: { id, version: cur.version, status: 'withdrawn' as const },
+        apply: () => this.forget(id),
+      };
+    });
+  }
+
+  /** What withdrawal and expiry share: conflicts and notifications close, parties are told. */
+  private async close(
+    ctx: WriteCtx,
+    p: Principal | null,
+    cur: DeclarationRecord,
+    status: 'withdrawn' | 'expired',
+    parties: readonly string[],
+  ): Promise<void> {
+    await closeConflictsOf(this.k, ctx, p, cur.id, status);
+    await closeAlerts(ctx, 'notification', cur.id, status);
+    await this.declarationChanged(ctx, parties, { ...cur, status }, null);
+  }
+
+  private forget(id: string): void {
+    this.index.withdraw(id);
+    this.versions.delete(id);
+  }
+
+  /**
+   * Declarations whose window has ended stop counting: mark them expired, close their open
+   * conflicts, drop them from the index. The server calls this on a timer; it is idempotent.
+   */
+  async expire(): Promise<number> {
+    const now = this.k.clock.now();
+    const ended = [...this.index.declarations()]
+      .filter((d) => d.end !== null && d.end <= now)
+      .map((d) => d.id);
+    if (ended.length === 0) return 0;
+    return this.k.write(async (tx, ctx) => {
+      // Look again under the lock: a declaration amended (say, extended) or withdrawn since the
+      // list above was taken must not be expired.
+      const expired: string[] = [];
+      const parties = await partyIds(tx);
+      for (const id of ended) {
+        const cur = await tx.declarations.current(id);
+        if (cur?.status !== 'active' || cur.decl.end === null || cur.decl.end > now) continue;
+        await tx.declarations.setStatus(id, cur.version, 'expired');
+        await tx.ledger.append(this.k.entry(null, 'declaration.expired', id, { version: cur.version }));
+        await this.close(ctx, null, cur, 'expired', parties);
+        expired.push(id);
+      }
+      return {
+        result: expired.length,
+        apply: () => {
+          for (const id of expired) this.forget(id);
+        },
+      };
+    });
+  }
+
+  /**
+   * Tell each party that may see a declaration that it was created, amended, withdrawn or
+   * expired, so its consoles keep the map current without reloading. The event is slim: the
+   * console reads the declaration itself, as its party may see it. A party that could see the
+   * previous version and no longer can gets `{id, status: 'hidden'}` so it drops it (it knew of
+   * it already; nothing new is told).
+   */
+  private async declarationChanged(
+    ctx: WriteCtx,
+    parties: readonly string[],
+    r: DeclarationRecord,
+    before: Declaration | null,
+  ): Promise<void> {
+    for (const party of parties) {
+      if (canSee(party, r.decl)) {
+        await ctx.emit(party, 'declaration.changed', {
+          id: r.id,
+          party: r.party,
+          kind: r.kind,
+          version: r.version,
+          status: r.status,
+        });
+      } else if (before !== null && canSee(party, before)) {
+        await ctx.emit(party, 'declaration.changed', { id: r.id, status: 'hidden' });
+      }
+    }
+  }
+
+  /**
+   * A declaration that names parties in `notify` asks each of them to acknowledge receipt (the
+   * humanitarian notification), at precedence `priority`, escalating like any alert. The owner
+   * chose to tell them, so they read the declaration itself.
+   */
+  private async notifyParties(ctx: WriteCtx, r: DeclarationRecord): Promise<void> {
+    for (const party of new Set(r.decl.notify ?? [])) {
+      if (party === r.party || !(await ctx.tx.parties.get(party))) continue;
+      await raiseAlert(ctx, this.k.deadlines, {
+        id: newId('al'),
+        party,
+        subject_type: 'notification',
+        subject: r.id,
+        precedence: 'priority',
+        summary: { declaration: declarationFeature(r, party) },
+      });
+    }
+  }
+
+  async get(p: Principal, id: string, version?: number) {
+    const party = actingParty(p);
+    const r = await this.k.read((tx) =>
+      version === undefined ? tx.declarations.current(id) : tx.declarations.version(id, version),
+    );
+    if (!r || !canSee(party, r.decl))
+      fail('not_found', `no declaration ${id}${version === undefined ? '' : ` version ${version}`}`);
+    return declarationFeature(r, party);
+  }
+
+  async versionsOf(p: Principal, id: string) {
+    const party = actingParty(p);
+    const list = await this.k.read((tx) => tx.declarations.versions(id));
+    const visible = list.filter((r) => canSee(party, r.decl));
+    if (visible.length === 0) fail('not_found', `no declaration ${id}`);
+    return { type: 'FeatureCollection' as const, features: visible.map((r) => declarationFeature(r, party)) };
+  }
+
+  /**
+   * The declarations the caller may see, filtered in the store's query (visibility and boxes use
+   * its indexes; nothing is read only to be dropped). `canSee` is checked once more on what comes
+   * back: visibility is decided in one place (views.ts), and the query only narrows.
+   */
+  async list(p: Principal, f: DeclarationFilter) {
+    const party = actingParty(p);
+    const rows = await this.k.read((tx) =>
+      tx.declarations.query({
+        visibleTo: party,
+        ...(f.bbox !== undefined && { bbox: bboxBoxes(f.bbox) }),
+        ...(f.status !== undefined && { status: f.status }),
+        ...(f.kind !== undefined && { kind: f.kind }),
+        ...(f.party !== undefined && { party: f.party }),
+        ...(f.start !== undefined && { start: f.start }),
+        ...(f.end !== undefined && { end: f.end }),
+        limit: Math.min(f.limit ?? 500, 5000),
+      }),
+    );
+    const features = rows.filter((r) => canSee(party, r.decl)).map((r) => declarationFeature(r, party));
+    return { type: 'FeatureCollection' as const, features };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The hub's kernel: what every feature needs and nothing a single feature owns — the store, the
+ * clock, the one write lock, the write context (stream events, ledger entries), the event and
+ * revocation buses, the acknowledgement deadlines and the hub's secret key. Features (accounts,
+ * declarations, conflicts, the watch desk, the hotline, webhooks) depend on the kernel and never
+ * on each other through a hub object; `hub.ts` only wires them.
+ *
+ * Invariant: every write runs under one lock, inside one store transaction, and what it changes
+ * in memory (the live index) or pushes (stream events) happens only after that transaction
+ * committed. So each submission is checked against exactly the declarations committed before it,
+ * and an event never reaches a console for a change that did not commit.
+ *
+ * Extension points, so that features stay apart:
+ * - {@link Kernel.onEmit}: runs inside the transaction for every stream event (webhooks write
+ *   their outbox deliveries there);
+ * - {@link Kernel.onAcknowledged}: runs inside the transaction when an alert about a subject type
+ *   is acknowledged (conflicts tell the other party, the hotline records its receipt).
+ */
+import type { AlertRecord, AlertSubject, EventRecord, NewLedgerEntry } from '../domain/records.ts';
+import type { Store, Tx } from '../store/ports.ts';
+import type { Principal } from './access.ts';
+import type { Clock } from './clock.ts';
+import type { Deadlines } from './deadlines.ts';
+import { EventBus, RevocationBus } from './events.ts';
+
+/** What a write transaction offers a feature: the store, the time, the stream and the ledger. */
+export interface WriteCtx {
+  readonly tx: Tx;
+  readonly now: number;
+  /** Append an event to a party's stream (published to open consoles once committed). */
+  emit(party: string, type: string, data: unknown): Promise<void>;
+  /** Append a ledger entry. */
+  log(
+    actor: string | null,
+    party: string | null,
+    type: string,
+    subject: string,
+    payload: unknown,
+  ): Promise<void>;
+  /** Tell the feature that owns an alert's subject that the alert was acknowledged. */
+  acknowledged(a: AlertRecord, reply: string | null): Promise<void>;
+}
+
+/** A write's work: its answer, and what to change in memory once it committed. */
+export type Work<T> = (tx: Tx, ctx: WriteCtx) => Promise<{ result: T; apply?: () => void }>;
+
+type EmitHook = (ctx: WriteCtx, e: EventRecord, memo: Map<string, unknown>) => Promise<void>;
+type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<void>;
+
+export class Kernel {
+  /** Committed stream events, to open consoles. */
+  readonly bus = new EventBus();
+  /** Tokens revoked (and members disabled), told after commit to the streams holding them. */
+  readonly revocations = new RevocationBus();
+  /** Called after a commit that emitted events (the scheduler wakes: a delivery may be due). */
+  onCommitted: (() => void) | undefined;
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly emitHooks: EmitHook[] = [];
+  private readonly ackHooks = new Map<AlertSubject, AckHook>();
+
+  constructor(
+    readonly store: Store,
+    readonly clock: Clock,
+    readonly deadlines: Deadlines,
+    /** The hub's secret key (created with the store; keys conflict ids). */
+    readonly key: Buffer,
+  ) {}
+
+  /** Run inside every write, for each stream event, in its transaction. */
+  onEmit(hook: EmitHook): void {
+    this.emitHooks.push(hook);
+  }
+
+  /** Run inside the acknowledging write when an alert about `subject` is acknowledged. */
+  onAcknowledged(subject: AlertSubject, hook: AckHook): void {
+    this.ackHooks.set(subject, hook);
+  }
+
+  /** Read a consistent snapshot (never waits for the write lock). */
+  read<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.store.read(work);
+  }
+
+  /**
+   * Run a write under the lock: the transaction, then (after it committed) the in-memory changes
+   * it returns, then the stream events it emitted go to open consoles. Writes are serialized in
+   * arrival order; reads never wait for them.
+   */
+  write<T>(work: Work<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      const outbox: EventRecord[] = [];
+      const { result, apply } = await this.store.transact((tx) => work(tx, this.context(tx, outbox)));
+      apply?.();
+      if (outbox.length > 0) {
+        this.bus.publish(outbox);
+        this.onCommitted?.();
+      }
+      return result;
+    };
+    const p = this.lock.then(run, run);
+    this.lock = p.catch(() => undefined);
+    return p;
+  }
+
+  /** A ledger entry made by a principal (or by the hub itself when `p` is null). */
+  entry(p: Principal | null, type: string, subject: string, payload: unknown): NewLedgerEntry {
+    return {
+      at: this.clock.now(),
+      actor: p?.username ?? null,
+      party: p?.party ?? null,
+      type,
+      subject,
+      payload,
+    };
+  }
+
+  private context(tx: Tx, outbox: EventRecord[]): WriteCtx {
+    const now = this.clock.now();
+    // Per-write memo for hooks (e.g. a party's webhooks, read once per write).
+    const memo = new Map<string, unknown>();
+    const ctx: WriteCtx = {
+      tx,
+      now,
+      emit: async (party, type, data) => {
+        const e = await tx.events.append({ party, at: now, type, data });
+        outbox.push(e);
+        for (const hook of this.emitHooks) await hook(ctx, e, memo);
+      },
+      log: async (actor, party, type, subject, payload) => {
+        await tx.ledger.append({ at: now, actor, party, type, subject, payload });
+      },
+      acknowledged: async (a, reply) => {
+        await this.ackHooks.get(a.subject_type)?.(ctx, a, reply);
+      },
+    };
+    return ctx;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Routes of declarations and conflicts. Submissions and amendments are GeoJSON, parsed by the
+ * engine (their schemas document the format; see src/api/declarations.ts).
+ */
+import Type from 'typebox';
+import { IdParams } from '../../api/common.ts';
+import {
+  AmendmentBody,
+  ConflictQuery,
+  ConflictView,
+  DeclarationCollection,
+  DeclarationFeature,
+  ListQuery,
+  ResolveBody,
+  SubmissionBody,
+  SubmissionResult,
+  SubmitQuery,
+  VersionQuery,
+  WithdrawBody,
+  Withdrawn,
+} from '../../api/declarations.ts';
+import { parseTime } from '../../field/dtg.ts';
+import { parseBbox } from '../validation.ts';
+import { BEARER, ERRORS, principalOf, type Routes } from './support.ts';
+
+const DeclarationParams = Type.Object(
+  {
+    id: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'the full declaration id, "<party>:<local id>"',
+      examples: ['northern-forces:nf-strike-1'],
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** Declarations come as GeoJSON; plain JSON is accepted too. */
+const GEOJSON = ['application/geo+json', 'application/json'];
+
+/** A time the schema already checked (format `zulu-time`), as epoch ms. */
+const time = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseTime(v));
+
+export const declarationRoutes: Routes = (app, hub) => {
+  app.post(
+    '/api/v1/declarations',
+    {
+      schema: {
+        tags: ['declarations'],
+        summary: 'Submit one Feature or a FeatureCollection (all or none); answers with the conflicts found',
+        description:
+          'Declaration ids are per party: a local `properties.id` "x" is stored as "<party>:x" (the caller’s party); a full id must carry the caller’s prefix (else 403 party_mismatch); without an id the hub assigns "<party>:d-<random>". Answers and URLs use the full id. `?dry_run=true` checks and stores nothing.',
+        security: BEARER,
+        querystring: SubmitQuery,
+        consumes: GEOJSON,
+        body: SubmissionBody,
+        response: { 201: SubmissionResult, 200: SubmissionResult, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      const dryRun = req.query.dry_run === 'true';
+      const result = await hub.declarations.submit(principalOf(req), req.body, { dryRun });
+      return reply.status(dryRun ? 200 : 201).send(result);
+    },
+  );
+  app.get(
+    '/api/v1/declarations',
+    {
+      schema: {
+        tags: ['declarations'],
+        summary: 'Declarations the caller may see, as a FeatureCollection',
+        security: BEARER,
+        querystring: ListQuery,
+        response: { 200: DeclarationCollection, ...ERRORS },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const bbox = q.bbox === undefined ? undefined : (parseBbox(q.bbox) ?? undefined);
+      const start = time(q.start);
+      const end = time(q.end);
+      return hub.declarations.list(principalOf(req), {
+        ...(bbox && { bbox }),
+        ...(start !== undefined && { start }),
+        ...(end !== undefined && { end }),
+        ...(q.kind && { kind: q.kind }),
+        ...(q.party !== undefined && { party: q.party }),
+        ...(q.status && { status: q.status }),
+        ...(q.limit !== undefined && { limit: q.limit }),
+      });
+    },
+  );
+  app.get(
+    '/api/v1/declarations/:id',
+    {
+      schema: {
+        tags: ['declarations'],
+        summary: 'The current version (or ?version=n)',
+        security: BEARER,
+        params: DeclarationParams,
+        querystring: VersionQuery,
+        response: { 200: DeclarationFeature, ...ERRORS },
+      },
+    },
+    async (req) => hub.declarations.get(principalOf(req), req.params.id, req.query.version),
+  );
+  app.get(
+    '/api/v1/declarations/:id/versions',
+    {
+      schema: {
+        tags: ['declarations'],
+        summary: 'Every version the caller may see',
+        security: BEARER,
+        params: DeclarationParams,
+        response: { 200: DeclarationCollection, ...ERRORS },
+      },
+    },
+    async (req) => hub.declarations.versionsOf(principalOf(req), req.params.id),
+  );
+  app.put(
+    '/api/v1/declarations/:id',
+    {
+      schema: {
+        tags: ['declarations'],
+        summary: 'Amend: a new version (the old one stays in the record); answers with the conflicts found',
+        security: BEARER,
+        params: DeclarationParams,
+        consumes: GEOJSON,
+        body: AmendmentBody,
+        response: { 200: SubmissionResult, ...ERRORS },
+      },
+    },
+    async (req) => hub.declarations.amend(principalOf(req), req.params.id, req.body),
+  );
+  app.post(
+    '/api/v1/declarations/:id/withdraw',
+    {
+      config: { optionalBody: true },
+      schema: {
+        tags: ['declarations'],
+        summary: 'Withdraw: the declaration stops counting; its open conflicts close',
+        security: BEARER,
+        params: DeclarationParams,
+        body: WithdrawBody,
+        response: { 200: Withdrawn, ...ERRORS },
+      },
+    },
+    async (req) => hub.declarations.withdraw(principalOf(req), req.params.id, req.body.reason ?? null),
+  );
+
+  app.get(
+    '/api/v1/conflicts',
+    {
+      schema: {
+        tags: ['conflicts'],
+        summary: "Conflicts involving the caller's party",
+        security: BEARER,
+        querystring: ConflictQuery,
+        response: {
+          200: Type.Object({ conflicts: Type.Array(ConflictView) }, { additionalProperties: false }),
+          ...ERRORS,
+        },
+      },
+    },
+    async (req) => ({ conflicts: await hub.conflicts.list(principalOf(req), req.query) }),
+  );
+  app.get(
+    '/api/v1/conflicts/:id',
+    {
+      schema: {
+        tags: ['conflicts'],
+        summary: 'One conflict',
+        security: BEARER,
+        params: IdParams,
+        response: { 200: ConflictView, ...ERRORS },
+      },
+    },
+    async (req) => hub.conflicts.get(principalOf(req), req.params.id),
+  );
+  app.post(
+    '/api/v1/conflicts/:id/resolve',
+    {
+      schema: {
+        tags: ['conflicts'],
+        summary: 'Accept the risk, with a reason; resolved once every party involved accepted',
+        security: BEARER,
+        params: IdParams,
+        body: ResolveBody,
+        response: { 200: ConflictView, ...ERRORS },
+      },
+    },
+    async (req) => hub.conflicts.acceptRisk(principalOf(req), req.params.id, req.body.reason),
+  );
+};

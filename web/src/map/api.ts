@@ -1,0 +1,27 @@
+/** What the panels may ask of the map (implemented in map.ts). */
+import type { ConflictView } from '../wire.ts';
+
+/** A geometry the console can draw or type. */
+export interface Geometry {
+  type: 'Point' | 'LineString' | 'Polygon';
+  coordinates: unknown;
+}
+
+/** A declaration being prepared in the Declare panel: drawn dashed, with its buffer to scale. */
+export interface Draft {
+  geometry: Geometry;
+  kind: string;
+  buffer_m: number;
+}
+
+/** The map, as the panels use it. */
+export interface MapApi {
+  /** Fly to a declaration or a conflict and highlight it. */
+  focus(target: { type: 'declaration' | 'conflict'; id: string }): void;
+  /** Let the user draw a geometry; resolves with it, or null when cancelled (Escape). */
+  draw(mode: Geometry['type']): Promise<Geometry | null>;
+  /** Draw the declaration being prepared (null: none). */
+  setDraft(d: Draft | null): void;
+  /** Conflicts of a dry run, drawn until cleared with []. */
+  setPreview(conflicts: readonly ConflictView[]): void;
+}

@@ -1,0 +1,124 @@
+/**
+ * A conflict in full: rule, severity, window, both sides (a side hidden from this party reads
+ * "<party>: hidden" — the hub sends nothing more of it), distance, closest points, status and
+ * resolution, and "Show on map".
+ */
+import { h } from '../../dom.ts';
+import { distance, dtg, place } from '../../format.ts';
+import { words } from '../../labels.ts';
+import type { MapApi } from '../../map/api.ts';
+import { select, state } from '../../store.ts';
+import type { ConflictView, Side } from '../../wire.ts';
+import { gone, row, when, windowRow } from './rows.ts';
+
+const RULE_LABEL: Record<string, string> = {
+  strike_protected: 'Strike near a protected site',
+  strike_movement: 'Strike near a movement',
+  strike_air: 'Strike through an air operation',
+  strike_strike: 'Strikes too close together',
+  air_air: 'Air operations without separation',
+  movement_movement: 'Movements too close',
+  incursion: 'Incursion into an area of responsibility',
+  aor_overlap: 'Areas of responsibility overlap',
+  restricted: 'Activity in a restricted zone',
+};
+
+/** What the hub adds to a conflict it answers for itself (not on stream events). */
+type Resolved = ConflictView & {
+  acceptances?: { party: string; at: string; reason?: string | null }[];
+  resolved_at?: string | null;
+};
+
+/** A conflict held by id, or that it is gone. */
+export function conflictById(id: string, map: MapApi): Node {
+  const c = state.conflicts.get(id);
+  return c ? conflictView(c, map) : gone('Conflict', id);
+}
+
+/** The conflict's article. */
+export function conflictView(c: Resolved, map: MapApi): Node {
+  return h(
+    'article.dt-conflict',
+    { dataset: { conflictRule: c.rule, severity: c.severity, status: c.status } },
+    h(
+      'header.dt-head',
+      null,
+      h(
+        'div',
+        null,
+        h(
+          'div.dt-kind',
+          null,
+          h(`span.sev.sev-${c.severity}`, null, c.severity),
+          ' conflict',
+          c.internal ? ' · internal' : '',
+        ),
+        h('h3', null, RULE_LABEL[c.rule] ?? words(c.rule)),
+      ),
+    ),
+    h('dl.dt-list', null, conflictRows(c)),
+    h(
+      'div.dt-actions',
+      null,
+      h(
+        'button.primary',
+        {
+          type: 'button',
+          dataset: { action: 'show-on-map' },
+          onclick: () => map.focus({ type: 'conflict', id: c.id }),
+        },
+        'Show on map',
+      ),
+    ),
+  );
+}
+
+/** The conflict's facts, row by row. */
+function conflictRows(c: Resolved): (Node | false | undefined)[] {
+  const closest = c.closest;
+  return [
+    row('Rule', h('span.mono', null, c.rule)),
+    row('Id', h('span.mono', null, c.id)),
+    row('Window', windowRow(c.window.start, c.window.end)),
+    sideRow(c.a, 'Side A'),
+    sideRow(c.b, 'Side B'),
+    c.distance_m !== undefined &&
+      row('Distance', c.distance_m === 0 ? 'overlapping (0 m)' : distance(c.distance_m)),
+    closest &&
+      row(
+        'Closest points',
+        h('span.mono', null, place(closest[0][0], closest[0][1])),
+        h('br'),
+        h('span.mono', null, place(closest[1][0], closest[1][1])),
+      ),
+    row(
+      'Status',
+      h(`span.dt-cstatus.${c.status}`, null, c.status),
+      c.resolution ? ` · ${words(c.resolution)}` : '',
+      c.resolved_at ? h('span.dim', null, ` · ${dtg(c.resolved_at)}`) : '',
+    ),
+    c.acceptances &&
+      c.acceptances.length > 0 &&
+      row('Risk accepted by', c.acceptances.map((a) => `${a.party} (${dtg(a.at)})`).join(', ')),
+    row('Detected', when(c.detected_at)),
+  ];
+}
+
+/** One side: its party and declaration (a link when held), or that it is hidden. */
+function sideRow(s: Side, label: string): Node {
+  if ('hidden' in s)
+    return row(label, h('span.dt-hidden', { dataset: { hidden: 'true' } }, `${s.party}: hidden`));
+  const show = (e: Event) => {
+    e.preventDefault();
+    select('declaration', s.id);
+  };
+  return row(
+    label,
+    h(`span.party.${s.party === state.me?.party ? 'own' : 'other'}`, null, s.party),
+    ': ',
+    state.declarations.has(s.id)
+      ? h('a', { href: '#', dataset: { declarationId: s.id }, onclick: show }, s.label ?? s.id)
+      : h('span', null, s.label ?? s.id),
+    h('span.dim', null, ` · ${words(s.kind)} · v${s.version}`),
+  );
+}
