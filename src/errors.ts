@@ -25,6 +25,10 @@ export const ERROR_CODES = {
     'The hotline channel is not open to this party (not accepted yet, or declined), or no other party accepted it.',
   payload_too_large: 'The request body exceeds the size limit.',
   rate_limited: 'Too many requests for this token or login: wait and retry.',
+  unknown_party:
+    'A party named in `visibility`, `notify` or `applies_to` does not exist (a misspelt party is never notified silently).',
+  notify_not_visible:
+    '`notify` names a party that `visibility` does not let see the declaration: list it in `visibility` too.',
   weak_password: 'The password is shorter than the hub requires (12 characters).',
 } as const;
 

@@ -512,6 +512,9 @@ describe('declaration errors', () => {
       'payload_too_large',
       'rate_limited',
       'weak_password',
+      // Party lists are checked by the hub against its parties (test/probing.attack.test.ts).
+      'unknown_party',
+      'notify_not_visible',
     ]);
     const covered = new Set(CASES.map((c) => c.code));
     for (const code of Object.keys(ERROR_CODES)) {

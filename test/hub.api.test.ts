@@ -1260,12 +1260,18 @@ describe('hub API', () => {
       assertError(await call(t.app, null, 'GET', '/nothing'), 404, 'not_found');
     });
 
-    it('GET /healthz answers without a token', async () => {
+    it('GET /healthz answers without a token, and nothing that changes with declarations', async () => {
       const r = await call(t.app, null, 'GET', '/healthz');
-      const body = ok<{ status: string; active_declarations: number }>(r);
-      assert.equal(body.status, 'ok');
+      assert.deepEqual(ok<unknown>(r), { status: 'ok' });
+    });
+
+    it('GET /api/v1/status tells the hub administrator how many declarations are active, and no one else', async () => {
+      const admin = await t.login('hub.admin');
+      const body = ok<{ active_declarations: number }>(await call(t.app, admin, 'GET', '/api/v1/status'));
       assert.equal(body.active_declarations, t.hub.declarations.activeCount);
       assert.ok(body.active_declarations >= 24);
+      const op = await t.login('coalition.admin');
+      assertError(await call(t.app, op, 'GET', '/api/v1/status'), 403, 'forbidden');
     });
 
     it('GET /api/v1/openapi.json describes every route the app has, and no other', async () => {

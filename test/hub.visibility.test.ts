@@ -813,6 +813,7 @@ describe('visibility', () => {
               dry_run: dryRun,
               declarations: [{ id: own(party, local), version: 1 }],
               conflicts: [],
+              ...(dryRun && { hidden: 'not_checked' }),
             });
             assertSame(what, ah, af, local, fresh);
             assertNothingHidden(what, ah, own(party, local));

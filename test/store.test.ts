@@ -1733,6 +1733,64 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
       });
     });
 
+    describe('probes', () => {
+      const probe = (id: string, caller: string, owner: string, at: number, withheld = false) => ({
+        id,
+        caller,
+        owner,
+        at,
+        conflict: `cf-${id}`,
+        rule: 'strike_protected' as const,
+        severity: 'critical' as const,
+        withheld,
+      });
+
+      it("counts a pair's probes since a time, lists an owner's newest first, keeps them whole", async () => {
+        await store.transact(async (tx) => {
+          await tx.probes.insert(probe('p1', 'bravo', 'alpha', T));
+          await tx.probes.insert(probe('p2', 'bravo', 'alpha', T + 10, true));
+          await tx.probes.insert(probe('p3', 'charlie', 'alpha', T + 20));
+          await tx.probes.insert(probe('p4', 'alpha', 'bravo', T + 30));
+        });
+        await store.read(async (tx) => {
+          assert.equal(await tx.probes.count('alpha', 'bravo', T), 2);
+          assert.equal(await tx.probes.count('alpha', 'bravo', T + 1), 1);
+          assert.equal(await tx.probes.count('bravo', 'alpha', T), 1);
+          assert.equal(await tx.probes.count('alpha', 'delta', T), 0);
+          const listed = await tx.probes.listForOwner('alpha', T, 10);
+          assert.deepEqual(ids(listed), ['p3', 'p2', 'p1']);
+          assert.deepEqual(listed[1], probe('p2', 'bravo', 'alpha', T + 10, true));
+          assert.deepEqual(ids(await tx.probes.listForOwner('alpha', T + 5, 1)), ['p3']);
+        });
+      });
+
+      it("sets and replaces an owner's budget per caller; none set is null", async () => {
+        const budget = (caller: string, per_day: number, at: number) => ({
+          owner: 'alpha',
+          caller,
+          per_day,
+          set_at: at,
+          set_by: 'alpha.admin',
+        });
+        await store.transact(async (tx) => {
+          await tx.probes.setBudget(budget('bravo', 5, T));
+          await tx.probes.setBudget(budget('charlie', 0, T));
+          await tx.probes.setBudget(budget('bravo', 7, T + 1));
+        });
+        await store.read(async (tx) => {
+          assert.deepEqual(await tx.probes.budget('alpha', 'bravo'), budget('bravo', 7, T + 1));
+          assert.equal(await tx.probes.budget('bravo', 'alpha'), null);
+          assert.deepEqual(
+            (await tx.probes.budgets('alpha')).map((b) => [b.caller, b.per_day]),
+            [
+              ['bravo', 7],
+              ['charlie', 0],
+            ],
+          );
+        });
+      });
+    });
+
     describe('transactions', () => {
       it('answers what the unit of work returns', async () => {
         assert.equal(await store.transact(async () => 42), 42);

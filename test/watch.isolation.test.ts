@@ -709,3 +709,479 @@ describe('a hotline reference a receiving party may not see', () => {
     assert.ok(police.text.includes(STRIKE) && police.text.includes(conflict));
   });
 });
+
+/**
+ * A hidden declaration's life seen from outside (issue #12; docs/visibility.md). Coalition adds,
+ * amends and withdraws declarations hidden from relief-agency and northern-forces. Every GET route
+ * is read as every role of those two parties (the ids each finds in its own lists read one by one
+ * too, the hidden declaration's id, a dry run on the hidden declaration, the stream's head), and
+ * the public routes without a token, before and after each change.
+ *
+ * (e) A hidden declaration that meets nothing of theirs: no answer changes, no console hears a thing.
+ * (f) One that meets northern-forces' declarations: only its conflicts, alerts and stream change,
+ *     and every field of every new answer and event is one the design lets a conflict reveal —
+ *     the party, rule, severity, status and the window on whole hours; no id, label, geometry,
+ *     distance or closest point of the hidden side. Relief-agency and the public still see nothing.
+ */
+describe('a hidden declaration added, amended and withdrawn: what the other parties and the public read', () => {
+  let w: World;
+  const ROLES = ['operator', 'watch', 'senior', 'admin'] as const;
+  const consoles: Record<string, StreamConsole[]> = {};
+  /** Coalition's hidden declarations (visible to city-police only): full ids. */
+  const WALK = own('coalition', 'hid-walk-lantern');
+  const MEETS = own('coalition', 'hid-walk-kestrel');
+  /** Where the second one lies: west of Arad, away from every demo declaration. */
+  const P: [number, number] = [21.0837, 46.1581];
+  /** Northern-forces' site near it (320 m east), open-ended: the strike's window is the overlap. */
+  const NF_SITE: [number, number] = [21.0878, 46.1581];
+  type Snapshot = Map<string, string>;
+
+  /** A dry run every party may send, right on the hidden declarations (it must say nothing of them). */
+  const dryProbe = {
+    type: 'FeatureCollection',
+    features: [
+      {
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [21.304, 46.1535] },
+        properties: {
+          id: 'walk-dry-1',
+          kind: 'protected_site',
+          category: 'other',
+          start: '2026-11-22T00:00:00Z',
+        },
+      },
+      {
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: P },
+        properties: {
+          id: 'walk-dry-2',
+          kind: 'protected_site',
+          category: 'other',
+          start: '2026-11-22T00:00:00Z',
+        },
+      },
+    ],
+  };
+
+  /** Ids a party reads in its own lists: each is read by id as well. */
+  const idsIn = (text: string, key: string) => {
+    const body = JSON.parse(text) as Record<string, { id: string }[]>;
+    return (body[key] ?? []).map((x) => x.id);
+  };
+
+  async function snapshotOf(user: string | null): Promise<Snapshot> {
+    const out: Snapshot = new Map();
+    const read = async (method: string, path: string, body?: unknown) => {
+      const r =
+        user === null ? await http(w.base, null, method, path, body) : await w.call(user, method, path, body);
+      out.set(`${user ?? 'anonymous'} ${method} ${path}`, `${r.status} ${r.text}`);
+      return r;
+    };
+    if (user === null) {
+      for (const path of [
+        '/healthz',
+        '/api/v1/openapi.json',
+        '/api/v1/declarations',
+        `/api/v1/declarations/${WALK}`,
+        `/api/v1/declarations/${MEETS}`,
+        '/api/v1/conflicts',
+        '/api/v1/events?after=0',
+        '/api/v1/probing',
+        '/api/v1/status',
+        '/api/v1/parties',
+      ])
+        await read('GET', path);
+      await read('POST', '/api/v1/declarations?dry_run=true', dryProbe);
+      return out;
+    }
+    const party = user.slice(0, user.lastIndexOf('.'));
+    for (const path of [
+      '/api/v1/parties',
+      '/api/v1/tokens',
+      `/api/v1/parties/${party}/members`,
+      '/api/v1/parties/coalition/members',
+      '/api/v1/roster',
+      '/api/v1/webhooks',
+      '/api/v1/probing',
+      '/api/v1/status',
+      '/api/v1/events?after=0&limit=1',
+      '/api/v1/events?after=0&limit=1000',
+      '/api/v1/alerts?status=open',
+      '/api/v1/alerts?status=closed',
+      '/api/v1/conflicts?status=open',
+      '/api/v1/conflicts?status=resolved',
+      '/api/v1/declarations?status=withdrawn',
+      '/api/v1/declarations?party=coalition',
+      '/api/v1/declarations?kind=strike&limit=5000',
+      '/api/v1/declarations?bbox=21.29,46.14,21.32,46.16',
+      '/api/v1/declarations?bbox=21.07,46.15,21.1,46.17&status=withdrawn',
+      `/api/v1/declarations/${WALK}`,
+      `/api/v1/declarations/${WALK}/versions`,
+      `/api/v1/declarations/${MEETS}`,
+      `/api/v1/conflicts?declaration=${WALK}`,
+      `/api/v1/conflicts?declaration=${MEETS}`,
+    ])
+      await read('GET', path);
+    const declarations = await read('GET', '/api/v1/declarations?limit=5000');
+    for (const f of (JSON.parse(declarations.text) as { features: { id: string }[] }).features ?? [])
+      await read('GET', `/api/v1/declarations/${f.id}`);
+    const conflicts = await read('GET', '/api/v1/conflicts?limit=5000');
+    for (const id of idsIn(conflicts.text, 'conflicts')) await read('GET', `/api/v1/conflicts/${id}`);
+    const alerts = await read('GET', '/api/v1/alerts?limit=5000');
+    for (const id of idsIn(alerts.text, 'alerts')) await read('GET', `/api/v1/alerts/${id}`);
+    const channels = await read('GET', '/api/v1/channels');
+    for (const id of idsIn(channels.text, 'channels')) {
+      await read('GET', `/api/v1/channels/${id}`);
+      await read('GET', `/api/v1/channels/${id}/messages`);
+    }
+    const hooks = await read('GET', '/api/v1/webhooks');
+    if (hooks.status === 200)
+      for (const id of idsIn(hooks.text, 'webhooks')) await read('GET', `/api/v1/webhooks/${id}/deliveries`);
+    await read('POST', '/api/v1/declarations?dry_run=true', dryProbe);
+    return out;
+  }
+
+  const viewers = () => [null, ...THIRD.flatMap((p) => ROLES.map((r) => `${p}.${r}`))];
+  async function snapshot(): Promise<Snapshot> {
+    const all: Snapshot = new Map();
+    for (const user of viewers()) for (const [k, v] of await snapshotOf(user)) all.set(k, v);
+    return all;
+  }
+  /** The keys whose answers differ (or exist on one side only). */
+  function changed(a: Snapshot, b: Snapshot): string[] {
+    const keys = new Set([...a.keys(), ...b.keys()]);
+    return [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
+  }
+
+  before(async () => {
+    w = await World.start();
+    // A channel between the two outside parties, with a message read: their lists are not empty.
+    const ch = await w.ok<{ id: string }>(
+      'northern-forces.admin',
+      'POST',
+      '/api/v1/channels',
+      { name: 'Outside line', parties: ['relief-agency'] },
+      201,
+    );
+    await w.ok('relief-agency.admin', 'POST', `/api/v1/channels/${ch.id}/accept`);
+    await w.ok(
+      'northern-forces.operator',
+      'POST',
+      `/api/v1/channels/${ch.id}/messages`,
+      { text: 'radio check' },
+      201,
+    );
+    // Reading the lists once settles what reading does (delivery receipts), before any snapshot.
+    await snapshot();
+    for (const party of THIRD)
+      consoles[party] = [await w.console(`${party}.watch`), await w.console(`${party}.senior`, 'frame')];
+  });
+  after(() => w.close());
+
+  it('(e) a hidden declaration that meets nothing of theirs: no answer changes when it is added, amended, withdrawn', async () => {
+    const base = await snapshot();
+    assert.deepEqual(changed(base, await snapshot()), [], 'the snapshot is stable by itself');
+    const consoleFrames = () => Object.values(consoles).flatMap((cs) => cs.map((c) => c.frames.length));
+    const framesBefore = consoleFrames();
+    const policeBefore = await w.ok<{ head: number }>(
+      'city-police.watch',
+      'GET',
+      '/api/v1/events?after=0&limit=1',
+    );
+
+    // Added: on the hospital, seen by city-police only (so it does meet city-police's site).
+    const c1 = await w.strike('hid-walk-lantern', 'Operation Silent Lantern', T0 + 3 * DAY + 17 * MIN);
+    assert.deepEqual(changed(base, await snapshot()), [], 'after it was added');
+    // Amended: moved, relabelled, another window.
+    await w.ok('coalition.operator', 'PUT', `/api/v1/declarations/${WALK}`, {
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [21.3041, 46.1536] },
+      properties: {
+        kind: 'strike',
+        start: iso(T0 + 3 * DAY + 47 * MIN),
+        end: iso(T0 + 3 * DAY + 107 * MIN),
+        buffer_m: 150,
+        label: 'Operation Silent Lantern II',
+        visibility: ['city-police'],
+      },
+    });
+    assert.deepEqual(changed(base, await snapshot()), [], 'after it was amended');
+    await w.ok('coalition.operator', 'POST', `/api/v1/declarations/${WALK}/withdraw`, {
+      reason: 'called off',
+    });
+    assert.deepEqual(changed(base, await snapshot()), [], 'after it was withdrawn');
+
+    // Not vacuous: city-police, which may see it, heard of each step.
+    const police = await w.ok<{ events: EventView[] }>(
+      'city-police.watch',
+      'GET',
+      `/api/v1/events?after=${policeBefore.head}&limit=1000`,
+    );
+    const types = police.events.map((e) => e.type);
+    for (const t of [
+      'declaration.changed',
+      'conflict.detected',
+      'conflict.resolved',
+      'alert.created',
+      'alert.closed',
+    ])
+      assert.ok(types.includes(t), `city-police received ${t}: ${types.join(', ')}`);
+    assert.ok(JSON.stringify(police.events).includes(c1.id));
+    // The outside consoles heard nothing at all.
+    assert.deepEqual(consoleFrames(), framesBefore);
+    for (const cs of Object.values(consoles))
+      for (const c of cs)
+        assert.deepEqual(
+          c.frames.map((f) => f.type),
+          ['hello'],
+        );
+  });
+
+  it('(f) one that meets northern-forces’ declarations reveals to it exactly what the design says, and nothing else', async () => {
+    // Northern-forces' site near P, first (its own answers change with it, as they should).
+    await w.ok(
+      'northern-forces.operator',
+      'POST',
+      '/api/v1/declarations',
+      {
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: NF_SITE },
+        properties: {
+          id: 'walk-nf-site',
+          kind: 'protected_site',
+          category: 'school',
+          start: '2026-11-22T00:00:00Z',
+          buffer_m: 100,
+        },
+      },
+      201,
+    );
+    const secrets = [
+      'hid-walk-kestrel',
+      'Operation Quiet Kestrel',
+      'Quiet Kestrel II',
+      'bridge approach',
+      '21.0837',
+      '46.1581',
+      '21.0839',
+      '10:17',
+      '12:17',
+      '10:47',
+      '12:47',
+    ];
+    const ALLOWED_NF = /^northern-forces\.\w+ GET \/api\/v1\/(conflicts|alerts|events)\b/;
+    const nfHead = async () =>
+      (await w.ok<{ head: number }>('northern-forces.watch', 'GET', '/api/v1/events?after=0&limit=1')).head;
+
+    /**
+     * Every field of a conflict as northern-forces reads it when a side is hidden from it: that
+     * side is `{party, hidden}`, the window on whole hours, no distance or closest point, no
+     * `withheld_from`. About the coalition's hidden strike: exactly the rule and severity it has.
+     */
+    const assertConflict = (c: Record<string, unknown>, where: string) => {
+      const a = c.a as Record<string, unknown>;
+      const b = c.b as Record<string, unknown>;
+      const hiddenSide = [a, b].find((x) => x.hidden === true);
+      if (hiddenSide === undefined) return; // both sides in clear: nothing hidden to reveal
+      assert.deepEqual(
+        Object.keys(c).sort(),
+        [
+          'a',
+          'acceptances',
+          'b',
+          'detected_at',
+          'id',
+          'internal',
+          'resolution',
+          'resolved_at',
+          'rule',
+          'severity',
+          'status',
+          'window',
+        ],
+        where,
+      );
+      assert.deepEqual(Object.keys(hiddenSide).sort(), ['hidden', 'party'], where);
+      const mine = hiddenSide === a ? b : a;
+      assert.equal(mine.party, 'northern-forces', where);
+      const win = c.window as { start: string; end: string | null };
+      assert.deepEqual(Object.keys(win).sort(), ['end', 'start'], where);
+      for (const t of [win.start, win.end])
+        if (t !== null) assert.equal(Date.parse(t) % (60 * MIN), 0, `${where}: ${t} on a whole hour`);
+      if (hiddenSide.party !== 'coalition') return;
+      assert.match(String(mine.id), /^northern-forces:walk-nf-/, where);
+      assert.equal(c.rule, 'strike_protected', where);
+      assert.ok(['high', 'critical'].includes(c.severity as string), where);
+      assert.equal(c.internal, false, where);
+      assert.ok(c.status === 'open' || c.status === 'resolved', where);
+      assert.ok([null, 'amended', 'withdrawn'].includes(c.resolution as string | null), where);
+      assert.deepEqual(c.acceptances, [], where);
+    };
+    /** Walk an answer or event: every conflict in it, every peer, no secret anywhere. */
+    const walk = (x: unknown, where: string) => {
+      const text = JSON.stringify(x);
+      for (const s of secrets) assert.ok(!text.includes(s), `${where}: ${JSON.stringify(s)} in ${text}`);
+      const visit = (v: unknown, path: string): void => {
+        if (Array.isArray(v)) {
+          for (const [i, e] of v.entries()) visit(e, `${path}[${i}]`);
+          return;
+        }
+        if (v === null || typeof v !== 'object') return;
+        const o = v as Record<string, unknown>;
+        if ('rule' in o && 'a' in o && 'b' in o) assertConflict(o, `${where} ${path}`);
+        if ('hidden' in o && 'party' in o)
+          assert.deepEqual(Object.keys(o).sort(), ['hidden', 'party'], `${where} ${path}`);
+        const peers = o.peers;
+        if (Array.isArray(peers))
+          for (const p of peers as Record<string, unknown>[])
+            assert.deepEqual(
+              Object.keys(p).sort(),
+              ['acknowledged', 'acknowledged_at', 'party', 'reply'],
+              where,
+            );
+        for (const [k, e] of Object.entries(o)) visit(e, `${path}.${k}`);
+      };
+      visit(x, '');
+    };
+    /** After a change by the owner: what changed for whom, and every new event of northern-forces, walked. */
+    const step = async (what: string, before: Snapshot, headBefore: number, expectTypes: string[]) => {
+      const now = await snapshot();
+      const diff = changed(before, now);
+      const outside = diff.filter((k) => !ALLOWED_NF.test(k));
+      assert.deepEqual(outside, [], `${what}: only northern-forces' conflicts, alerts and events change`);
+      for (const k of diff) {
+        const v = now.get(k);
+        if (v === undefined) continue;
+        const [status, ...rest] = v.split(' ');
+        if (status === '200') walk(JSON.parse(rest.join(' ')), `${what}: ${k}`);
+      }
+      const events = (
+        await w.ok<{ events: EventView[] }>(
+          'northern-forces.watch',
+          'GET',
+          `/api/v1/events?after=${headBefore}&limit=1000`,
+        )
+      ).events;
+      assert.deepEqual(
+        [...new Set(events.map((e) => e.type))].sort(),
+        [...expectTypes].sort(),
+        `${what}: events`,
+      );
+      for (const e of events) walk(e, `${what}: event ${e.seq} ${e.type}`);
+      for (const c of consoles['northern-forces'] ?? []) {
+        await w.settle(c, 'northern-forces.watch');
+        for (const f of c.events.filter((f) => (f.seq as number) > headBefore))
+          walk(f, `${what}: frame ${f.seq}`);
+      }
+      assert.ok(diff.length > 0, `${what}: northern-forces did hear of it`);
+      return now;
+    };
+
+    // Added: the coalition strike, hidden from northern-forces, meets its site.
+    let before = await snapshot();
+    let head = await nfHead();
+    await w.ok(
+      'coalition.operator',
+      'POST',
+      '/api/v1/declarations',
+      {
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: P },
+        properties: {
+          id: 'hid-walk-kestrel',
+          kind: 'strike',
+          start: '2026-11-25T10:17:00Z',
+          end: '2026-11-25T12:17:00Z',
+          buffer_m: 800,
+          label: 'Operation Quiet Kestrel',
+          notes: 'bridge approach',
+          visibility: ['city-police'],
+        },
+      },
+      201,
+    );
+    before = await step('added', before, head, ['conflict.detected', 'alert.created']);
+    const detected = await w.ok<{ conflicts: Record<string, unknown>[] }>(
+      'northern-forces.watch',
+      'GET',
+      `/api/v1/conflicts?declaration=${own('northern-forces', 'walk-nf-site')}`,
+    );
+    assert.equal(detected.conflicts.length, 1);
+    assert.deepEqual(detected.conflicts[0]?.window, {
+      start: '2026-11-25T10:00:00Z',
+      end: '2026-11-25T13:00:00Z',
+    });
+
+    // Northern-forces' own real submission meeting it: the answer, walked field by field.
+    head = await nfHead();
+    const sub = await w.ok<{ conflicts: Record<string, unknown>[] }>(
+      'northern-forces.operator',
+      'POST',
+      '/api/v1/declarations',
+      {
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [21.0817, 46.1571] },
+        properties: {
+          id: 'walk-nf-post',
+          kind: 'protected_site',
+          category: 'other',
+          start: '2026-11-22T00:00:00Z',
+        },
+      },
+      201,
+    );
+    assert.equal(sub.conflicts.length, 1);
+    walk(sub, 'its submission');
+    const own_ = await w.ok<{ events: EventView[] }>(
+      'northern-forces.watch',
+      'GET',
+      `/api/v1/events?after=${head}`,
+    );
+    for (const e of own_.events) walk(e, `its submission: event ${e.type}`);
+    before = await snapshot();
+
+    // Amended: moved 15 m, relabelled, a new window; the old conflicts close, new ones open.
+    head = await nfHead();
+    await w.ok('coalition.operator', 'PUT', `/api/v1/declarations/${MEETS}`, {
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [21.0839, 46.1581] },
+      properties: {
+        kind: 'strike',
+        start: '2026-11-25T10:47:00Z',
+        end: '2026-11-25T12:47:00Z',
+        buffer_m: 800,
+        label: 'Operation Quiet Kestrel II',
+        notes: 'bridge approach, second pass',
+        visibility: ['city-police'],
+      },
+    });
+    before = await step('amended', before, head, [
+      'conflict.resolved',
+      'alert.closed',
+      'conflict.detected',
+      'alert.created',
+    ]);
+
+    // Withdrawn: the conflicts close.
+    head = await nfHead();
+    await w.ok('coalition.operator', 'POST', `/api/v1/declarations/${MEETS}/withdraw`, { reason: 'done' });
+    await step('withdrawn', before, head, ['conflict.resolved', 'alert.closed']);
+    const resolved = await w.ok<{ conflicts: Record<string, unknown>[] }>(
+      'northern-forces.watch',
+      'GET',
+      `/api/v1/conflicts?declaration=${own('northern-forces', 'walk-nf-site')}&status=resolved`,
+    );
+    assert.deepEqual(resolved.conflicts.map((c) => c.resolution).sort(), ['amended', 'withdrawn']);
+    // Relief-agency's consoles heard nothing of it: only northern-forces' own sites, visible to all.
+    for (const c of consoles['relief-agency'] ?? []) {
+      await w.settle(c, 'relief-agency.watch');
+      assert.deepEqual(
+        c.events.map((f) => [f.type, (f.data as { id: string }).id]),
+        [
+          ['declaration.changed', own('northern-forces', 'walk-nf-site')],
+          ['declaration.changed', own('northern-forces', 'walk-nf-post')],
+        ],
+      );
+    }
+  });
+});

@@ -10,43 +10,16 @@
  * the body through to the one parser instead of checking it a second, different way.
  */
 import Type, { type Static } from 'typebox';
+import { KINDS, RULES, SITE_CATEGORIES } from '../engine/types.ts';
 import { Instant, Limit, Nullable, Text, TimeInput } from './common.ts';
 
-export const KIND_VALUES = [
-  'area_of_responsibility',
-  'protected_site',
-  'movement',
-  'air_operation',
-  'strike',
-  'restricted_zone',
-] as const;
+export const KIND_VALUES = KINDS;
 export const Kind = Type.Enum(KIND_VALUES);
 
-export const CATEGORY_VALUES = [
-  'medical',
-  'humanitarian',
-  'school',
-  'religious',
-  'cultural',
-  'civilian_infrastructure',
-  'diplomatic',
-  'detention',
-  'own_forces',
-  'other',
-] as const;
+export const CATEGORY_VALUES = SITE_CATEGORIES;
 export const Category = Type.Enum(CATEGORY_VALUES);
 
-export const RULE_VALUES = [
-  'strike_protected',
-  'strike_movement',
-  'strike_air',
-  'strike_strike',
-  'air_air',
-  'movement_movement',
-  'incursion',
-  'aor_overlap',
-  'restricted',
-] as const;
+export const RULE_VALUES = RULES;
 export const Rule = Type.Enum(RULE_VALUES);
 
 export const SEVERITY_VALUES = ['critical', 'high', 'medium', 'low'] as const;
@@ -217,6 +190,12 @@ export const ConflictView = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    withheld_from: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'shown to the owner of the hidden side only: the parties past their probing budget this conflict is withheld from until released',
+      }),
+    ),
   },
   { additionalProperties: false, title: 'Conflict' },
 );
@@ -233,6 +212,12 @@ export const SubmissionResult = Type.Object(
       ),
     ),
     conflicts: Type.Array(ConflictView),
+    hidden: Type.Optional(
+      Type.Literal('not_checked', {
+        description:
+          'on dry runs: declarations hidden from the caller were not checked (only a real submission checks them, and is recorded)',
+      }),
+    ),
   },
   { additionalProperties: false, title: 'Submission' },
 );

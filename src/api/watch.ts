@@ -5,6 +5,7 @@
 import Type, { type Static } from 'typebox';
 import { After, Instant, Limit, Nullable, Precedence, Text, TimeInput } from './common.ts';
 import { ConflictView, DeclarationFeature } from './declarations.ts';
+import { ProbingSummary } from './probing.ts';
 
 const WatchRole = Type.Enum(['watch_officer', 'senior_officer'] as const, {
   description: '"watch_officer" or "senior_officer"',
@@ -228,7 +229,7 @@ export type StreamEvent = EventView;
 export const AlertView = Type.Object(
   {
     id: Type.String(),
-    subject_type: Type.Enum(['conflict', 'notification', 'message'] as const),
+    subject_type: Type.Enum(['conflict', 'notification', 'message', 'probing'] as const),
     subject: Type.String(),
     precedence: Precedence,
     status: Type.Enum(['open', 'acknowledged', 'closed'] as const),
@@ -262,6 +263,7 @@ export const AlertView = Type.Object(
         conflict: Type.Optional(ConflictView),
         declaration: Type.Optional(DeclarationFeature),
         message: Type.Optional(MessageView),
+        probing: Type.Optional(ProbingSummary),
       },
       {
         additionalProperties: false,

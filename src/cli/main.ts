@@ -18,11 +18,13 @@ Usage:
       Check a FeatureCollection of declarations (each with its party) for conflicts.
       TIME is ISO 8601 UTC (2026-11-23T06:00:00Z) or a date-time group (230600ZNOV26).
   deconflict serve [--data DIR] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
-                   [--log-level LEVEL]
+                   [--probe-budget N] [--log-level LEVEL]
       Run the hub on the embedded store in DIR (default ./data), on 127.0.0.1:8080.
       --demo loads the demo scenario and demo accounts into an empty store.
       --ack-deadlines: minutes to acknowledge flash, immediate, priority, routine alerts
       (default 5,15,60,240); each escalation level gets as long again.
+      --probe-budget: conflicts with another party's hidden declarations answered per party
+      pair and UTC day unless the owner sets another (default 20; docs/visibility.md).
       --log-level: fatal, error, warn, info (default), debug, trace or silent; one line per
       request, as JSON (readable when standard output is a terminal).
   deconflict admin create [--data DIR] --username NAME

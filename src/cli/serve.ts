@@ -25,6 +25,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     port?: string;
     demo?: boolean;
     'ack-deadlines'?: string;
+    'probe-budget'?: string;
     'log-level'?: string;
   };
   try {
@@ -36,6 +37,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
         port: { type: 'string', default: '8080' },
         demo: { type: 'boolean', default: false },
         'ack-deadlines': { type: 'string' },
+        'probe-budget': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
       },
     }));
@@ -58,6 +60,15 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     deadlines = parseDeadlines(values['ack-deadlines']);
   } catch (err) {
     io.stderr(`deconflict serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const budget = values['probe-budget'];
+  const probeBudget = budget === undefined ? undefined : Number(budget);
+  if (
+    probeBudget !== undefined &&
+    !(Number.isInteger(probeBudget) && probeBudget >= 0 && probeBudget <= 10_000)
+  ) {
+    io.stderr(`deconflict serve: --probe-budget must be a whole number from 0 to 10000, got "${budget}"\n`);
     return 2;
   }
   const dir = values.data as string;
@@ -86,7 +97,10 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     let scheduler: Scheduler | undefined;
     try {
       const started = performance.now();
-      const hub = await Hub.open(store, systemClock, deadlines ? { deadlines } : {});
+      const hub = await Hub.open(store, systemClock, {
+        ...(deadlines && { deadlines }),
+        ...(probeBudget !== undefined && { probeBudget }),
+      });
       if (values.demo && !stopRequested && (await loadDemo(hub))) {
         io.stdout(
           `Loaded the demo scenario (${hub.declarations.activeCount} active declarations); accounts are listed in the README.\n`,

@@ -82,6 +82,11 @@ export interface ConflictRecord extends Conflict {
   readonly resolution: Resolution | null;
   readonly resolved_at: number | null;
   readonly acceptances: readonly RiskAcceptance[];
+  /**
+   * Parties this conflict is withheld from: a submitting party past its probing budget against
+   * the hidden side's owner (docs/visibility.md). Absent or empty: shown to both parties.
+   */
+  readonly withheld_from?: readonly string[];
 }
 
 export interface LedgerEntry {
@@ -121,7 +126,7 @@ export interface ShiftRecord {
 }
 
 /** What an alert is about: a conflict, a declaration that names the party in `notify`, a hotline message. */
-export type AlertSubject = 'conflict' | 'notification' | 'message';
+export type AlertSubject = 'conflict' | 'notification' | 'message' | 'probing';
 
 /**
  * Escalation levels: 0 the watch officer, 1 the senior officer on call, 2 the party admin,
@@ -236,4 +241,31 @@ export interface DeliveryRecord {
   readonly last_error: string | null;
   readonly created_at: number;
   readonly delivered_at: number | null;
+}
+
+// --- Probing of hidden declarations (docs/visibility.md) ----------------------------------------
+
+/**
+ * One probe: a real submission of `caller` that conflicted with a declaration of `owner` hidden
+ * from `caller`. Counted per (caller, owner) and UTC day against the owner's budget.
+ */
+export interface ProbeRecord {
+  readonly id: string;
+  readonly caller: string;
+  readonly owner: string;
+  readonly at: number;
+  readonly conflict: string;
+  readonly rule: Conflict['rule'];
+  readonly severity: Conflict['severity'];
+  /** Past the budget: the conflict is withheld from the caller until the owner releases it. */
+  readonly withheld: boolean;
+}
+
+/** An owner's budget for one caller: hidden conflicts answered per UTC day. */
+export interface ProbeBudgetRecord {
+  readonly owner: string;
+  readonly caller: string;
+  readonly per_day: number;
+  readonly set_at: number;
+  readonly set_by: string;
 }

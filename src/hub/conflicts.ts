@@ -14,8 +14,8 @@ import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
 import { PRECEDENCE_OF } from './deadlines.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
-import { type ConflictView, conflictView, involves } from './views.ts';
-import { closeAlerts, raiseAlert } from './watch.ts';
+import { type ConflictView, conflictView, involves, withheldFrom } from './views.ts';
+import { acknowledgementNotice, closeAlerts, raiseAlert } from './watch.ts';
 
 export interface ConflictFilter {
   readonly status?: 'open' | 'resolved';
@@ -141,9 +141,11 @@ export async function announce(
   ctx: WriteCtx,
   records: readonly ConflictRecord[],
   known: readonly DeclarationRecord[],
+  only?: readonly string[],
 ): Promise<void> {
   for (const r of records) {
     for (const party of new Set([r.a_party, r.b_party])) {
+      if (only !== undefined && !only.includes(party)) continue;
       const [view] = await viewsFor(ctx.tx, [r], party, known);
       if (!view) continue;
       // The alert first: it carries the conflict, and it is what a watch officer must see.
@@ -198,15 +200,11 @@ export class Conflicts {
     // whom (who in a party acts is that party's business; the ledger records it).
     k.onAcknowledged('conflict', async (ctx, a, reply) => {
       const c = await ctx.tx.conflicts.get(a.subject);
-      const notice = {
-        subject_type: a.subject_type,
-        subject: a.subject,
-        party: a.party,
-        at: new Date(ctx.now).toISOString(),
-        reply,
-      };
+      const notice = acknowledgementNotice(ctx, a, reply);
       for (const other of new Set([c?.a_party, c?.b_party])) {
-        if (other !== undefined && other !== a.party) await ctx.emit(other, 'acknowledgement', notice);
+        // A party the conflict is withheld from must not learn of it through the other's answer.
+        if (other !== undefined && other !== a.party && c && !withheldFrom(c, other))
+          await ctx.emit(other, 'acknowledgement', notice);
       }
     });
   }
@@ -232,8 +230,30 @@ export class Conflicts {
     const party = actingParty(p);
     return this.k.read(async (tx) => {
       const c = await tx.conflicts.get(id);
-      if (!c || !involves(party, c)) fail('not_found', `no conflict ${id}`);
-      return (await viewOf(tx, c, party)) as ConflictView;
+      const view = c && (await viewOf(tx, c, party));
+      if (!view) fail('not_found', `no conflict ${id}`);
+      return view;
+    });
+  }
+
+  /**
+   * The owner of a hidden side releases a conflict withheld from a party past its probing budget
+   * (docs/visibility.md): that party now sees it (as a conflict with a hidden side) and is alerted.
+   */
+  async release(p: Principal, id: string) {
+    const party = actingParty(p, ...ACK_ROLES);
+    return this.k.write(async (tx, ctx) => {
+      const c = await tx.conflicts.get(id);
+      const view = c && (await viewOf(tx, c, party));
+      if (!c || !view) fail('not_found', `no conflict ${id}`);
+      const from = view.withheld_from ?? [];
+      if (from.length === 0) fail('invalid_request', `conflict ${id} is withheld from nobody`);
+      const next: ConflictRecord = { ...c, withheld_from: [] };
+      await tx.conflicts.update(next);
+      await tx.ledger.append(this.k.entry(p, 'conflict.released', id, { to: from }));
+      // An open conflict alerts the parties it was withheld from; a resolved one is only shown.
+      if (next.status === 'open') await announce(this.k, ctx, [next], [], from);
+      return { result: (await viewOf(tx, next, party)) as ConflictView };
     });
   }
 
@@ -245,7 +265,7 @@ export class Conflicts {
     const party = actingParty(p, ...ACK_ROLES);
     return this.k.write(async (tx, ctx) => {
       const c = await tx.conflicts.get(id);
-      if (!c || !involves(party, c)) fail('not_found', `no conflict ${id}`);
+      if (!c || !involves(party, c) || withheldFrom(c, party)) fail('not_found', `no conflict ${id}`);
       if (c.status !== 'open')
         fail('already_resolved', `conflict ${id} is already resolved (${c.resolution})`);
       if (c.acceptances.some((x) => x.party === party))

@@ -13,8 +13,9 @@ import { type ParseLimits, parseDeclarations } from '../engine/declaration.ts';
 import type { Box } from '../engine/geodesy/bbox.ts';
 import { ConflictIndex, prepare } from '../engine/stindex.ts';
 import type { Conflict, Declaration, EngineOptions, Kind } from '../engine/types.ts';
+import { DeconflictError } from '../errors.ts';
 import type { Tx } from '../store/ports.ts';
-import { actingParty, fail, type Principal } from './access.ts';
+import { actingParty, fail, type Principal, requireRole } from './access.ts';
 import {
   announce,
   closeConflictsOf,
@@ -25,9 +26,10 @@ import {
   viewsFor,
 } from './conflicts.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
+import { accountProbes, DEFAULT_PROBE_BUDGET } from './probing.ts';
 import { newId } from './secrets.ts';
-import { type ConflictView, canSee, declarationFeature } from './views.ts';
-import { closeAlerts, raiseAlert } from './watch.ts';
+import { type ConflictView, canSee, declarationFeature, involvesHidden } from './views.ts';
+import { acknowledgementNotice, closeAlerts, raiseAlert } from './watch.ts';
 
 export interface DeclarationFilter {
   /** Boxes west, south, east, north; a box may cross the antimeridian (west > east). */
@@ -45,6 +47,8 @@ export interface SubmissionResult {
   readonly dry_run: boolean;
   readonly declarations: { readonly id: string; readonly version: number }[];
   readonly conflicts: ConflictView[];
+  /** On dry runs: declarations hidden from the caller were not checked. */
+  readonly hidden?: 'not_checked';
 }
 
 const SUBMIT_ROLES = ['operator', 'party_admin'] as const;
@@ -83,6 +87,46 @@ function withId(input: unknown, id: string, party: string): unknown {
   return { ...f, properties: { ...props, id } };
 }
 
+/**
+ * Every party a declaration names must exist: a misspelt party in `notify` would never be told,
+ * and one in `visibility` could be created later by someone to read what was hidden for it. And
+ * `notify` may only name parties that may see the declaration: notifying does not grant
+ * visibility (list the party in `visibility` too).
+ */
+async function checkPartyLists(tx: Tx, decls: readonly Declaration[]): Promise<void> {
+  const known = new Set((await tx.parties.list()).map((x) => x.id));
+  const problems: ConstructorParameters<typeof DeconflictError>[0][number][] = [];
+  decls.forEach((d, index) => {
+    const feature = { index, id: d.id };
+    const lists: [string, readonly string[] | undefined][] = [
+      ['visibility', typeof d.visibility === 'string' ? undefined : d.visibility],
+      ['notify', d.notify],
+      ['applies_to', d.applies_to],
+    ];
+    for (const [name, list] of lists) {
+      for (const party of list ?? []) {
+        if (!known.has(party))
+          problems.push({
+            code: 'unknown_party',
+            feature,
+            path: `properties.${name}`,
+            message: `no party "${party}"`,
+          });
+      }
+    }
+    for (const party of d.notify ?? []) {
+      if (known.has(party) && !canSee(party, d))
+        problems.push({
+          code: 'notify_not_visible',
+          feature,
+          path: 'properties.notify',
+          message: `"${party}" may not see this declaration: add it to visibility to notify it`,
+        });
+    }
+  });
+  if (problems.length > 0) throw new DeconflictError(problems);
+}
+
 /** A bbox as boxes that do not cross the antimeridian (RFC 7946 allows west > east). */
 function bboxBoxes(b: readonly [number, number, number, number]): Box[] {
   const [w, s, e, n] = b;
@@ -104,20 +148,15 @@ export class Declarations {
     private readonly options: {
       readonly engine?: Partial<EngineOptions>;
       readonly limits?: Partial<ParseLimits>;
+      /** Hidden conflicts answered per (caller, owner) and UTC day by default (probing.ts). */
+      readonly probeBudget?: number;
     } = {},
   ) {
     this.index = new ConflictIndex(options.engine);
     // The notifying party hears when a notified party acknowledged (when, and the reply).
     k.onAcknowledged('notification', async (ctx, a, reply) => {
       const d = await ctx.tx.declarations.current(a.subject);
-      const notice = {
-        subject_type: a.subject_type,
-        subject: a.subject,
-        party: a.party,
-        at: new Date(ctx.now).toISOString(),
-        reply,
-      };
-      if (d) await ctx.emit(d.party, 'acknowledgement', notice);
+      if (d) await ctx.emit(d.party, 'acknowledgement', acknowledgementNotice(ctx, a, reply));
     });
   }
 
@@ -129,6 +168,19 @@ export class Declarations {
     for (const [id, version] of await this.k.read((tx) => tx.declarations.activeVersions())) {
       this.versions.set(id, version);
     }
+  }
+
+  private get probeBudget(): number {
+    return this.options.probeBudget ?? DEFAULT_PROBE_BUDGET;
+  }
+
+  /**
+   * The hub's operator (a hub administrator) reads how many declarations are active: what
+   * `/healthz` no longer says to anyone, since the count changes with hidden declarations.
+   */
+  status(p: Principal): { active_declarations: number } {
+    requireRole(p, 'hub_admin');
+    return { active_declarations: this.activeCount };
   }
 
   /** Number of active declarations in the live index. */
@@ -182,21 +234,28 @@ export class Declarations {
     const party = actingParty(p, ...SUBMIT_ROLES);
     const decls = this.parse(party, input, true);
     return this.k.write<SubmissionResult>(async (tx, ctx) => {
+      await checkPartyLists(tx, decls);
       for (const d of decls) {
         if (this.versions.has(d.id) || (await tx.declarations.current(d.id))) {
           fail('id_exists', `declaration "${d.id}" already exists; amend it instead`, 'properties.id');
         }
       }
       const pending: Pending = new Map(decls.map((d) => [d.id, { version: 1, party: d.party }]));
-      const records = await this.record(tx, this.detect(decls), pending, ctx.now);
+      const found = await this.record(tx, this.detect(decls), pending, ctx.now);
       const fresh = decls.map((d) => this.newVersion(d, 1, p.username, ctx.now));
       // Every declaration the new conflicts join, read once: the answer and each party's alert use them.
-      const known = await sidesOf(tx, records, fresh);
-      const views = await viewsFor(tx, records, party, known);
+      const known = await sidesOf(tx, found, fresh);
       const declarations = decls.map((d) => ({ id: d.id, version: 1 }));
-      // A dry run stores nothing: the transaction commits an empty change.
-      if (options.dryRun)
-        return { result: { accepted: true, dry_run: true, declarations, conflicts: views } };
+      // A dry run stores nothing and checks only what the caller may see: about declarations
+      // hidden from it, it says nothing at all (docs/visibility.md).
+      if (options.dryRun) {
+        const views = (await viewsFor(tx, found, party, known)).filter((v) => !involvesHidden(v));
+        return {
+          result: { accepted: true, dry_run: true, declarations, conflicts: views, hidden: 'not_checked' },
+        };
+      }
+      const records = await accountProbes(this.k, ctx, party, found, known, this.probeBudget);
+      const views = await viewsFor(tx, records, party, known);
       for (const r of fresh) {
         await tx.declarations.insert(r);
         await tx.ledger.append(
@@ -241,21 +300,18 @@ export class Declarations {
     const [d] = this.parse(party, withId(input, id, party), false) as [Declaration];
     return this.k.write(async (tx, ctx) => {
       const cur = await activeOwnDeclaration(tx, party, id);
+      await checkPartyLists(tx, [d]);
       const version = cur.version + 1;
       await closeConflictsOf(this.k, ctx, p, id, 'amended');
       await closeAlerts(ctx, 'notification', id, 'amended');
-      const records = await this.record(
-        tx,
-        this.detect([d], id),
-        new Map([[id, { version, party }]]),
-        ctx.now,
-      );
+      const found = await this.record(tx, this.detect([d], id), new Map([[id, { version, party }]]), ctx.now);
       await tx.declarations.setStatus(id, cur.version, 'superseded');
       const amended = this.newVersion(d, version, p.username, ctx.now);
       await tx.declarations.insert(amended);
       await tx.ledger.append(this.k.entry(p, 'declaration.amended', id, { version, declaration: d }));
+      const known = await sidesOf(tx, found, [amended]);
+      const records = await accountProbes(this.k, ctx, party, found, known, this.probeBudget);
       await insertConflicts(this.k, ctx, p, records);
-      const known = await sidesOf(tx, records, [amended]);
       await announce(this.k, ctx, records, known);
       await this.declarationChanged(ctx, await partyIds(tx), amended, cur.decl);
       await this.notifyParties(ctx, amended);

@@ -18,7 +18,7 @@ import type { Tx } from '../store/ports.ts';
 import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
-import { canSee, involves } from './views.ts';
+import { canSee, involves, withheldFrom } from './views.ts';
 import { acknowledgeAlert, raiseAlert } from './watch.ts';
 
 export interface ChannelInput {
@@ -65,7 +65,7 @@ async function refVisible(tx: Tx, ref: MessageRecord['ref'], party: string): Pro
     return d !== null && canSee(party, d.decl);
   }
   const c = await tx.conflicts.get(ref.id);
-  return c !== null && involves(party, c);
+  return c !== null && involves(party, c) && !withheldFrom(c, party);
 }
 
 /**

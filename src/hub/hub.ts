@@ -17,6 +17,7 @@ import { Declarations } from './declarations.ts';
 import { Desk } from './desk.ts';
 import { Hotline } from './hotline.ts';
 import { Kernel } from './kernel.ts';
+import { Probing } from './probing.ts';
 import { Webhooks } from './webhooks.ts';
 
 export type { Principal } from './access.ts';
@@ -29,6 +30,8 @@ export interface HubOptions {
   readonly sessionTtl_ms?: number;
   /** Acknowledgement deadlines (ms) per precedence: [watch officer, senior officer, party admin]. */
   readonly deadlines?: Partial<Record<Precedence, readonly [number, number, number]>>;
+  /** Hidden conflicts answered per (caller, owner) and UTC day unless the owner sets another. */
+  readonly probeBudget?: number;
 }
 
 export class Hub {
@@ -39,6 +42,8 @@ export class Hub {
   readonly desk: Desk;
   readonly hotline: Hotline;
   readonly webhooks: Webhooks;
+  /** Probing of hidden declarations: budgets and the owner's view (docs/visibility.md). */
+  readonly probing: Probing;
 
   private constructor(
     readonly kernel: Kernel,
@@ -48,11 +53,13 @@ export class Hub {
     this.declarations = new Declarations(kernel, {
       ...(options.engine && { engine: options.engine }),
       ...(options.limits && { limits: options.limits }),
+      ...(options.probeBudget !== undefined && { probeBudget: options.probeBudget }),
     });
     this.conflicts = new Conflicts(kernel);
     this.desk = new Desk(kernel);
     this.hotline = new Hotline(kernel);
     this.webhooks = new Webhooks(kernel);
+    this.probing = new Probing(kernel, options.probeBudget);
   }
 
   /** Open the hub on a store: its secret key, the live index from the active declarations. */

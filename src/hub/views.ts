@@ -71,7 +71,7 @@ export function conflictView(
   a: DeclarationRecord | null,
   b: DeclarationRecord | null,
 ): ConflictView | null {
-  if (!involves(viewer, c)) return null;
+  if (!involves(viewer, c) || withheldFrom(c, viewer)) return null;
   const side = (r: DeclarationRecord | null, id: string, version: number, party: string): SideView => {
     if (r === null || !canSee(viewer, r.decl)) return { party, hidden: true };
     return {
@@ -94,7 +94,8 @@ export function conflictView(
     resolution: c.resolution,
     a: sa,
     b: sb,
-    window: { start: formatIsoUtc(c.window.start), end: iso(c.window.end) },
+    // A hidden side's window is shown to the hour: its exact edges would tell its exact window.
+    window: clear ? { start: formatIsoUtc(c.window.start), end: iso(c.window.end) } : hourWindow(c.window),
     ...(clear && {
       distance_m: Math.round(c.distance_m * 1000) / 1000,
       closest: [[...c.closest[0]], [...c.closest[1]]] as [[number, number], [number, number]],
@@ -102,7 +103,42 @@ export function conflictView(
     detected_at: formatIsoUtc(c.detected_at),
     resolved_at: iso(c.resolved_at),
     acceptances: c.acceptances.map((x) => ({ party: x.party, at: formatIsoUtc(x.at), reason: x.reason })),
+    // Only the party whose declaration the withheld party may not see learns whom it is withheld from.
+    ...(c.withheld_from?.length &&
+      ownsHiddenSide(c, viewer, a, b) && { withheld_from: [...c.withheld_from] }),
   };
+}
+
+const HOUR = 3_600_000;
+
+/** Whether a conflict as shown hides one of its sides from the viewer. */
+export function involvesHidden(v: ConflictView): boolean {
+  return 'hidden' in v.a || 'hidden' in v.b;
+}
+
+/** A window widened outward to whole hours (start floored, end ceiled; open-ended stays open). */
+export function hourWindow(w: ConflictRecord['window']): { start: string; end: string | null } {
+  return {
+    start: formatIsoUtc(Math.floor(w.start / HOUR) * HOUR),
+    end: w.end === null ? null : formatIsoUtc(Math.ceil(w.end / HOUR) * HOUR),
+  };
+}
+
+/** Whether a conflict is withheld from a party (past its probing budget; docs/visibility.md). */
+export function withheldFrom(c: ConflictRecord, party: string | null): boolean {
+  return party !== null && (c.withheld_from ?? []).includes(party);
+}
+
+/** Whether `viewer` owns a side of the conflict that some withheld party may not see. */
+function ownsHiddenSide(
+  c: ConflictRecord,
+  viewer: string | null,
+  a: DeclarationRecord | null,
+  b: DeclarationRecord | null,
+): boolean {
+  return [a, b].some(
+    (r) => r !== null && r.party === viewer && (c.withheld_from ?? []).some((w) => !canSee(w, r.decl)),
+  );
 }
 
 export type { ConflictView } from '../api/declarations.ts';

@@ -189,6 +189,14 @@ export async function closeAlerts(
 }
 
 /**
+ * What the other side is told of an acknowledgement: which alert's subject, which party, when,
+ * and the reply — not by whom (who in a party acts is that party's business; the ledger has it).
+ */
+export function acknowledgementNotice(ctx: WriteCtx, a: AlertRecord, reply: string | null) {
+  return { subject_type: a.subject_type, subject: a.subject, party: a.party, at: at(ctx.now), reply };
+}
+
+/**
  * Acknowledge an open alert in one action (who, when, optional reply), then tell the feature
  * that owns its subject (it tells the other side: the party of a conflict, the notifying party,
  * the sender of a hotline message). A closed or already acknowledged alert is refused.

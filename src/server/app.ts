@@ -19,7 +19,8 @@ import { type LogOptions, loggerOptions, logUnexpected, requestLog } from './log
 import { RateLimiter } from './rate.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { declarationRoutes } from './routes/declarations.ts';
-import { type App, ERRORS } from './routes/support.ts';
+import { probingRoutes } from './routes/probing.ts';
+import { type App, BEARER, ERRORS, principalOf } from './routes/support.ts';
 import { hotlineRoutes, rosterAndAlertRoutes, webhookRoutes } from './routes/watch.ts';
 import { streamOperation, streamRoute } from './stream.ts';
 import { installResponseCheck, installValidation } from './validation.ts';
@@ -74,7 +75,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-  for (const routes of [accountRoutes, declarationRoutes, rosterAndAlertRoutes, hotlineRoutes, webhookRoutes])
+  for (const routes of [
+    accountRoutes,
+    declarationRoutes,
+    rosterAndAlertRoutes,
+    hotlineRoutes,
+    webhookRoutes,
+    probingRoutes,
+  ])
     routes(app as App, hub);
   streamRoute(app as App, hub);
   if (options.console !== false) consoleRoutes(app as App, options.console);
@@ -145,17 +153,32 @@ function serviceRoutes(app: App, hub: Hub): void {
       config: { public: true },
       schema: {
         tags: ['service'],
-        summary: 'Liveness (no token needed)',
+        summary: 'Liveness (no token needed); it says nothing that changes with what parties declare',
+        response: {
+          200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }),
+          ...ERRORS,
+        },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/api/v1/status',
+    {
+      schema: {
+        tags: ['service'],
+        summary: "The hub's state for its operator (hub_admin): how many declarations are active",
+        security: BEARER,
         response: {
           200: Type.Object(
-            { status: Type.Literal('ok'), active_declarations: Type.Integer({ minimum: 0 }) },
+            { active_declarations: Type.Integer({ minimum: 0 }) },
             { additionalProperties: false },
           ),
           ...ERRORS,
         },
       },
     },
-    async () => ({ status: 'ok' as const, active_declarations: hub.declarations.activeCount }),
+    async (req) => hub.declarations.status(principalOf(req)),
   );
   app.get(
     '/api/v1/openapi.json',

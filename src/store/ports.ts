@@ -22,6 +22,8 @@ import type {
   MessageRecord,
   NewLedgerEntry,
   PartyRecord,
+  ProbeBudgetRecord,
+  ProbeRecord,
   ShiftRecord,
   TokenRecord,
   WebhookRecord,
@@ -203,6 +205,19 @@ export interface MetaRepo {
 }
 
 /** The repositories, as seen from inside one transaction. */
+/** Probes of hidden declarations and the owners' budgets (docs/visibility.md). */
+export interface ProbeRepo {
+  insert(p: ProbeRecord): Promise<void>;
+  /** Probes of `caller` against `owner` at or after `since`. */
+  count(owner: string, caller: string, since: number): Promise<number>;
+  /** An owner's probes at or after `since`, newest first (the order recorded, within one instant). */
+  listForOwner(owner: string, since: number, limit: number): Promise<ProbeRecord[]>;
+  /** The owner's budgets it set, one per caller party. */
+  budgets(owner: string): Promise<ProbeBudgetRecord[]>;
+  budget(owner: string, caller: string): Promise<ProbeBudgetRecord | null>;
+  setBudget(b: ProbeBudgetRecord): Promise<void>;
+}
+
 export interface Tx {
   readonly meta: MetaRepo;
   readonly parties: PartyRepo;
@@ -218,6 +233,7 @@ export interface Tx {
   readonly messages: MessageRepo;
   readonly webhooks: WebhookRepo;
   readonly deliveries: DeliveryRepo;
+  readonly probes: ProbeRepo;
 }
 
 export interface Store {

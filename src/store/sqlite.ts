@@ -27,6 +27,8 @@ import type {
   MessageRecord,
   NewLedgerEntry,
   PartyRecord,
+  ProbeBudgetRecord,
+  ProbeRecord,
   Role,
   ShiftRecord,
   TokenRecord,
@@ -169,6 +171,32 @@ const body = <T>(r: Row | undefined): T | null => (r ? (JSON.parse(String(r.body
 const bodies = <T>(rows: unknown[]): T[] => (rows as Row[]).map((r) => JSON.parse(String(r.body)) as T);
 
 /** The watch's repositories: records kept whole as JSON, with the columns they are found by. */
+/** Probes of hidden declarations and the owners' budgets: records whole, with their keys. */
+function probeRepo(db: Db): Tx['probes'] {
+  const q = statements(db, {
+    insert:
+      'INSERT INTO probes (id, caller, owner, at, conflict, withheld, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    count: 'SELECT count(*) AS n FROM probes WHERE owner = ? AND caller = ? AND at >= ?',
+    forOwner: 'SELECT body FROM probes WHERE owner = ? AND at >= ? ORDER BY at DESC, rowid DESC LIMIT ?',
+    budgets: 'SELECT body FROM probe_budgets WHERE owner = ? ORDER BY caller',
+    budget: 'SELECT body FROM probe_budgets WHERE owner = ? AND caller = ?',
+    setBudget:
+      'INSERT INTO probe_budgets (owner, caller, per_day, body) VALUES (?, ?, ?, ?) ON CONFLICT (owner, caller) DO UPDATE SET per_day = excluded.per_day, body = excluded.body',
+  });
+  return {
+    insert: async (p) => {
+      q.insert.run(p.id, p.caller, p.owner, p.at, p.conflict, p.withheld ? 1 : 0, JSON.stringify(p));
+    },
+    count: async (owner, caller, since) => Number((q.count.get(owner, caller, since) as Row).n),
+    listForOwner: async (owner, since, limit) => bodies<ProbeRecord>(q.forOwner.all(owner, since, limit)),
+    budgets: async (owner) => bodies<ProbeBudgetRecord>(q.budgets.all(owner)),
+    budget: async (owner, caller) => body<ProbeBudgetRecord>(q.budget.get(owner, caller) as Row | undefined),
+    setBudget: async (b) => {
+      q.setBudget.run(b.owner, b.caller, b.per_day, JSON.stringify(b));
+    },
+  };
+}
+
 function watchRepos(
   db: Db,
 ): Pick<Tx, 'roster' | 'alerts' | 'events' | 'channels' | 'messages' | 'webhooks' | 'deliveries'> {
@@ -433,6 +461,7 @@ function repos(db: Db): Tx {
   });
   return {
     ...watchRepos(db),
+    probes: probeRepo(db),
     meta: {
       get: async (key) => {
         const r = q.metaGet.get(key) as Row | undefined;

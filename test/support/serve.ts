@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DEMO_HUB_ADMIN } from '../../src/hub/demo.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/deconflict.js', import.meta.url));
 
@@ -163,10 +164,18 @@ export async function killAll(): Promise<void> {
   await Promise.all(left.map(exitOf));
 }
 
-export async function healthz(url: string): Promise<{ status: string; active_declarations: number }> {
+export async function healthz(url: string): Promise<{ status: string }> {
   const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) });
   if (r.status !== 200) throw new Error(`/healthz: ${r.status}`);
-  return (await r.json()) as { status: string; active_declarations: number };
+  return (await r.json()) as { status: string };
+}
+
+/** How many declarations are active, as the hub's operator reads it (`GET /api/v1/status`, hub_admin). */
+export async function activeDeclarations(url: string): Promise<number> {
+  const token = await login(url, DEMO_HUB_ADMIN.username, DEMO_HUB_ADMIN.password);
+  const r = await api(url, token, 'GET', '/api/v1/status');
+  if (r.status !== 200) throw new Error(`/api/v1/status: ${r.status} ${JSON.stringify(r.body)}`);
+  return (r.body as { active_declarations: number }).active_declarations;
 }
 
 /** An answer over HTTP: its status, its body as received, and that body as JSON (null when empty). */

@@ -191,4 +191,20 @@ export const declarationRoutes: Routes = (app, hub) => {
     },
     async (req) => hub.conflicts.acceptRisk(principalOf(req), req.params.id, req.body.reason),
   );
+  app.post(
+    '/api/v1/conflicts/:id/release',
+    {
+      config: { optionalBody: true },
+      schema: {
+        tags: ['conflicts'],
+        summary:
+          'Release a conflict withheld from a party past its probing budget (the owner of the hidden side): that party is told and alerted',
+        security: BEARER,
+        params: IdParams,
+        body: Type.Object({}, { additionalProperties: false }),
+        response: { 200: ConflictView, ...ERRORS },
+      },
+    },
+    async (req) => hub.conflicts.release(principalOf(req), req.params.id),
+  );
 };
