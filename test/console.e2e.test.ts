@@ -8,15 +8,16 @@
  * other request is aborted and recorded, and each test fails if one was attempted.
  *
  * - A coalition operator draws a strike next to city-police's hospital on the map, sees the
- *   critical strike_protected conflict in the dry run and submits; city-police's watch officer
- *   (already logged in, Watch tab) sees the flash alert arrive without reloading, replies and
- *   acknowledges; coalition's watch officer sees the acknowledgement and the reply.
+ *   critical strike_protected conflict in the dry run (and that dry runs check only what the
+ *   party can see) and submits; city-police's watch officer (already logged in, Watch tab) sees
+ *   the flash alert arrive without reloading, replies and acknowledges; coalition's watch
+ *   officer sees the acknowledgement and the reply.
  * - The keyboard on the Watch tab: `n` selects the next alert, `a` acknowledges it.
  * - The hotline: coalition's admin opens a channel with city-police, whose admin accepts;
  *   messages both ways, one flash acknowledged; the senders see delivered/read/acked receipts.
  * - A declaration hidden from a party appears nowhere in that party's browser: not in any
  *   response body, WebSocket frame or the final DOM — while the striker's console shows the
- *   conflict, with its other side hidden.
+ *   conflict, with its other side hidden and its window "(to the hour)".
  * - A session revoked under a half-filled Declare form: the next action asks for the password
  *   again, the form keeps its values, and the action completes.
  * - A declaration amended and withdrawn from the Detail panel: the Declare form filled from it,
@@ -226,6 +227,10 @@ describe('the web console in a browser', () => {
       '[data-testid=dry-run-result] .conflict[data-conflict-rule=strike_protected][data-severity=critical]',
     );
     await shown.first().waitFor();
+    // Dry runs never check declarations hidden from the party, and the panel says so.
+    await page
+      .locator('[data-testid=hidden-not-checked]', { hasText: 'Dry runs check only what your party can see' })
+      .waitFor();
     step('dry run shown');
     await mapIdle(page);
     await screenshot(page, 'declare.png');
@@ -497,6 +502,8 @@ describe('the web console in a browser', () => {
       .filter({ hasText: /hidden/i })
       .waitFor();
     assert.match(((await item(nf.p.page).textContent()) ?? '').toLowerCase(), /relief-agency|relief agency/);
+    // The other side is hidden: the hub gives the window to the hour, and the card says so.
+    assert.match((await item(nf.p.page).textContent()) ?? '', /\(to the hour\)/);
 
     // The coordinates as sent and rounded to 4 decimals (about 10 m), as a map or a label might.
     const secrets = [HIDDEN.id, HIDDEN.label, HIDDEN.notes, '21.28731', '46.13377', '21.2873', '46.1338'];

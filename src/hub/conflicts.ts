@@ -253,7 +253,10 @@ export class Conflicts {
       await tx.ledger.append(this.k.entry(p, 'conflict.released', id, { to: from }));
       // An open conflict alerts the parties it was withheld from; a resolved one is only shown.
       if (next.status === 'open') await announce(this.k, ctx, [next], [], from);
-      return { result: (await viewOf(tx, next, party)) as ConflictView };
+      const released = (await viewOf(tx, next, party)) as ConflictView;
+      // The owner's other consoles drop the withheld line too.
+      await ctx.emit(party, 'conflict.released', released);
+      return { result: released };
     });
   }
 

@@ -7,6 +7,7 @@ import './panels/watch/panel.ts';
 import './panels/hotline/panel.ts';
 import './panels/declare/panel.ts';
 import './panels/detail/panel.ts';
+import './panels/probing/panel.ts';
 import { ApiError, logout, onSessionExpired, restoreSession } from './api.ts';
 import { h, mount } from './dom.ts';
 import { loginScreen, reloginDialog } from './login.ts';

@@ -7,6 +7,7 @@ import { formatDtg, parseTime } from '../../src/field/dtg.ts';
 import { fromMgrs, toMgrs } from '../../src/field/mgrs.ts';
 import { groupThousands } from '../../src/field/units.ts';
 import { state } from './store.ts';
+import type { ConflictView } from './wire.ts';
 
 export { parseTime };
 
@@ -98,4 +99,18 @@ export function altitudeText(a: { lower_m: number; upper_m: number; reference?: 
     return `${ft(a.lower_m)}–${ft(a.upper_m)} ft ${ref}`;
   }
   return `${groupThousands(Math.round(a.lower_m))}–${groupThousands(Math.round(a.upper_m))} m ${ref}`;
+}
+
+/**
+ * Whether the hub gave a conflict's window to the hour: it does whenever the other side is hidden
+ * from this party, so the window does not tell when the hidden declaration starts or ends.
+ */
+export function toTheHour(c: Pick<ConflictView, 'a' | 'b'>): boolean {
+  return 'hidden' in c.a || 'hidden' in c.b;
+}
+
+/** A conflict's window as DTGs ("open end" when it has none), marked when given to the hour. */
+export function conflictWindow(c: Pick<ConflictView, 'a' | 'b' | 'window'>): string {
+  const w = `${dtg(c.window.start)}–${c.window.end === null ? 'open end' : dtg(c.window.end)}`;
+  return toTheHour(c) ? `${w} (to the hour)` : w;
 }

@@ -12,3 +12,6 @@ export const canAcknowledge = (): boolean => holds(['watch_officer', 'senior_off
 
 /** Open channels and answer invitations for the party. */
 export const isPartyAdmin = (): boolean => holds(['party_admin']);
+
+/** Release a conflict withheld from another party past its probing budget. */
+export const canRelease = canAcknowledge;

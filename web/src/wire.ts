@@ -11,6 +11,12 @@ export type {
   SubmissionResult as Submission,
 } from '../../src/api/declarations.ts';
 export type {
+  BudgetEntry as ProbingParty,
+  ProbeView as Probe,
+  ProbingSummary,
+  ProbingView,
+} from '../../src/api/probing.ts';
+export type {
   AlertView,
   ChannelView,
   EventView as StreamEvent,

@@ -1,9 +1,11 @@
 /**
  * What a dry run or a submission answered: the conflicts it found, most severe first, each with
- * the other side (or that it is hidden), distance and window. A stored conflict is a link to it.
+ * the other side (or that it is hidden), distance and window (to the hour when the other side is
+ * hidden). A stored conflict is a link to it. A dry run that did not check what is hidden from the
+ * party says so: a real submission may still conflict with it.
  */
 import { h, mount } from '../../dom.ts';
-import { distance, dtg } from '../../format.ts';
+import { conflictWindow, distance, dtg } from '../../format.ts';
 import type { MapApi } from '../../map/api.ts';
 import { select } from '../../store.ts';
 import type { ConflictView, Side, Submission } from '../../wire.ts';
@@ -23,6 +25,9 @@ export interface Submitted {
 }
 
 const STALE = 'Changed since this dry run: run it again.';
+/** Said under a dry run's result when the hub did not check declarations hidden from the party. */
+export const NOT_CHECKED =
+  'Dry runs check only what your party can see; a real submission also checks declarations hidden from you.';
 
 /** Draw a dry run's result into `el` (marked stale when the form changed since). */
 export function drawDryRun(el: HTMLElement, shown: DryRun): void {
@@ -38,6 +43,9 @@ export function drawDryRun(el: HTMLElement, shown: DryRun): void {
       h('span.dim', null, ` · ${dtg(shown.at)}`),
     ),
     conflictList(shown.conflicts, ours, false),
+    shown.result.hidden === 'not_checked'
+      ? h('div.dcl-not-checked', { 'data-testid': 'hidden-not-checked' }, NOT_CHECKED)
+      : null,
   );
 }
 
@@ -135,7 +143,7 @@ function conflictItem(c: ConflictView, ours: Set<string>, stored: boolean): HTML
       c.distance_m !== undefined
         ? `${distance(c.distance_m)}${c.distance_m === 0 ? ' (overlap)' : ''} · `
         : '',
-      `${dtg(c.window.start)} – ${c.window.end === null ? 'open' : dtg(c.window.end)}`,
+      conflictWindow(c),
     ),
   );
 }

@@ -1,8 +1,12 @@
-/** An alert in full: its precedence and status, then its subject — a conflict, a notified declaration or a hotline message. */
+/**
+ * An alert in full: its precedence and status, then its subject — a conflict, a notified
+ * declaration, a hotline message or another party's probing (with the way to the Probing view).
+ */
 import { h } from '../../dom.ts';
 import { dtg, local } from '../../format.ts';
+import { openTab } from '../../shell.ts';
 import { state } from '../../store.ts';
-import type { AlertView } from '../../wire.ts';
+import type { AlertView, ProbingSummary } from '../../wire.ts';
 import { conflictView } from './conflict.ts';
 import { type DeclarationActions, declarationView } from './declaration.ts';
 import { gone } from './rows.ts';
@@ -29,6 +33,7 @@ function subject(a: AlertView, actions: DeclarationActions): Node {
     return c ? conflictView(c, actions.map) : gone('Conflict', a.subject);
   }
   if (a.subject_type === 'notification') return declarationView(a.subject, a.summary.declaration, actions);
+  if (a.summary.probing) return probingView(a.summary.probing);
   const m = a.summary.message;
   if (!m) return h('p.dim', null, a.subject);
   return h(
@@ -37,5 +42,31 @@ function subject(a: AlertView, actions: DeclarationActions): Node {
     h('div.dt-kind', null, `Hotline message from ${m.from.party} (${m.from.username})`),
     h('p', null, m.text),
     h('div.dim', null, dtg(m.at), ` (${local(m.at)} local)`),
+  );
+}
+
+/** Another party used its whole probing budget against our hidden declarations today. */
+function probingView(p: ProbingSummary): Node {
+  return h(
+    'article.dt-probing',
+    { dataset: { party: p.party } },
+    h('div.dt-kind', null, `Probing by ${p.party}`),
+    h(
+      'p',
+      null,
+      h('b', null, p.party),
+      ' used its whole probing budget against your hidden declarations today: ',
+      h('b.probing-used', null, `${p.used_today} / ${p.per_day}`),
+      ` hidden conflicts answered on ${p.day} (UTC). Its next conflicts with them are withheld from it until you release them.`,
+    ),
+    h(
+      'div.dt-actions',
+      null,
+      h(
+        'button.primary',
+        { type: 'button', dataset: { action: 'open-probing' }, onclick: () => openTab('probing') },
+        'Open Probing',
+      ),
+    ),
   );
 }

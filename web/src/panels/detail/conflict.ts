@@ -1,14 +1,16 @@
 /**
  * A conflict in full: rule, severity, window, both sides (a side hidden from this party reads
- * "<party>: hidden" — the hub sends nothing more of it), distance, closest points, status and
- * resolution, and "Show on map".
+ * "<party>: hidden" — the hub sends nothing more of it, and gives the window to the hour),
+ * distance, closest points, status and resolution, whether it is withheld from the other party
+ * (with Release), and "Show on map".
  */
 import { h } from '../../dom.ts';
-import { distance, dtg, place } from '../../format.ts';
+import { distance, dtg, place, toTheHour } from '../../format.ts';
 import { words } from '../../labels.ts';
 import type { MapApi } from '../../map/api.ts';
 import { select, state } from '../../store.ts';
 import type { ConflictView, Side } from '../../wire.ts';
+import { withheldLine } from '../../withheld.ts';
 import { gone, row, when, windowRow } from './rows.ts';
 
 const RULE_LABEL: Record<string, string> = {
@@ -56,6 +58,7 @@ export function conflictView(c: Resolved, map: MapApi): Node {
         h('h3', null, RULE_LABEL[c.rule] ?? words(c.rule)),
       ),
     ),
+    withheldLine(c),
     h('dl.dt-list', null, conflictRows(c)),
     h(
       'div.dt-actions',
@@ -79,7 +82,7 @@ function conflictRows(c: Resolved): (Node | false | undefined)[] {
   return [
     row('Rule', h('span.mono', null, c.rule)),
     row('Id', h('span.mono', null, c.id)),
-    row('Window', windowRow(c.window.start, c.window.end)),
+    row(toTheHour(c) ? 'Window (to the hour)' : 'Window', windowRow(c.window.start, c.window.end)),
     sideRow(c.a, 'Side A'),
     sideRow(c.b, 'Side B'),
     c.distance_m !== undefined &&

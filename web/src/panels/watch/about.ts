@@ -1,9 +1,13 @@
-/** What an alert is about, as its card shows it: a conflict, a notification or a hotline message. */
+/**
+ * What an alert is about, as its card shows it: a conflict (and whether it is withheld from the
+ * other party), a notification, a hotline message or another party's probing.
+ */
 import { h } from '../../dom.ts';
-import { distance, dtg } from '../../format.ts';
+import { conflictWindow, distance, dtg } from '../../format.ts';
 import { words } from '../../labels.ts';
 import { state } from '../../store.ts';
-import type { AlertView, ConflictView, Side } from '../../wire.ts';
+import type { AlertView, ConflictView, ProbingSummary, Side } from '../../wire.ts';
+import { withheldLine } from '../../withheld.ts';
 
 /** The parts of a card that depend on the alert's subject. */
 export interface About {
@@ -41,6 +45,8 @@ export function about(a: AlertView): About {
       meta: `sent ${dtg(m.at)}`,
     };
   }
+  const p = a.summary.probing;
+  if (p) return probingAbout(p);
   return { title: [h('b.rule', null, a.subject_type)], lines: [], meta: a.subject };
 }
 
@@ -64,9 +70,31 @@ function conflictAbout(c: ConflictView): About {
         ? h('div.line', null, h('span.k', null, 'other'), h('b', null, other.party), ': ', sideLabel(other))
         : h('div.line', null, h('span.k', null, 'internal'), 'both declarations are your party’s'),
       h('div.line', null, h('span.k', null, 'own'), own.map(sideLabel).join(' ↔ ') || '—'),
+      withheldLine(current),
+    ].filter((x): x is HTMLElement => x !== null),
+    meta: `${conflictWindow(c)}${c.distance_m !== undefined ? ` · ${distance(c.distance_m)} apart` : ''}`,
+  };
+}
+
+/** Another party used its whole probing budget against our hidden declarations today. */
+function probingAbout(p: ProbingSummary): About {
+  return {
+    title: [h('b.rule', null, 'probing'), h('span.dim', null, `by ${p.party}`)],
+    lines: [
+      h(
+        'div.line.probing-text',
+        null,
+        h('b', null, p.party),
+        ' used its whole probing budget against your hidden declarations today',
+      ),
+      h(
+        'div.line',
+        null,
+        h('span.k', null, 'used'),
+        h('b.probing-used', null, `${p.used_today} / ${p.per_day}`),
+        ' hidden conflicts answered today; the next are withheld until you release them',
+      ),
     ],
-    meta: `${dtg(c.window.start)}–${c.window.end === null ? 'open end' : dtg(c.window.end)}${
-      c.distance_m !== undefined ? ` · ${distance(c.distance_m)} apart` : ''
-    }`,
+    meta: `UTC day ${p.day}`,
   };
 }

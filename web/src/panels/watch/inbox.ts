@@ -49,6 +49,8 @@ export function headline(a: AlertView): string {
   if (d) return `notification from ${d.properties.party}: ${d.properties.label ?? words(d.properties.kind)}`;
   const m = a.summary.message;
   if (m) return `hotline ${m.from.party}: ${m.text.slice(0, 120)}`;
+  const p = a.summary.probing;
+  if (p) return `probing by ${p.party}: ${p.used_today}/${p.per_day} today, budget used up`;
   return `${a.subject_type} ${a.subject}`;
 }
 
