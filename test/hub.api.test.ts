@@ -9,6 +9,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import type {
+  DeclarationCollection as Collection,
+  ConflictView,
+  DeclarationFeature as Feature,
+  SideView as Side,
+  SubmissionResult as Submission,
+} from '../src/api/declarations.ts';
 import { DEMO_PARTIES } from '../src/hub/demo.ts';
 import type { Principal } from '../src/hub/hub.ts';
 import {
@@ -21,49 +28,11 @@ import {
   startHub,
   type TestHub,
 } from './support/hub.ts';
+import type { AnySide } from './support/ids.ts';
 import { own } from './support/ids.ts';
 import { iso } from './support/time.ts';
 
 type Json = Record<string, unknown>;
-
-interface Side {
-  id?: string;
-  version?: number;
-  party: string;
-  kind?: string;
-  hidden?: true;
-}
-interface ConflictView {
-  id: string;
-  rule: string;
-  severity: string;
-  internal: boolean;
-  status: 'open' | 'resolved';
-  resolution: string | null;
-  resolved_at: string | null;
-  a: Side;
-  b: Side;
-  window: { start: string; end: string | null };
-  distance_m?: number;
-  closest?: unknown;
-  acceptances: { party: string; at: string; reason: string }[];
-}
-interface Submission {
-  accepted: boolean;
-  dry_run: boolean;
-  declarations: { id: string; version: number }[];
-  conflicts: ConflictView[];
-}
-interface Feature {
-  type: 'Feature';
-  id: string;
-  geometry: { type: string; coordinates: unknown };
-  properties: Json & { id: string; version: number; status: string; party: string; kind: string };
-}
-interface Collection {
-  type: 'FeatureCollection';
-  features: Feature[];
-}
 
 /** A request as a client sends it: JSON bodies, a bearer token when given. */
 async function call(
@@ -120,10 +89,10 @@ function site(id: string, lon: number, lat: number, extra: Json = {}) {
   };
 }
 
-const other = (c: ConflictView, party: string): Side => (c.a.party === party ? c.b : c.a);
+const other = (c: ConflictView, party: string): AnySide => (c.a.party === party ? c.b : c.a);
 /** The local part of a full id (what follows the party prefix). */
 const local = (id: string) => id.slice(id.indexOf(':') + 1);
-const mine = (c: ConflictView, party: string): Side => (c.a.party === party ? c.a : c.b);
+const mine = (c: ConflictView, party: string): AnySide => (c.a.party === party ? c.a : c.b);
 
 async function ledgerHead(t: TestHub) {
   return t.store.read((tx) => tx.ledger.head());

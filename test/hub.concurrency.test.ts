@@ -8,6 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type {
+  ConflictView,
+  SideView as Side,
+  SubmissionResult as Submission,
+} from '../src/api/declarations.ts';
 import type { ConflictRecord } from '../src/domain/records.ts';
 import { checkAllPairs } from '../src/engine/engine.ts';
 import type { Conflict } from '../src/engine/types.ts';
@@ -18,23 +23,6 @@ import { own } from './support/ids.ts';
 const PARTIES = ['coalition', 'northern-forces', 'relief-agency', 'city-police'] as const;
 type Party = (typeof PARTIES)[number];
 
-interface Side {
-  id?: string;
-  version?: number;
-  party: string;
-  hidden?: true;
-}
-interface ConflictView {
-  id: string;
-  rule: string;
-  status: string;
-  a: Side;
-  b: Side;
-}
-interface Submission {
-  declarations: { id: string; version: number }[];
-  conflicts: ConflictView[];
-}
 interface Answer {
   status: number;
   body: unknown;

@@ -11,42 +11,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import type {
+  ConflictView,
+  SideView as Side,
+  SubmissionResult as Submission,
+} from '../src/api/declarations.ts';
 import { request as call, ok, type Res, sessions, startHub, type TestHub } from './support/hub.ts';
+import type { AnySide } from './support/ids.ts';
 import { own } from './support/ids.ts';
 
 type Json = Record<string, unknown>;
-
-interface Side {
-  id?: string;
-  version?: number;
-  party: string;
-  kind?: string;
-  label?: string;
-  hidden?: true;
-}
-interface ConflictView {
-  id: string;
-  rule: string;
-  severity: string;
-  status: string;
-  a: Side;
-  b: Side;
-  window: { start: string; end: string | null };
-  distance_m?: number;
-  closest?: [number, number][];
-}
-interface Submission {
-  declarations: { id: string; version: number }[];
-  conflicts: ConflictView[];
-}
 
 const OWNER = 'relief-agency';
 const OTHERS = ['coalition', 'northern-forces', 'city-police'] as const;
 const ROLES = ['operator', 'watch', 'senior', 'admin'] as const;
 const VIEWERS = [...OTHERS.flatMap((p) => ROLES.map((r) => `${p}.${r}`)), 'hub.admin'];
 
-const mySide = (c: ConflictView, party: string) => (c.a.party === party ? c.a : c.b);
-const theirSide = (c: ConflictView, party: string) => (c.a.party === party ? c.b : c.a);
+const mySide = (c: ConflictView, party: string): AnySide => (c.a.party === party ? c.a : c.b);
+const theirSide = (c: ConflictView, party: string): AnySide => (c.a.party === party ? c.b : c.a);
 
 function point(id: string | undefined, kind: string, lon: number, lat: number, extra: Json = {}) {
   return {
@@ -316,7 +298,7 @@ describe('visibility', () => {
         if (x === null || typeof x !== 'object') return;
         const o = x as Json;
         if ('rule' in o && 'a' in o && 'b' in o) {
-          const sides = [o.a, o.b] as Side[];
+          const sides = [o.a, o.b] as AnySide[];
           const masked = sides.filter((s) => s.hidden === true);
           for (const s of masked) assert.deepEqual(s, { party: OWNER, hidden: true }, `${viewer} ${what}`);
           for (const s of sides.filter((s) => s.hidden !== true)) {
@@ -739,7 +721,7 @@ describe('visibility', () => {
       }
       for (const id of hiddenIds)
         assert.ok(
-          conflicts.some((c) => c.a.id === id || c.b.id === id),
+          conflicts.some((c) => mySide(c, c.a.party).id === id || theirSide(c, c.a.party).id === id),
           id,
         );
       for (const other of OTHERS) {

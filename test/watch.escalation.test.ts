@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { AlertView, EventView, RosterView as Roster, ShiftView as Shift } from '../src/api/watch.ts';
 import type { LedgerEntry } from '../src/domain/records.ts';
 import { loadDemo } from '../src/hub/demo.ts';
 import type { HubOptions } from '../src/hub/hub.ts';
@@ -38,6 +39,9 @@ import {
 import { own } from './support/ids.ts';
 import { DAY, HOUR, iso, MIN } from './support/time.ts';
 
+/** A stream event as tests read it: the wire's, its data a JSON object. */
+type StreamEvent = Omit<EventView, 'data'> & { data: Json };
+
 type Json = Record<string, unknown>;
 
 interface Step {
@@ -47,45 +51,6 @@ interface Step {
   to: string[];
   uncovered?: true;
 }
-interface AlertView {
-  id: string;
-  subject_type: 'conflict' | 'notification' | 'message';
-  subject: string;
-  precedence: string;
-  status: 'open' | 'acknowledged' | 'closed';
-  level: string;
-  escalated: boolean;
-  due_at: string | null;
-  to: string[];
-  created_at: string;
-  escalations: Step[];
-  ack: { username: string; at: string; reply: string | null } | null;
-  closed_at: string | null;
-  closed_reason: string | null;
-  /** Read views only: the other parties' acknowledgement of their own alerts about the conflict. */
-  peers?: { party: string; acknowledged: boolean; acknowledged_at: string | null; reply: string | null }[];
-}
-interface Shift {
-  id: string;
-  role: string;
-  username: string;
-  start: string;
-  end: string;
-}
-interface Roster {
-  from: string;
-  to: string;
-  on_call_now: { watch_officer: string[]; senior_officer: string[] };
-  shifts: Shift[];
-  warnings: { code: string; role: string; start: string; end: string }[];
-}
-interface StreamEvent {
-  seq: number;
-  type: string;
-  at: string;
-  data: Json;
-}
-
 // --- A hub with the demo's parties, accounts and roster, and no declarations -------------------
 
 const scratch = mkdtempSync(join(tmpdir(), 'deconflict-watch-escalation-'));

@@ -11,56 +11,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type {
+  AlertView,
+  ChannelView,
+  MessageView,
+  ReceiptView,
+  EventView as WireEvent,
+} from '../src/api/watch.ts';
+
+/** A stream event as tests read it: the wire's, its data a JSON object. */
+type EventView = Omit<WireEvent, 'data'> & { data: Json };
+
 import { assertError, ok, sessions, startHub, type TestHub } from './support/hub.ts';
 import { own } from './support/ids.ts';
 import { iso, MIN } from './support/time.ts';
 
 type Json = Record<string, unknown>;
-
-interface ChannelView {
-  id: string;
-  name: string;
-  created_at: string;
-  created_by_party: string;
-  members: { party: string; status: 'accepted' | 'invited' | 'declined'; at: string }[];
-  status: 'accepted' | 'invited' | 'declined' | null;
-}
-interface ReceiptView {
-  party: string;
-  delivered_at: string | null;
-  read_at: string | null;
-  acked_at: string | null;
-}
-interface MessageView {
-  id: string;
-  channel: string;
-  seq: number;
-  from: { party: string; username: string };
-  precedence: string;
-  requires_ack: boolean;
-  text: string;
-  ref: { type: string; id?: string; hidden?: true } | null;
-  at: string;
-  receipts: ReceiptView[];
-}
-interface AlertView {
-  id: string;
-  subject_type: string;
-  subject: string;
-  precedence: string;
-  status: 'open' | 'acknowledged' | 'closed';
-  level: string;
-  due_at: string | null;
-  to: string[];
-  ack: { username: string; at: string; reply: string | null } | null;
-  summary: Json;
-}
-interface EventView {
-  seq: number;
-  type: string;
-  at: string;
-  data: Json;
-}
 
 function receipt(m: MessageView, party: string): ReceiptView {
   const r = m.receipts.find((x) => x.party === party);

@@ -23,7 +23,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ConflictView, SideView as Side } from '../src/api/declarations.ts';
+import type { AlertView, EventView, MessageView } from '../src/api/watch.ts';
 import { type Sessions, sessions, startHub, T0, type TestHub } from './support/hub.ts';
+import type { AnySide } from './support/ids.ts';
 import { own } from './support/ids.ts';
 import { type Frame, type HttpAnswer, http, StreamConsole, streamUrl } from './support/stream.ts';
 import { DAY, iso, MIN } from './support/time.ts';
@@ -48,42 +51,10 @@ const EVENT_TYPES = [
   'roster.changed',
 ] as const;
 
-interface Side {
-  id?: string;
-  party: string;
-  hidden?: true;
-}
-interface ConflictView {
-  id: string;
-  status: string;
-  resolution: string | null;
-  a: Side;
-  b: Side;
-}
-interface AlertView {
-  id: string;
-  subject_type: string;
-  subject: string;
-  status: string;
-  level: string;
-  summary: { message?: MessageView };
-}
-interface MessageView {
-  id: string;
-  seq: number;
-  text: string;
-  ref: { type: string; id?: string; hidden?: true } | null;
-}
 interface ReceiptNotice {
   message: string;
   receipts: { party: string; delivered_at: string | null; read_at: string | null; acked_at: string | null }[];
 }
-interface EventView {
-  seq: number;
-  type: string;
-  data: unknown;
-}
-
 const data = <T>(f: Frame) => f.data as T;
 
 /** A small world over one listening hub: tokens per account, HTTP calls, consoles. */
@@ -169,7 +140,7 @@ class World {
       },
       201,
     );
-    const c = r.conflicts.find((x) => x.a.id === HOSPITAL || x.b.id === HOSPITAL);
+    const c = r.conflicts.find((x) => [x.a, x.b].some((s: AnySide) => s.id === HOSPITAL));
     assert.ok(c, `${id} conflicts with the hospital`);
     return c;
   }

@@ -21,43 +21,16 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
+import type { ConflictView, SideView as Side } from '../src/api/declarations.ts';
+import type { AlertView, EventView, MessageView } from '../src/api/watch.ts';
 import { sessions, startHub, T0, type TestHub } from './support/hub.ts';
+import type { AnySide } from './support/ids.ts';
 import { own } from './support/ids.ts';
 import { type Frame, http, StreamConsole, streamUrl } from './support/stream.ts';
 import { DAY, iso, MIN } from './support/time.ts';
 
 const HOSPITAL = own('city-police', 'site-south-hospital');
 
-interface Side {
-  id?: string;
-  party: string;
-}
-interface ConflictView {
-  id: string;
-  rule: string;
-  severity: string;
-  a: Side;
-  b: Side;
-}
-interface AlertView {
-  id: string;
-  subject_type: string;
-  subject: string;
-  precedence: string;
-  status: string;
-  to: string[];
-}
-interface EventView {
-  seq: number;
-  type: string;
-  at: string;
-  data: unknown;
-}
-interface MessageView {
-  id: string;
-  from: { party: string };
-  receipts: { party: string; delivered_at: string | null }[];
-}
 interface ReceiptNotice {
   message: string;
   receipts: { party: string; delivered_at: string | null }[];
@@ -136,7 +109,7 @@ describe('the event stream over WebSocket', () => {
       strikeBody(id),
       201,
     );
-    const c = r.conflicts.find((x) => x.a.id === HOSPITAL || x.b.id === HOSPITAL);
+    const c = r.conflicts.find((x) => [x.a, x.b].some((s: AnySide) => s.id === HOSPITAL));
     assert.ok(c, `strike ${id} conflicts with the hospital`);
     return c;
   };

@@ -94,6 +94,8 @@ function withId(input: unknown, id: string, party: string): unknown {
  * visibility (list the party in `visibility` too).
  */
 async function checkPartyLists(tx: Tx, decls: readonly Declaration[]): Promise<void> {
+  const names = (d: Declaration) => typeof d.visibility !== 'string' || d.notify || d.applies_to;
+  if (!decls.some(names)) return;
   const known = new Set((await tx.parties.list()).map((x) => x.id));
   const problems: ConstructorParameters<typeof DeconflictError>[0][number][] = [];
   decls.forEach((d, index) => {

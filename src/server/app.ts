@@ -54,7 +54,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Ids are the hub's and the parties' own: never let a long one exhaust the router.
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  requestLog(app);
+  // Without a logger there is nothing to write: the hooks would cost every request for nothing.
+  if (options.log) requestLog(app);
   installValidation(app);
   if (options.checkResponses ?? process.env.DECONFLICT_CHECK_RESPONSES === '1') installResponseCheck(app);
   jsonOnly(app);
