@@ -54,7 +54,7 @@ import {
   VIEWPORT,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, killAll, login, type Served, serve } from './support/serve.ts';
+import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -106,17 +106,9 @@ describe('the web console in a browser', () => {
   /** Tomorrow 00:00Z, where the demo's story starts. */
   let day: number;
   const people: Person[] = [];
-  const tokens = new Map<string, string>();
 
   /** A bearer token of the test's own (not a browser's), one login per account. */
-  const tokenOf = async (username: string): Promise<string> => {
-    let t = tokens.get(username);
-    if (t === undefined) {
-      t = await login(url, username, demoPassword(username));
-      tokens.set(username, t);
-    }
-    return t;
-  };
+  const tokenOf = demoTokens(() => url, demoPassword);
 
   /** A browser context logged in as `username`, showing `tab`. */
   const open = async (username: string, tab = 'watch'): Promise<Person> => {

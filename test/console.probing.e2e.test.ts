@@ -41,7 +41,7 @@ import {
   VIEWPORT,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, killAll, login, type Served, serve } from './support/serve.ts';
+import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -89,17 +89,9 @@ describe('probing budgets in the console', () => {
   /** Tomorrow 00:00Z. */
   let day: number;
   const people: Person[] = [];
-  const tokens = new Map<string, string>();
 
-  /** A bearer token of the test's own, one login per account. */
-  const tokenOf = async (username: string): Promise<string> => {
-    let t = tokens.get(username);
-    if (t === undefined) {
-      t = await login(url, username, demoPassword(username));
-      tokens.set(username, t);
-    }
-    return t;
-  };
+  /** A bearer token of the test's own (not a browser's), one login per account. */
+  const tokenOf = demoTokens(() => url, demoPassword);
   /** An API call as `username`. */
   const as = async (username: string, method: string, path: string, body?: unknown) =>
     api(url, await tokenOf(username), method, path, body);

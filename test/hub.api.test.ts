@@ -13,7 +13,6 @@ import type {
   DeclarationCollection as Collection,
   ConflictView,
   DeclarationFeature as Feature,
-  SideView as Side,
   SubmissionResult as Submission,
 } from '../src/api/declarations.ts';
 import { DEMO_PARTIES } from '../src/hub/demo.ts';

@@ -8,11 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type {
-  ConflictView,
-  SideView as Side,
-  SubmissionResult as Submission,
-} from '../src/api/declarations.ts';
+import type { ConflictView, SubmissionResult as Submission } from '../src/api/declarations.ts';
 import type { ConflictRecord } from '../src/domain/records.ts';
 import { checkAllPairs } from '../src/engine/engine.ts';
 import type { Conflict } from '../src/engine/types.ts';

@@ -11,11 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
-import type {
-  ConflictView,
-  SideView as Side,
-  SubmissionResult as Submission,
-} from '../src/api/declarations.ts';
+import type { ConflictView, SubmissionResult as Submission } from '../src/api/declarations.ts';
 import { request as call, ok, type Res, sessions, startHub, type TestHub } from './support/hub.ts';
 import type { AnySide } from './support/ids.ts';
 import { own } from './support/ids.ts';

@@ -23,7 +23,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ConflictView, SideView as Side } from '../src/api/declarations.ts';
+import type { ConflictView } from '../src/api/declarations.ts';
 import type { AlertView, EventView, MessageView } from '../src/api/watch.ts';
 import { type Sessions, sessions, startHub, T0, type TestHub } from './support/hub.ts';
 import type { AnySide } from './support/ids.ts';

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import type { ConflictView, SideView as Side } from '../src/api/declarations.ts';
+import type { ConflictView } from '../src/api/declarations.ts';
 import type { AlertView, EventView, MessageView } from '../src/api/watch.ts';
 import { sessions, startHub, T0, type TestHub } from './support/hub.ts';
 import type { AnySide } from './support/ids.ts';

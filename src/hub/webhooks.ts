@@ -165,7 +165,7 @@ export class Webhooks {
   async deliveries(p: Principal, id: string, status: DeliveryRecord['status'] | undefined, limit: number) {
     const party = actingParty(p, 'party_admin');
     return this.k.read(async (tx) => {
-      const w = ownRecord(await tx.webhooks.get(id), party, 'webhook', id);
+      ownRecord(await tx.webhooks.get(id), party, 'webhook', id);
       return (await tx.deliveries.listByWebhook(id, status, Math.min(limit, 1000))).map(deliveryView);
     });
   }

@@ -116,7 +116,7 @@ export function validationError(errors: readonly ErrorObject[], context: string)
   if (e.keyword === 'required') {
     const missing = String((e.params as { missingProperty: string }).missingProperty);
     path = join(at, missing);
-    target = (((e.parentSchema as Schema)?.properties as Record<string, Schema>) ?? {})[missing] ?? {};
+    target = ((e.parentSchema as Schema)?.properties as Record<string, Schema>)?.[missing] ?? {};
     what = `required; ${String(target.description ?? 'missing')}`;
   } else if (e.keyword === 'additionalProperties') {
     const extra = String((e.params as { additionalProperty: string }).additionalProperty);

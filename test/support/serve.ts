@@ -225,3 +225,19 @@ export async function login(url: string, username: string, password: string): Pr
   if (r.status !== 201) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.token as string;
 }
+
+/**
+ * Bearer tokens of the test's own (not a browser's) for the demo accounts of a served hub, one
+ * login per account: `url` is read when a token is first needed (the hub starts in a hook).
+ */
+export function demoTokens(url: () => string, password: (username: string) => string) {
+  const tokens = new Map<string, string>();
+  return async (username: string): Promise<string> => {
+    let t = tokens.get(username);
+    if (t === undefined) {
+      t = await login(url(), username, password(username));
+      tokens.set(username, t);
+    }
+    return t;
+  };
+}
