@@ -24,12 +24,35 @@ export const ERROR_CODES = {
   channel_not_active:
     'The hotline channel is not open to this party (not accepted yet, or declined), or no other party accepted it.',
   payload_too_large: 'The request body exceeds the size limit.',
-  rate_limited: 'Too many requests for this token or login: wait and retry.',
+  rate_limited:
+    'Too many requests for this token, or logins for this name, device or address, or too many logins waiting: retry after the seconds of the `Retry-After` header (when given).',
   unknown_party:
     'A party named in `visibility`, `notify` or `applies_to` does not exist (a misspelt party is never notified silently).',
   notify_not_visible:
     '`notify` names a party that `visibility` does not let see the declaration: list it in `visibility` too.',
   weak_password: 'The password is shorter than the hub requires (12 characters).',
+  address_not_allowed:
+    'The webhook URL is, or its name resolves to, an address the hub does not send to (loopback, private, link-local, metadata, ...) unless its operator allows that network (`--webhook-allow`).',
+  storage_full:
+    'The hub’s disk is full: the change was not applied and nothing stored was lost; retry once the hub’s operator has freed space.',
+  method_not_allowed:
+    'The path exists but does not take this method (the `Allow` header lists those it takes).',
+  unsupported_media_type:
+    'The request body is not JSON: send `application/json` (or `application/geo+json`).',
+  uri_too_long: 'A path segment is longer than any id the hub has (docs/security.md, "Input").',
+  header_too_large: 'The request line and headers exceed what the hub reads (16 KiB).',
+  request_timeout: 'The request did not arrive in full in time.',
+  upgrade_required: '`GET /api/v1/stream` is a WebSocket: send the upgrade request.',
+  too_many_streams:
+    'This token or party already has as many open streams as the hub allows (close one, or reuse it).',
+  request_too_heavy:
+    'The submission carries more vertices than one request may (the per-request work budget): split it into smaller submissions.',
+  work_budget_exceeded:
+    'The party has submitted more vertices in the last minute than its work budget allows: retry after the seconds of the `Retry-After` header.',
+  last_admin:
+    'The change would leave the party without an active party administrator: make another member party_admin first.',
+  username_prefix:
+    'A member’s username is its party’s id, a dot and a name without a dot (`<party>.<name>`).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -5,12 +5,14 @@
  * DECONFLICT_CHECK_RESPONSES=1) fails an answer that drifts from its schema.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Fastify from 'fastify';
 import Type from 'typebox';
+import type { Errors } from '../src/api/common.ts';
 import { installResponseCheck, installValidation } from '../src/server/validation.ts';
-import { startHub, type TestHub } from './support/hub.ts';
+import { assertError, errorsOf, startHub, type TestHub } from './support/hub.ts';
 
 type Operation = {
   parameters?: { name: string; in: string }[];
@@ -129,5 +131,189 @@ describe('schema rules', () => {
     assert.equal((await app.inject({ url: '/drift' })).statusCode, 500);
     assert.equal((await app.inject({ url: '/undeclared-status' })).statusCode, 500);
     await app.close();
+  });
+});
+
+/**
+ * The edge answers every request in the documented shape, with a registry code, whatever part of
+ * the stack refuses it: the router (a malformed %-escape, a segment longer than any id, a method
+ * the path does not take), the body parser (media type, UTF-8, depth, prototype keys), Node's
+ * HTTP parser (headers too large, malformed HTTP: over a real socket), and the stream's route.
+ */
+describe('the edge', () => {
+  let t: TestHub;
+  let token: string;
+  before(async () => {
+    t = await startHub();
+    token = await t.login('coalition.watch');
+  });
+  after(() => t.close());
+  const send = (method: string, url: string, payload?: string | Buffer, contentType?: string) =>
+    t.app.inject({
+      method: method as 'GET',
+      url,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(contentType !== undefined && { 'content-type': contentType }),
+      },
+      ...(payload !== undefined && { payload }),
+    });
+
+  test('a malformed %-escape is 400 invalid_request; a segment longer than any id is 414 uri_too_long', async () => {
+    assertError(await send('GET', '/api/v1/alerts/al-%ZZ'), 400, 'invalid_request', '');
+    assertError(await send('GET', '/%E0%A4%A'), 400, 'invalid_request', '');
+    assertError(await send('GET', `/api/v1/alerts/${'a'.repeat(3 * 193 + 1)}`), 414, 'uri_too_long', '');
+    // Shorter than the router's bound, longer than an id: the route's schema names the field.
+    assertError(await send('GET', `/api/v1/alerts/${'a'.repeat(194)}`), 400, 'invalid_request', 'id');
+  });
+
+  test('a path that routes take with other methods is 405 method_not_allowed, with Allow', async () => {
+    const r = await send('DELETE', '/api/v1/alerts');
+    assertError(r, 405, 'method_not_allowed', '');
+    assert.equal(r.headers.allow, 'GET, HEAD');
+    assertError(await send('GET', '/api/v1/no-such-thing'), 404, 'not_found', '');
+  });
+
+  test('a body that is not JSON is 415 unsupported_media_type; bytes that are not UTF-8 are invalid_json', async () => {
+    assertError(
+      await send('POST', '/api/v1/alerts/al-x/ack', '<ack/>', 'application/xml'),
+      415,
+      'unsupported_media_type',
+    );
+    assertError(
+      await send('POST', '/api/v1/alerts/al-x/ack', 'reply=x', 'text/plain'),
+      415,
+      'unsupported_media_type',
+    );
+    const bytes = Buffer.concat([Buffer.from('{"reply":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    assertError(
+      await send('POST', '/api/v1/alerts/al-x/ack', bytes, 'application/json'),
+      400,
+      'invalid_json',
+    );
+  });
+
+  test('JSON nested deeper than 64 is 400 invalid_request, however deep, at once', async () => {
+    for (const n of [65, 5000, 1_000_000]) {
+      const started = performance.now();
+      const r = await send(
+        'POST',
+        '/api/v1/alerts/al-x/ack',
+        `${'['.repeat(n)}${']'.repeat(n)}`,
+        'application/json',
+      );
+      assertError(r, 400, 'invalid_request', '');
+      assert.match(errorsOf(r)[0]?.message ?? '', /deeper than 64/);
+      // Checked on the text before parsing (a figure, not a bound: printed for the reader).
+      if (n === 1_000_000)
+        console.log(`2 MB of brackets refused in ${(performance.now() - started).toFixed(0)} ms`);
+    }
+    // 64 deep is JSON the schema then refuses for what it is, not for its depth.
+    const ok64 = await send(
+      'POST',
+      '/api/v1/alerts/al-x/ack',
+      `${'['.repeat(64)}${']'.repeat(64)}`,
+      'application/json',
+    );
+    assert.doesNotMatch(errorsOf(ok64)[0]?.message ?? '', /deeper/);
+  });
+
+  test('a __proto__ member is 400 invalid_request naming it, in JSON and GeoJSON bodies alike', async () => {
+    assertError(
+      await send(
+        'POST',
+        '/api/v1/alerts/al-x/ack',
+        '{"reply":"x","__proto__":{"admin":true}}',
+        'application/json',
+      ),
+      400,
+      'invalid_request',
+      '__proto__',
+    );
+    // Escaped, it is the same key once parsed.
+    assertError(
+      await send('POST', '/api/v1/alerts/al-x/ack', '{"\\u005f_proto__":{"admin":true}}', 'application/json'),
+      400,
+      'invalid_request',
+      '__proto__',
+    );
+    assertError(
+      await send(
+        'POST',
+        '/api/v1/declarations',
+        '{"type":"Feature","geometry":{"type":"Point","coordinates":[0,0]},"properties":{"__proto__":{}}}',
+        'application/geo+json',
+      ),
+      400,
+      'invalid_request',
+      'properties.__proto__',
+    );
+    assertError(
+      await send(
+        'POST',
+        '/api/v1/alerts/al-x/ack',
+        '{"constructor":{"prototype":{"x":1}}}',
+        'application/json',
+      ),
+      400,
+      'invalid_request',
+      'constructor',
+    );
+  });
+
+  test('a bodiless POST with content-type application/json is taken where the body is optional', async () => {
+    const alerts = (await send('GET', '/api/v1/alerts?status=open')).json() as { alerts: { id: string }[] };
+    const alert = alerts.alerts[0];
+    assert.ok(alert, 'the demo raised an open alert for coalition');
+    const acked = await send('POST', `/api/v1/alerts/${alert.id}/ack`, '', 'application/json');
+    assert.equal(acked.statusCode, 200, acked.body);
+    assert.equal((acked.json() as { status: string }).status, 'acknowledged');
+    // Other optional bodies: reached the hub (its own answer), not refused as invalid JSON.
+    for (const url of [
+      '/api/v1/channels/ch-none/accept',
+      '/api/v1/messages/msg-none/ack',
+      '/api/v1/declarations/coalition:none/withdraw',
+    ])
+      assert.notEqual(
+        errorsOf(await send('POST', url, '', 'application/json'))[0]?.code,
+        'invalid_json',
+        url,
+      );
+    // Where a body is required, an empty one is still invalid JSON.
+    assertError(await send('POST', '/api/v1/channels', '', 'application/json'), 400, 'invalid_json', '');
+  });
+
+  test('an error quotes no control character and no lone surrogate back', async () => {
+    const r = await send('GET', '/api/v1/alerts?st%07atus=open');
+    const e = assertError(r, 400, 'invalid_request');
+    assert.doesNotMatch(e.path + e.message, /[\p{Cc}\uD800-\uDFFF]/u);
+    assert.match(e.path, /\uFFFD/);
+  });
+
+  test('over a real socket: headers over 16 KiB are 431 header_too_large, malformed HTTP 400, both in the shape', async () => {
+    const base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = new URL(base);
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
+        let answer = '';
+        socket.setEncoding('utf8').on('data', (d: string) => {
+          answer += d;
+        });
+        socket.on('close', () => resolve(answer)).on('error', reject);
+      });
+    const body = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Errors;
+    const big = await raw(`GET /api/v1/alerts?x=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.match(big, /^HTTP\/1\.1 431 /);
+    assert.deepEqual(
+      body(big).errors.map((e) => e.code),
+      ['header_too_large'],
+    );
+    const bad = await raw('GARBAGE\r\n\r\n');
+    assert.match(bad, /^HTTP\/1\.1 400 /);
+    assert.deepEqual(
+      body(bad).errors.map((e) => e.code),
+      ['invalid_request'],
+    );
   });
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseDtg } from '../src/field/dtg.ts';
 
 const BIN = fileURLToPath(new URL('../bin/deconflict.js', import.meta.url));
 const SCENARIO = fileURLToPath(new URL('../scenarios/river-line.geojson', import.meta.url));
@@ -88,6 +89,40 @@ describe('deconflict check', () => {
     assert.match(lines[0] ?? '', /^SEV\s+RULE\s+A\s+B\s+INT\s+DIST\s+FROM\s+TO\s+CLOSEST$/);
     assert.match(r.stdout, /\b2306\d\dZNOV26\b/);
     assert.match(lines[lines.length - 1] ?? '', /^8 conflicts among 24 declarations$/);
+  });
+
+  it('lists the most severe conflicts first in the table, then by start; the JSON keeps the engine’s order', () => {
+    const rank = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
+    const table = run(['check', SCENARIO, '--format', 'table']);
+    assert.equal(table.status, 1, table.stderr);
+    const rows = table.stdout
+      .trimEnd()
+      .split('\n')
+      .slice(1, -1)
+      .map((l) => l.split(/ {2,}/));
+    assert.equal(rows.length, 8);
+    // SEV, RULE, A, B, (INT is empty here), DIST, FROM, …: the key is severity, then FROM.
+    const keys = rows.map((r) => {
+      const sev = rank.indexOf(r[0] as string);
+      assert.ok(sev >= 0, `a severity: ${r.join(' | ')}`);
+      const from = r.find((cell) => /^\d{6}Z[A-Z]{3}\d{2}$/.test(cell));
+      assert.ok(from, `a FROM column: ${r.join(' | ')}`);
+      return { sev, from: parseDtg(from) };
+    });
+    for (let i = 1; i < keys.length; i++) {
+      const [p, q] = [keys[i - 1], keys[i]] as [(typeof keys)[0], (typeof keys)[0]];
+      assert.ok(p.sev < q.sev || (p.sev === q.sev && p.from <= q.from), `row ${i + 1} out of order`);
+    }
+    assert.equal(rows[0]?.[0], 'CRITICAL');
+    assert.equal(rows.at(-1)?.[0], 'HIGH');
+    // The same conflicts in the JSON, in the engine's order (which is not by severity here, so
+    // the table's order above is the command's doing).
+    const json = JSON.parse(run(['check', SCENARIO, '--format', 'json']).stdout) as Output;
+    assert.notEqual(json.conflicts[0]?.severity, 'critical');
+    assert.deepEqual(
+      rows.map((r) => `${r[1]} ${r[2]} ${r[3]}`).sort(),
+      json.conflicts.map((c) => `${c.rule} ${c.a} ${c.b}`).sort(),
+    );
   });
 
   it('exits 0 when there is no conflict', () => {

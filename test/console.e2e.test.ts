@@ -14,7 +14,7 @@
  *   officer sees the acknowledgement and the reply.
  * - The keyboard on the Watch tab: `n` selects the next alert, `a` acknowledges it.
  * - The hotline: coalition's admin opens a channel with city-police, whose admin accepts;
- *   messages both ways, one flash acknowledged; the senders see delivered/read/acked receipts.
+ *   messages both ways, one flash acknowledged; the senders see delivered/read/acknowledged receipts.
  * - A declaration hidden from a party appears nowhere in that party's browser: not in any
  *   response body, WebSocket frame or the final DOM — while the striker's console shows the
  *   conflict, with its other side hidden and its window "(to the hour)".
@@ -369,12 +369,12 @@ describe('the web console in a browser', () => {
     await got.waitFor();
     await got.locator('button[data-action=ack-message]').click();
 
-    // The senders see the receipts: delivered, read, acked.
+    // The senders see the receipts: delivered, read, acknowledged.
     const polSent = pol.page.locator('.message', { hasText: flash }).locator('.receipts');
-    await polSent.filter({ hasText: /coalition:.*delivered.*read.*acked/s }).waitFor();
+    await polSent.filter({ hasText: /coalition:.*delivered.*read.*acknowledged/s }).waitFor();
     const coaSent = coa.page.locator('.message', { hasText: first }).locator('.receipts');
     await coaSent.filter({ hasText: /city-police:.*delivered.*read/s }).waitFor();
-    await screenshot(pol.page, 'hotline.png');
+    await screenshot(pol.page, 'hotline-receipts.png');
     await clean(coa, pol);
     await coa.context.close();
     await pol.context.close();

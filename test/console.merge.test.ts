@@ -42,6 +42,38 @@ describe('console merge of a message', () => {
     assert.deepEqual(held.receipts, read.receipts);
   });
 
+  it('keeps the reply and the lateness, and clears the level once acknowledged, in either order', () => {
+    const late: ReceiptLike = {
+      party: 'russia',
+      delivered_at: '2026-11-23T10:00:01.000Z',
+      read_at: null,
+      acked_at: null,
+      reply: null,
+      escalated_at: '2026-11-23T10:05:00.000Z',
+      level: 'senior_officer',
+    };
+    const answered: ReceiptLike = {
+      ...late,
+      read_at: '2026-11-23T10:06:00.000Z',
+      acked_at: '2026-11-23T10:06:00.000Z',
+      reply: 'Understood, holding',
+      level: null,
+    };
+    const msg = (r: ReceiptLike) => ({ receipts: [r] });
+    for (const [a, b] of [
+      [late, answered],
+      [answered, late],
+    ] as const) {
+      const [r] = mergeMessage(msg(a), msg(b)).receipts;
+      assert.equal(r?.reply, 'Understood, holding');
+      assert.equal(r?.level, null);
+      assert.equal(r?.escalated_at, '2026-11-23T10:05:00.000Z');
+    }
+    // Unacknowledged: the further level wins.
+    const further = mergeMessage(msg(late), msg({ ...late, level: 'party_admin' })).receipts[0];
+    assert.equal(further?.level, 'party_admin');
+  });
+
   it('ends on the furthest state whatever order the copies come in', () => {
     // A history of one message to three parties: each step sets one more receipt time.
     const arbHistory = fc
@@ -138,7 +170,13 @@ describe('console merge of an alert', () => {
 
 describe('console merge of a channel', () => {
   type Member = { party: string; status: 'accepted' | 'invited' | 'declined' };
-  const channel = (me: Member['status'] | null, ...members: Member[]) => ({ id: 'c1', status: me, members });
+  const channel = (me: Member['status'] | null, ...members: Member[]) => ({
+    id: 'c1',
+    status:
+      members.filter((m) => m.status === 'accepted').length >= 2 ? ('open' as const) : ('pending' as const),
+    my_status: me,
+    members,
+  });
   it('keeps every answer to the invitation, from whichever copy had it', () => {
     const invited = channel(
       'invited',
@@ -170,7 +208,8 @@ describe('console merge of a channel', () => {
         held.members.map((m) => m.status),
         want,
       );
-      assert.equal(held.status, 'accepted');
+      assert.equal(held.my_status, 'accepted');
+      assert.equal(held.status, 'open');
     }
   });
 });

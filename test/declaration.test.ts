@@ -73,6 +73,26 @@ const air = (): Feature => ({
   },
 });
 
+/** A restricted zone along a road: a LineString widened by its buffer. */
+const corridor = (): Feature => ({
+  type: 'Feature',
+  geometry: {
+    type: 'LineString',
+    coordinates: [
+      [20, 45],
+      [20.05, 45.02],
+      [20.1, 45.03],
+    ],
+  },
+  properties: {
+    id: 'road-1',
+    kind: 'restricted_zone',
+    party: 'alpha',
+    start: '2026-11-23T06:00:00Z',
+    buffer_m: 250,
+  },
+});
+
 const collection = (...features: unknown[]) => ({ type: 'FeatureCollection', features });
 
 function errorsOf(input: unknown, options = {}): DeconflictError {
@@ -402,6 +422,53 @@ const CASES: Case[] = [
     path: 'properties.altitude',
   },
   {
+    name: 'ground_only on another kind than an area of responsibility',
+    input: collection(edit(air(), (f) => (f.properties.ground_only = true))),
+    code: 'invalid_property',
+    path: 'properties.ground_only',
+  },
+  {
+    name: 'ground_only not a boolean',
+    input: collection(edit(aor(), (f) => (f.properties.ground_only = 'yes'))),
+    code: 'invalid_property',
+    path: 'properties.ground_only',
+  },
+  {
+    name: 'restricted zone drawn as a line without a buffer',
+    input: collection(edit(corridor(), (f) => delete f.properties.buffer_m)),
+    code: 'missing_property',
+    path: 'properties.buffer_m',
+  },
+  {
+    name: 'restricted zone drawn as a point with a zero buffer',
+    input: collection(
+      edit(corridor(), (f) => {
+        f.geometry = { type: 'Point', coordinates: [20, 45] };
+        f.properties.buffer_m = 0;
+      }),
+    ),
+    code: 'invalid_property',
+    path: 'properties.buffer_m',
+  },
+  {
+    name: 'restricted zone drawn as a MultiLineString',
+    input: collection(
+      edit(corridor(), (f) => {
+        f.geometry = {
+          type: 'MultiLineString',
+          coordinates: [
+            [
+              [20, 45],
+              [20.1, 45],
+            ],
+          ],
+        };
+      }),
+    ),
+    code: 'invalid_geometry',
+    path: 'geometry.type',
+  },
+  {
     name: 'protected site without category',
     input: collection(edit(strike(), (f) => (f.properties.kind = 'protected_site'))),
     code: 'missing_property',
@@ -563,6 +630,37 @@ describe('valid declarations', () => {
     assert.equal(kept?.id, 'alpha:strike-2');
     // Without the option (the CLI's offline check) ids stay as written.
     assert.equal(parseDeclarations(collection(strike()), { party: 'alpha' })[0]?.id, 'strike-1');
+  });
+
+  it('take ground_only on an area of responsibility, kept as given', () => {
+    const ground = edit(aor(), (f) => (f.properties.ground_only = true));
+    const every = edit(aor(), (f) => {
+      f.properties.id = 'aor-2';
+      f.properties.ground_only = false;
+    });
+    const [g, e, plain] = parseDeclarations(
+      collection(
+        ground,
+        every,
+        edit(aor(), (f) => (f.properties.id = 'aor-3')),
+      ),
+    );
+    assert.equal(g?.ground_only, true);
+    assert.equal(e?.ground_only, false);
+    assert.equal(plain !== undefined && 'ground_only' in plain, false, 'absent stays absent');
+  });
+
+  it('take a restricted zone drawn as a LineString or a Point with a buffer', () => {
+    const circle = edit(corridor(), (f) => {
+      f.properties.id = 'circle-1';
+      f.geometry = { type: 'Point', coordinates: [20.2, 45.1] };
+      f.properties.buffer_m = 2000;
+    });
+    const [road, c] = parseDeclarations(collection(corridor(), circle));
+    assert.equal(road?.geometry.type, 'LineString');
+    assert.equal(road?.buffer_m, 250);
+    assert.deepEqual(c?.geometry, { type: 'Point', coordinates: [20.2, 45.1] });
+    assert.equal(c?.buffer_m, 2000);
   });
 
   it('accept a polygon across the antimeridian and a ring around the pole', () => {

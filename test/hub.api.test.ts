@@ -261,19 +261,19 @@ describe('hub API', () => {
       const r = await call(t.app, hubAdmin, 'POST', '/api/v1/parties', {
         id: 'border-guard',
         name: 'Border Guard',
-        admin: { username: 'bg.admin', password: 'border-guard-admin-pw' },
+        admin: { username: 'border-guard.admin', password: 'border-guard-admin-pw' },
       });
       assert.deepEqual(ok(r, 201), { id: 'border-guard', name: 'Border Guard' });
       const { parties } = ok<{ parties: { id: string }[] }>(
         await call(t.app, hubAdmin, 'GET', '/api/v1/parties'),
       );
       assert.ok(parties.some((p) => p.id === 'border-guard'));
-      const bg = await t.login('bg.admin', 'border-guard-admin-pw');
+      const bg = await t.login('border-guard.admin', 'border-guard-admin-pw');
       const { members } = ok<{ members: Json[] }>(
         await call(t.app, bg, 'GET', '/api/v1/parties/border-guard/members'),
       );
       assert.deepEqual(members, [
-        { username: 'bg.admin', party: 'border-guard', roles: ['party_admin'], disabled: false },
+        { username: 'border-guard.admin', party: 'border-guard', roles: ['party_admin'], disabled: false },
       ]);
       // A hub admin creates parties and nothing else.
       assertError(
@@ -297,7 +297,7 @@ describe('hub API', () => {
       const r = await call(t.app, await as('hub.admin'), 'POST', '/api/v1/parties', {
         id: 'coalition',
         name: 'Another coalition',
-        admin: { username: 'another.admin', password: 'another-admin-password' },
+        admin: { username: 'coalition.admin2', password: 'another-admin-password' },
       });
       assert.equal(assertError(r, 409, 'id_exists').path, 'id');
     });
@@ -309,13 +309,15 @@ describe('hub API', () => {
           (p) => p.id,
         );
       const before = await list();
+      // A hub administrator (whose names are the hub operator's own) already has the name.
+      await t.hub.accounts.createHubAdmin('red-cross.admin', 'a hub administrator passphrase');
       const head = await ledgerHead(t);
       // The admin's username is taken, then the password is weak: no party either time.
       assertError(
         await call(t.app, hubAdmin, 'POST', '/api/v1/parties', {
           id: 'red-cross',
           name: 'Red Cross',
-          admin: { username: 'coalition.admin', password: 'red-cross-admin-pw' },
+          admin: { username: 'red-cross.admin', password: 'red-cross-admin-pw' },
         }),
         409,
         'id_exists',
@@ -324,7 +326,7 @@ describe('hub API', () => {
         await call(t.app, hubAdmin, 'POST', '/api/v1/parties', {
           id: 'red-cross',
           name: 'Red Cross',
-          admin: { username: 'rc.admin', password: 'short' },
+          admin: { username: 'red-cross.chief', password: 'short' },
         }),
         422,
         'weak_password',
@@ -336,7 +338,7 @@ describe('hub API', () => {
         await call(t.app, hubAdmin, 'POST', '/api/v1/parties', {
           id: 'red-cross',
           name: 'Red Cross',
-          admin: { username: 'rc.admin', password: 'red-cross-admin-pw' },
+          admin: { username: 'red-cross.chief', password: 'red-cross-admin-pw' },
         }),
         201,
       );
@@ -349,14 +351,14 @@ describe('hub API', () => {
       const admin = await as('city-police.admin');
       const created = ok(
         await call(t.app, admin, 'POST', '/api/v1/parties/city-police/members', {
-          username: 'cp.night-watch',
+          username: 'city-police.night-watch',
           password: 'night-watch-password',
           roles: ['watch_officer'],
         }),
         201,
       );
       assert.deepEqual(created, {
-        username: 'cp.night-watch',
+        username: 'city-police.night-watch',
         party: 'city-police',
         roles: ['watch_officer'],
         disabled: false,
@@ -366,13 +368,13 @@ describe('hub API', () => {
       );
       assert.deepEqual(members.map((m) => m.username).sort(), [
         'city-police.admin',
+        'city-police.night-watch',
         'city-police.operator',
         'city-police.senior',
         'city-police.watch',
-        'cp.night-watch',
       ]);
 
-      const member = await t.login('cp.night-watch', 'night-watch-password');
+      const member = await t.login('city-police.night-watch', 'night-watch-password');
       // A watch officer may not submit ...
       assertError(
         await call(t.app, member, 'POST', '/api/v1/declarations', strike(undefined, 24.5, 44.5)),
@@ -382,21 +384,21 @@ describe('hub API', () => {
       // ... until the admin makes it an operator too (the session follows the member's roles,
       // at most those it was opened with).
       const updated = ok(
-        await call(t.app, admin, 'PATCH', '/api/v1/parties/city-police/members/cp.night-watch', {
+        await call(t.app, admin, 'PATCH', '/api/v1/parties/city-police/members/city-police.night-watch', {
           roles: ['watch_officer', 'operator'],
         }),
       );
       assert.deepEqual(updated, {
-        username: 'cp.night-watch',
+        username: 'city-police.night-watch',
         party: 'city-police',
         roles: ['watch_officer', 'operator'],
         disabled: false,
       });
-      const fresh = await t.login('cp.night-watch', 'night-watch-password');
+      const fresh = await t.login('city-police.night-watch', 'night-watch-password');
       ok(await call(t.app, fresh, 'POST', '/api/v1/declarations', strike(undefined, 24.5, 44.5)), 201);
 
       const disabled = ok<Json>(
-        await call(t.app, admin, 'PATCH', '/api/v1/parties/city-police/members/cp.night-watch', {
+        await call(t.app, admin, 'PATCH', '/api/v1/parties/city-police/members/city-police.night-watch', {
           disabled: true,
         }),
       );
@@ -405,7 +407,7 @@ describe('hub API', () => {
       assertError(await call(t.app, fresh, 'GET', '/api/v1/conflicts'), 401, 'unauthorized');
       assertError(
         await call(t.app, null, 'POST', '/api/v1/session', {
-          username: 'cp.night-watch',
+          username: 'city-police.night-watch',
           password: 'night-watch-password',
         }),
         401,
@@ -413,7 +415,7 @@ describe('hub API', () => {
       );
       // Re-enabling does not bring revoked tokens back.
       ok(
-        await call(t.app, admin, 'PATCH', '/api/v1/parties/city-police/members/cp.night-watch', {
+        await call(t.app, admin, 'PATCH', '/api/v1/parties/city-police/members/city-police.night-watch', {
           disabled: false,
         }),
       );
@@ -424,20 +426,20 @@ describe('hub API', () => {
       const admin = await as('relief-agency.admin');
       ok(
         await call(t.app, admin, 'POST', '/api/v1/parties/relief-agency/members', {
-          username: 'ra.admin2',
+          username: 'relief-agency.admin2',
           password: 'second-admin-password',
           roles: ['party_admin'],
         }),
         201,
       );
-      const admin2 = await t.login('ra.admin2', 'second-admin-password');
+      const admin2 = await t.login('relief-agency.admin2', 'second-admin-password');
       const api = ok<{ token: string }>(
         await call(t.app, admin2, 'POST', '/api/v1/tokens', { name: 'logistics' }),
         201,
       );
       ok(await call(t.app, api.token, 'GET', '/api/v1/declarations?limit=1'));
       ok(
-        await call(t.app, admin, 'PATCH', '/api/v1/parties/relief-agency/members/ra.admin2', {
+        await call(t.app, admin, 'PATCH', '/api/v1/parties/relief-agency/members/relief-agency.admin2', {
           disabled: true,
         }),
       );
@@ -449,7 +451,7 @@ describe('hub API', () => {
       const url = '/api/v1/parties/city-police/members';
       const e = assertError(
         await call(t.app, admin, 'POST', url, {
-          username: 'cp.weak',
+          username: 'city-police.weak',
           password: 'short',
           roles: ['operator'],
         }),
@@ -459,16 +461,27 @@ describe('hub API', () => {
       assert.equal(e.path, 'password');
       assertError(
         await call(t.app, admin, 'POST', url, {
-          username: 'coalition.operator',
+          username: 'city-police.operator',
           password: 'long-enough-password',
           roles: ['operator'],
         }),
         409,
         'id_exists',
       );
+      // Another party's name, taken or not, is not this party's to have: 422, before any lookup.
       assertError(
         await call(t.app, admin, 'POST', url, {
-          username: 'cp.boss',
+          username: 'coalition.operator',
+          password: 'long-enough-password',
+          roles: ['operator'],
+        }),
+        422,
+        'username_prefix',
+        'username',
+      );
+      assertError(
+        await call(t.app, admin, 'POST', url, {
+          username: 'city-police.boss',
           password: 'long-enough-password',
           roles: ['hub_admin'],
         }),
@@ -1384,18 +1397,36 @@ describe('hub API limits', () => {
     assertError(await call(t.app, token, 'GET', '/api/v1/conflicts'), 429, 'rate_limited');
   });
 
-  it('too many logins for one username is 429 rate_limited', async () => {
+  it('failed logins back a name off (429 with Retry-After), never a device that logged in before', async () => {
+    const username = 'relief-agency.watch';
+    const password = 'demo-relief-agency';
+    const known = ok<{ device: { token: string } }>(
+      await call(t.app, null, 'POST', '/api/v1/session', { username, password }),
+      201,
+    ).device.token;
     const responses = [];
-    for (let i = 0; i < 11; i++) {
+    for (let i = 0; i < 10; i++) {
       responses.push(
-        await call(t.app, null, 'POST', '/api/v1/session', {
-          username: 'relief-agency.watch',
-          password: 'wrong-password!',
-        }),
+        await call(t.app, null, 'POST', '/api/v1/session', { username, password: 'wrong-password!' }),
       );
     }
-    assert.ok(responses.slice(0, 10).every((r) => r.statusCode === 401));
-    assertError(responses[10] as Res, 429, 'rate_limited');
+    // Five are checked; then each waits: no more passwords are checked for the name meanwhile.
+    assert.deepEqual(
+      responses.map((r) => r.statusCode),
+      [401, 401, 401, 401, 401, 429, 429, 429, 429, 429],
+    );
+    assertError(responses[5] as Res, 429, 'rate_limited');
+    assert.equal((responses[5] as Res).headers['retry-after'], '1');
+    // The right password from a device that logged in before: in at once.
+    ok(await call(t.app, null, 'POST', '/api/v1/session', { username, password, device: known }), 201);
+    // From a new device, after the wait (a second, not a minute).
+    assertError(
+      await call(t.app, null, 'POST', '/api/v1/session', { username, password }),
+      429,
+      'rate_limited',
+    );
+    t.clock.advance(1000);
+    ok(await call(t.app, null, 'POST', '/api/v1/session', { username, password }), 201);
   });
 });
 

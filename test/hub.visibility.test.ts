@@ -540,6 +540,7 @@ describe('visibility', () => {
           await probe(viewer, token, 'GET', id, (x) => `/api/v1/declarations/${x}?version=1`);
           await probe(viewer, token, 'GET', id, (x) => `/api/v1/declarations/${x}?version=2`);
           await probe(viewer, token, 'GET', id, (x) => `/api/v1/declarations/${x}/versions`);
+          await probe(viewer, token, 'GET', id, (x) => `/api/v1/declarations/${x}/notifications`);
           await probe(
             viewer,
             token,

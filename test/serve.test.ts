@@ -4,11 +4,12 @@
  * examples use it, stopped with SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SERVE_OPTIONS } from '../src/cli/serve.ts';
 import { DEMO_HUB_ADMIN, DEMO_PARTIES, demoAccounts } from '../src/hub/demo.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import {
@@ -24,7 +25,10 @@ import {
 } from './support/serve.ts';
 import { DAY, HOUR, iso } from './support/time.ts';
 
-const TIMEOUT = { timeout: 60_000 };
+/** Generous: each test starts real processes, on a machine other tests load too. */
+const TIMEOUT = { timeout: 240_000 };
+/** How long a `deconflict serve` may take to listen. */
+const START_MS = 120_000;
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -52,7 +56,7 @@ describe('deconflict serve --demo', () => {
   const dir = freshDir();
   let hub: Served;
   before(async () => {
-    hub = await serve(['--data', dir, '--demo']);
+    hub = await serve(['--data', dir, '--demo'], START_MS);
   });
   after(async () => {
     await hub.stop();
@@ -164,7 +168,7 @@ describe('deconflict serve --demo', () => {
   it('restarts on its data without loading the demo twice', TIMEOUT, async () => {
     assert.deepEqual(await hub.stop(), { code: 0, signal: null });
     assert.equal(existsSync(join(dir, 'deconflict.lock')), false);
-    hub = await serve(['--data', dir, '--demo']);
+    hub = await serve(['--data', dir, '--demo'], START_MS);
     assert.doesNotMatch(hub.stdout(), /Loaded the demo/);
     assert.deepEqual(await healthz(hub.url), { status: 'ok' });
     assert.equal(await activeDeclarations(hub.url), 24);
@@ -187,7 +191,7 @@ describe('deconflict serve --demo', () => {
 describe('deconflict serve on an empty data directory, without --demo', () => {
   it('explains how to create the first hub administrator, and creates no party', TIMEOUT, async () => {
     const dir = freshDir();
-    const hub = await serve(['--data', dir]);
+    const hub = await serve(['--data', dir], START_MS);
     try {
       assert.match(hub.stdout(), /No hub administrator yet/);
       assert.ok(
@@ -234,7 +238,7 @@ describe('deconflict admin create', () => {
     assert.equal(nameless.status, 2);
     assert.match(nameless.stderr, /--username is required/);
 
-    const hub = await serve(['--data', dir]);
+    const hub = await serve(['--data', dir], START_MS);
     try {
       assert.doesNotMatch(hub.stdout(), /No hub administrator yet/);
       const token = await login(hub.url, 'root', password);
@@ -277,7 +281,7 @@ describe('deconflict serve, stopping and failing to start', () => {
     assert.deepEqual(await starting.exited, { code: 0, signal: null }, starting.stderr());
     assert.equal(existsSync(join(dir, 'deconflict.lock')), false);
 
-    const hub = await serve(['--data', dir, '--demo']);
+    const hub = await serve(['--data', dir, '--demo'], START_MS);
     try {
       assert.deepEqual(await healthz(hub.url), { status: 'ok' });
       assert.equal(await activeDeclarations(hub.url), 24);
@@ -315,5 +319,30 @@ describe('deconflict serve, stopping and failing to start', () => {
     const r = await run(['serve', '--data', freshDir(), '--port', '70000']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--port must be 0–65535, got "70000"/);
+  });
+});
+
+describe('deconflict help', () => {
+  it('lists every flag the README documents and every option serve takes', TIMEOUT, async () => {
+    const help = await run(['help']);
+    assert.equal(help.status, 0, help.stderr);
+    const listed = new Set(help.stdout.match(/--[a-z][a-z-]*/g));
+    // The README's flags, but not those of the node and npm commands it shows.
+    const documented = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('deconflict') || !/\b(node|npm)\s/.test(line))
+      .flatMap((line) => line.match(/--[a-z][a-z-]*/g) ?? []);
+    assert.ok(documented.includes('--data') && documented.includes('--log-level'), 'the README was read');
+    for (const flag of new Set(documented))
+      assert.ok(listed.has(flag), `${flag} is in the README but not in help`);
+    for (const option of Object.keys(SERVE_OPTIONS))
+      assert.ok(listed.has(`--${option}`), `serve takes --${option} but help does not list it`);
+    // With no command it prints the same and exits 2; an unknown one says so.
+    const none = await run([]);
+    assert.equal(none.status, 2);
+    assert.equal(none.stdout, help.stdout);
+    const unknown = await run(['serv']);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown command "serv"/);
   });
 });

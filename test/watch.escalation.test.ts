@@ -100,8 +100,9 @@ function strike(id: string, lon: number, lat: number, extra: Json = {}) {
     {
       id,
       kind: 'strike',
-      start: '2026-11-25T10:00:00Z',
-      end: '2026-11-25T12:00:00Z',
+      // From the clock's start (T0): imminent, so the base deadlines apply (no lead time).
+      start: '2026-11-22T00:00:00Z',
+      end: '2026-11-24T00:00:00Z',
       buffer_m: 100,
       ...extra,
     },
@@ -137,7 +138,7 @@ function aor(id: string, lon: number, lat: number, d: number) {
         ],
       ],
     },
-    { id, kind: 'area_of_responsibility', start: '2026-11-23T00:00:00Z', end: '2026-11-28T00:00:00Z' },
+    { id, kind: 'area_of_responsibility', start: '2026-11-22T00:00:00Z', end: '2026-11-28T00:00:00Z' },
   );
 }
 

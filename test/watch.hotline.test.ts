@@ -84,7 +84,9 @@ describe('hotline', () => {
       );
       assert.equal(created.name, 'bridge crossing');
       assert.equal(created.created_by_party, 'coalition');
-      assert.equal(created.status, 'accepted');
+      // `status` is the channel's (waiting for northern-forces), `my_status` the caller's answer.
+      assert.equal(created.status, 'pending');
+      assert.equal(created.my_status, 'accepted');
       assert.deepEqual(
         created.members.map((m) => [m.party, m.status]),
         [
@@ -97,13 +99,17 @@ describe('hotline', () => {
         await req('northern-forces.watch', 'GET', '/api/v1/channels'),
       ).channels.find((c) => c.id === created.id);
       assert.ok(listed, 'the invited party lists the channel');
-      assert.equal(listed.status, 'invited');
+      assert.equal(listed.status, 'pending');
+      assert.equal(listed.my_status, 'invited');
 
       const accepted = ok<ChannelView>(
         await req('northern-forces.admin', 'POST', `/api/v1/channels/${created.id}/accept`),
       );
-      assert.equal(accepted.status, 'accepted');
+      assert.equal(accepted.status, 'open');
+      assert.equal(accepted.my_status, 'accepted');
       const seen = ok<ChannelView>(await req('coalition.operator', 'GET', `/api/v1/channels/${created.id}`));
+      assert.equal(seen.status, 'open', 'the same state for every party of the channel');
+      assert.equal(seen.my_status, 'accepted');
       assert.deepEqual(
         seen.members.map((m) => [m.party, m.status]),
         [
@@ -159,7 +165,8 @@ describe('hotline', () => {
         assertError(await req(who, 'POST', `/api/v1/channels/${ch}/decline`), 403, 'forbidden');
       }
       const still = ok<ChannelView>(await req('city-police.admin', 'GET', `/api/v1/channels/${ch}`));
-      assert.equal(still.status, 'invited');
+      assert.equal(still.my_status, 'invited');
+      assert.equal(still.status, 'pending');
     });
 
     it('refuses a bad request with 400 invalid_request naming the field, an unknown party with 404', async () => {
@@ -222,6 +229,9 @@ describe('hotline', () => {
         await req('relief-agency.admin', 'POST', `/api/v1/channels/${ch}/decline`),
       );
       assert.equal(declined.status, 'declined');
+      assert.equal(declined.my_status, 'declined');
+      const creator = ok<ChannelView>(await req('coalition.admin', 'GET', `/api/v1/channels/${ch}`));
+      assert.deepEqual([creator.status, creator.my_status], ['declined', 'accepted']);
       assertError(
         await post('coalition.watch', ch, { text: 'anyone?', precedence: 'routine' }),
         409,
@@ -233,6 +243,36 @@ describe('hotline', () => {
         'channel_not_active',
       );
       assert.equal(await lastSeq(ch), 0);
+    });
+
+    it("says the channel's state, the same for every party, apart from each party's own answer", async () => {
+      const ch = await channel('coalition', ['relief-agency', 'city-police'], []);
+      const seen = async () =>
+        Object.fromEntries(
+          await Promise.all(
+            ['coalition', 'relief-agency', 'city-police'].map(async (party) => {
+              const c = ok<ChannelView>(await req(`${party}.admin`, 'GET', `/api/v1/channels/${ch}`));
+              return [party, [c.status, c.my_status]];
+            }),
+          ),
+        );
+      assert.deepEqual(await seen(), {
+        coalition: ['pending', 'accepted'],
+        'relief-agency': ['pending', 'invited'],
+        'city-police': ['pending', 'invited'],
+      });
+      ok(await req('relief-agency.admin', 'POST', `/api/v1/channels/${ch}/decline`));
+      assert.deepEqual(await seen(), {
+        coalition: ['pending', 'accepted'],
+        'relief-agency': ['pending', 'declined'],
+        'city-police': ['pending', 'invited'],
+      });
+      ok(await req('city-police.admin', 'POST', `/api/v1/channels/${ch}/accept`));
+      assert.deepEqual(await seen(), {
+        coalition: ['open', 'accepted'],
+        'relief-agency': ['open', 'declined'],
+        'city-police': ['open', 'accepted'],
+      });
     });
 
     it('keeps its messages from a party that is only invited (409), until its admin accepts', async () => {
@@ -320,6 +360,9 @@ describe('hotline', () => {
           delivered_at: null,
           read_at: null,
           acked_at: null,
+          reply: null,
+          escalated_at: null,
+          level: null,
         })),
       );
 
@@ -478,7 +521,7 @@ describe('hotline', () => {
         assert.equal(a.due_at, iso(sentAt + 5 * MIN));
         assert.equal((a.summary.message as MessageView).text, 'HOLD FIRE grid 34T');
       }
-      assert.deepEqual(await alertsAbout('coalition.watch', m.id), [], 'the sender is not alerted');
+      assert.deepEqual(await alertsAbout('coalition.watch', m.id), [], 'the sender is not alerted yet');
 
       // Not before its deadline; at it, to the senior officer on call.
       t.clock.advance(5 * MIN - 1);
@@ -491,6 +534,23 @@ describe('hotline', () => {
         assert.equal(a?.level, 'senior_officer');
         assert.deepEqual(a?.to, [`${party}.senior`]);
       }
+      // The sender is told that each receiving party let the deadline pass: the receipts say so,
+      // and its own watch gets an alert per late party (a pre-strike call nobody answered).
+      const lateAt = sentAt + 5 * MIN;
+      const [late] = await messages('coalition.watch', ch);
+      for (const party of ['northern-forces', 'relief-agency']) {
+        assert.equal(receipt(late as MessageView, party).escalated_at, iso(lateAt));
+        assert.equal(receipt(late as MessageView, party).level, 'senior_officer');
+      }
+      const senderAlerts = await alertsAbout('coalition.watch', m.id);
+      assert.deepEqual(
+        senderAlerts.map((a) => [a.summary.unacknowledged_by, a.precedence, a.status]).sort(),
+        [
+          ['northern-forces', 'flash', 'open'],
+          ['relief-agency', 'flash', 'open'],
+        ],
+      );
+      assert.deepEqual(senderAlerts[0]?.to, ['coalition.watch']);
 
       t.clock.advance(MIN);
       const ackAt = t.clock.now();
@@ -519,6 +579,25 @@ describe('hotline', () => {
       );
       const [listed] = await messages('coalition.watch', ch);
       assert.equal(receipt(listed as MessageView, 'northern-forces').acked_at, iso(ackAt));
+      assert.equal(receipt(listed as MessageView, 'northern-forces').reply, 'wilco');
+      assert.equal(receipt(listed as MessageView, 'northern-forces').level, null);
+      // ...and as an acknowledgement event with the reply (the party, not who in it).
+      const acks = (await eventsAfter('coalition.watch', senderHead)).filter(
+        (e) => e.type === 'acknowledgement' && e.data.subject === m.id,
+      );
+      assert.deepEqual(
+        acks.map((e) => e.data),
+        [{ subject_type: 'message', subject: m.id, party: 'northern-forces', at: iso(ackAt), reply: 'wilco' }],
+      );
+      // The sender's alert about northern-forces closes; the one about relief-agency stays open.
+      const after = await alertsAbout('coalition.watch', m.id);
+      assert.deepEqual(
+        after.map((a) => [a.summary.unacknowledged_by, a.status, a.closed_reason]).sort(),
+        [
+          ['northern-forces', 'closed', 'acknowledged'],
+          ['relief-agency', 'open', null],
+        ],
+      );
 
       assertError(
         await req('northern-forces.watch', 'POST', `/api/v1/messages/${m.id}/ack`, {}),

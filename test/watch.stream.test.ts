@@ -561,3 +561,99 @@ describe('an upgrade refused for a bad bearer header', () => {
     }
   });
 });
+
+/**
+ * The stream's limits (issue #11): a first frame takes from its token's request bucket like an
+ * HTTP request, and a token and a party hold at most so many open streams. The hub's clock is
+ * manual, so a bucket never refills during the test: the counts are exact, not timed.
+ */
+describe('the limits of the stream', () => {
+  const BURST = 5;
+  let h: TestHub;
+  let base: string;
+  const consoles: StreamConsole[] = [];
+  const { as } = sessions(() => h);
+  const open = async (auth: Parameters<typeof StreamConsole.connect>[1]) => {
+    const c = await StreamConsole.connect(streamUrl(base), auth);
+    consoles.push(c);
+    return c;
+  };
+  const opened = async (user: string) => {
+    const c = await open({ bearer: await as(user) });
+    await c.waitFor((f) => f.type === 'hello', 'hello');
+    return c;
+  };
+  const refused = async (c: StreamConsole, code: string) => {
+    const closed = await c.waitForClose();
+    assert.equal(closed.code, 4429);
+    assert.equal(closed.reason, code);
+    assert.deepEqual(
+      c.frames.map((f) => [f.type, f.code]),
+      [['error', code]],
+      'no hello, no event: only the coded error',
+    );
+  };
+  const stillOpen = async (c: StreamConsole) => {
+    const from = c.received.length;
+    c.send({ type: 'ping' });
+    await c.waitFor((f) => f.type === 'pong', 'pong', 5000, from);
+  };
+
+  before(async () => {
+    h = await startHub({
+      app: { rate: { perSecond: 1, burst: BURST }, streams: { perToken: 2, perParty: 3 } },
+    });
+    base = await h.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await Promise.all(consoles.map((c) => c.close()));
+    await h.close();
+  });
+
+  it('a plain GET of the stream is 426 upgrade_required in the error shape, with Upgrade: websocket', async () => {
+    for (const token of [await as('relief-agency.watch'), null]) {
+      const r = await fetch(`${base}/api/v1/stream`, {
+        headers: token === null ? {} : { authorization: `Bearer ${token}` },
+      });
+      assert.equal(r.status, 426);
+      assert.equal(r.headers.get('upgrade'), 'websocket');
+      const body = (await r.json()) as { errors: { code: string; path: string }[] };
+      assert.deepEqual(
+        body.errors.map((e) => [e.code, e.path]),
+        [['upgrade_required', '']],
+      );
+    }
+  });
+
+  it('a first frame takes from the token’s request bucket: past it, close 4429 rate_limited', async () => {
+    const token = await as('coalition.watch');
+    for (let i = 0; i < BURST; i++)
+      assert.equal((await http(base, token, 'GET', '/api/v1/alerts')).status, 200);
+    assert.equal((await http(base, token, 'GET', '/api/v1/alerts')).status, 429, 'the bucket is empty');
+    await refused(await open({ frame: { type: 'auth', token } }), 'rate_limited');
+    // The bearer header on the upgrade was already limited (the request hook): refused with 429.
+    await assert.rejects(open({ bearer: token }), /HTTP 429/);
+  });
+
+  it('a token holds at most 2 open streams: the third is closed 4429 too_many_streams, the others stay', async () => {
+    const one = await opened('city-police.watch');
+    const two = await opened('city-police.watch');
+    await refused(await open({ bearer: await as('city-police.watch') }), 'too_many_streams');
+    await stillOpen(one);
+    await stillOpen(two);
+    // A stream that closes gives its place back.
+    await two.close();
+    const again = await opened('city-police.watch');
+    await stillOpen(again);
+  });
+
+  it('a party holds at most 3 open streams, whatever its tokens', async () => {
+    // city-police holds 2 (the test above); one more of another member fills the party's share.
+    const senior = await opened('city-police.senior');
+    await refused(await open({ bearer: await as('city-police.admin') }), 'too_many_streams');
+    await refused(await open({ bearer: await as('city-police.senior') }), 'too_many_streams');
+    // Another party is not affected.
+    await stillOpen(await opened('northern-forces.watch'));
+    await stillOpen(senior);
+  });
+});

@@ -12,6 +12,10 @@
  *
  * Alert deadlines are set to 30 days so that moving the clock (hours, for the retries) escalates
  * no demo alert: the streams carry only what the tests cause, and counts are exact.
+ *
+ * The receivers listen on loopback, where webhooks may not go unless the hub's operator allows it:
+ * every hub here is started as `deconflict serve --webhook-allow 127.0.0.0/8` starts it. What is
+ * refused without that allowance is test/attack.webhooks.test.ts's.
  */
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -55,6 +59,13 @@ interface EventView {
 
 const LONG: readonly [number, number, number] = [30 * DAY, 30 * DAY, 30 * DAY];
 const QUIET: HubOptions = { deadlines: { flash: LONG, immediate: LONG, priority: LONG, routine: LONG } };
+
+/** A test hub whose operator allows webhooks to loopback, where the receivers listen. */
+async function hubAllowingLoopback(dir?: string): Promise<TestHub> {
+  const t = await startHub({ ...(dir !== undefined && { dir }), hub: QUIET });
+  t.hub.webhooks.configure({ allow: ['127.0.0.0/8'] });
+  return t;
+}
 
 // --- Receivers ---------------------------------------------------------------------------------
 
@@ -189,7 +200,7 @@ describe('webhooks', () => {
   let c: ReturnType<typeof client>;
 
   before(async () => {
-    t = await startHub({ hub: QUIET });
+    t = await hubAllowingLoopback();
     c = client(t);
   });
   after(async () => {
@@ -487,7 +498,7 @@ describe('webhooks', () => {
       noContent(await c.req('northern-forces.admin', 'DELETE', `/api/v1/webhooks/${w.id}`));
     });
 
-    it('records a receiver that is down as a failed attempt with the error', async () => {
+    it('records a receiver that is down as a failed attempt, saying only that the connection failed', async () => {
       const url = await deadUrl();
       const w = await c.hook('city-police', url);
       await c.event('city-police');
@@ -496,7 +507,8 @@ describe('webhooks', () => {
       assert.equal(d?.status, 'pending');
       assert.equal(d?.attempts, 1);
       assert.equal(d?.last_status, null);
-      assert.match(String(d?.last_error), /ECONNREFUSED/);
+      // In words that say nothing of the network (no socket error, address or port).
+      assert.equal(d?.last_error, 'connection failed');
       assert.equal(d?.next_at, iso(t.clock.now() + retryDelay(1)));
       noContent(await c.req('city-police.admin', 'DELETE', `/api/v1/webhooks/${w.id}`));
     });
@@ -540,7 +552,7 @@ describe('webhook outbox across a restart', () => {
 
   it('delivers after a restart the deliveries committed with their events before it', async () => {
     const rcv = await receiver();
-    const first = await startHub({ dir, hub: QUIET });
+    const first = await hubAllowingLoopback(dir);
     let w: WebhookView & { secret: string };
     let from: number;
     try {
@@ -554,7 +566,7 @@ describe('webhook outbox across a restart', () => {
     }
     assert.equal(rcv.got.length, 0);
 
-    const second = await startHub({ dir, hub: QUIET });
+    const second = await hubAllowingLoopback(dir);
     try {
       const c = client(second);
       assert.deepEqual(

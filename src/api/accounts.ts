@@ -1,5 +1,5 @@
 /**
- * Wire schemas of accounts: sessions, API tokens, parties and their members.
+ * Wire schemas of accounts: sessions, known devices, API tokens, parties and their members.
  */
 import Type, { type Static } from 'typebox';
 import {
@@ -10,10 +10,11 @@ import {
 } from '../domain/limits.ts';
 import { Instant, Nullable, PartyRole, Role } from './common.ts';
 
-/** A login name: letters, digits, ".", "_", "-", "@"; at most 64. */
+/** A party member's name: `<party>.<name>`, the name without a dot (`username_prefix`). */
 export const Username = Type.String({
   pattern: USERNAME_PATTERN,
-  description: 'letters, digits, ".", "_", "-", "@"; at most 64',
+  description:
+    '"<party>.<name>": the party\'s id, a dot, and a name of letters, digits, "_", "-", "@" (no "."); at most 64 in all',
 });
 
 /** A new password: at least 12 characters (a short one is `weak_password`). */
@@ -34,11 +35,25 @@ export const LoginBody = Type.Object(
   {
     username: Type.String({ maxLength: 200, description: 'the login name' }),
     password: Type.String({ maxLength: MAX_PASSWORD_LENGTH, description: 'the password' }),
+    device: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description:
+          "the device token an earlier login of this member answered (`device.token`): failed logins of others for the same name never hold a known device back (docs/security.md). One the hub does not know (expired, forgotten, another member's) is no error: the login goes on as from a new device.",
+      }),
+    ),
   },
   {
     additionalProperties: false,
-    description: 'expected {"username": string, "password": string}',
-    examples: [{ username: 'northern-forces.operator', password: 'demo-northern-forces' }],
+    description: 'expected {"username": string, "password": string, "device"?: string}',
+    examples: [
+      { username: 'northern-forces.operator', password: 'demo-northern-forces' },
+      {
+        username: 'northern-forces.watch',
+        password: 'demo-northern-forces',
+        device: 'dcd_q2Vb1W3Ykq9mXo4nYc8Zr0hTzG5pL7sDfA6eJuNwRkM',
+      },
+    ],
   },
 );
 export type LoginBody = Static<typeof LoginBody>;
@@ -54,6 +69,25 @@ export const MemberView = Type.Object(
 );
 export type MemberView = Static<typeof MemberView>;
 
+/** The device token a login answers: to keep, and to present as `device` on the next login. */
+export const DeviceToken = Type.Object(
+  {
+    id: Type.String({ description: 'how the member sees and revokes it (`/api/v1/devices`)' }),
+    token: Type.String({
+      description:
+        'the device token: keep it on this device and send it as `device` when logging in as this member again',
+    }),
+    expires_at: Instant,
+  },
+  {
+    additionalProperties: false,
+    title: 'DeviceToken',
+    description:
+      'this device, now known for this member for 90 days from its last login (the token presented, or a new one)',
+  },
+);
+export type DeviceToken = Static<typeof DeviceToken>;
+
 export const Session = Type.Object(
   {
     token: Type.String({ description: 'the bearer token; shown once' }),
@@ -62,10 +96,18 @@ export const Session = Type.Object(
       { username: Type.String(), party: Nullable(Type.String()), roles: Type.Array(Role) },
       { additionalProperties: false },
     ),
+    device: DeviceToken,
   },
   { additionalProperties: false, title: 'Session' },
 );
 export type Session = Static<typeof Session>;
+
+/** A known device of the caller, without its token. */
+export const DeviceView = Type.Object(
+  { id: Type.String(), created_at: Instant, last_used_at: Instant, expires_at: Instant },
+  { additionalProperties: false, title: 'Device' },
+);
+export type DeviceView = Static<typeof DeviceView>;
 
 export const TokenView = Type.Object(
   {
@@ -129,7 +171,7 @@ export const PartyBody = Type.Object(
       {
         id: 'relief-agency',
         name: 'Relief Agency',
-        admin: { username: 'ra.admin', password: 'a long passphrase' },
+        admin: { username: 'relief-agency.admin', password: 'a long passphrase' },
       },
     ],
   },

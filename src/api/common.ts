@@ -8,8 +8,13 @@
  * Conventions: times are ISO 8601 UTC strings on the wire (inputs also take a Zulu date-time
  * group, format `zulu-time`); distances are metres; ids are strings. Bodies and queries refuse
  * unknown members (`additionalProperties: false`), so a typo is an error, never ignored.
+ *
+ * Text: every string a request carries obeys src/engine/text.ts (keyword `x-text`: `line`
+ * unless a field says `multiline`; the server adds `line` to any string schema of a request that
+ * names none, see src/server/validation.ts). Ids in a URL are of {@link RECORD_ID_PATTERN}.
  */
 import Type, { type Static, type TSchema } from 'typebox';
+import { MAX_ID_LENGTH, RECORD_ID_PATTERN, type TextKind } from '../engine/text.ts';
 import { ERROR_CODES } from '../errors.ts';
 
 /** A value or null. */
@@ -26,9 +31,21 @@ export const TimeInput = Type.String({
   examples: ['2026-11-23T10:00:00Z', '231000ZNOV26'],
 });
 
+/**
+ * A record id (the hub's, or a declaration's `<party>:<local id>`): RFC 3986 unreserved
+ * characters and `:`, so it stands in a URL as it is; at most as long as the longest declaration
+ * id the engine accepts (src/engine/text.ts), so every id the hub holds can be named in a path.
+ */
+export const RecordId = (description: string) =>
+  Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, pattern: RECORD_ID_PATTERN, description });
+
 /** A record id in a path (the hub's or a party's). */
 export const IdParams = Type.Object(
-  { id: Type.String({ minLength: 1, maxLength: 200, description: 'the record id' }) },
+  {
+    id: RecordId(
+      `the record id: letters, digits, ".", "_", "~", "-", ":"; at most ${MAX_ID_LENGTH} characters`,
+    ),
+  },
   { additionalProperties: false },
 );
 export type IdParams = Static<typeof IdParams>;
@@ -101,6 +118,15 @@ export const EmptyBody = Type.Object({}, { additionalProperties: false });
 /** No content (204). */
 export const NoContent = Type.Null({ description: 'no content' });
 
-/** Free text typed by a person: bounded, and at least one visible character when required. */
-export const Text = (max: number, description: string, min = 0) =>
-  Type.String({ minLength: min, maxLength: max, description, ...(min > 0 && { pattern: '\\S' }) });
+/**
+ * Free text typed by a person: bounded, at least one visible character when required, one line
+ * unless `kind` is `multiline` (prose: messages, replies, reasons, which may hold `\n` and `\t`).
+ */
+export const Text = (max: number, description: string, min = 0, kind: TextKind = 'line') =>
+  Type.String({
+    minLength: min,
+    maxLength: max,
+    description,
+    'x-text': kind,
+    ...(min > 0 && { pattern: '\\S' }),
+  });

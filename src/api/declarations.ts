@@ -10,8 +10,10 @@
  * the body through to the one parser instead of checking it a second, different way.
  */
 import Type, { type Static } from 'typebox';
+import { PARTY_ID_PATTERN } from '../domain/limits.ts';
+import { LOCAL_ID_CHARS, MAX_ID_LENGTH, MAX_LOCAL_ID_LENGTH } from '../engine/text.ts';
 import { KINDS, RULES, SITE_CATEGORIES } from '../engine/types.ts';
-import { Instant, Limit, Nullable, Text, TimeInput } from './common.ts';
+import { Instant, Limit, Nullable, RecordId, Text, TimeInput } from './common.ts';
 
 export const KIND_VALUES = KINDS;
 export const Kind = Type.Enum(KIND_VALUES);
@@ -59,7 +61,11 @@ export const DeclarationStatus = Type.Enum(DECLARATION_STATUS_VALUES);
 /** The properties a party writes (docs/design.md §3). */
 const InputProperties = Type.Object(
   {
-    id: Type.Optional(Type.String({ description: 'local id "x" (stored as "<party>:x") or the full id' })),
+    id: Type.Optional(
+      Type.String({
+        description: `local id "x" (stored as "<party>:x") or the full id: 1–${MAX_LOCAL_ID_LENGTH} of ${LOCAL_ID_CHARS} after the optional "<party>:"`,
+      }),
+    ),
     kind: Kind,
     start: Type.String({ description: 'ISO 8601 UTC' }),
     end: Type.Optional(Nullable(Type.String({ description: 'ISO 8601 UTC; absent or null: open-ended' }))),
@@ -68,10 +74,22 @@ const InputProperties = Type.Object(
     category: Type.Optional(Category),
     schedule: Type.Optional(Type.Array(Type.String(), { description: 'one ETA per route vertex' })),
     applies_to: Type.Optional(Type.Array(Type.String())),
+    ground_only: Type.Optional(
+      Type.Boolean({
+        description:
+          'area_of_responsibility only: true when the area covers the ground only, so air operations over it are no incursion',
+      }),
+    ),
     visibility: Type.Optional(Visibility),
     notify: Type.Optional(Type.Array(Type.String())),
-    label: Type.Optional(Type.String()),
-    notes: Type.Optional(Type.String()),
+    label: Type.Optional(Type.String({ maxLength: 200, description: 'one line of at most 200 characters' })),
+    notes: Type.Optional(
+      Type.String({
+        maxLength: 4000,
+        'x-text': 'multiline',
+        description: 'text of at most 4000 characters; line breaks (\\n) and tabs allowed',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -107,6 +125,17 @@ export const SubmissionBody = Type.Union(
   },
 );
 
+/**
+ * A declaration's id in a path: its full id `<party>:<local id>`, as long as the longest the
+ * engine accepts (src/engine/text.ts), so every declaration can be read, amended and withdrawn.
+ */
+export const DeclarationParams = Type.Object(
+  {
+    id: RecordId(`the full declaration id, "<party>:<local id>" (at most ${MAX_ID_LENGTH} characters)`),
+  },
+  { additionalProperties: false, examples: [{ id: 'northern-forces:nf-strike-1' }] },
+);
+
 /** An amendment: one Feature; its id is the path's. */
 export const AmendmentBody = Type.Object(
   { type: Type.Literal('Feature'), geometry: Geometry, properties: InputProperties },
@@ -131,6 +160,12 @@ export const DeclarationFeature = Type.Object(
         category: Type.Optional(Category),
         schedule: Type.Optional(Type.Array(Instant)),
         applies_to: Type.Optional(Type.Array(Type.String())),
+        ground_only: Type.Optional(
+          Type.Boolean({
+            description:
+              'area_of_responsibility only: true when the area covers the ground only, so air operations over it are no incursion',
+          }),
+        ),
         visibility: Visibility,
         notify: Type.Optional(Type.Array(Type.String())),
         label: Type.Optional(Type.String()),
@@ -242,7 +277,9 @@ export const ListQuery = Type.Object(
     start: Type.Optional(TimeInput),
     end: Type.Optional(TimeInput),
     kind: Type.Optional(Kind),
-    party: Type.Optional(Type.String({ maxLength: 200, description: 'owning party' })),
+    party: Type.Optional(
+      Type.String({ pattern: PARTY_ID_PATTERN, description: 'owning party (a party id)' }),
+    ),
     status: Type.Optional(Type.Enum(['active', 'withdrawn', 'expired'] as const)),
     limit: Type.Optional(Limit(5000, 500)),
   },
@@ -259,7 +296,11 @@ export const VersionQuery = Type.Object(
 );
 
 export const WithdrawBody = Type.Object(
-  { reason: Type.Optional(Text(1000, 'text of at most 1000 characters')) },
+  {
+    reason: Type.Optional(
+      Text(1000, 'text of at most 1000 characters (line breaks allowed)', 0, 'multiline'),
+    ),
+  },
   { additionalProperties: false },
 );
 export type WithdrawBody = Static<typeof WithdrawBody>;
@@ -274,7 +315,7 @@ export const ConflictQuery = Type.Object(
     status: Type.Optional(Type.Enum(['open', 'resolved'] as const)),
     rule: Type.Optional(Rule),
     severity: Type.Optional(Severity),
-    declaration: Type.Optional(Type.String({ maxLength: 200, description: 'a declaration id' })),
+    declaration: Type.Optional(RecordId('a declaration id, "<party>:<local id>"')),
     limit: Type.Optional(Limit(5000, 500)),
   },
   { additionalProperties: false },
@@ -286,8 +327,40 @@ export const ResolveBody = Type.Object(
       description:
         '"risk_accepted" (with a reason); to resolve by withdrawing or amending, withdraw or amend the declaration',
     }),
-    reason: Text(2000, 'why the risk is accepted (1–2000 characters)', 1),
+    reason: Text(2000, 'why the risk is accepted (1–2000 characters; line breaks allowed)', 1, 'multiline'),
   },
   { additionalProperties: false },
 );
 export type ResolveBody = Static<typeof ResolveBody>;
+
+// --- Notifications -------------------------------------------------------------------------------
+
+export const NotificationState = Type.Object(
+  {
+    party: Type.String({ description: 'a party named in `notify`' }),
+    status: Type.Enum(['awaiting', 'acknowledged', 'overdue', 'closed'] as const, {
+      description:
+        'awaiting (deadline not passed), acknowledged, overdue (a deadline passed, not acknowledged), closed (the notification ended: amended, withdrawn, expired)',
+    }),
+    notified_at: Instant,
+    due_at: Nullable(Instant),
+    level: Type.Enum(['watch_officer', 'senior_officer', 'party_admin', 'overdue'] as const, {
+      description: 'how far the notified party’s alert has escalated',
+    }),
+    escalated_at: Nullable(Instant),
+    acknowledged_at: Nullable(Instant),
+    reply: Nullable(Type.String()),
+    closed_reason: Nullable(Type.String()),
+  },
+  { additionalProperties: false, title: 'NotificationState' },
+);
+
+export const NotificationsView = Type.Object(
+  {
+    declaration: Type.String(),
+    version: Type.Integer({ minimum: 1 }),
+    notifications: Type.Array(NotificationState),
+  },
+  { additionalProperties: false, title: 'Notifications' },
+);
+export type NotificationsView = Static<typeof NotificationsView>;

@@ -3,7 +3,8 @@
  * escalations, the party's event stream, the hotline, and outbound webhooks.
  */
 import Type, { type Static } from 'typebox';
-import { After, Instant, Limit, Nullable, Precedence, Text, TimeInput } from './common.ts';
+import { PARTY_ID_PATTERN, USERNAME_PATTERN } from '../domain/limits.ts';
+import { After, Instant, Limit, Nullable, Precedence, RecordId, Text, TimeInput } from './common.ts';
 import { ConflictView, DeclarationFeature } from './declarations.ts';
 import { ProbingSummary } from './probing.ts';
 
@@ -20,7 +21,10 @@ export type ShiftView = Static<typeof ShiftView>;
 export const ShiftBody = Type.Object(
   {
     role: WatchRole,
-    username: Type.String({ minLength: 1, maxLength: 200, description: 'a member of your party' }),
+    username: Type.String({
+      pattern: USERNAME_PATTERN,
+      description: 'a member of your party (a login name)',
+    }),
     start: TimeInput,
     end: TimeInput,
   },
@@ -75,7 +79,11 @@ export const AlertQuery = Type.Object(
 
 /** An acknowledgement: who and when come from the token; an optional reply reaches the other side. */
 export const AckBody = Type.Object(
-  { reply: Type.Optional(Nullable(Text(2000, 'text of at most 2000 characters'))) },
+  {
+    reply: Type.Optional(
+      Nullable(Text(2000, 'text of at most 2000 characters (line breaks allowed)', 0, 'multiline')),
+    ),
+  },
   { additionalProperties: false },
 );
 export type AckBody = Static<typeof AckBody>;
@@ -103,7 +111,11 @@ export const EventPage = Type.Object(
 
 // --- Hotline -------------------------------------------------------------------------------------
 
-const MemberStatus = Type.Enum(['accepted', 'invited', 'declined'] as const);
+const MemberStatus = Type.Enum(['accepted', 'invited', 'declined'] as const, {
+  description: "a party's answer to the invitation: accepted, invited (not answered yet), declined",
+});
+
+export const CHANNEL_STATUS_VALUES = ['open', 'pending', 'declined'] as const;
 
 export const ChannelView = Type.Object(
   {
@@ -117,7 +129,15 @@ export const ChannelView = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    status: Nullable(MemberStatus),
+    status: Type.Enum(CHANNEL_STATUS_VALUES, {
+      description:
+        'the channel: open (two or more parties accepted: its parties that accepted talk on it), pending (waiting for an invited party to answer), declined (every invited party declined: no one can talk on it)',
+    }),
+    my_status: Nullable(
+      Type.Enum(['accepted', 'invited', 'declined'] as const, {
+        description: "the caller's party's answer to the invitation",
+      }),
+    ),
   },
   { additionalProperties: false, title: 'Channel' },
 );
@@ -126,7 +146,7 @@ export type ChannelView = Static<typeof ChannelView>;
 export const ChannelBody = Type.Object(
   {
     name: Text(100, '1–100 characters', 1),
-    parties: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+    parties: Type.Array(Type.String({ pattern: PARTY_ID_PATTERN, description: 'a party id' }), {
       minItems: 1,
       maxItems: 15,
       uniqueItems: true,
@@ -143,19 +163,22 @@ export const ReceiptView = Type.Object(
     delivered_at: Nullable(Instant),
     read_at: Nullable(Instant),
     acked_at: Nullable(Instant),
+    reply: Nullable(Type.String({ description: 'the reply given with the acknowledgement' })),
+    escalated_at: Nullable(Instant),
+    level: Nullable(Level),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      'one receiving party: delivered, read, acknowledged (with its reply); escalated_at and level say when it let the acknowledgement deadline pass and how far its alert has escalated since',
+  },
 );
 export type ReceiptView = Static<typeof ReceiptView>;
 
 const Ref = Type.Object(
   {
     type: Type.Enum(['declaration', 'conflict'] as const, { description: '"declaration" or "conflict"' }),
-    id: Type.String({
-      minLength: 1,
-      maxLength: 200,
-      description: 'the id of what the message refers to (1–200 characters)',
-    }),
+    id: RecordId('the id of what the message refers to'),
   },
   { additionalProperties: false, description: '{"type": "declaration" | "conflict", "id": string}' },
 );
@@ -190,7 +213,7 @@ export type MessageView = Static<typeof MessageView>;
 
 export const MessageBody = Type.Object(
   {
-    text: Text(4000, '1–4000 characters', 1),
+    text: Text(4000, '1–4000 characters (line breaks allowed)', 1, 'multiline'),
     precedence: Type.Optional(Precedence),
     ref: Type.Optional(Nullable(Ref)),
   },
@@ -236,6 +259,7 @@ export const AlertView = Type.Object(
     level: Level,
     escalated: Type.Boolean(),
     due_at: Nullable(Instant),
+    starts_at: Nullable(Instant),
     to: Type.Array(Type.String()),
     created_at: Instant,
     escalations: Type.Array(
@@ -264,6 +288,12 @@ export const AlertView = Type.Object(
         declaration: Type.Optional(DeclarationFeature),
         message: Type.Optional(MessageView),
         probing: Type.Optional(ProbingSummary),
+        unacknowledged_by: Type.Optional(
+          Type.String({
+            description:
+              'for an alert at the sender of a message or the notifying party: the party that let its acknowledgement deadline pass',
+          }),
+        ),
       },
       {
         additionalProperties: false,

@@ -9,7 +9,7 @@ import type { Conflict, EngineOptions, Position } from '../engine/types.ts';
 import { DeconflictError, type ErrorDetail } from '../errors.ts';
 import { parseTime } from '../field/dtg.ts';
 import type { Io } from './io.ts';
-import { formatConflictTable, formatErrorLines } from './table.ts';
+import { formatConflictTable, formatErrorLines, mostSevereFirst } from './table.ts';
 
 type Format = 'json' | 'table';
 
@@ -151,7 +151,9 @@ export async function checkCommand(args: readonly string[], io: Io): Promise<num
   if (format === 'json') {
     io.stdout(`${JSON.stringify({ declarations: count, conflicts: conflicts.map(conflictToJson) })}\n`);
   } else {
-    io.stdout(`${formatConflictTable(conflicts, count)}\n`);
+    // People read the table top down: the most severe conflicts first (the JSON keeps the
+    // engine's order).
+    io.stdout(`${formatConflictTable([...conflicts].sort(mostSevereFirst), count)}\n`);
   }
   return conflicts.length > 0 ? 1 : 0;
 }

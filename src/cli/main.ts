@@ -18,17 +18,34 @@ Usage:
       Check a FeatureCollection of declarations (each with its party) for conflicts.
       TIME is ISO 8601 UTC (2026-11-23T06:00:00Z) or a date-time group (230600ZNOV26).
   deconflict serve [--data DIR] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
-                   [--probe-budget N] [--log-level LEVEL]
-      Run the hub on the embedded store in DIR (default ./data), on 127.0.0.1:8080.
+                   [--lead-times ...] [--probe-budget N] [--work-budget R,P] [--detect-workers N]
+                   [--log-level LEVEL] [--webhook-allow NETWORK]...
+      Run the hub on the embedded store in DIR (default ./data), on 127.0.0.1:8080. A second
+      process on DIR is refused; a start-up fault (a damaged database, a full disk, a
+      directory it may not write) is one line saying what to do, and exit status 2.
       --demo loads the demo scenario and demo accounts into an empty store.
       --ack-deadlines: minutes to acknowledge flash, immediate, priority, routine alerts
       (default 5,15,60,240); each escalation level gets as long again.
+      --lead-times: minutes, e.g. imminent=60,soon=360,margin=60,max-step=360 (the defaults):
+      a conflict or notified declaration starting later than imminent is one precedence step
+      less urgent (two beyond soon), its steps stretched to end margin before its start, each
+      at most max-step (docs/watch.md).
       --probe-budget: conflicts with another party's hidden declarations answered per party
       pair and UTC day unless the owner sets another (default 20; docs/visibility.md).
+      --work-budget: vertices one submission may carry, then vertices per party and minute,
+      such as 250000,1000000 (docs/security.md).
+      --detect-workers: threads that check submissions off the main thread, 1-64 (default
+      one per core but one, at most 4).
       --log-level: fatal, error, warn, info (default), debug, trace or silent; one line per
       request, as JSON (readable when standard output is a terminal).
-  deconflict admin create [--data DIR] --username NAME
-      Create a hub administrator; the password is read from standard input.
+      --webhook-allow: a network webhooks may lead to although it is not public, such as
+      10.20.0.0/16, fd12:3456::/48 or one address; repeat it for several. Without it, webhooks
+      go to public addresses only: never loopback, link-local, private, shared (CGNAT),
+      multicast, reserved or cloud metadata addresses (docs/security.md).
+  deconflict admin create [--data DIR] --username NAME [--party P [--role party_admin]]
+      Create a hub administrator, or with --party an administrator of party P (the recovery
+      path of a party whose administrators cannot log in; docs/security.md). The password is
+      read from standard input. Run it while the hub is stopped.
   deconflict migrate [--data DIR]
       Bring the data directory's schema to this release's version (serve does it too on start)
       and print from which version to which. A directory written by a newer release is refused.

@@ -1,21 +1,44 @@
 /**
  * `deconflict serve`: one hub process on the embedded store, logging one line per request
  * (`--log-level`; readable when standard output is a terminal, JSON otherwise).
+ *
+ * Start-up faults of the machine (the data directory held by another hub, a file where it should
+ * be, a damaged database, a full disk, no permission to write) are one line on standard error
+ * saying what to do, and exit status 2; the hub never starts on data it cannot trust.
  */
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { PRECEDENCES } from '../domain/records.ts';
 import { systemClock } from '../hub/clock.ts';
+import { deadlines as deadlinePolicy } from '../hub/deadlines.ts';
 import { DEMO_HUB_ADMIN, loadDemo } from '../hub/demo.ts';
+import { parseDetectWorkers } from '../hub/detect-pool.ts';
+import { parseNetwork } from '../hub/egress.ts';
 import { Hub, type HubOptions } from '../hub/hub.ts';
 import { Scheduler } from '../hub/scheduler.ts';
+import { parseWorkBudget } from '../hub/work-budget.ts';
 import { buildApp } from '../server/app.ts';
 import { LOG_LEVELS } from '../server/logging.ts';
 import type { Io } from './io.ts';
-import { openDataDirectory } from './store.ts';
+import { openDataDirectory, reportStartupFault } from './store.ts';
 
 /** How often ended windows are swept out of the live set. */
 const EXPIRY_INTERVAL_MS = 15_000;
+
+/** The options of `deconflict serve` (`deconflict help` lists each; a test checks it). */
+export const SERVE_OPTIONS = {
+  data: { type: 'string', default: './data' },
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '8080' },
+  demo: { type: 'boolean', default: false },
+  'ack-deadlines': { type: 'string' },
+  'lead-times': { type: 'string' },
+  'probe-budget': { type: 'string' },
+  'work-budget': { type: 'string' },
+  'detect-workers': { type: 'string' },
+  'log-level': { type: 'string', default: 'info' },
+  'webhook-allow': { type: 'string', multiple: true },
+} as const;
 
 /** Run `deconflict serve` until SIGINT or SIGTERM; exit status 0, or 2 when it cannot start. */
 export async function serveCommand(args: readonly string[], io: Io): Promise<number> {
@@ -25,22 +48,15 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     port?: string;
     demo?: boolean;
     'ack-deadlines'?: string;
+    'lead-times'?: string;
     'probe-budget'?: string;
+    'work-budget'?: string;
+    'detect-workers'?: string;
     'log-level'?: string;
+    'webhook-allow'?: string[];
   };
   try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        data: { type: 'string', default: './data' },
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '8080' },
-        demo: { type: 'boolean', default: false },
-        'ack-deadlines': { type: 'string' },
-        'probe-budget': { type: 'string' },
-        'log-level': { type: 'string', default: 'info' },
-      },
-    }));
+    ({ values } = parseArgs({ args: [...args], options: SERVE_OPTIONS }));
   } catch (err) {
     io.stderr(`deconflict serve: ${(err as Error).message}\n`);
     return 2;
@@ -56,8 +72,10 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     return 2;
   }
   let deadlines: HubOptions['deadlines'];
+  let leadTimes: HubOptions['leadTimes'];
   try {
     deadlines = parseDeadlines(values['ack-deadlines']);
+    leadTimes = parseLeadTimes(values['lead-times']);
   } catch (err) {
     io.stderr(`deconflict serve: ${(err as Error).message}\n`);
     return 2;
@@ -70,6 +88,26 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   ) {
     io.stderr(`deconflict serve: --probe-budget must be a whole number from 0 to 10000, got "${budget}"\n`);
     return 2;
+  }
+  // What one submission may cost, and the detection workers (docs/security.md, "Heavy requests").
+  let workBudget: HubOptions['workBudget'];
+  let detectWorkers: number | undefined;
+  try {
+    workBudget = parseWorkBudget(values['work-budget']);
+    detectWorkers = parseDetectWorkers(values['detect-workers']);
+  } catch (err) {
+    io.stderr(`deconflict serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  // Networks webhooks may lead to although they are not public (src/hub/egress.ts).
+  const webhookAllow = values['webhook-allow'] ?? [];
+  for (const net of webhookAllow) {
+    try {
+      parseNetwork(net);
+    } catch (err) {
+      io.stderr(`deconflict serve: --webhook-allow: ${(err as Error).message}\n`);
+      return 2;
+    }
   }
   const dir = values.data as string;
   // Listen for a stop from the start: SIGTERM or Ctrl-C while the hub is starting (say, loading
@@ -95,19 +133,37 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     let app: FastifyInstance | undefined;
     let timer: NodeJS.Timeout | undefined;
     let scheduler: Scheduler | undefined;
+    let opened: Hub | undefined;
     try {
       const started = performance.now();
-      const hub = await Hub.open(store, systemClock, {
-        ...(deadlines && { deadlines }),
-        ...(probeBudget !== undefined && { probeBudget }),
-      });
-      if (values.demo && !stopRequested && (await loadDemo(hub))) {
+      let hub: Hub;
+      let demoLoaded: boolean;
+      let hubAdmins: number;
+      try {
+        hub = await Hub.open(store, systemClock, {
+          ...(deadlines && { deadlines }),
+          ...(leadTimes && { leadTimes }),
+          ...(probeBudget !== undefined && { probeBudget }),
+          ...(workBudget && { workBudget }),
+          ...(detectWorkers !== undefined && { detection: { workers: detectWorkers } }),
+        });
+        opened = hub;
+        hub.webhooks.configure({ allow: webhookAllow });
+        demoLoaded = values.demo === true && !stopRequested && (await loadDemo(hub));
+        hubAdmins = await hub.accounts.hubAdminCount();
+      } catch (err) {
+        // Loading reads every active declaration (a damaged page shows there) and writes the
+        // hub's key and the demo (a full disk shows there).
+        if (reportStartupFault(err, dir, 'serve', io)) return 2;
+        throw err;
+      }
+      if (demoLoaded) {
         io.stdout(
           `Loaded the demo scenario (${hub.declarations.activeCount} active declarations); accounts are listed in the README.\n`,
         );
       }
       if (stopRequested) return 0;
-      if ((await hub.accounts.hubAdminCount()) === 0) {
+      if (hubAdmins === 0) {
         io.stdout(
           'No hub administrator yet. Stop the hub and create one:\n' +
             `  echo 'a long passphrase' | npx deconflict admin create --data ${dir} --username <name>\n` +
@@ -140,6 +196,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
       clearInterval(timer);
       await scheduler?.stop();
       await app?.close();
+      await opened?.close();
       await store.close();
     }
   } finally {
@@ -163,5 +220,36 @@ export function parseDeadlines(v: string | undefined): HubOptions['deadlines'] {
     const ms = Math.round((parts[i] as number) * 60_000);
     out[p] = [ms, ms, ms];
   });
+  return out;
+}
+
+const LEAD_KEYS = {
+  imminent: 'imminent_ms',
+  soon: 'soon_ms',
+  margin: 'margin_ms',
+  'max-step': 'max_step_ms',
+} as const;
+
+/**
+ * `--lead-times imminent=60,soon=360,margin=60,max-step=360` (minutes, any subset): how the time
+ * before an activity relaxes precedence and stretches deadlines (src/hub/deadlines.ts).
+ */
+export function parseLeadTimes(v: string | undefined): HubOptions['leadTimes'] {
+  if (v === undefined) return undefined;
+  const usage = '--lead-times: minutes as imminent=60,soon=360,margin=60,max-step=360 (any of them)';
+  const out: Record<string, number> = {};
+  for (const part of v.split(',')) {
+    const [key, value] = part.split('=');
+    const field = LEAD_KEYS[key as keyof typeof LEAD_KEYS];
+    const minutes = Number(value);
+    if (!field || value === undefined || !Number.isFinite(minutes) || minutes < 0 || minutes > 7 * 24 * 60)
+      throw new Error(usage);
+    out[field] = Math.round(minutes * 60_000);
+  }
+  try {
+    deadlinePolicy(undefined, out);
+  } catch (err) {
+    throw new Error(`--lead-times: ${(err as Error).message}`);
+  }
   return out;
 }

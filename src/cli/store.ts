@@ -1,9 +1,10 @@
 /**
- * The data directory as the CLI's commands open it: the embedded store, or a message saying why
- * it cannot be opened (another process holds it, a newer deconflict wrote it, ...).
+ * The data directory as the CLI's commands open it: the embedded store, or one line saying why it
+ * cannot be opened and what to do (another process holds it, a newer deconflict wrote it, the
+ * disk is full, the database is damaged, ...). An operator meets a stack trace only for a bug.
  */
-import { DataDirectoryError } from '../store/errors.ts';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite.ts';
+import { DataDirectoryError, startupFault } from '../store/errors.ts';
+import { databaseFile, openSqliteStore, type SqliteStore } from '../store/sqlite.ts';
 import type { Io } from './io.ts';
 
 /**
@@ -14,10 +15,19 @@ export function openDataDirectory(dir: string, command: string, io: Io): SqliteS
   try {
     return openSqliteStore({ dir });
   } catch (err) {
-    if (err instanceof DataDirectoryError) {
-      io.stderr(`deconflict ${command}: ${err.message}\n`);
-      return null;
-    }
+    if (reportStartupFault(err, dir, command, io)) return null;
     throw err;
   }
+}
+
+/**
+ * Print `deconflict COMMAND: <what is wrong and what to do>` for a fault met while starting on the
+ * data directory `dir` after the store opened (a damaged page read while loading the declarations,
+ * a full disk on the first write), and say whether it was one; anything else is a bug to rethrow.
+ */
+export function reportStartupFault(err: unknown, dir: string, command: string, io: Io): boolean {
+  const fault = err instanceof DataDirectoryError ? err : startupFault(err, dir, databaseFile(dir));
+  if (fault === null) return false;
+  io.stderr(`deconflict ${command}: ${fault.message}\n`);
+  return true;
 }

@@ -2,7 +2,7 @@
  * Plain-text output of the command line for people: the conflict table (`--format table`) and
  * readable error lines. Machines should read the JSON output instead; the layout here may change.
  */
-import type { Conflict } from '../engine/types.ts';
+import type { Conflict, Severity } from '../engine/types.ts';
 import type { ErrorDetail } from '../errors.ts';
 import { formatDtg } from '../field/dtg.ts';
 import { toMgrs } from '../field/mgrs.ts';
@@ -31,6 +31,25 @@ function closestText(lon: number, lat: number): string {
 
 function plural(n: number, word: string): string {
   return `${groupThousands(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Severities, most severe first: the order a person reads the table in. */
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+/**
+ * The order of the table for people: the most severe conflicts first (critical, high, medium,
+ * low), then the earliest window start, then the engine's own order (A, B, rule), so that the
+ * same input always prints the same table. The JSON output keeps the engine's order: machines
+ * sort for themselves, and a stable order keeps outputs comparable between runs.
+ */
+export function mostSevereFirst(x: Conflict, y: Conflict): number {
+  return (
+    SEVERITY_RANK[x.severity] - SEVERITY_RANK[y.severity] ||
+    x.window.start - y.window.start ||
+    (x.a < y.a ? -1 : x.a > y.a ? 1 : 0) ||
+    (x.b < y.b ? -1 : x.b > y.b ? 1 : 0) ||
+    (x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0)
+  );
 }
 
 /**

@@ -12,3 +12,28 @@ export const MAX_PASSWORD_LENGTH = 1024;
 export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$';
 /** A party id: letters, digits, "-", "_", "."; at most 64. */
 export const PARTY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+
+/**
+ * The work one submission may cost, counted in vertices (positions of its geometries; a feature
+ * without any counts as one), the measure a client can see in what it sends and that bounds the
+ * cost of parsing, validating and checking it (docs/security.md, "Heavy requests"):
+ * - `perRequest`: a submission or amendment carrying more is refused whole (`request_too_heavy`,
+ *   413: no retry can help; split it);
+ * - `perPartyPerMinute`: what one party may submit in a minute, as a token bucket that holds a
+ *   minute's worth and refills evenly; past it `work_budget_exceeded` (429, with Retry-After).
+ * The defaults let one party send four of the heaviest requests the body limit allows (5 MiB:
+ * about 120,000 vertices written with full precision) in a minute, and stop it at eight.
+ */
+export interface WorkBudget {
+  readonly perRequest: number;
+  readonly perPartyPerMinute: number;
+}
+
+export const DEFAULT_WORK_BUDGET: WorkBudget = { perRequest: 250_000, perPartyPerMinute: 1_000_000 };
+
+/**
+ * Submissions of more vertices than this are parsed, validated and checked in worker threads,
+ * not on the thread that answers every other request: checking a ring costs time quadratic in
+ * its vertices, and 1,000 vertices take ~30 ms on the main thread, the most it should block.
+ */
+export const DEFAULT_OFFLOAD_ABOVE_VERTICES = 1_000;

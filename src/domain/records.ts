@@ -166,6 +166,12 @@ export interface AlertRecord {
   readonly closed_reason: string | null;
   /** What the alert says, as this party may see it (frozen when raised). */
   readonly summary: Record<string, unknown>;
+  /**
+   * When the activity it is about starts (a conflict's window, a notified declaration's): the
+   * time left relaxes precedence and stretches deadlines (hub/deadlines.ts). Null or absent (rows
+   * written before it existed): base deadlines.
+   */
+  readonly starts_at?: number | null;
 }
 
 /**
@@ -200,6 +206,12 @@ export interface Receipt {
   readonly delivered_at: number | null;
   readonly read_at: number | null;
   readonly acked_at: number | null;
+  /** The reply given with the acknowledgement (absent in rows written before replies were kept). */
+  readonly reply?: string | null;
+  /** When the receiving party let the acknowledgement deadline pass (its alert escalated). */
+  readonly escalated_at?: number | null;
+  /** The receiving party's alert level now: 1 senior officer, 2 party admin, 3 overdue. */
+  readonly level?: AlertLevel | null;
 }
 
 export interface MessageRecord {

@@ -8,6 +8,7 @@ import { DeconflictError, type EngineErrorCode as ErrorCode, type ErrorDetail } 
 import { DISTANCE_TOLERANCE_M, edgeEdge, pointEdge } from './geodesy/distance.ts';
 import { type Edge, lineEdges } from './geodesy/shape.ts';
 import { lowerBoundDistance } from './geodesy/wgs84.ts';
+import { DECLARATION_ID_PATTERN, MAX_LOCAL_ID_LENGTH, type TextKind, textProblem } from './text.ts';
 import { parseIsoUtc } from './time.ts';
 import {
   type AltitudeBand,
@@ -60,7 +61,9 @@ const GEOMETRIES_BY_KIND: Record<Kind, readonly Geometry['type'][]> = {
   movement: ['LineString'],
   air_operation: ['Polygon', 'LineString'],
   strike: ['Point', 'Polygon'],
-  restricted_zone: ['Polygon', 'MultiPolygon'],
+  // A zone along a road (LineString) or around a point (Point) is that geometry widened by its
+  // buffer, which must then be positive (checked below).
+  restricted_zone: ['Polygon', 'MultiPolygon', 'LineString', 'Point'],
 };
 
 const DECLARATION_PROPERTIES = new Set([
@@ -74,6 +77,7 @@ const DECLARATION_PROPERTIES = new Set([
   'category',
   'schedule',
   'applies_to',
+  'ground_only',
   'visibility',
   'notify',
   'label',
@@ -96,6 +100,9 @@ const STYLE_PROPERTIES = new Set([
 
 const ALTITUDE_KINDS = new Set<Kind>(['air_operation', 'strike', 'restricted_zone']);
 const PARTY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const DECLARATION_ID = new RegExp(DECLARATION_ID_PATTERN);
+/** Properties of prose that may hold a line feed or a tab (text.ts); every other string is one line. */
+const MULTILINE_PROPERTIES = new Set(['notes', 'description']);
 
 type Json = unknown;
 
@@ -119,10 +126,60 @@ class Problems {
   }
 }
 
+/**
+ * A value as a message quotes it: JSON (which escapes control characters and lone surrogates),
+ * cut at 60 characters without splitting a surrogate pair, so a message never carries text that
+ * is not well-formed. A value nested too deep to serialize is described by its type.
+ */
 function describe(x: Json): string {
-  const s = JSON.stringify(x);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(x);
+  } catch {
+    return Array.isArray(x) ? 'a deeply nested list' : 'a deeply nested object';
+  }
   if (s === undefined) return String(x);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  if (s.length <= 60) return s;
+  const cut = /[\uD800-\uDBFF]/.test(s.charAt(56)) ? 56 : 57;
+  return `${s.slice(0, cut)}...`;
+}
+
+/**
+ * Every string of a feature that the parser reads or quotes — its id, its geometry's type, the
+ * names and values of its properties at any depth — obeys the text rules of text.ts. Checked
+ * first: a feature with ill-formed text is reported for its text alone (its other problems are
+ * named once the text is fixed), so that nothing later quotes that text back. Iterative, so a
+ * deeply nested value cannot exhaust the stack.
+ */
+function checkText(f: Record<string, Json>, props: Record<string, Json>, problems: Problems): boolean {
+  const before = problems.list.length;
+  const check = (s: string, path: string, kind: TextKind): void => {
+    const p = textProblem(s, kind);
+    if (p !== null) problems.add('invalid_text', path, `${path} ${p}`);
+  };
+  const name = (key: string, path: string): boolean => {
+    const p = textProblem(key);
+    if (p !== null) problems.add('invalid_text', path, `a member name of ${path} ${p}`);
+    return p === null;
+  };
+  if (typeof f.id === 'string') check(f.id, 'id', 'line');
+  if (isObject(f.geometry) && typeof f.geometry.type === 'string')
+    check(f.geometry.type, 'geometry.type', 'line');
+  const queue: [Json, string, TextKind][] = [];
+  for (const [k, v] of Object.entries(props)) {
+    if (name(k, 'properties'))
+      queue.push([v, `properties.${k}`, MULTILINE_PROPERTIES.has(k) ? 'multiline' : 'line']);
+  }
+  for (let i = 0; i < queue.length; i++) {
+    const [v, path, kind] = queue[i] as [Json, string, TextKind];
+    if (typeof v === 'string') check(v, path, kind);
+    else if (Array.isArray(v)) {
+      for (let j = 0; j < v.length; j++) queue.push([v[j], `${path}[${j}]`, kind]);
+    } else if (isObject(v)) {
+      for (const [k, x] of Object.entries(v)) if (name(k, path)) queue.push([x, `${path}.${k}`, kind]);
+    }
+  }
+  return problems.list.length === before;
 }
 
 /** Parse a FeatureCollection (or one Feature) into declarations, or throw every problem found. */
@@ -190,20 +247,17 @@ function parseFeature(
     problems.add('missing_property', 'properties', 'a declaration needs a "properties" object');
     return null;
   }
+  // 0. Text: no string the parser reads or quotes may be ill-formed (text.ts).
+  if (!checkText(f, props, problems)) return null;
   // 1. Identity: id first, so every later problem names it.
   let id: string | undefined;
   const rawId = props.id ?? f.id;
   if (rawId !== undefined) {
-    if (
-      typeof rawId !== 'string' ||
-      rawId.length === 0 ||
-      rawId.length > 128 ||
-      /[\u0000-\u001f]/.test(rawId)
-    ) {
+    if (typeof rawId !== 'string' || !DECLARATION_ID.test(rawId)) {
       problems.add(
         'invalid_property',
         'properties.id',
-        `id must be a non-empty string of at most 128 printable characters, got ${describe(rawId)}`,
+        `id must be 1–${MAX_LOCAL_ID_LENGTH} of the characters A–Z a–z 0–9 . _ ~ - (optionally after "<party>:"), got ${describe(rawId)}`,
       );
     } else if (options.partyIds && options.party !== undefined) {
       id = partyId(options.party, rawId, problems);
@@ -339,6 +393,22 @@ function parseFeature(
       );
     } else applies_to = parsePartyList(props.applies_to, 'properties.applies_to', problems);
   }
+  let ground_only: boolean | undefined;
+  if (props.ground_only !== undefined) {
+    if (kind !== undefined && kind !== 'area_of_responsibility') {
+      problems.add(
+        'invalid_property',
+        'properties.ground_only',
+        `ground_only applies to area_of_responsibility, not ${kind}`,
+      );
+    } else if (typeof props.ground_only !== 'boolean') {
+      problems.add(
+        'invalid_property',
+        'properties.ground_only',
+        `ground_only must be true or false, got ${describe(props.ground_only)}`,
+      );
+    } else ground_only = props.ground_only;
+  }
   let notify: string[] | undefined;
   if (props.notify !== undefined) notify = parsePartyList(props.notify, 'properties.notify', problems);
   let visibility: Visibility = 'all';
@@ -361,6 +431,20 @@ function parseFeature(
 
   // 6. Geometry.
   const geometry = parseGeometry(f.geometry, kind, limits, problems);
+  if (
+    kind === 'restricted_zone' &&
+    (geometry?.type === 'Point' || geometry?.type === 'LineString') &&
+    (props.buffer_m === undefined || props.buffer_m === 0)
+  ) {
+    // A line or a point without a width has no inside: nothing could enter it but by grazing
+    // it, so a zone drawn that way is a mistake. Refuse it rather than guess a width. (A buffer
+    // that is not a valid number is reported above already.)
+    problems.add(
+      props.buffer_m === undefined ? 'missing_property' : 'invalid_property',
+      'properties.buffer_m',
+      `a restricted zone drawn as a ${geometry.type} needs buffer_m > 0: ${geometry.type === 'Point' ? 'the radius of the circle' : 'the half-width of the corridor'} it stands for`,
+    );
+  }
   let schedule: number[] | undefined;
   if (props.schedule !== undefined) {
     if (kind !== undefined && kind !== 'movement') {
@@ -383,6 +467,7 @@ function parseFeature(
     ...(category && { category }),
     ...(schedule && { schedule }),
     ...(applies_to && { applies_to }),
+    ...(ground_only !== undefined && { ground_only }),
     ...(notify && { notify }),
     ...(label !== undefined && { label }),
     ...(notes !== undefined && { notes }),

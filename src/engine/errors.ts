@@ -35,6 +35,8 @@ export const ENGINE_ERROR_CODES = {
   duplicate_id: 'Two features of one submission share an id.',
   too_many_features: 'More features than one submission may carry.',
   too_many_vertices: 'More vertices than one geometry may carry.',
+  invalid_text:
+    'A string that is not well-formed Unicode (a lone surrogate) or holds a character its field does not take: a control character, a line break or tab in a one-line field, a bidirectional control (docs/security.md).',
 } as const;
 
 export type EngineErrorCode = keyof typeof ENGINE_ERROR_CODES;

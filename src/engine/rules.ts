@@ -7,6 +7,14 @@
  * the other side — in 4D when both are scheduled). Thresholds are compared with
  * {@link DISTANCE_TOLERANCE_M} of allowance: a conflict may be reported up to 1 mm beyond its
  * threshold, never missed.
+ *
+ * Two rules are about an activity *entering* an area: `incursion` (another party's area of
+ * responsibility) and `restricted` (a zone binding the activity's party). Entering means the
+ * activity widened by its buffer reaches the area widened by its own, except that two areas
+ * without buffers must overlap in their interiors: sharing a border or a corner is not entering
+ * (the notion `aor_overlap` uses). A scheduled movement is in conflict only while it is there:
+ * the conflict's window is the part of the overlap from when it reaches the area to when it
+ * has left ({@link presenceWindow}).
  */
 import {
   type Closest,
@@ -15,7 +23,7 @@ import {
   shapeDistanceWithin,
 } from './geodesy/distance.ts';
 import type { Shape } from './geodesy/shape.ts';
-import { closestApproach, coveredShape, type Track } from './track.ts';
+import { closestApproach, coveredShape, presenceWindow, type Track } from './track.ts';
 import type {
   AltitudeBand,
   Conflict,
@@ -56,6 +64,12 @@ interface Pairing {
   readonly swap: boolean;
 }
 
+/**
+ * The rule of each pair of kinds; every other pair has none. `incursion` and `restricted` pair
+ * the activities (movement, strike, air operation) with an area: a protected site, an area of
+ * responsibility or another zone is not something that enters a zone or an area — it is
+ * declared, it does not go anywhere — so those pairs have no rule (docs/design.md §4).
+ */
 const PAIRINGS: ReadonlyArray<readonly [Kind, Kind, RuleName]> = [
   ['strike', 'protected_site', 'strike_protected'],
   ['strike', 'movement', 'strike_movement'],
@@ -65,7 +79,11 @@ const PAIRINGS: ReadonlyArray<readonly [Kind, Kind, RuleName]> = [
   ['movement', 'movement', 'movement_movement'],
   ['movement', 'area_of_responsibility', 'incursion'],
   ['strike', 'area_of_responsibility', 'incursion'],
+  ['air_operation', 'area_of_responsibility', 'incursion'],
   ['area_of_responsibility', 'area_of_responsibility', 'aor_overlap'],
+  ['movement', 'restricted_zone', 'restricted'],
+  ['strike', 'restricted_zone', 'restricted'],
+  ['air_operation', 'restricted_zone', 'restricted'],
 ];
 
 function pairing(a: Kind, b: Kind): Pairing | null {
@@ -73,8 +91,6 @@ function pairing(a: Kind, b: Kind): Pairing | null {
     if (a === x && b === y) return { rule, swap: false };
     if (a === y && b === x) return { rule, swap: true };
   }
-  if (b === 'restricted_zone') return { rule: 'restricted', swap: false };
-  if (a === 'restricted_zone') return { rule: 'restricted', swap: true };
   return null;
 }
 
@@ -108,6 +124,22 @@ function bandOf(d: Declaration, opts: EngineOptions): AltitudeBand | null {
 function zoneApplies(zone: Declaration, d: Declaration): boolean {
   if (zone.applies_to !== undefined) return zone.applies_to.includes(d.party);
   return d.party !== zone.party;
+}
+
+function isArea(p: Prepared): boolean {
+  return p.decl.geometry.type === 'Polygon' || p.decl.geometry.type === 'MultiPolygon';
+}
+
+/**
+ * Where two areas overlap in their interiors, as a closest pair at distance 0 (a point where
+ * their boundaries meet, or one inside the other); null when they only share a border or a
+ * corner, or are apart. Overlaps thinner than the allowance count as a shared border.
+ */
+function interiorsMeet(first: Prepared, second: Prepared): Closest | null {
+  // Areas more than the allowance apart cannot overlap; most pairs stop at this cheap test.
+  const touch = shapeDistanceWithin(first.shape, second.shape, DISTANCE_TOLERANCE_M);
+  if (touch === null || !interiorsOverlap(first.shape, second.shape)) return null;
+  return { d: 0, pa: touch.pa, pb: touch.pb };
 }
 
 /**
@@ -158,21 +190,25 @@ export function evaluatePair(p: Prepared, q: Prepared, opts: EngineOptions): Con
   let threshold = f.buffer_m + s.buffer_m;
   switch (pr.rule) {
     case 'strike_strike':
-    case 'incursion':
     case 'aor_overlap':
       if (sameParty) return null;
       break;
-    case 'restricted': {
-      const fApplies = f.kind === 'restricted_zone' && zoneApplies(f, s);
-      if (!zoneApplies(s, f) && !fApplies) return null;
+    case 'incursion':
+      if (sameParty) return null;
+      // An area of responsibility covers every height (it has no band) unless it is declared
+      // for the ground only; then the airspace above it is not part of it.
+      if (f.kind === 'air_operation' && s.ground_only === true) return null;
       break;
-    }
+    case 'restricted':
+      // `second` is the zone: it binds the activity's party, or there is nothing to enter.
+      if (!zoneApplies(s, f)) return null;
+      break;
     default:
       break;
   }
-  const w = overlap(f, s);
-  if (w === null) return null;
-  if (pr.rule === 'incursion' && opts.incursionAllowed?.(f, s, w)) return null;
+  const overlapWindow = overlap(f, s);
+  if (overlapWindow === null) return null;
+  let w: Window = overlapWindow;
 
   switch (pr.rule) {
     case 'air_air': {
@@ -198,17 +234,22 @@ export function evaluatePair(p: Prepared, q: Prepared, opts: EngineOptions): Con
       break;
   }
 
+  const enters = pr.rule === 'incursion' || pr.rule === 'restricted';
   let closest: Closest | null;
-  if (pr.rule === 'aor_overlap') {
-    if (!interiorsOverlap(first.shape, second.shape)) return null;
-    // Overlapping interiors are at distance 0; the closest pair is where the boundaries meet.
-    const rep = first.shape.representatives[0] as Closest['pa'];
-    const touch = shapeDistanceWithin(first.shape, second.shape, DISTANCE_TOLERANCE_M);
-    closest = { d: 0, pa: touch?.pa ?? rep, pb: touch?.pb ?? rep };
+  if (pr.rule === 'aor_overlap' || (enters && threshold === 0 && isArea(first) && isArea(second))) {
+    // Areas without buffers: only overlapping interiors count (a shared border is no overlap).
+    closest = interiorsMeet(first, second);
   } else {
     closest = distanceDuring(first, second, w, threshold + DISTANCE_TOLERANCE_M);
-    if (closest === null) return null;
   }
+  if (closest === null) return null;
+  if (enters && first.track) {
+    // A scheduled movement enters the area for part of the overlap only: that part is the
+    // conflict's window. (If the search answered nothing, which the test just passed rules
+    // out, the whole overlap stands: never narrower than proven.)
+    w = presenceWindow(first.track, second.shape, w.start, w.end, threshold + DISTANCE_TOLERANCE_M) ?? w;
+  }
+  if (pr.rule === 'incursion' && opts.incursionAllowed?.(f, s, w)) return null;
 
   // Order the pair by id and orient the closest points with it.
   const flip = f.id > s.id;

@@ -6,7 +6,7 @@
  * A movement is at vertex i at `schedule[i]`, moves at constant speed along each geodesic leg,
  * waits at its first vertex before the first ETA and at its last vertex after the last ETA.
  */
-import { type Closest, DISTANCE_TOLERANCE_M } from './geodesy/distance.ts';
+import { type Closest, DISTANCE_TOLERANCE_M, shapeDistanceWithin } from './geodesy/distance.ts';
 import { type Edge, lineEdges, type Shape, toShape } from './geodesy/shape.ts';
 import { distance, linePoint } from './geodesy/wgs84.ts';
 import type { Position } from './types.ts';
@@ -75,6 +75,66 @@ export function coveredShape(track: Track, t0: number, t1: number | null): Shape
   }
   if (dedup.length === 1) return toShape({ type: 'Point', coordinates: dedup[0] as Position });
   return toShape({ type: 'LineString', coordinates: dedup });
+}
+
+/**
+ * When the movement is within `limit` metres of the fixed `shape` during [t0, t1) (t1 = null:
+ * open-ended): the hull of those instants, from the first to the last, to the millisecond; null
+ * when there is none.
+ *
+ * "The sub-route covered during [a, b] reaches the shape" is monotone in both ends: the route
+ * covered during [t0, t] only grows with t, the one covered during [t, tEnd] only shrinks. So
+ * the first instant is found by bisecting t on the first test and the last by bisecting it on
+ * the second, each test being the exact distance from a sub-route to the shape (the test the
+ * rules make for the whole overlap). About 2 log₂(window in ms) tests: 48 for a day.
+ *
+ * It errs outward, as every bound of the engine does: `start` is t0 or the last millisecond at
+ * which the movement is proven not to have reached the shape yet, `end` (exclusive) the first
+ * millisecond from which it is proven never to reach it again, or t1 when it is there at t1, or
+ * null when it waits inside after its last ETA in an open-ended window. Every instant at which
+ * the movement is within `limit` lies in [start, end). Between the first and the last instant
+ * it may leave and come back: the hull keeps one window per conflict.
+ */
+export function presenceWindow(
+  track: Track,
+  shape: Shape,
+  t0: number,
+  t1: number | null,
+  limit: number,
+): { start: number; end: number | null } | null {
+  const lastEta = track.schedule[track.schedule.length - 1] as number;
+  // After its last ETA the movement waits at its last vertex: there an open window may end.
+  const tEnd = t1 ?? Math.max(t0, Math.ceil(lastEta));
+  const reaches = (a: number, b: number): boolean =>
+    shapeDistanceWithin(coveredShape(track, a, b), shape, limit) !== null;
+  if (!reaches(t0, tEnd)) return null;
+  // Bisect (lo, hi) down to one millisecond; the step is at least 1 ms, so it ends.
+  const split = (lo: number, hi: number): number => lo + Math.max(1, Math.floor((hi - lo) / 2));
+  let start = t0;
+  if (!reaches(t0, t0)) {
+    // Invariant: not reached during [t0, lo]; reached during [t0, hi].
+    let lo = t0;
+    let hi = tEnd;
+    while (hi - lo > 1) {
+      const mid = split(lo, hi);
+      // Not reached during [t0, lo], so reached during [t0, mid] iff during [lo, mid]: only the
+      // short piece is measured, which keeps each step cheap as the bracket closes.
+      if (reaches(lo, mid)) hi = mid;
+      else lo = mid;
+    }
+    start = lo;
+  }
+  if (reaches(tEnd, tEnd)) return { start, end: t1 };
+  // Invariant: reached during [lo, tEnd]; not during [hi, tEnd].
+  let lo = start;
+  let hi = tEnd;
+  while (hi - lo > 1) {
+    const mid = split(lo, hi);
+    // Not reached during [hi, tEnd], so reached during [mid, tEnd] iff during [mid, hi].
+    if (reaches(mid, hi)) lo = mid;
+    else hi = mid;
+  }
+  return { start, end: hi };
 }
 
 /** Evaluations after which the search stops and answers conservatively. */

@@ -100,6 +100,11 @@ export interface Declaration {
   /** One ETA (epoch ms) per route vertex, strictly increasing. */
   readonly schedule?: readonly number[];
   readonly applies_to?: readonly string[];
+  /**
+   * For an area of responsibility: true when it covers the ground only, not the airspace above
+   * it, so that air operations do not enter it (`incursion`). Absent or false: every height.
+   */
+  readonly ground_only?: boolean;
   readonly visibility: Visibility;
   readonly notify?: readonly string[];
   readonly label?: string;
@@ -158,8 +163,9 @@ export interface EngineOptions {
   readonly strikeHazardCeiling_m: number;
   /**
    * Hook for agreements (docs/design.md §6): returns true when an agreement in force allows `activity`
-   * in `area` during the window. `incursion` does not fire for allowed pairs. Default: nothing
-   * is allowed.
+   * in `area` during the window (the conflict's window: for a scheduled movement, the part of the
+   * overlap when it is in the area). `incursion` does not fire for allowed pairs. Default:
+   * nothing is allowed.
    */
   readonly incursionAllowed?: (
     activity: Declaration,

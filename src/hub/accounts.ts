@@ -1,21 +1,64 @@
 /**
- * Accounts: hub administrators, parties and their members, sessions and API tokens.
+ * Accounts: hub administrators, parties and their members, sessions, known devices and API
+ * tokens.
  *
  * Passwords are hashed (scrypt) outside any transaction, since hashing is slow on purpose; tokens
  * are random and stored only as hashes (`secrets.ts`). Every change is a ledger entry.
+ *
+ * Names are per party: a member of party P is named `P.<name>`, the name without a dot, so the
+ * party of any member's name is what comes before its last dot, and no party can take (or ask
+ * about) a name of another. A party always keeps an active party administrator: a change that
+ * would leave it none is refused (`last_admin`), and the hub's administrator can add one
+ * (the recovery path, docs/security.md). Logging in under attack — the device tokens that let a
+ * known device in whatever others try — is docs/security.md too; the throttling itself is the
+ * login gate's (`server/login-gate.ts`).
  */
 
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from '../domain/limits.ts';
 import type { MemberRecord, PartyRole, Role, TokenRecord } from '../domain/records.ts';
-import type { Tx } from '../store/ports.ts';
+import type { DeviceRecord, Tx } from '../store/ports.ts';
 import { actingParty, fail, type Principal, requireRole } from './access.ts';
 import type { Kernel } from './kernel.ts';
-import { dummyPasswordHash, hashPassword, newToken, tokenHash, verifyPassword } from './secrets.ts';
+import {
+  dummyPasswordHash,
+  hashPassword,
+  newDeviceToken,
+  newToken,
+  tokenHash,
+  verifyPassword,
+} from './secrets.ts';
 
 const USERNAME = new RegExp(USERNAME_PATTERN);
+/** The name after `<party>.`: no dot, so that a name's party is what comes before its last dot. */
+const LOCAL_NAME = /^[A-Za-z0-9_@-]+$/;
 const DAY = 86_400_000;
 /** A session lasts a watch: 12 hours. */
 export const DEFAULT_SESSION_TTL_MS = 12 * 3_600_000;
+/**
+ * A device stays known for 90 days after its last login: long enough that a console used once a
+ * quarter is still known, short enough that a lost laptop's token dies on its own.
+ */
+export const DEVICE_TTL_MS = 90 * DAY;
+/**
+ * Known devices per member. Logging in from an eleventh place forgets the least recently used:
+ * storage stays bounded however often a script logs in without its device token.
+ */
+export const MAX_DEVICES_PER_MEMBER = 10;
+
+const checked = Symbol('checked');
+/** A member whose password was checked ({@link Accounts.checkPassword}): only that makes one. */
+export interface CheckedLogin {
+  readonly [checked]: MemberRecord;
+}
+
+/**
+ * What a login presents, as the login gate ranks it before any password is hashed: a valid
+ * device token of the member it names, the name of an existing member, or neither.
+ */
+export type LoginClass =
+  | { readonly kind: 'device'; readonly device: string }
+  | { readonly kind: 'member' }
+  | { readonly kind: 'unknown' };
 
 export interface TokenInput {
   readonly name: string;
@@ -59,6 +102,33 @@ function memberView(m: MemberRecord) {
   return { username: m.username, party: m.party, roles: [...m.roles], disabled: m.disabled };
 }
 
+function deviceView(d: DeviceRecord) {
+  return {
+    id: d.id,
+    created_at: new Date(d.created_at).toISOString(),
+    last_used_at: new Date(d.last_used_at).toISOString(),
+    expires_at: new Date(d.expires_at).toISOString(),
+  };
+}
+
+/** Whether a party member holds the role that administers the party, and can use it. */
+const activeAdmin = (m: MemberRecord): boolean => !m.disabled && m.roles.includes('party_admin');
+
+/**
+ * A party member's name is `<party>.<name>` with no dot in the name (`relief-agency.watch`).
+ * Checked before anything is looked up, so that the answer never depends on whether the name
+ * exists: a party can neither take nor probe a name of another.
+ */
+function checkPartyUsername(party: string, username: string, path: string): void {
+  const prefix = `${party}.`;
+  if (!username.startsWith(prefix) || !LOCAL_NAME.test(username.slice(prefix.length)))
+    fail(
+      'username_prefix',
+      `a member of ${party} is named "${prefix}<name>", the name of letters, digits, "_", "-", "@" (no ".")`,
+      path,
+    );
+}
+
 export class Accounts {
   constructor(
     private readonly k: Kernel,
@@ -85,11 +155,13 @@ export class Accounts {
   private async newMember(
     party: string | null,
     m: { username: string; password: string; roles: readonly Role[] },
+    at = '',
   ): Promise<MemberRecord> {
     if (!USERNAME.test(m.username))
-      fail('invalid_request', 'username: letters, digits, ".", "_", "-", "@"; at most 64', 'username');
+      fail('invalid_request', 'username: letters, digits, ".", "_", "-", "@"; at most 64', `${at}username`);
+    if (party !== null) checkPartyUsername(party, m.username, `${at}username`);
     if (m.password.length < MIN_PASSWORD_LENGTH || m.password.length > MAX_PASSWORD_LENGTH)
-      fail('weak_password', `a password has at least ${MIN_PASSWORD_LENGTH} characters`, 'password');
+      fail('weak_password', `a password has at least ${MIN_PASSWORD_LENGTH} characters`, `${at}password`);
     return {
       username: m.username,
       party,
@@ -109,15 +181,47 @@ export class Accounts {
     );
   }
 
-  /** Log in: a session token for a member, or `unauthorized` (the same for any wrong detail). */
-  async login(username: string, password: string) {
+  /**
+   * How the login gate ranks a login before hashing its password (cheap: two lookups by key).
+   * A device token counts only for the member it was issued to, and only until it expires.
+   */
+  async loginClass(username: string, device: string | undefined): Promise<LoginClass> {
+    const now = this.k.clock.now();
+    return this.k.read(async (tx): Promise<LoginClass> => {
+      if (device !== undefined) {
+        const d = await tx.devices.getByHash(tokenHash(device));
+        if (d !== null && d.username === username && d.expires_at > now)
+          return { kind: 'device', device: d.id };
+      }
+      return (await tx.members.get(username)) === null ? { kind: 'unknown' } : { kind: 'member' };
+    });
+  }
+
+  /**
+   * Logging in is two halves, so that the login gate (`server/login-gate.ts`) holds a hashing
+   * slot only for the first: the password check, then the session. The slow half, one scrypt:
+   * the member a name and password are for, or `unauthorized` (the same for any wrong detail). An unknown name is hashed too (against a fixed hash), so that the time taken
+   * does not tell whether the name exists. The login gate bounds how many run at once.
+   */
+  async checkPassword(username: string, password: string): Promise<CheckedLogin> {
     const m = await this.k.read((tx) => tx.members.get(username));
     const ok = await verifyPassword(password, m?.password_hash ?? (await dummyPasswordHash()));
     if (!m || !ok || m.disabled) fail('unauthorized', 'unknown username or wrong password');
+    return { [checked]: m };
+  }
+
+  /**
+   * The quick half: a session for a login whose password was checked. The answer carries the
+   * device token to present next time: the one presented, if it is this member's and still valid
+   * (its 90 days start again), or a new one.
+   */
+  async openSession(login: CheckedLogin, device?: string) {
+    const m = login[checked];
     const t = newToken();
     const now = this.k.clock.now();
     const expires_at = now + this.sessionTtl_ms;
-    await this.k.write(async (tx) => {
+    const known = await this.k.write(async (tx) => {
+      const known = await this.knownDevice(tx, m.username, device, now);
       await tx.tokens.create({
         id: t.id,
         hash: t.hash,
@@ -136,15 +240,82 @@ export class Accounts {
         party: m.party,
         type: 'session.opened',
         subject: t.id,
-        payload: {},
+        payload: { device: known.id, ...(known.dropped.length > 0 && { devices_dropped: known.dropped }) },
       });
-      return { result: undefined };
+      return { result: known };
     });
     return {
       token: t.secret,
       expires_at: new Date(expires_at).toISOString(),
       member: { username: m.username, party: m.party, roles: [...m.roles] },
+      device: { id: known.id, token: known.secret, expires_at: new Date(known.expires_at).toISOString() },
     };
+  }
+
+  /**
+   * The device a successful login comes from: the presented one, used again (its expiry moves
+   * on), or a new one — dropping the member's expired devices and, past
+   * {@link MAX_DEVICES_PER_MEMBER}, the least recently used.
+   */
+  private async knownDevice(tx: Tx, username: string, presented: string | undefined, now: number) {
+    const expires_at = now + DEVICE_TTL_MS;
+    if (presented !== undefined) {
+      const d = await tx.devices.getByHash(tokenHash(presented));
+      if (d !== null && d.username === username && d.expires_at > now) {
+        await tx.devices.touch(d.id, now, expires_at);
+        return { id: d.id, secret: presented, expires_at, dropped: [] as string[] };
+      }
+    }
+    const mine = await tx.devices.listByUsername(username);
+    const live = mine.filter((d) => d.expires_at > now);
+    const dropped = [
+      ...mine.filter((d) => d.expires_at <= now),
+      ...live.slice(MAX_DEVICES_PER_MEMBER - 1),
+    ].map((d) => d.id);
+    for (const id of dropped) await tx.devices.delete(id);
+    const d = newDeviceToken();
+    await tx.devices.create({
+      id: d.id,
+      hash: d.hash,
+      username,
+      created_at: now,
+      last_used_at: now,
+      expires_at,
+    });
+    return { id: d.id, secret: d.secret, expires_at, dropped };
+  }
+
+  /** The caller's known devices (a member's own business: an API token has none). */
+  async listDevices(p: Principal) {
+    await this.requireSession(p);
+    const now = this.k.clock.now();
+    const list = await this.k.read((tx) => tx.devices.listByUsername(p.username));
+    return list.filter((d) => d.expires_at > now).map(deviceView);
+  }
+
+  /**
+   * Forget a known device: one's own, or (party_admin) one of a member of one's party. Another's
+   * answers as one that does not exist.
+   */
+  async revokeDevice(p: Principal, id: string): Promise<void> {
+    await this.requireSession(p);
+    await this.k.write(async (tx) => {
+      const d = await tx.devices.get(id);
+      const owner = d === null ? null : await tx.members.get(d.username);
+      const mine = d !== null && d.username === p.username;
+      const admin =
+        owner !== null && p.party !== null && owner.party === p.party && p.roles.includes('party_admin');
+      if (!d || !(mine || admin)) fail('not_found', `no device ${id}`);
+      await tx.devices.delete(id);
+      await tx.ledger.append(this.k.entry(p, 'device.revoked', id, { username: d.username }));
+      return { result: undefined };
+    });
+  }
+
+  /** Devices belong to members logged in by password, never to a system's API token. */
+  private async requireSession(p: Principal): Promise<void> {
+    const t = await this.k.read((tx) => tx.tokens.get(p.tokenId));
+    if (t?.kind !== 'session') fail('forbidden', 'devices are those of a member logged in by password');
   }
 
   /** The principal behind a bearer token, or `unauthorized`. */
@@ -237,7 +408,7 @@ export class Accounts {
   async createParty(p: Principal, input: PartyInput) {
     requireRole(p, 'hub_admin');
     const { id, name } = input;
-    const member = await this.newMember(id, { ...input.admin, roles: ['party_admin'] });
+    const member = await this.newMember(id, { ...input.admin, roles: ['party_admin'] }, 'admin.');
     await this.k.write(async (tx) => {
       if (await tx.parties.get(id)) fail('id_exists', `party "${id}" already exists`, 'id');
       await tx.parties.create({ id, name, created_at: this.k.clock.now() });
@@ -259,8 +430,21 @@ export class Accounts {
     return list.map(memberView);
   }
 
+  /**
+   * A party administrator adds a member to its party. A hub administrator may add a party
+   * administrator (that role alone) to any party: the recovery path for a party whose
+   * administrators are gone (docs/security.md). The new member appears in the party's member list
+   * and in the ledger, by the hub administrator's name.
+   */
   async createMember(p: Principal, party: string, input: MemberInput) {
-    this.adminOf(p, party);
+    const byHub = p.party === null && p.roles.includes('hub_admin');
+    if (byHub) {
+      if (input.roles.some((r) => r !== 'party_admin'))
+        fail('forbidden', 'a hub administrator adds party administrators only', 'roles');
+      if ((await this.k.read((tx) => tx.parties.get(party))) === null) fail('not_found', `no party ${party}`);
+    } else {
+      this.adminOf(p, party);
+    }
     const record = await this.newMember(party, input);
     await this.k.write(async (tx) => {
       await this.insertMember(tx, p, record);
@@ -269,7 +453,30 @@ export class Accounts {
     return memberView(record);
   }
 
-  /** Change a member's roles or disable it (disabling revokes its tokens). */
+  /**
+   * The hub's operator, at the data directory (`deconflict admin create --party`): a party
+   * administrator for a party, recorded in the ledger as done by the hub itself. For a hub whose
+   * administrators cannot log in either.
+   */
+  async createPartyAdmin(party: string, username: string, password: string) {
+    // The party is looked up before hashing (and again in the write, which is what counts).
+    if ((await this.k.read((tx) => tx.parties.get(party))) === null)
+      fail('not_found', `no party ${party}`, 'party');
+    const record = await this.newMember(party, { username, password, roles: ['party_admin'] });
+    await this.k.write(async (tx) => {
+      if ((await tx.parties.get(party)) === null) fail('not_found', `no party ${party}`, 'party');
+      await this.insertMember(tx, null, record);
+      return { result: undefined };
+    });
+    return memberView(record);
+  }
+
+  /**
+   * Change a member's roles or disable it (disabling revokes its tokens and forgets its devices).
+   * A change that would leave the party without an active party administrator is refused: no one
+   * of the party could then manage it (checked under the write lock, so two admins demoting each
+   * other at once cannot both succeed).
+   */
   async updateMember(p: Principal, party: string, username: string, input: MemberChangeInput) {
     this.adminOf(p, party);
     const view = await this.k.write(async (tx) => {
@@ -279,8 +486,22 @@ export class Accounts {
         ...(input.roles !== undefined && { roles: [...new Set(input.roles)] }),
         ...(input.disabled !== undefined && { disabled: input.disabled }),
       };
+      if (activeAdmin(m) && !activeAdmin({ ...m, ...change })) {
+        const others = (await tx.members.listByParty(party)).filter(
+          (x) => x.username !== username && activeAdmin(x),
+        );
+        if (others.length === 0)
+          fail(
+            'last_admin',
+            `${username} is the last active party administrator of ${party}: make another member party_admin first`,
+            input.disabled === true ? 'disabled' : 'roles',
+          );
+      }
       await tx.members.update(username, change);
-      if (input.disabled === true) await tx.tokens.revokeAllOf(username, this.k.clock.now());
+      if (input.disabled === true) {
+        await tx.tokens.revokeAllOf(username, this.k.clock.now());
+        await tx.devices.deleteAllOf(username);
+      }
       await tx.ledger.append(this.k.entry(p, 'member.updated', username, change));
       return { result: memberView({ ...m, ...change }) };
     });

@@ -156,6 +156,7 @@ export async function announce(
         subject: r.id,
         precedence: PRECEDENCE_OF[r.severity],
         summary: { conflict: view },
+        starts_at: r.window.start,
       });
       await ctx.emit(party, 'conflict.detected', view);
     }

@@ -6,12 +6,16 @@
  * conflicts found, their alerts and events and the ledger entries commit in one transaction, and
  * only then does the index change. So two concurrent submissions cannot miss each other: the
  * second is checked against the first.
+ *
+ * What a submission may cost is bounded first (work-budget.ts: vertices per request and per party
+ * and minute), and a heavy one is parsed and checked in a worker thread, outside the lock, then
+ * brought up to date under it (detect-pool.ts): the main thread never blocks on one for long.
  */
 
+import type { WorkBudget } from '../domain/limits.ts';
 import type { ConflictRecord, DeclarationRecord, DeclarationStatus } from '../domain/records.ts';
-import { type ParseLimits, parseDeclarations } from '../engine/declaration.ts';
+import type { ParseLimits } from '../engine/declaration.ts';
 import type { Box } from '../engine/geodesy/bbox.ts';
-import { ConflictIndex, prepare } from '../engine/stindex.ts';
 import type { Conflict, Declaration, EngineOptions, Kind } from '../engine/types.ts';
 import { DeconflictError } from '../errors.ts';
 import type { Tx } from '../store/ports.ts';
@@ -25,11 +29,13 @@ import {
   sidesOf,
   viewsFor,
 } from './conflicts.ts';
+import { type DetectionOptions, LiveIndex, releasing, type Screened } from './detect-pool.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
+import { notifyParties } from './notifications.ts';
 import { accountProbes, DEFAULT_PROBE_BUDGET } from './probing.ts';
-import { newId } from './secrets.ts';
 import { type ConflictView, canSee, declarationFeature, involvesHidden } from './views.ts';
-import { acknowledgementNotice, closeAlerts, raiseAlert } from './watch.ts';
+import { closeAlerts } from './watch.ts';
+import { verticesOf, WorkBudgets, workBudget } from './work-budget.ts';
 
 export interface DeclarationFilter {
   /** Boxes west, south, east, north; a box may cross the antimeridian (west > east). */
@@ -53,10 +59,8 @@ export interface SubmissionResult {
 
 const SUBMIT_ROLES = ['operator', 'party_admin'] as const;
 
-/** The id the hub gives a declaration submitted without one: in its party's namespace, random. */
-export function assignedId(party: string): string {
-  return `${party}:${newId('d')}`;
-}
+/** The id the hub gives a declaration submitted without one (screen.ts: workers assign them too). */
+export { assignedId } from './screen.ts';
 
 /** Every party's id, for telling each what it may see (read once per write). */
 async function partyIds(tx: Tx): Promise<string[]> {
@@ -141,7 +145,10 @@ function bboxBoxes(b: readonly [number, number, number, number]): Box[] {
 }
 
 export class Declarations {
-  private index: ConflictIndex;
+  /** The live index of active declarations, and the detection workers (detect-pool.ts). */
+  private readonly index: LiveIndex;
+  /** What each party may still submit this minute (work-budget.ts). */
+  private readonly budgets: WorkBudgets;
   /** Versions of the active declarations, as in the store. */
   private readonly versions = new Map<string, number>();
 
@@ -152,20 +159,25 @@ export class Declarations {
       readonly limits?: Partial<ParseLimits>;
       /** Hidden conflicts answered per (caller, owner) and UTC day by default (probing.ts). */
       readonly probeBudget?: number;
+      /** Vertices per request and per party and minute (src/domain/limits.ts has the defaults). */
+      readonly workBudget?: Partial<WorkBudget>;
+      /** When a submission is screened in a worker thread, and how many there are. */
+      readonly detection?: DetectionOptions;
     } = {},
   ) {
-    this.index = new ConflictIndex(options.engine);
-    // The notifying party hears when a notified party acknowledged (when, and the reply).
-    k.onAcknowledged('notification', async (ctx, a, reply) => {
-      const d = await ctx.tx.declarations.current(a.subject);
-      if (d) await ctx.emit(d.party, 'acknowledgement', acknowledgementNotice(ctx, a, reply));
-    });
+    this.index = new LiveIndex(options.engine, options.detection);
+    this.budgets = new WorkBudgets(workBudget(options.workBudget), () => k.clock.now());
+  }
+
+  /** Stop the detection workers (the hub closing). */
+  stop(): Promise<void> {
+    return this.index.close();
   }
 
   /** Rebuild the live index from the active declarations in the store (at start). */
   async load(): Promise<void> {
     const active = await this.k.read((tx) => tx.declarations.active());
-    this.index = ConflictIndex.build(active, this.options.engine);
+    this.index.load(active);
     this.versions.clear();
     for (const [id, version] of await this.k.read((tx) => tx.declarations.activeVersions())) {
       this.versions.set(id, version);
@@ -190,30 +202,22 @@ export class Declarations {
     return this.index.size;
   }
 
-  private parse(party: string, input: unknown, assign: boolean): Declaration[] {
-    return parseDeclarations(input, {
-      party,
-      partyIds: true,
-      ...(assign && { assignId: () => assignedId(party) }),
-      limits: { maxFeatures: 1000, ...this.options.limits },
-    });
-  }
-
-  /** Conflicts of `decls` (checked in order) against the live index and against each other. */
-  private detect(decls: readonly Declaration[], exclude?: string): Conflict[] {
-    const out: Conflict[] = [];
-    // The rest of the batch goes in an index of its own, so a batch of n costs n checks, not n².
-    const batch = new ConflictIndex(this.index.options);
-    for (const d of decls) {
-      const pd = prepare(d);
-      for (const c of this.index.check(d, pd)) {
-        const other = c.a === d.id ? c.b : c.a;
-        if (other !== exclude) out.push(c);
-      }
-      out.push(...batch.check(d, pd));
-      batch.add(d);
-    }
-    return out;
+  /**
+   * Admit a submission against the party's work budget (refused whole, changing nothing, when it
+   * is over), then parse it and find its conflicts as far as can be done before the write lock
+   * (detect-pool.ts: a heavy one in a worker). The caller takes the conflicts under the lock and
+   * always releases the screening.
+   */
+  private screen(
+    party: string,
+    input: unknown,
+    assign: boolean,
+    exclude?: string,
+  ): Screened | Promise<Screened> {
+    const vertices = verticesOf(input);
+    this.budgets.charge(party, vertices);
+    const request = { input, party, assign, limits: this.options.limits ?? {} };
+    return this.index.screen(request, vertices, exclude);
   }
 
   /** Record the conflicts of declarations written in this transaction. */
@@ -234,8 +238,11 @@ export class Declarations {
    */
   async submit(p: Principal, input: unknown, options: { dryRun?: boolean } = {}): Promise<SubmissionResult> {
     const party = actingParty(p, ...SUBMIT_ROLES);
-    const decls = this.parse(party, input, true);
-    return this.k.write<SubmissionResult>(async (tx, ctx) => {
+    const screening = this.screen(party, input, true);
+    // A light submission is screened at once and queues its write in this same turn (arrival order).
+    const screened = screening instanceof Promise ? await screening : screening;
+    const { decls } = screened;
+    const written = this.k.write<SubmissionResult>(async (tx, ctx) => {
       await checkPartyLists(tx, decls);
       for (const d of decls) {
         if (this.versions.has(d.id) || (await tx.declarations.current(d.id))) {
@@ -243,7 +250,7 @@ export class Declarations {
         }
       }
       const pending: Pending = new Map(decls.map((d) => [d.id, { version: 1, party: d.party }]));
-      const found = await this.record(tx, this.detect(decls), pending, ctx.now);
+      const found = await this.record(tx, await screened.conflicts(), pending, ctx.now);
       const fresh = decls.map((d) => this.newVersion(d, 1, p.username, ctx.now));
       // Every declaration the new conflicts join, read once: the answer and each party's alert use them.
       const known = await sidesOf(tx, found, fresh);
@@ -281,6 +288,7 @@ export class Declarations {
         },
       };
     });
+    return releasing(screened, written);
   }
 
   private newVersion(d: Declaration, version: number, by: string, now: number): DeclarationRecord {
@@ -299,14 +307,17 @@ export class Declarations {
   /** Amend: a new version replaces the current one (which stays in the record). */
   async amend(p: Principal, id: string, input: unknown): Promise<SubmissionResult> {
     const party = actingParty(p, ...SUBMIT_ROLES);
-    const [d] = this.parse(party, withId(input, id, party), false) as [Declaration];
-    return this.k.write(async (tx, ctx) => {
+    const screening = this.screen(party, withId(input, id, party), false, id);
+    const screened = screening instanceof Promise ? await screening : screening;
+    const [d] = screened.decls as [Declaration];
+    const written = this.k.write<SubmissionResult>(async (tx, ctx) => {
       const cur = await activeOwnDeclaration(tx, party, id);
       await checkPartyLists(tx, [d]);
       const version = cur.version + 1;
       await closeConflictsOf(this.k, ctx, p, id, 'amended');
       await closeAlerts(ctx, 'notification', id, 'amended');
-      const found = await this.record(tx, this.detect([d], id), new Map([[id, { version, party }]]), ctx.now);
+      const conflicts = await screened.conflicts();
+      const found = await this.record(tx, conflicts, new Map([[id, { version, party }]]), ctx.now);
       await tx.declarations.setStatus(id, cur.version, 'superseded');
       const amended = this.newVersion(d, version, p.username, ctx.now);
       await tx.declarations.insert(amended);
@@ -327,6 +338,7 @@ export class Declarations {
         },
       };
     });
+    return releasing(screened, written);
   }
 
   /** Withdraw: the declaration stops counting; its open conflicts close as `withdrawn`. */
@@ -422,23 +434,9 @@ export class Declarations {
     }
   }
 
-  /**
-   * A declaration that names parties in `notify` asks each of them to acknowledge receipt (the
-   * humanitarian notification), at precedence `priority`, escalating like any alert. The owner
-   * chose to tell them, so they read the declaration itself.
-   */
+  /** The humanitarian notification of the parties in `notify` (notifications.ts). */
   private async notifyParties(ctx: WriteCtx, r: DeclarationRecord): Promise<void> {
-    for (const party of new Set(r.decl.notify ?? [])) {
-      if (party === r.party || !(await ctx.tx.parties.get(party))) continue;
-      await raiseAlert(ctx, this.k.deadlines, {
-        id: newId('al'),
-        party,
-        subject_type: 'notification',
-        subject: r.id,
-        precedence: 'priority',
-        summary: { declaration: declarationFeature(r, party) },
-      });
-    }
+    await notifyParties(this.k, ctx, r);
   }
 
   async get(p: Principal, id: string, version?: number) {

@@ -13,13 +13,13 @@
  * *acknowledged* when a member acknowledges it (required for flash and immediate).
  */
 import type { ChannelView, MessageView, ReceiptView } from '../api/watch.ts';
-import type { ChannelRecord, MessageRecord, Precedence, Receipt } from '../domain/records.ts';
+import type { AlertRecord, ChannelRecord, MessageRecord, Precedence, Receipt } from '../domain/records.ts';
 import type { Tx } from '../store/ports.ts';
 import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
 import { canSee, involves, withheldFrom } from './views.ts';
-import { acknowledgeAlert, raiseAlert } from './watch.ts';
+import { acknowledgeAlert, acknowledgementNotice, alertView, LEVEL_NAMES, raiseAlert } from './watch.ts';
 
 export interface ChannelInput {
   readonly name: string;
@@ -45,8 +45,20 @@ function channelView(c: ChannelRecord, viewer: string): ChannelView {
     created_at: at(c.created_at),
     created_by_party: c.created_by_party,
     members: c.members.map((m) => ({ party: m.party, status: m.status, at: at(m.at) })),
-    status: c.members.find((m) => m.party === viewer)?.status ?? null,
+    status: channelState(c),
+    my_status: c.members.find((m) => m.party === viewer)?.status ?? null,
   };
+}
+
+/**
+ * The channel's own state, the same for every party of it: `open` once at least two parties
+ * accepted (the creator accepts by creating), `declined` when every invited party declined (no
+ * one can talk on it), `pending` while an invitation is unanswered.
+ */
+function channelState(c: ChannelRecord): ChannelView['status'] {
+  if (c.members.filter((m) => m.status === 'accepted').length >= 2) return 'open';
+  const invited = c.members.filter((m) => m.party !== c.created_by_party);
+  return invited.every((m) => m.status === 'declined') ? 'declined' : 'pending';
 }
 
 function receiptView(r: Receipt): ReceiptView {
@@ -55,8 +67,15 @@ function receiptView(r: Receipt): ReceiptView {
     delivered_at: iso(r.delivered_at),
     read_at: iso(r.read_at),
     acked_at: iso(r.acked_at),
+    reply: r.reply ?? null,
+    escalated_at: iso(r.escalated_at ?? null),
+    level: r.level ? LEVEL_NAMES[r.level] : null,
   };
 }
+
+/** The sender's own alert that a receiving party let a message's deadline pass. */
+const unacknowledgedBy = (a: AlertRecord): string | undefined =>
+  a.summary.unacknowledged_by as string | undefined;
 
 async function refVisible(tx: Tx, ref: MessageRecord['ref'], party: string): Promise<boolean> {
   if (ref === null) return false;
@@ -101,8 +120,11 @@ export class Hotline {
   private readonly seen = new Set<string>();
 
   constructor(private readonly k: Kernel) {
-    // A message's alert acknowledged at a receiving party: recorded in the message's receipts.
-    k.onAcknowledged('message', (ctx, a) => this.acknowledged(ctx, a.subject, a.party));
+    // A message's alert acknowledged at a receiving party: recorded in the message's receipts,
+    // and the sender hears it (when, and the reply).
+    k.onAcknowledged('message', (ctx, a, reply) => this.acknowledged(ctx, a, reply));
+    // A receiving party let the deadline pass: the receipt says so and the sender is alerted.
+    k.onEscalated('message', (ctx, a) => this.escalated(ctx, a));
   }
 
   /**
@@ -292,22 +314,69 @@ export class Hotline {
       const m = await tx.messages.get(messageId);
       const c = m && (await tx.channels.get(m.channel));
       if (!m || !c || !accepted(c).includes(party)) fail('not_found', `no message ${messageId}`);
-      const alert = (await tx.alerts.forSubject('message', messageId)).find((a) => a.party === party);
+      const alert = (await tx.alerts.forSubject('message', messageId)).find(
+        (a) => a.party === party && unacknowledgedBy(a) === undefined,
+      );
       if (!alert) fail('invalid_request', `message ${messageId} asks your party for no acknowledgement`);
       await acknowledgeAlert(ctx, alert, p.username, reply);
       return { result: await messageView(tx, (await tx.messages.get(messageId)) as MessageRecord, party) };
     });
   }
 
-  /** Called when a party acknowledged a message's alert: record it in the receipts. */
-  private async acknowledged(ctx: WriteCtx, messageId: string, party: string): Promise<void> {
-    const m = await ctx.tx.messages.get(messageId);
-    const r = m?.receipts.find((x) => x.party === party);
-    if (!m || !r) return;
-    await this.setReceipt(ctx, m, party, {
+  /**
+   * A party acknowledged a message's alert: the receipt records when and the reply, the sender's
+   * party gets an `acknowledgement` event, and the sender's own alert that this party was late
+   * (if one was raised) closes. The sender's own alert acknowledged changes no receipt.
+   */
+  private async acknowledged(ctx: WriteCtx, a: AlertRecord, reply: string | null): Promise<void> {
+    const m = await ctx.tx.messages.get(a.subject);
+    const r = m?.receipts.find((x) => x.party === a.party);
+    if (!m || !r || a.party === m.party) return;
+    await this.setReceipt(ctx, m, a.party, {
       delivered_at: r.delivered_at ?? ctx.now,
       read_at: r.read_at ?? ctx.now,
       acked_at: ctx.now,
+      reply,
+      level: null,
+    });
+    await ctx.emit(m.party, 'acknowledgement', acknowledgementNotice(ctx, a, reply));
+    for (const late of await ctx.tx.alerts.forSubject('message', m.id)) {
+      if (late.party !== m.party || late.status !== 'open' || unacknowledgedBy(late) !== a.party) continue;
+      const next: AlertRecord = {
+        ...late,
+        status: 'closed',
+        due_at: null,
+        closed_at: ctx.now,
+        closed_reason: 'acknowledged',
+      };
+      await ctx.tx.alerts.update(next);
+      await ctx.log(null, late.party, 'alert.closed', late.id, { reason: 'acknowledged' });
+      await ctx.emit(late.party, 'alert.closed', alertView(next));
+    }
+  }
+
+  /**
+   * A receiving party's alert for a message moved a level up (its deadline passed): the receipt
+   * records the level (every party of the channel sees it), and at the first missed deadline the
+   * sender's party is alerted at the message's precedence — a pre-strike call nobody answered is
+   * something the caller must act on (phone, another channel), not find out later.
+   */
+  private async escalated(ctx: WriteCtx, a: AlertRecord): Promise<void> {
+    const m = await ctx.tx.messages.get(a.subject);
+    const r = m?.receipts.find((x) => x.party === a.party);
+    if (!m || !r || a.party === m.party || unacknowledgedBy(a) !== undefined) return;
+    await this.setReceipt(ctx, m, a.party, { escalated_at: r.escalated_at ?? ctx.now, level: a.level });
+    if (a.level !== 1) return;
+    const c = await ctx.tx.channels.get(m.channel);
+    if (!c || !accepted(c).includes(m.party)) return;
+    const current = (await ctx.tx.messages.get(m.id)) as MessageRecord;
+    await raiseAlert(ctx, this.k.deadlines, {
+      id: newId('al'),
+      party: m.party,
+      subject_type: 'message',
+      subject: m.id,
+      precedence: m.precedence,
+      summary: { message: await messageView(ctx.tx, current, m.party), unacknowledged_by: a.party },
     });
   }
 

@@ -5,6 +5,7 @@
  * write context, buses, deadlines). Routes call the features; the hub knows nothing of HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import type { WorkBudget } from '../domain/limits.ts';
 import type { Precedence } from '../domain/records.ts';
 import type { ParseLimits } from '../engine/declaration.ts';
 import type { EngineOptions } from '../engine/types.ts';
@@ -12,11 +13,13 @@ import type { Store } from '../store/ports.ts';
 import { Accounts } from './accounts.ts';
 import type { Clock } from './clock.ts';
 import { Conflicts } from './conflicts.ts';
-import { deadlines } from './deadlines.ts';
+import { deadlines, type LeadTimes } from './deadlines.ts';
 import { Declarations } from './declarations.ts';
 import { Desk } from './desk.ts';
+import type { DetectionOptions } from './detect-pool.ts';
 import { Hotline } from './hotline.ts';
 import { Kernel } from './kernel.ts';
+import { Notifications } from './notifications.ts';
 import { Probing } from './probing.ts';
 import { Webhooks } from './webhooks.ts';
 
@@ -30,8 +33,14 @@ export interface HubOptions {
   readonly sessionTtl_ms?: number;
   /** Acknowledgement deadlines (ms) per precedence: [watch officer, senior officer, party admin]. */
   readonly deadlines?: Partial<Record<Precedence, readonly [number, number, number]>>;
+  /** How the time before an activity relaxes precedence and stretches deadlines (deadlines.ts). */
+  readonly leadTimes?: Partial<LeadTimes>;
   /** Hidden conflicts answered per (caller, owner) and UTC day unless the owner sets another. */
   readonly probeBudget?: number;
+  /** Vertices a submission may carry, and a party submit per minute (defaults: src/domain/limits.ts). */
+  readonly workBudget?: Partial<WorkBudget>;
+  /** Heavy submissions are screened in worker threads: above how many vertices, how many workers. */
+  readonly detection?: DetectionOptions;
 }
 
 export class Hub {
@@ -44,6 +53,8 @@ export class Hub {
   readonly webhooks: Webhooks;
   /** Probing of hidden declarations: budgets and the owner's view (docs/visibility.md). */
   readonly probing: Probing;
+  /** The notifying party's view of its humanitarian notifications (docs/watch.md). */
+  readonly notifications: Notifications;
 
   private constructor(
     readonly kernel: Kernel,
@@ -54,18 +65,26 @@ export class Hub {
       ...(options.engine && { engine: options.engine }),
       ...(options.limits && { limits: options.limits }),
       ...(options.probeBudget !== undefined && { probeBudget: options.probeBudget }),
+      ...(options.workBudget && { workBudget: options.workBudget }),
+      ...(options.detection && { detection: options.detection }),
     });
     this.conflicts = new Conflicts(kernel);
     this.desk = new Desk(kernel);
     this.hotline = new Hotline(kernel);
     this.webhooks = new Webhooks(kernel);
     this.probing = new Probing(kernel, options.probeBudget);
+    this.notifications = new Notifications(kernel);
   }
 
   /** Open the hub on a store: its secret key, the live index from the active declarations. */
   static async open(store: Store, clock: Clock, options: HubOptions = {}): Promise<Hub> {
     const secret = await store.transact((tx) => tx.meta.init('hub_key', randomBytes(32).toString('base64')));
-    const kernel = new Kernel(store, clock, deadlines(options.deadlines), Buffer.from(secret, 'base64'));
+    const kernel = new Kernel(
+      store,
+      clock,
+      deadlines(options.deadlines, options.leadTimes),
+      Buffer.from(secret, 'base64'),
+    );
     const hub = new Hub(kernel, options);
     await hub.declarations.load();
     await hub.declarations.expire();
@@ -78,6 +97,14 @@ export class Hub {
 
   get clock(): Clock {
     return this.kernel.clock;
+  }
+
+  /**
+   * Stop the threads the hub started (the detection workers), before its store closes. They do
+   * not keep a process alive when idle, so a hub left open does not hang an exit.
+   */
+  close(): Promise<void> {
+    return this.declarations.stop();
   }
 
   /**

@@ -14,7 +14,9 @@
  * - {@link Kernel.onEmit}: runs inside the transaction for every stream event (webhooks write
  *   their outbox deliveries there);
  * - {@link Kernel.onAcknowledged}: runs inside the transaction when an alert about a subject type
- *   is acknowledged (conflicts tell the other party, the hotline records its receipt).
+ *   is acknowledged (conflicts tell the other party, the hotline records its receipt);
+ * - {@link Kernel.onEscalated}: runs inside the transaction when such an alert's deadline passed
+ *   (the sender of a message, the notifying party of a declaration are told).
  */
 import type { AlertRecord, AlertSubject, EventRecord, NewLedgerEntry } from '../domain/records.ts';
 import type { Store, Tx } from '../store/ports.ts';
@@ -39,6 +41,8 @@ export interface WriteCtx {
   ): Promise<void>;
   /** Tell the feature that owns an alert's subject that the alert was acknowledged. */
   acknowledged(a: AlertRecord, reply: string | null): Promise<void>;
+  /** Tell the feature that owns an alert's subject that its deadline passed (a level up). */
+  escalated(a: AlertRecord): Promise<void>;
 }
 
 /** A write's work: its answer, and what to change in memory once it committed. */
@@ -46,6 +50,7 @@ export type Work<T> = (tx: Tx, ctx: WriteCtx) => Promise<{ result: T; apply?: ()
 
 type EmitHook = (ctx: WriteCtx, e: EventRecord, memo: Map<string, unknown>) => Promise<void>;
 type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<void>;
+type EscalationHook = (ctx: WriteCtx, a: AlertRecord) => Promise<void>;
 
 export class Kernel {
   /** Committed stream events, to open consoles. */
@@ -57,6 +62,7 @@ export class Kernel {
   private lock: Promise<unknown> = Promise.resolve();
   private readonly emitHooks: EmitHook[] = [];
   private readonly ackHooks = new Map<AlertSubject, AckHook>();
+  private readonly escalationHooks = new Map<AlertSubject, EscalationHook>();
 
   constructor(
     readonly store: Store,
@@ -74,6 +80,14 @@ export class Kernel {
   /** Run inside the acknowledging write when an alert about `subject` is acknowledged. */
   onAcknowledged(subject: AlertSubject, hook: AckHook): void {
     this.ackHooks.set(subject, hook);
+  }
+
+  /**
+   * Run inside the escalating write when an alert about `subject` moves a level up (the party
+   * that asked for the acknowledgement hears that it did not come in time).
+   */
+  onEscalated(subject: AlertSubject, hook: EscalationHook): void {
+    this.escalationHooks.set(subject, hook);
   }
 
   /** Read a consistent snapshot (never waits for the write lock). */
@@ -131,6 +145,9 @@ export class Kernel {
       },
       acknowledged: async (a, reply) => {
         await this.ackHooks.get(a.subject_type)?.(ctx, a, reply);
+      },
+      escalated: async (a) => {
+        await this.escalationHooks.get(a.subject_type)?.(ctx, a);
       },
     };
     return ctx;

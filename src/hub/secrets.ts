@@ -1,7 +1,12 @@
 /**
  * Passwords and tokens. Passwords are hashed with scrypt (memory-hard: 32 MiB and ~0.1 s per
- * hash with the parameters below), salted, compared in constant time. Tokens are 256 random
- * bits; only their SHA-256 is stored, so a copy of the database yields no usable token.
+ * hash with the parameters below), salted, compared in constant time. Tokens (bearer tokens and
+ * device tokens) are 256 random bits; only their SHA-256 is stored, so a copy of the database
+ * yields no usable token.
+ *
+ * scrypt runs on libuv's thread pool; how many run at once is bounded by the login gate
+ * (`server/login-gate.ts`), and {@link hashCounters} says how many ran and how many at most at
+ * once (for the operator, and for the tests of that bound).
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
@@ -14,8 +19,22 @@ const MAX_MEM = 128 * N * R * 2;
 
 export const MIN_PASSWORD_LENGTH = 12;
 
+const counters = { computed: 0, running: 0, peak: 0 };
+
+/** Password hashes computed since the process started, running now, and the most at once. */
+export function hashCounters(): { computed: number; running: number; peak: number } {
+  return { ...counters };
+}
+
+/** Start counting the most hashes at once afresh (from those running now). */
+export function resetHashPeak(): void {
+  counters.peak = counters.running;
+}
+
 function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  counters.running += 1;
+  counters.peak = Math.max(counters.peak, counters.running);
+  return new Promise<Buffer>((resolve, reject) => {
     scrypt(
       password,
       salt,
@@ -23,6 +42,9 @@ function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: nu
       { N: n, r, p, maxmem: Math.max(MAX_MEM, 128 * n * r * 2) },
       (err, key) => (err ? reject(err) : resolve(key)),
     );
+  }).finally(() => {
+    counters.running -= 1;
+    counters.computed += 1;
   });
 }
 
@@ -54,6 +76,15 @@ export function dummyPasswordHash(): Promise<string> {
 export function newToken(): { secret: string; hash: string; id: string } {
   const secret = `dcf_${randomBytes(32).toString('base64url')}`;
   return { secret, hash: tokenHash(secret), id: `tok_${randomBytes(9).toString('base64url')}` };
+}
+
+/**
+ * A new device token (docs/security.md): the secret the device keeps, the hash to store, and the
+ * id by which its member sees and revokes it. `dcd_` tells it apart from a bearer token (`dcf_`).
+ */
+export function newDeviceToken(): { secret: string; hash: string; id: string } {
+  const secret = `dcd_${randomBytes(32).toString('base64url')}`;
+  return { secret, hash: tokenHash(secret), id: `dev_${randomBytes(9).toString('base64url')}` };
 }
 
 export function tokenHash(secret: string): string {

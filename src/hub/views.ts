@@ -51,6 +51,7 @@ export function declarationFeature(r: DeclarationRecord, viewer: string | null):
       ...(d.category && { category: d.category }),
       ...(d.schedule && { schedule: d.schedule.map((t) => formatIsoUtc(t)) }),
       ...(d.applies_to && { applies_to: [...d.applies_to] }),
+      ...(d.ground_only !== undefined && { ground_only: d.ground_only }),
       visibility: typeof d.visibility === 'string' ? d.visibility : [...d.visibility],
       ...(d.notify && { notify: [...d.notify] }),
       ...(d.label !== undefined && { label: d.label }),
@@ -95,7 +96,12 @@ export function conflictView(
     a: sa,
     b: sb,
     // A hidden side's window is shown to the hour: its exact edges would tell its exact window.
-    window: clear ? { start: formatIsoUtc(c.window.start), end: iso(c.window.end) } : hourWindow(c.window),
+    // And it is the overlap of the two declarations' windows, not the conflict's own window: for
+    // a scheduled movement entering a hidden area the conflict's window is when the movement is
+    // inside it, which would tell its owner where the hidden area's edges lie along the route.
+    window: clear
+      ? { start: formatIsoUtc(c.window.start), end: iso(c.window.end) }
+      : hourWindow(a && b ? overlapOf(a, b) : c.window),
     ...(clear && {
       distance_m: Math.round(c.distance_m * 1000) / 1000,
       closest: [[...c.closest[0]], [...c.closest[1]]] as [[number, number], [number, number]],
@@ -110,6 +116,12 @@ export function conflictView(
 }
 
 const HOUR = 3_600_000;
+
+/** The overlap of two declarations' windows (they conflict, so it is not empty). */
+function overlapOf(a: DeclarationRecord, b: DeclarationRecord): ConflictRecord['window'] {
+  const ends = [a.decl.end, b.decl.end].filter((e): e is number => e !== null);
+  return { start: Math.max(a.decl.start, b.decl.start), end: ends.length > 0 ? Math.min(...ends) : null };
+}
 
 /** Whether a conflict as shown hides one of its sides from the viewer. */
 export function involvesHidden(v: ConflictView): boolean {

@@ -29,7 +29,7 @@ import type {
 import { PRECEDENCES } from '../domain/records.ts';
 import type { Tx } from '../store/ports.ts';
 import { fail } from './access.ts';
-import type { Deadlines } from './deadlines.ts';
+import { type Deadlines, precedenceAt, stepAt } from './deadlines.ts';
 import type { WriteCtx } from './kernel.ts';
 
 export const precedenceRank = (p: Precedence): number => PRECEDENCES.indexOf(p);
@@ -111,6 +111,7 @@ export function alertView(a: AlertRecord): AlertView {
     level: LEVEL_NAMES[a.level],
     escalated: a.level > 0,
     due_at: iso(a.due_at),
+    starts_at: iso(a.starts_at ?? null),
     to: [...a.to],
     created_at: at(a.created_at),
     escalations: a.escalations.map((e) => ({
@@ -128,7 +129,12 @@ export function alertView(a: AlertRecord): AlertView {
   };
 }
 
-/** Raise an alert for a party; it goes to the watch officer on call now. */
+/**
+ * Raise an alert for a party; it goes to the watch officer on call now. `precedence` is what the
+ * subject asks for (a conflict's severity, a message's sender); when the alert is about an
+ * activity starting at `starts_at`, the time left relaxes it and stretches the deadlines
+ * (deadlines.ts).
+ */
 export async function raiseAlert(
   ctx: WriteCtx,
   limits: Deadlines,
@@ -139,13 +145,18 @@ export async function raiseAlert(
     subject: string;
     precedence: Precedence;
     summary: Record<string, unknown>;
+    starts_at?: number | null;
   },
 ): Promise<AlertRecord> {
   const { to, uncovered } = await recipients(ctx.tx, a.party, 0, ctx.now);
+  const startsAt = a.starts_at ?? null;
+  const precedence = precedenceAt(limits, a.precedence, ctx.now, startsAt);
   const record: AlertRecord = {
     ...a,
+    precedence,
+    starts_at: startsAt,
     level: 0,
-    due_at: ctx.now + limits[a.precedence][0],
+    due_at: ctx.now + stepAt(limits, precedence, 0, ctx.now, startsAt),
     status: 'open',
     created_at: ctx.now,
     to,
@@ -251,7 +262,10 @@ export async function escalateDue(ctx: WriteCtx, limits: Deadlines, batch = 200)
       const next: AlertRecord = {
         ...a,
         level,
-        due_at: level < 3 ? deadline + limits[a.precedence][level as 1 | 2] : null,
+        due_at:
+          level < 3
+            ? deadline + stepAt(limits, a.precedence, level as 1 | 2, deadline, a.starts_at ?? null)
+            : null,
         to: level < 3 ? to : a.to,
         escalations: [...a.escalations, step],
       };
@@ -262,6 +276,7 @@ export async function escalateDue(ctx: WriteCtx, limits: Deadlines, batch = 200)
         to,
       });
       await ctx.emit(a.party, level < 3 ? 'alert.escalated' : 'alert.overdue', alertView(next));
+      await ctx.escalated(next);
       moved++;
     }
   }

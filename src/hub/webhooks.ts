@@ -10,11 +10,17 @@
  * Signature: `X-Deconflict-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`
  * with `X-Deconflict-Timestamp` (Unix seconds). Receivers recompute it, compare in constant time,
  * and refuse stale timestamps (replays). The secret is random (256 bits), shown once at creation.
+ *
+ * Addresses: a webhook may lead only to public addresses and to the networks the hub's operator
+ * allows, checked at registration and again at each delivery, pinned against DNS rebinding; the
+ * delivery log says what failed without internal detail (`egress.ts`).
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { DeliveryView, WebhookView } from '../api/watch.ts';
 import type { DeliveryRecord, WebhookRecord } from '../domain/records.ts';
 import { actingParty, fail, ownRecord, type Principal } from './access.ts';
+import { EgressPolicy, hostOf, post, type Resolve, systemResolve, target } from './egress.ts';
 import type { Kernel } from './kernel.ts';
 import { newId } from './secrets.ts';
 
@@ -23,6 +29,18 @@ export const MAX_ATTEMPTS = 8;
 export const FIRST_RETRY_MS = 10_000;
 const TIMEOUT_MS = 10_000;
 const MAX_WEBHOOKS = 10;
+/** How long registration waits for a name to resolve before accepting it unchecked (delivery checks). */
+const REGISTRATION_LOOKUP_MS = 5_000;
+
+/** How the hub's operator configures outbound hooks (`deconflict serve --webhook-allow`). */
+export interface WebhookOptions {
+  /** Networks webhooks may lead to although they are not public: `10.20.0.0/16`, `fd12::/48`, ... */
+  readonly allow?: readonly string[];
+  /** How names are resolved (default: the system's resolver, as every program on the host). */
+  readonly resolve?: Resolve;
+  /** How long a delivery may take, resolution and connection included (default 10 s). */
+  readonly timeout_ms?: number;
+}
 
 const at = (t: number): string => new Date(t).toISOString();
 const iso = (t: number | null): string | null => (t === null ? null : at(t));
@@ -77,6 +95,9 @@ function validUrl(v: string): string {
 export class Webhooks {
   /** Deliveries being sent by this process (never two sends of one delivery at once). */
   private readonly inFlight = new Set<string>();
+  private policy = new EgressPolicy();
+  private resolve: Resolve = systemResolve;
+  private timeout_ms = TIMEOUT_MS;
 
   constructor(private readonly k: Kernel) {
     // The outbox: every stream event gets a delivery per enabled hook of its party, written in
@@ -108,9 +129,47 @@ export class Webhooks {
     });
   }
 
+  /**
+   * Set what the operator allows (and, for tests, the resolver and the timeout). Called once when
+   * the hub starts, before any delivery; a later call applies to the deliveries after it.
+   *
+   * @throws Error naming a network that does not parse.
+   */
+  configure(o: WebhookOptions): void {
+    this.policy = new EgressPolicy(o.allow ?? []);
+    this.resolve = o.resolve ?? systemResolve;
+    this.timeout_ms = o.timeout_ms ?? TIMEOUT_MS;
+  }
+
+  /**
+   * Refuse at registration a URL that leads where deliveries may not go: a literal address, or a
+   * name whose addresses include one, as they resolve now. A name that does not resolve (yet) is
+   * accepted: each delivery resolves and checks it again.
+   */
+  private async checkAddress(url: string): Promise<void> {
+    const u = new URL(url);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((done) => {
+      timer = setTimeout(() => done(null), REGISTRATION_LOOKUP_MS);
+    });
+    const t = await Promise.race([target(u, this.policy, this.resolve), late]).finally(() =>
+      clearTimeout(timer),
+    );
+    if (t === null || t.ok || t.error !== 'address not allowed') return;
+    const host = hostOf(u);
+    const which = isIP(host) === 0 ? `${host} resolves to an address` : `${host} is an address`;
+    fail(
+      'address_not_allowed',
+      `url: ${which} webhooks may not go to (${t.what ?? 'special-purpose'}); they go to public ` +
+        "addresses, and to the networks the hub's operator allows (deconflict serve --webhook-allow)",
+      'url',
+    );
+  }
+
   async create(p: Principal, input: { readonly url: string }) {
     const party = actingParty(p, 'party_admin');
     const url = validUrl(input.url);
+    await this.checkAddress(url);
     return this.k.write(async (tx, ctx) => {
       const existing = (await tx.webhooks.listByParty(party)).filter((w) => w.disabled_at === null);
       if (existing.length >= MAX_WEBHOOKS)
@@ -196,29 +255,24 @@ export class Webhooks {
       }
       const body = JSON.stringify({ party: e.party, seq: e.seq, type: e.type, at: iso(e.at), data: e.data });
       const timestamp = Math.floor(this.k.clock.now() / 1000);
-      let status: number | null = null;
-      let error: string | null = null;
-      try {
-        const res = await fetch(w.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'deconflict-webhook',
-            'x-deconflict-delivery': d.id,
-            'x-deconflict-event': e.type,
-            'x-deconflict-timestamp': String(timestamp),
-            'x-deconflict-signature': sign(w.secret, timestamp, body),
-          },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(TIMEOUT_MS),
-        });
-        status = res.status;
-        await res.body?.cancel();
-        if (status < 200 || status >= 300) error = `HTTP ${status}`;
-      } catch (err) {
-        error = (err as Error).cause ? String((err as { cause: unknown }).cause) : (err as Error).message;
-      }
+      const outcome = await post(
+        w.url,
+        {
+          'content-type': 'application/json',
+          'user-agent': 'deconflict-webhook',
+          'x-deconflict-delivery': d.id,
+          'x-deconflict-event': e.type,
+          'x-deconflict-timestamp': String(timestamp),
+          'x-deconflict-signature': sign(w.secret, timestamp, body),
+        },
+        body,
+        this.policy,
+        this.resolve,
+        this.timeout_ms,
+      );
+      const status = outcome.status;
+      const error =
+        outcome.error ?? (status !== null && (status < 200 || status >= 300) ? `HTTP ${status}` : null);
       await this.record(d, status, error, false);
     } finally {
       this.inFlight.delete(d.id);

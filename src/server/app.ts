@@ -6,13 +6,17 @@
  * the work, the schema serializes the answer (so a field not in a party's view cannot slip out).
  * Errors become statuses only in `errors.ts`.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import Type from 'typebox';
 import { Errors } from '../api/common.ts';
+import { MAX_ID_LENGTH } from '../engine/text.ts';
 import type { Hub } from '../hub/hub.ts';
+import { storageFull } from '../store/errors.ts';
 import { consoleRoutes } from './console.ts';
 import { coded, errorResponse } from './errors.ts';
 import { type LogOptions, loggerOptions, logUnexpected, requestLog } from './logging.ts';
@@ -22,15 +26,20 @@ import { declarationRoutes } from './routes/declarations.ts';
 import { probingRoutes } from './routes/probing.ts';
 import { type App, BEARER, ERRORS, principalOf } from './routes/support.ts';
 import { hotlineRoutes, rosterAndAlertRoutes, webhookRoutes } from './routes/watch.ts';
-import { streamOperation, streamRoute } from './stream.ts';
-import { installResponseCheck, installValidation } from './validation.ts';
+import { type StreamLimits, streamRoute } from './stream.ts';
+import { installResponseCheck, installValidation, readJson } from './validation.ts';
 
 export interface AppOptions {
   readonly hub: Hub;
   /** Request body limit in bytes (default 5 MiB). */
   readonly bodyLimit?: number;
-  /** Requests per second per token, and the burst allowed (default 100/s, burst 200). */
+  /**
+   * Requests per second per token, and the burst allowed (default 100/s, burst 200). A stream
+   * that authenticates in its first frame takes from the same bucket as a request.
+   */
   readonly rate?: { readonly perSecond: number; readonly burst: number };
+  /** Open streams allowed per token and per party (default 10 and 200; src/server/stream.ts). */
+  readonly streams?: Partial<StreamLimits>;
   /** Logs (default: none, as in tests; `deconflict serve` logs at `info`). */
   readonly log?: LogOptions;
   /** Directory of the built web console (default web/dist); false serves no console. */
@@ -51,8 +60,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // One line per request comes from logging.ts, not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 5 * 1024 * 1024,
-    // Ids are the hub's and the parties' own: never let a long one exhaust the router.
-    routerOptions: { maxParamLength: 200 },
+    // Ids are the hub's and the parties' own: never let a long one exhaust the router. The router
+    // measures a segment as sent, %-escapes included, so it allows three characters for each of
+    // the longest id's (a client may escape any of them, `:` → `%3A`); the route's schema then
+    // checks the id itself against MAX_ID_LENGTH. Longer is `uri_too_long`.
+    routerOptions: { maxParamLength: 3 * MAX_ID_LENGTH },
+    // The router's own refusals (a malformed %-escape, an over-long segment) in the one shape.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = errorResponse(err);
+      void (reply as unknown as FastifyReply).status(status).send(body);
+    },
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Without a logger there is nothing to write: the hooks would cost every request for nothing.
   if (options.log) requestLog(app);
@@ -60,7 +78,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.checkResponses ?? process.env.DECONFLICT_CHECK_RESPONSES === '1') installResponseCheck(app);
   jsonOnly(app);
   errorHandlers(app);
-  authentication(app, hub, options.rate ?? { perSecond: 100, burst: 200 });
+  const rate = options.rate ?? { perSecond: 100, burst: 200 };
+  const limiter = new RateLimiter(rate.perSecond, rate.burst, () => hub.clock.now());
+  authentication(app, hub, limiter);
 
   await app.register(swagger, {
     openapi: {
@@ -85,40 +105,74 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     probingRoutes,
   ])
     routes(app as App, hub);
-  streamRoute(app as App, hub);
+  streamRoute(app as App, hub, limiter, options.streams);
   if (options.console !== false) consoleRoutes(app as App, options.console);
   serviceRoutes(app as App, hub);
   return app;
 }
 
-/** JSON bodies only: Fastify's default text/plain parser would hand the hub a string. */
+/**
+ * JSON bodies only, read by one reader for both media types (validation.ts `readJson`: UTF-8,
+ * depth, prototype keys). Fastify's default text/plain parser would hand the hub a string; any
+ * other media type is `unsupported_media_type`.
+ */
 function jsonOnly(app: FastifyInstance): void {
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/geo+json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(coded('invalid_json', 'the request body is not valid JSON'), undefined);
-    }
-  });
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser(
+    ['application/json', 'application/geo+json'],
+    { parseAs: 'buffer' },
+    (req, body, done) => {
+      // No body is fine where the route takes none, or takes an optional one.
+      const optional =
+        req.routeOptions.config.optionalBody === true || req.routeOptions.schema?.body === undefined;
+      try {
+        done(null, readJson(body as Buffer, optional));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    },
+  );
   // A POST that only acts may come without a body; its fields are then all absent.
   app.addHook('preValidation', async (req) => {
     if (req.routeOptions.config.optionalBody && (req.body === undefined || req.body === null)) req.body = {};
   });
 }
 
-/** Every error in the one shape; an unexpected one is logged with its stack and never echoed. */
+/**
+ * Every error in the one shape; an unexpected one is logged with its stack and never echoed. A
+ * path no route has is `not_found` (404); a path that routes take, but with other methods, is
+ * `method_not_allowed` (405) with an `Allow` header listing them (RFC 9110 §15.5.6).
+ */
 function errorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = errorResponse(err);
     if (status >= 500) logUnexpected(req, err);
     void reply.status(status).send(body);
   });
+  const routes: { method: string; path: RegExp }[] = [];
+  app.addHook('onRoute', (route) => {
+    const path = new RegExp(
+      `^${route.url
+        .split('/')
+        .map((s) =>
+          s.startsWith(':') ? '[^/]+' : s === '*' ? '.*' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        )
+        .join('/')}$`,
+    );
+    for (const method of [route.method].flat()) routes.push({ method, path });
+  });
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0];
-    void reply.status(404).send({
-      errors: [{ code: 'not_found', feature: null, path: '', message: `no route ${req.method} ${path}` }],
-    });
+    const path = req.url.split('?')[0] ?? '';
+    const allow = [...new Set(routes.filter((r) => r.path.test(path)).map((r) => r.method))].sort();
+    if (allow.length > 0) {
+      const { status, body } = errorResponse(
+        coded('method_not_allowed', `${path} takes ${allow.join(', ')}, not ${req.method}`),
+      );
+      void reply.status(status).header('allow', allow.join(', ')).send(body);
+      return;
+    }
+    const { status, body } = errorResponse(coded('not_found', `no route ${req.method} ${path}`));
+    void reply.status(status).send(body);
   });
   // A WebSocket upgrade refused by the hooks (a bad token) is answered on the raw socket, which
   // Node's HTTP server has already let go of: end it, or the server could never close.
@@ -131,8 +185,7 @@ function errorHandlers(app: FastifyInstance): void {
  * Every /api/v1 route needs a bearer token unless its config says `public`; the stream may
  * instead authenticate in its first frame (a browser's WebSocket cannot send the header).
  */
-function authentication(app: FastifyInstance, hub: Hub, rate: { perSecond: number; burst: number }): void {
-  const limiter = new RateLimiter(rate.perSecond, rate.burst, () => hub.clock.now());
+function authentication(app: FastifyInstance, hub: Hub, limiter: RateLimiter): void {
   app.addHook('onRequest', async (req) => {
     const config = req.routeOptions.config;
     if (!req.url.startsWith('/api/v1/') || config.public) return;
@@ -155,13 +208,23 @@ function serviceRoutes(app: App, hub: Hub): void {
       schema: {
         tags: ['service'],
         summary: 'Liveness (no token needed); it says nothing that changes with what parties declare',
+        description:
+          "503 `degraded` while the hub's disk is full: its last write was refused as `storage_full` and none has committed since. For the operator's monitoring; parties learn nothing from it that a refused write does not tell them.",
         response: {
           200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }),
+          503: Type.Object(
+            { status: Type.Literal('degraded'), storage: Type.Literal('full') },
+            { additionalProperties: false },
+          ),
           ...ERRORS,
         },
       },
     },
-    async () => ({ status: 'ok' as const }),
+    async (_req, reply) => {
+      if (storageFull(hub.store))
+        return reply.status(503).send({ status: 'degraded', storage: 'full' } as const);
+      return { status: 'ok' as const };
+    },
   );
   app.get(
     '/api/v1/status',
@@ -197,12 +260,29 @@ function serviceRoutes(app: App, hub: Hub): void {
         },
       },
     },
-    async () => {
-      const doc = app.swagger() as unknown as { openapi: string; paths: Record<string, unknown> };
-      doc.paths['/api/v1/stream'] ??= { get: streamOperation };
-      return doc;
-    },
+    async () => app.swagger() as unknown as { openapi: string },
   );
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them — headers (the URL included) over
+ * 16 KiB, a request that does not arrive in time, malformed HTTP — answered on the socket in the
+ * one error shape, then the connection closed (as Node does: the stream cannot be trusted).
+ */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? ([431, 'header_too_large', 'the request line and headers exceed 16 KiB'] as const)
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ([408, 'request_timeout', 'the request did not arrive in full in time'] as const)
+        : ([400, 'invalid_request', 'the request is not well-formed HTTP'] as const);
+  const body = JSON.stringify({ errors: [{ code, feature: null, path: '', message }] });
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(err);
 }
 
 export { Errors };

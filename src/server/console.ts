@@ -95,7 +95,7 @@ export function consoleRoutes(app: App, dir = CONSOLE_DIR): boolean {
         tags: ['console'],
         summary: "The console's files (script, styles, offline basemap data)",
         params: Type.Object({ name: Type.String({ maxLength: 200 }) }, { additionalProperties: false }),
-        response: { 200: file200('The file', 'application/octet-stream'), 404: Errors },
+        response: { 200: file200('The file', 'application/octet-stream'), '4xx': Errors },
       },
     },
     async (req, reply) => {

@@ -6,6 +6,7 @@
 
 import type { ErrorObject } from 'ajv';
 import type { FastifyError } from 'fastify';
+import { MAX_ID_LENGTH, wellFormed } from '../engine/text.ts';
 import { DeconflictError, type ErrorCode, type ErrorDetail } from '../errors.ts';
 import { validationError } from './validation.ts';
 
@@ -53,7 +54,39 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   unknown_party: 422,
   notify_not_visible: 422,
   weak_password: 422,
+  address_not_allowed: 422,
+  // 507 Insufficient Storage: the request was right and may be sent again unchanged once the
+  // operator has freed space; a 500 would say the hub failed, a 4xx that the client did.
+  storage_full: 507,
+  invalid_text: 400,
+  method_not_allowed: 405,
+  unsupported_media_type: 415,
+  uri_too_long: 414,
+  header_too_large: 431,
+  request_timeout: 408,
+  upgrade_required: 426,
+  too_many_streams: 429,
+  request_too_heavy: 413,
+  work_budget_exceeded: 429,
+  last_admin: 409,
+  username_prefix: 422,
 };
+
+/**
+ * A detail as it leaves the hub: its path and message with any unpaired surrogate or control
+ * character replaced by U+FFFD. Input is refused before it is stored (text.ts), but a message
+ * may quote what was refused (a field name, a value): an answer must never carry what it refuses.
+ */
+function printable(d: ErrorDetail): ErrorDetail {
+  const path = wellFormed(d.path);
+  const message = wellFormed(d.message);
+  const id = d.feature?.id;
+  const feature =
+    d.feature && id !== undefined && wellFormed(id) !== id ? { ...d.feature, id: wellFormed(id) } : d.feature;
+  return path === d.path && message === d.message && feature === d.feature
+    ? d
+    : { ...d, feature, path, message };
+}
 
 export function coded(code: ErrorCode, message: string, path = ''): DeconflictError {
   return new DeconflictError([{ code, feature: null, path, message }]);
@@ -66,7 +99,7 @@ export function errorResponse(err: unknown): { status: number; body: { errors: r
     const details = err.details as readonly ErrorDetail[];
     // The highest status among the details decides (a batch may mix classes of error).
     const status = Math.max(...details.map((d) => HTTP_STATUS[d.code]));
-    return { status, body: { errors: details } };
+    return { status, body: { errors: details.map(printable) } };
   }
   const fe = err as FastifyError;
   // A request that failed its route's schema: the first problem, named (validation.ts).
@@ -79,7 +112,18 @@ export function errorResponse(err: unknown): { status: number; body: { errors: r
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return errorResponse(coded('invalid_json', 'the request body is not valid JSON'));
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return errorResponse(coded('invalid_request', 'send JSON (application/json or application/geo+json)'));
+      return errorResponse(
+        coded('unsupported_media_type', 'send JSON (application/json or application/geo+json)'),
+      );
+    case 'FST_ERR_BAD_URL':
+      return errorResponse(coded('invalid_request', 'the URL has a malformed %-escape'));
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return errorResponse(
+        coded(
+          'uri_too_long',
+          `a path segment is longer than any id the hub has (${MAX_ID_LENGTH} characters)`,
+        ),
+      );
     default:
       break;
   }

@@ -22,7 +22,7 @@ export interface LogOptions {
 }
 
 /** Keys whose values are replaced by {@link CENSOR} wherever they appear in a logged object. */
-const SECRET_KEYS = ['password', 'token', 'secret', 'authorization', 'cookie', 'set-cookie'];
+const SECRET_KEYS = ['password', 'token', 'device', 'secret', 'authorization', 'cookie', 'set-cookie'];
 /** How deep below a line's top level a secret key is still found (pino paths have no `**`). */
 const SECRET_DEPTH = 4;
 const CENSOR = '[redacted]';

@@ -15,7 +15,12 @@
  *   contiguous. Other frames have no `seq`: `hello`, `pong` (answer to `{"type":"ping"}`) and
  *   `error` (`{"type":"error","code":…,"message":…}`, followed by a close).
  * - Close codes: 4400 bad request, 4401 unauthenticated (or the token was revoked or expired),
- *   4403 no party, 4408 the console reads too slowly (reconnect with `since`).
+ *   4403 no party, 4408 the console reads too slowly (reconnect with `since`), 4429 too many:
+ *   `rate_limited` (the first frame's token is past its request rate, like an HTTP request with
+ *   it would be) or `too_many_streams` (the token or its party holds as many open streams as
+ *   {@link StreamLimits} allow; the streams already open are kept, the new one is refused).
+ * - A plain `GET` (no WebSocket upgrade) is answered `426 upgrade_required`, in the API's error
+ *   shape, with `Upgrade: websocket`.
  * - A revoked token (logout, revocation by the party admin, its member disabled) closes its
  *   streams at once (the hub tells them after the revocation commits); an expiring one at its
  *   expiry. A recheck every minute backs both up: it catches a revocation made by another hub
@@ -29,7 +34,9 @@ import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { EventRecord } from '../domain/records.ts';
 import type { Hub, Principal } from '../hub/hub.ts';
-import type { App } from './routes/support.ts';
+import { coded } from './errors.ts';
+import type { RateLimiter } from './rate.ts';
+import { type App, ERRORS } from './routes/support.ts';
 
 const AUTH_TIMEOUT_MS = 10_000;
 /** The backstop recheck of the token (revocations arrive at once; see the header). */
@@ -42,6 +49,50 @@ const PAGE = 500;
 const MAX_BUFFERED = 8 * 1024 * 1024;
 
 const TOKEN = /^[A-Za-z0-9_-]{1,200}$/;
+
+/**
+ * How many streams may be open at once per token and per party. A console holds one; a member
+ * with a few windows, or a system that reconnects before its old socket timed out, a few more.
+ * Each stream holds a subscription, timers and up to 8 MiB of unsent frames, so without a bound a
+ * single token could hold thousands open and starve every party's push (docs/security.md).
+ */
+export interface StreamLimits {
+  readonly perToken: number;
+  readonly perParty: number;
+}
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { perToken: 10, perParty: 200 };
+
+/** The open streams, counted per token and per party. */
+class OpenStreams {
+  private readonly byToken = new Map<string, number>();
+  private readonly byParty = new Map<string, number>();
+  constructor(private readonly limits: StreamLimits) {}
+
+  /** Count a stream in; returns its release (call once when it closes), or why it is refused. */
+  take(tokenId: string, party: string): (() => void) | string {
+    const t = this.byToken.get(tokenId) ?? 0;
+    const p = this.byParty.get(party) ?? 0;
+    if (t >= this.limits.perToken)
+      return `this token already has ${t} open streams (at most ${this.limits.perToken}): close one`;
+    if (p >= this.limits.perParty)
+      return `your party already has ${p} open streams (at most ${this.limits.perParty})`;
+    this.byToken.set(tokenId, t + 1);
+    this.byParty.set(party, p + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.decrement(this.byToken, tokenId);
+      this.decrement(this.byParty, party);
+    };
+  }
+
+  private decrement(m: Map<string, number>, key: string): void {
+    const n = (m.get(key) ?? 1) - 1;
+    if (n <= 0) m.delete(key);
+    else m.set(key, n);
+  }
+}
 
 /** Frames by event: the consoles of a party all receive the same event, serialized once. */
 const frames = new WeakMap<EventRecord, string>();
@@ -79,31 +130,30 @@ const STREAM_SUMMARY =
   "WebSocket: the party's events, pushed as they commit. Authenticate with the bearer header or a first frame {type:'auth', token, since}; ?since=N replays every event after N first (protocol: src/server/stream.ts)";
 
 /**
- * The stream as an OpenAPI operation, from the same schema as the route. @fastify/websocket hides
- * its routes from @fastify/swagger, so the app adds this one to the document itself.
+ * The stream's route. It is declared with `wsHandler` (the upgrade) and `handler` (a plain GET,
+ * which gets `426 upgrade_required`) rather than `websocket: true`, which would answer a plain GET
+ * with an empty 404 and hide the route from the OpenAPI document; so the document describes it
+ * from this schema, like every other route.
  */
-export const streamOperation = {
-  tags: ['watch'],
-  summary: STREAM_SUMMARY,
-  security: [{ bearer: [] }, {}],
-  parameters: [{ name: 'since', in: 'query', required: false, schema: StreamQuery.properties.since }],
-  responses: { 101: { description: 'Switching to WebSocket' } },
-};
-
-export function streamRoute(app: App, hub: Hub): void {
-  app.get(
-    '/api/v1/stream',
-    {
-      websocket: true,
-      config: { authInFirstFrame: true },
-      schema: {
-        tags: ['watch'],
-        summary: STREAM_SUMMARY,
-        querystring: StreamQuery,
-        response: { 101: Type.Null({ description: 'Switching to WebSocket' }) },
-      },
+export function streamRoute(
+  app: App,
+  hub: Hub,
+  limiter: RateLimiter,
+  limits: Partial<StreamLimits> = {},
+): void {
+  const streams = new OpenStreams({ ...DEFAULT_STREAM_LIMITS, ...limits });
+  app.route({
+    method: 'GET',
+    url: '/api/v1/stream',
+    config: { authInFirstFrame: true },
+    schema: {
+      tags: ['watch'],
+      summary: STREAM_SUMMARY,
+      security: [{ bearer: [] }, {}],
+      querystring: StreamQuery,
+      response: { 101: Type.Null({ description: 'Switching to WebSocket' }), ...ERRORS },
     },
-    (socket: WebSocket, req: FastifyRequest) => {
+    wsHandler: (socket: WebSocket, req: FastifyRequest) => {
       const fail = (code: number, errorCode: string, message: string) => {
         if (socket.readyState === socket.OPEN) {
           socket.send(JSON.stringify({ type: 'error', code: errorCode, message }));
@@ -113,7 +163,7 @@ export function streamRoute(app: App, hub: Hub): void {
       const since = parseSince((req.query as { since?: string }).since);
       if (since === null) return fail(4400, 'invalid_request', 'since: a whole number from 0');
       if (req.principal) {
-        void open(hub, socket, req.principal, since, fail);
+        void open(hub, socket, req.principal, since, fail, streams);
         return;
       }
       const timer = setTimeout(() => fail(4401, 'unauthorized', 'authenticate within 10 s'), AUTH_TIMEOUT_MS);
@@ -129,6 +179,9 @@ export function streamRoute(app: App, hub: Hub): void {
         }
         if (msg?.type !== 'auth' || typeof msg.token !== 'string' || !TOKEN.test(msg.token))
           return fail(4401, 'unauthorized', 'the first frame is {"type":"auth","token":"…"}');
+        // The same bucket as the token's HTTP requests (app.ts): a first frame is a request.
+        if (!limiter.take(msg.token))
+          return fail(4429, 'rate_limited', 'too many requests for this token; slow down');
         const s = msg.since === undefined ? since : parseSince(msg.since);
         if (s === null) return fail(4400, 'invalid_request', 'since: a whole number from 0');
         let p: Principal;
@@ -137,10 +190,17 @@ export function streamRoute(app: App, hub: Hub): void {
         } catch {
           return fail(4401, 'unauthorized', 'the token is unknown, expired or revoked');
         }
-        void open(hub, socket, p, s, fail);
+        void open(hub, socket, p, s, fail, streams);
       });
     },
-  );
+    handler: async (_req, reply) => {
+      void reply.header('upgrade', 'websocket');
+      throw coded(
+        'upgrade_required',
+        'GET /api/v1/stream is a WebSocket: send "Connection: Upgrade" and "Upgrade: websocket"',
+      );
+    },
+  });
 }
 
 async function open(
@@ -149,9 +209,14 @@ async function open(
   p: Principal,
   since: number | undefined,
   fail: (code: number, errorCode: string, message: string) => void,
+  streams: OpenStreams,
 ): Promise<void> {
   const party = p.party;
   if (party === null) return fail(4403, 'forbidden', 'hub administrators have no party stream');
+  if (socket.readyState !== socket.OPEN) return;
+  const release = streams.take(p.tokenId, party);
+  if (typeof release === 'string') return fail(4429, 'too_many_streams', release);
+  socket.once('close', release);
   let last = 0;
   let live = false;
   const buffered: EventRecord[] = [];

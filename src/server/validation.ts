@@ -13,12 +13,23 @@
  *
  * A body whose schema says `x-parsed-by: engine` (declarations) is not validated here: the engine
  * parses it once and names each problem with its own codes (see src/api/declarations.ts).
+ *
+ * Text: every string of a route's params, query and body obeys the rules of src/engine/text.ts
+ * (keyword `x-text`: no lone surrogate, no control character, no line break but in prose). A
+ * route's schemas need not say so: when a route is registered, every string schema of its input
+ * that names no `x-text` is given `x-text: "line"`, so a field added tomorrow is covered without
+ * anyone remembering it; prose says `x-text: "multiline"` (the `Text` helper of src/api/common.ts).
+ * The check runs before the string's other keywords, so such a string is always `invalid_text`.
+ *
+ * JSON bodies are read by {@link readJson}: UTF-8 that decodes without a replacement, nesting at
+ * most {@link MAX_JSON_DEPTH} deep (checked on the text, before parsing), and no `__proto__` key.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { Errors } from '../api/common.ts';
+import { type TextKind, textProblem } from '../engine/text.ts';
 import { DeconflictError, type ErrorCode, type ErrorDetail } from '../errors.ts';
 import { parseTime } from '../field/dtg.ts';
 
@@ -66,7 +77,46 @@ function makeAjv(coerceTypes: boolean): Ajv {
   ajv.addFormat('bbox', { type: 'string', validate: (v: string) => parseBbox(v) !== null });
   ajv.addKeyword({ keyword: 'x-error', schemaType: 'string' });
   ajv.addKeyword({ keyword: 'x-parsed-by', schemaType: 'string' });
+  ajv.addKeyword({
+    keyword: 'x-text',
+    type: 'string',
+    schemaType: 'string',
+    // Before maxLength, pattern and format: ill-formed text is named as such, whatever else.
+    before: 'maxLength',
+    errors: true,
+    validate: checkText,
+  });
   return ajv;
+}
+
+/** The `x-text` keyword: the string obeys the text rules of its kind (src/engine/text.ts). */
+function checkText(kind: TextKind, data: string): boolean {
+  const problem = textProblem(data, kind);
+  if (problem === null) return true;
+  checkText.errors = [{ keyword: 'x-text', message: problem, params: { kind } }];
+  return false;
+}
+checkText.errors = [] as Partial<ErrorObject>[];
+
+/**
+ * A schema with `x-text: "line"` on every string schema that names no `x-text`, at any depth
+ * (copied: the API's schemas are shared between routes and with the console).
+ */
+export function withText<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map(withText) as T;
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const s = schema as Schema;
+  const out = Object.create(Object.getPrototypeOf(s), Object.getOwnPropertyDescriptors(s)) as Schema;
+  for (const key of ['properties', 'patternProperties', '$defs']) {
+    const members = s[key];
+    if (typeof members === 'object' && members !== null)
+      out[key] = Object.fromEntries(Object.entries(members).map(([k, v]) => [k, withText(v)]));
+  }
+  for (const key of ['items', 'prefixItems', 'additionalProperties', 'anyOf', 'oneOf', 'allOf', 'not']) {
+    if (typeof s[key] === 'object' && s[key] !== null) out[key] = withText(s[key]);
+  }
+  if (s.type === 'string' && s['x-text'] === undefined) out['x-text'] = 'line';
+  return out as T;
 }
 
 const textAjv = makeAjv(true);
@@ -83,11 +133,15 @@ const NoQuery = Type.Object({}, { additionalProperties: false });
  */
 export function installValidation(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
-    if (route.method === 'HEAD') return;
-    const schema = (route.schema ?? {}) as Record<string, unknown>;
-    if (schema.response === undefined)
+    const schema = (route.schema ?? {}) as Schema;
+    if (route.method !== 'HEAD' && schema.response === undefined)
       throw new Error(`route ${String(route.method)} ${route.url} declares no response schema`);
-    if (schema.querystring === undefined) route.schema = { ...schema, querystring: NoQuery };
+    const input: Schema = { ...schema, querystring: schema.querystring ?? NoQuery };
+    for (const part of ['params', 'querystring', 'body']) {
+      const s = input[part] as Schema | undefined;
+      if (s !== undefined && s['x-parsed-by'] !== 'engine') input[part] = withText(s);
+    }
+    route.schema = input;
   });
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if ((schema as Schema)['x-parsed-by'] === 'engine') return () => true;
@@ -110,6 +164,10 @@ const join = (a: string, b: string): string => (a === '' ? b : `${a}.${b}`);
 export function validationError(errors: readonly ErrorObject[], context: string): DeconflictError {
   const e = errors[0] as ErrorObject;
   const at = dotted(e.instancePath);
+  if (e.keyword === 'x-text') {
+    const message = `${at === '' ? 'the value' : at} ${e.message ?? 'is not acceptable text'}`;
+    return new DeconflictError([{ code: 'invalid_text', feature: null, path: at, message }]);
+  }
   let path = at;
   let target = (e.parentSchema ?? {}) as Schema;
   let what: string | undefined;
@@ -184,4 +242,141 @@ export function installResponseCheck(app: FastifyInstance): void {
     }
     return payload;
   });
+}
+
+// --- JSON bodies ---------------------------------------------------------------------------------
+
+/**
+ * The deepest nesting a JSON body may have. The deepest body the API takes is a FeatureCollection
+ * of MultiPolygons (8 levels); 64 leaves room for any honest client and keeps every walk over a
+ * body (validation, the engine, a serializer) far from the stack's limit.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * A JSON body as a value, or the coded error that refuses it:
+ * - bytes that are not UTF-8: `invalid_json` (decoding would replace them with U+FFFD, a repair);
+ * - no body at all: undefined when the route's body is optional (a POST that only acts may come
+ *   bodiless with `content-type: application/json`), `invalid_json` otherwise;
+ * - nesting deeper than {@link MAX_JSON_DEPTH}: `invalid_request`, found by one pass over the
+ *   text before it is parsed (a body of 4 MB of `[` would otherwise cost seconds to parse);
+ * - a `__proto__` member anywhere, or a `constructor` member holding `prototype`:
+ *   `invalid_request` naming it. JSON.parse makes such a key an ordinary own property, but any
+ *   code that later copies members with assignment (`Object.assign`, a merge) would set an
+ *   object's prototype instead; no field of the API has these names, so they are refused, never
+ *   silently dropped;
+ * - a member name that breaks the text rules: `invalid_text` naming where.
+ * Member names are walked only when the text pass saw a suspect one (escaped, not printable
+ * ASCII, or one of those two names): an ordinary body is read in one pass and one JSON.parse.
+ */
+export function readJson(bytes: Buffer, optional: boolean): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new DeconflictError([
+      { code: 'invalid_json', feature: null, path: '', message: 'the request body is not valid UTF-8' },
+    ]);
+  }
+  if (text.trim() === '') {
+    if (optional) return undefined;
+    throw new DeconflictError([
+      {
+        code: 'invalid_json',
+        feature: null,
+        path: '',
+        message: 'the request body is empty: send a JSON object',
+      },
+    ]);
+  }
+  let depth = 0;
+  let suspect = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const start = i + 1;
+      let plain = true;
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x22) break;
+        if (d === 0x5c) {
+          plain = false;
+          i++;
+        } else if (d < 0x20 || d > 0x7e) plain = false;
+      }
+      const len = i - start;
+      const named =
+        (len === 9 && text.startsWith('__proto__', start)) ||
+        (len === 11 && text.startsWith('constructor', start));
+      if (!plain || named) {
+        let j = i + 1;
+        while (j < n && isSpace(text.charCodeAt(j))) j++;
+        if (text.charCodeAt(j) === 0x3a) suspect = true;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH)
+        throw new DeconflictError([
+          {
+            code: 'invalid_request',
+            feature: null,
+            path: '',
+            message: `the request body nests deeper than ${MAX_JSON_DEPTH} levels`,
+          },
+        ]);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new DeconflictError([
+      { code: 'invalid_json', feature: null, path: '', message: 'the request body is not valid JSON' },
+    ]);
+  }
+  if (suspect) checkMembers(value);
+  return value;
+}
+
+/** The member names of a parsed body (see {@link readJson}); iterative, depth already bounded. */
+function checkMembers(value: unknown): void {
+  const queue: [unknown, string][] = [[value, '']];
+  for (let i = 0; i < queue.length; i++) {
+    const [v, at] = queue[i] as [unknown, string];
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === 'object' && x !== null) queue.push([x, at]);
+      continue;
+    }
+    for (const [k, x] of Object.entries(v)) {
+      const problem = textProblem(k);
+      if (problem !== null)
+        throw new DeconflictError([
+          {
+            code: 'invalid_text',
+            feature: null,
+            path: at,
+            message: `a member name of ${at || 'the body'} ${problem}`,
+          },
+        ]);
+      const path = join(at, k);
+      const poison =
+        k === '__proto__' ||
+        (k === 'constructor' && typeof x === 'object' && x !== null && Object.hasOwn(x, 'prototype'));
+      if (poison)
+        throw new DeconflictError([
+          {
+            code: 'invalid_request',
+            feature: null,
+            path,
+            message: `${path}: "${k}" is not a field of any request (a prototype key is refused)`,
+          },
+        ]);
+      if (typeof x === 'object' && x !== null) queue.push([x, path]);
+    }
+  }
 }

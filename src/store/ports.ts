@@ -89,6 +89,32 @@ export interface TokenRepo {
   revokeAllOf(username: string, at: number): Promise<void>;
 }
 
+/**
+ * A device that logged in as a member (docs/security.md): it holds a random device token whose
+ * SHA-256 only is kept. Defined beside its repository: the hub and this store alone use it.
+ */
+export interface DeviceRecord {
+  readonly id: string;
+  /** SHA-256 of the device token; the token itself is never stored. */
+  readonly hash: string;
+  readonly username: string;
+  readonly created_at: number;
+  readonly last_used_at: number;
+  readonly expires_at: number;
+}
+
+export interface DeviceRepo {
+  create(d: DeviceRecord): Promise<void>;
+  getByHash(hash: string): Promise<DeviceRecord | null>;
+  get(id: string): Promise<DeviceRecord | null>;
+  /** A member's devices, most recently used first. */
+  listByUsername(username: string): Promise<DeviceRecord[]>;
+  /** Record a use: when, and the expiry it moves to. */
+  touch(id: string, at: number, expires_at: number): Promise<void>;
+  delete(id: string): Promise<void>;
+  deleteAllOf(username: string): Promise<void>;
+}
+
 export interface DeclarationRepo {
   insert(r: DeclarationRecord): Promise<void>;
   /** The latest version of a declaration. */
@@ -223,6 +249,7 @@ export interface Tx {
   readonly parties: PartyRepo;
   readonly members: MemberRepo;
   readonly tokens: TokenRepo;
+  readonly devices: DeviceRepo;
   readonly declarations: DeclarationRepo;
   readonly conflicts: ConflictRepo;
   readonly ledger: LedgerRepo;

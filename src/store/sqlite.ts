@@ -3,15 +3,28 @@
  *
  * Durability: WAL journal with `synchronous = FULL`, so a transaction whose promise resolved is
  * on disk and survives a crash or SIGKILL. One writer at a time: transactions are serialized by
- * a queue in this process, and a lock file refuses a second process (or a second store in this
- * one) on the same directory. Each read is a read transaction on a connection of its own: a
- * snapshot. The ledger table refuses UPDATE, DELETE and REPLACE by trigger.
+ * a queue in this process, and an OS lock (`hub.lock`, see `holdLock`) refuses a second process
+ * (or a second store in this one) on the same directory. Each read is a read transaction on a
+ * connection of its own: a snapshot. The ledger table refuses UPDATE, DELETE and REPLACE by
+ * trigger. A write that finds the disk full is refused as `storage_full`, whole.
  *
  * Schema: numbered migrations (`migrate.ts`), applied when the directory is opened; a directory
  * written by a newer deconflict is refused. Each declaration version's visibility and boxes are
  * indexed beside it (a readers table, an R*Tree) so that the list is filtered in SQL.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  type Stats,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
@@ -36,59 +49,146 @@ import type {
 } from '../domain/records.ts';
 import type { Declaration } from '../engine/types.ts';
 import { entryHash, GENESIS_HASH } from '../ledger/chain.ts';
-import { DataDirectoryLocked } from './errors.ts';
+import {
+  DataDirectoryFileInvalid,
+  DataDirectoryLocked,
+  DataDirectoryNotADirectory,
+  errorCode,
+  isStorageFull,
+  markStorage,
+  startupFault,
+  storageFullError,
+} from './errors.ts';
 import { declarationFootprint } from './footprint.ts';
 import { type MigrationReport, migrate } from './migrate.ts';
-import type { AlertQuery, ConflictQuery, DeclarationQuery, Store, Tx } from './ports.ts';
+import type { AlertQuery, ConflictQuery, DeclarationQuery, DeviceRecord, Store, Tx } from './ports.ts';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** The data directory's lock: an empty SQLite database, held locked while a store is open. */
+export const LOCK_FILE = 'hub.lock';
+/**
+ * The pid of the process holding the directory, for people (and for the releases before the
+ * lock above, which took this file itself as the lock and so refuse to start beside a newer hub).
+ * Written once the lock is held, removed on a clean close; it decides nothing.
+ */
+export const PID_FILE = 'deconflict.lock';
 
 /**
- * The data directories this process holds. A lock file carrying this process's own pid is ours
- * only if listed here; otherwise it was left by an earlier process that had the same pid (a
- * container's hub restarted as pid 1) and is stale.
+ * The data directories this process holds, by real path. A second store in this process is
+ * refused here, before it touches the lock file: closing any descriptor of a file drops every
+ * POSIX lock the process holds on it, so nothing but SQLite may open the lock file while it is held.
  */
 const heldDirectories = new Set<string>();
 
-/** Take the directory's lock file, or explain who holds it. A lock left by a dead process is taken over. */
+/** A path the hub keeps a file at must be that file or nothing (never a directory, a link, ...). */
+function mustBeFile(path: string, role: string, fix: string): void {
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  if (!st.isFile())
+    throw new DataDirectoryFileInvalid(
+      path,
+      `is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, where deconflict keeps ${role}`,
+      fix,
+    );
+}
+
+/** The data directory, created if missing; refused if it is not a directory the process may write. */
+function prepareDirectory(dir: string): void {
+  let st: Stats | undefined;
+  try {
+    st = statSync(dir);
+  } catch (err) {
+    if (errorCode(err) !== 'ENOENT') throw err;
+  }
+  if (st === undefined) mkdirSync(dir, { recursive: true });
+  else if (!st.isDirectory()) throw new DataDirectoryNotADirectory(dir);
+  // Said plainly here rather than as SQLite's "unable to open database file" later.
+  accessSync(dir, constants.W_OK | constants.X_OK);
+}
+
+/** Who holds a directory whose lock was refused, as its pid file says (best effort, for the message). */
+function holderOf(dir: string): string {
+  try {
+    const pid = Number.parseInt(readFileSync(join(dir, PID_FILE), 'utf8'), 10);
+    if (Number.isInteger(pid) && pid > 0) return `pid ${pid}`;
+  } catch {
+    // Not written yet, or unreadable: the lock alone says the directory is held.
+  }
+  return `it holds ${join(dir, LOCK_FILE)}`;
+}
+
+/**
+ * Hold the lock file of `dir`: an OS lock that the kernel releases when the process ends, however
+ * it ends (SIGKILL and power loss included), so a lock is never stale and a pid that some
+ * unrelated process has since taken blocks nothing.
+ *
+ * Node has no flock(2); SQLite's locks are POSIX advisory locks (fcntl) taken by the kernel for
+ * the process, and SQLite already manages them correctly within one process (several connections,
+ * descriptors kept open while locks are held). With `locking_mode = EXCLUSIVE`, `BEGIN EXCLUSIVE`
+ * takes the write lock, and the transaction is held open until the store closes: another process
+ * (or connection) trying the same gets SQLITE_BUSY at once (busy timeout 0). The transaction
+ * changes nothing, so the file stays empty and never needs recovering. It is never deleted: a lock
+ * file removed while another process opens it would let two processes each lock "the" file (one of
+ * them an unlinked one). The lock is not on the database itself because the store reads through
+ * connections of its own, which an exclusive lock would shut out.
+ *
+ * A lock file that is not an empty database (a pid written by hand, garbage) cannot be held by
+ * anyone — a holder's file is empty, and a held file answers SQLITE_BUSY before SQLite reads it —
+ * so it is emptied in place and taken.
+ */
+function holdLock(dir: string): Db {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; ; attempt++) {
+    let db: Db | undefined;
+    try {
+      db = new Database(path, { timeout: 0 });
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE');
+      return db;
+    } catch (err) {
+      db?.close();
+      const code = errorCode(err);
+      if (code === 'SQLITE_BUSY') throw new DataDirectoryLocked(dir, holderOf(dir));
+      if (code !== 'SQLITE_NOTADB' || attempt > 0) throw err;
+      truncateSync(path, 0);
+    }
+  }
+}
+
+/** Take the data directory for this store, or explain who holds it. Returns the release. */
 function lockDirectory(dir: string): () => void {
   const key = realpathSync(dir);
   if (heldDirectories.has(key)) throw new DataDirectoryLocked(dir, `pid ${process.pid}, this process`);
-  const path = join(dir, 'deconflict.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      heldDirectories.add(key);
-      return () => {
-        heldDirectories.delete(key);
-        try {
-          unlinkSync(path);
-        } catch {
-          // Already gone: nothing to release.
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isFinite(pid) && pid !== process.pid && processAlive(pid)) {
-        throw new DataDirectoryLocked(dir, `pid ${pid}`);
-      }
-      unlinkSync(path);
-    }
+  const fix = 'move it out of the way (it holds nothing the hub needs)';
+  mustBeFile(join(dir, LOCK_FILE), 'its lock', fix);
+  mustBeFile(join(dir, PID_FILE), 'the pid of the process using the directory', fix);
+  const lock = holdLock(dir);
+  const pidFile = join(dir, PID_FILE);
+  try {
+    writeFileSync(pidFile, `${process.pid}\n`);
+  } catch (err) {
+    lock.close();
+    throw err;
   }
-  throw new DataDirectoryLocked(dir, 'unknown');
+  heldDirectories.add(key);
+  return () => {
+    heldDirectories.delete(key);
+    // The pid file goes first, while the lock is still held: a process that takes the lock next
+    // writes its own, which this one can then no longer remove.
+    try {
+      unlinkSync(pidFile);
+    } catch {
+      // Already gone: nothing to remove.
+    }
+    lock.close();
+  };
 }
 
 const parseRoles = (s: unknown): Role[] => JSON.parse(String(s)) as Role[];
@@ -193,6 +293,46 @@ function probeRepo(db: Db): Tx['probes'] {
     budget: async (owner, caller) => body<ProbeBudgetRecord>(q.budget.get(owner, caller) as Row | undefined),
     setBudget: async (b) => {
       q.setBudget.run(b.owner, b.caller, b.per_day, JSON.stringify(b));
+    },
+  };
+}
+
+/** Known devices of members (docs/security.md): found by the hash of their token. */
+function deviceRepo(db: Db): Tx['devices'] {
+  const q = statements(db, {
+    insert:
+      'INSERT INTO devices (id, hash, username, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    byHash: 'SELECT * FROM devices WHERE hash = ?',
+    get: 'SELECT * FROM devices WHERE id = ?',
+    byUsername: 'SELECT * FROM devices WHERE username = ? ORDER BY last_used_at DESC, id',
+    touch: 'UPDATE devices SET last_used_at = ?, expires_at = ? WHERE id = ?',
+    delete: 'DELETE FROM devices WHERE id = ?',
+    deleteAll: 'DELETE FROM devices WHERE username = ?',
+  });
+  const toDevice = (r: Row): DeviceRecord => ({
+    id: String(r.id),
+    hash: String(r.hash),
+    username: String(r.username),
+    created_at: Number(r.created_at),
+    last_used_at: Number(r.last_used_at),
+    expires_at: Number(r.expires_at),
+  });
+  const one = (r: unknown): DeviceRecord | null => (r ? toDevice(r as Row) : null);
+  return {
+    create: async (d) => {
+      q.insert.run(d.id, d.hash, d.username, d.created_at, d.last_used_at, d.expires_at);
+    },
+    getByHash: async (hash) => one(q.byHash.get(hash)),
+    get: async (id) => one(q.get.get(id)),
+    listByUsername: async (username) => (q.byUsername.all(username) as Row[]).map(toDevice),
+    touch: async (id, at, expires_at) => {
+      q.touch.run(at, expires_at, id);
+    },
+    delete: async (id) => {
+      q.delete.run(id);
+    },
+    deleteAllOf: async (username) => {
+      q.deleteAll.run(username);
     },
   };
 }
@@ -462,6 +602,7 @@ function repos(db: Db): Tx {
   return {
     ...watchRepos(db),
     probes: probeRepo(db),
+    devices: deviceRepo(db),
     meta: {
       get: async (key) => {
         const r = q.metaGet.get(key) as Row | undefined;
@@ -691,6 +832,12 @@ export function databaseFile(dir: string): string {
 export interface SqliteStoreOptions {
   /** Data directory; the database is `deconflict.db` inside it. */
   readonly dir: string;
+  /**
+   * The most pages the database may grow to (SQLite's `max_page_count`, pages of 4 KiB): a write
+   * that needs more fails exactly as on a full disk (`storage_full`). Unset, only the disk bounds
+   * it. Tests fill a store for real with it; an operator could use it as a quota.
+   */
+  readonly maxPageCount?: number;
 }
 
 /** Read connections kept open between reads. */
@@ -712,11 +859,22 @@ export interface SqliteStore extends Store {
  *
  * @throws DataDirectoryLocked when another store holds the directory.
  * @throws DataDirectoryTooNew, DataDirectoryUnrecognised or MigrationFailed (see `migrate`).
+ * @throws DataDirectoryNotADirectory, DataDirectoryUnwritable, DataDirectoryFileInvalid,
+ *   DataDirectoryDamaged or DataDirectoryFull for a fault of the machine (`startupFault`).
  */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  mkdirSync(options.dir, { recursive: true });
-  const release = lockDirectory(options.dir);
-  const file = databaseFile(options.dir);
+  const { dir } = options;
+  const file = databaseFile(dir);
+  // Every fault of the machine (a full disk, a damaged file, a directory the process may not
+  // write) becomes an error saying what to do; anything else is a bug and keeps its stack.
+  const fault = (err: unknown): unknown => startupFault(err, dir, file) ?? err;
+  let release: () => void;
+  try {
+    prepareDirectory(dir);
+    release = lockDirectory(dir);
+  } catch (err) {
+    throw fault(err);
+  }
   const openReader = (): Reader => {
     const db = new Database(file, { readonly: true });
     db.pragma('busy_timeout = 5000');
@@ -728,37 +886,63 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   // that overlap in time (they are asynchronous) cannot share one.
   const idle: Reader[] = [];
   try {
+    mustBeFile(
+      file,
+      'its database',
+      'check that --data names the right directory, or move it out of the way',
+    );
     writer = new Database(file);
     writer.pragma('journal_mode = WAL');
     writer.pragma('synchronous = FULL');
     writer.pragma('busy_timeout = 5000');
     // Foreign keys are checked by each migration before it commits, and on every write after.
-    migration = migrate(writer, options.dir);
+    migration = migrate(writer, dir);
     writer.pragma('foreign_keys = ON');
+    if (options.maxPageCount !== undefined)
+      writer.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxPageCount))}`);
     idle.push(openReader());
   } catch (err) {
     writer?.close();
     release();
-    throw err;
+    throw fault(err);
   }
   const txWriter = repos(writer);
+  // Rows changed so far by the writer: a commit that changed some wrote to the disk.
+  const changes = writer.prepare('SELECT total_changes()').pluck();
   const reading = new Set<Promise<unknown>>();
   // Serialize write transactions: one unit of work at a time, in arrival order.
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
-  return {
+  /**
+   * A full disk is the coded `storage_full` (the transaction was rolled back: nothing of it
+   * applied, nothing committed before it lost), and the store is marked full until a write that
+   * changed something commits again (`/healthz` reports it).
+   */
+  const refused = (err: unknown): unknown => {
+    if (!isStorageFull(err)) return err;
+    markStorage(store, true);
+    return storageFullError();
+  };
+  const store: SqliteStore = {
     migration,
     transact<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
       const run = async (): Promise<T> => {
         if (closed) throw new Error('the store is closed');
-        writer.exec('BEGIN IMMEDIATE');
+        try {
+          writer.exec('BEGIN IMMEDIATE');
+        } catch (err) {
+          throw refused(err);
+        }
+        const before = changes.get() as number;
         try {
           const result = await work(txWriter);
           writer.exec('COMMIT');
+          if ((changes.get() as number) > before) markStorage(store, false);
           return result;
         } catch (err) {
+          // SQLite may have rolled the transaction back itself (it does on a full disk).
           if (writer.inTransaction) writer.exec('ROLLBACK');
-          throw err;
+          throw refused(err);
         }
       };
       const p = queue.then(run, run);
@@ -772,6 +956,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         reader.db.exec('BEGIN');
         try {
           return await work(reader.tx);
+        } catch (err) {
+          // A read can need room too (a sort spilling to a temporary file).
+          throw refused(err);
         } finally {
           reader.db.exec('COMMIT');
           if (closed || idle.length >= IDLE_READERS) reader.db.close();
@@ -797,4 +984,5 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       release();
     },
   };
+  return store;
 }

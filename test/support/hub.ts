@@ -61,6 +61,7 @@ export async function startHub(
     },
     async close(keep = false) {
       await app.close();
+      await hub.close();
       await store.close();
       if (!keep) rmSync(dir, { recursive: true, force: true });
     },

@@ -72,9 +72,23 @@ export function errorText(err: unknown): string {
 
 const KEY = 'deconflict.session';
 
-/** Log in; keeps the session for this browser tab (not for hub administrators: no console). */
+/** Where this browser keeps a member's device token (docs/security.md, "known devices"). */
+const deviceKey = (username: string): string => `deconflict.device:${username}`;
+
+/**
+ * Log in; keeps the session for this browser tab (not for hub administrators: no console). The
+ * device token the hub answers is kept in this browser (localStorage, per member) and presented
+ * on the next login, so a flood of bad passwords for the same name from elsewhere never keeps
+ * the officer on call out of this console.
+ */
 export async function login(username: string, password: string): Promise<Me> {
-  const r = await api<SessionAnswer>('POST', '/session', { username, password });
+  const known = localStorage.getItem(deviceKey(username));
+  const r = await api<SessionAnswer>('POST', '/session', {
+    username,
+    password,
+    ...(known !== null && { device: known }),
+  });
+  localStorage.setItem(deviceKey(username), r.device.token);
   if (r.member.party === null)
     throw new ApiError(403, [{ code: 'forbidden', path: '', message: 'hub administrators have no console' }]);
   const me: Me = {

@@ -1,7 +1,9 @@
 /**
  * The console's wiring. Importing a panel module registers it with the shell (shell.ts); boot
  * shows the login screen or, with a session kept in the browser tab, the console: the top bar,
- * the map, the registered panels and the time bar, then the party's picture and its stream.
+ * the map with its legend, the registered panels floating over the map's right-hand side, and
+ * the time bar; then the party's picture and its stream, and the first view framing the party's
+ * theatre in the part of the map the panels leave uncovered.
  */
 import './panels/watch/panel.ts';
 import './panels/hotline/panel.ts';
@@ -10,6 +12,7 @@ import './panels/detail/panel.ts';
 import './panels/probing/panel.ts';
 import { ApiError, logout, onSessionExpired, restoreSession } from './api.ts';
 import { h, mount } from './dom.ts';
+import { legend } from './legend.ts';
 import { loginScreen, reloginDialog } from './login.ts';
 import { createMap } from './map/map.ts';
 import { listenKeys, mountPanels } from './shell.ts';
@@ -48,11 +51,15 @@ async function enter(root: HTMLElement): Promise<void> {
       timebar,
     ),
   );
-  const map = createMap(mapEl);
-  mountTimebar(timebar);
+  // The panels float over the map: the map keeps the whole width, and fits what it shows into
+  // the part they leave uncovered.
+  const map = createMap(mapEl, () => [aside]);
+  mapEl.append(legend());
+  mountTimebar(timebar, map);
   mountPanels(aside, map);
   try {
     await start();
+    map.showTheatre();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       stop();

@@ -30,18 +30,59 @@ export function local(iso: string | number | null): string {
   });
 }
 
+/**
+ * The MGRS reference, or '' where there is none: beyond its UTM part (polar), or a longitude the
+ * map gives past ±180° (a pointer on a wrapped copy of the world).
+ */
+function mgrsOrBlank(lon: number, lat: number, digits: number): string {
+  try {
+    return toMgrs(wrap(lon), lat, digits);
+  } catch {
+    return '';
+  }
+}
+
+/** A longitude within [-180, 180). */
+const wrap = (lon: number): number => ((((lon + 180) % 360) + 360) % 360) - 180;
+
+/** Lat/lon with hemispheres, to `decimals`. */
+function latLon(lon: number, lat: number, decimals: number): string {
+  const x = wrap(lon);
+  return `${Math.abs(lat).toFixed(decimals)}°${lat >= 0 ? 'N' : 'S'} ${Math.abs(x).toFixed(decimals)}°${x >= 0 ? 'E' : 'W'}`;
+}
+
 /** A position in the user's chosen notation. */
 export function place(lon: number, lat: number): string {
   if (state.settings.coords === 'mgrs') {
-    try {
-      return toMgrs(lon, lat, 5);
-    } catch {
-      // Outside MGRS (polar): fall through to lat/lon.
-    }
+    const grid = mgrsOrBlank(lon, lat, 5);
+    if (grid !== '') return grid;
   }
-  const ns = lat >= 0 ? 'N' : 'S';
-  const ew = lon >= 0 ? 'E' : 'W';
-  return `${Math.abs(lat).toFixed(5)}°${ns} ${Math.abs(lon).toFixed(5)}°${ew}`;
+  return latLon(lon, lat, 5);
+}
+
+/**
+ * A place in a name, to 10 m: MGRS with four digits per coordinate (`34T ES 2313 1111`), or
+ * lat/lon to four decimals, as the user chose. Precise enough to tell two declarations apart,
+ * short enough for a line of the inbox.
+ */
+export function placeShort(lon: number, lat: number): string {
+  if (state.settings.coords === 'mgrs') {
+    const grid = mgrsOrBlank(lon, lat, 4);
+    if (grid !== '') return grid;
+  }
+  return latLon(lon, lat, 4);
+}
+
+/**
+ * A window as DTGs, the second shortened to what differs from the first when month and year
+ * are the same (`071000Z–071100ZDEC26`); `071000ZDEC26–open end` when it has no end.
+ */
+export function dtgWindow(start: string | number, end: string | number | null): string {
+  const a = dtg(start);
+  if (end === null) return `${a}–open end`;
+  const b = dtg(end);
+  const tail = a.slice(7);
+  return tail === b.slice(7) && a.length === b.length ? `${a.slice(0, 7)}–${b}` : `${a}–${b}`;
 }
 
 /**

@@ -22,7 +22,19 @@ export interface ReceiptLike {
   delivered_at: string | null;
   read_at: string | null;
   acked_at: string | null;
+  /** Set once, with the acknowledgement. */
+  reply?: string | null;
+  /** Set once, when the receiving party first let the deadline pass. */
+  escalated_at?: string | null;
+  /** Only rises while unacknowledged; cleared by the acknowledgement. */
+  level?: 'watch_officer' | 'senior_officer' | 'party_admin' | 'overdue' | null;
 }
+
+const LEVELS = ['watch_officer', 'senior_officer', 'party_admin', 'overdue'] as const;
+
+/** The further of two escalation levels (null = none). */
+const higher = (a: ReceiptLike['level'], b: ReceiptLike['level']): ReceiptLike['level'] =>
+  (a ? LEVELS.indexOf(a) : -1) >= (b ? LEVELS.indexOf(b) : -1) ? (a ?? null) : (b ?? null);
 
 /** The earlier of two set times (the hub's own; a copy the console filled in may be later). */
 const first = (a: string | null, b: string | null): string | null =>
@@ -35,14 +47,21 @@ export function mergeMessage<M extends { receipts: readonly ReceiptLike[] }>(hel
     ...next,
     receipts: next.receipts.map((r) => {
       const o = old.get(r.party);
-      return o
-        ? {
-            ...r,
-            delivered_at: first(r.delivered_at, o.delivered_at),
-            read_at: first(r.read_at, o.read_at),
-            acked_at: first(r.acked_at, o.acked_at),
-          }
-        : r;
+      if (!o) return r;
+      const acked_at = first(r.acked_at, o.acked_at);
+      return {
+        ...r,
+        delivered_at: first(r.delivered_at, o.delivered_at),
+        read_at: first(r.read_at, o.read_at),
+        acked_at,
+        ...((r.reply !== undefined || o.reply !== undefined) && { reply: r.reply ?? o.reply ?? null }),
+        ...((r.escalated_at !== undefined || o.escalated_at !== undefined) && {
+          escalated_at: first(r.escalated_at ?? null, o.escalated_at ?? null),
+        }),
+        ...((r.level !== undefined || o.level !== undefined) && {
+          level: acked_at !== null ? null : higher(r.level, o.level),
+        }),
+      };
     }),
   };
 }
@@ -73,17 +92,25 @@ export function mergeAlert<A extends AlertLike>(held: A, next: A): A {
 
 type Answer = 'accepted' | 'invited' | 'declined';
 
-/** Each member's answer to the invitation is kept once given; so is this party's own. */
+/**
+ * Each member's answer to the invitation is kept once given; so is this party's own
+ * (`my_status`), and the channel's state once it left `pending` (open and declined are final).
+ */
 export function mergeChannel<
-  C extends { members: readonly { party: string; status: Answer }[]; status: Answer | null },
+  C extends {
+    members: readonly { party: string; status: Answer }[];
+    status: 'open' | 'pending' | 'declined';
+    my_status: Answer | null;
+  },
 >(held: C, next: C): C {
   const answered = new Map(held.members.filter((m) => m.status !== 'invited').map((m) => [m.party, m]));
   return {
     ...next,
     members: next.members.map((m) => (m.status === 'invited' ? (answered.get(m.party) ?? m) : m)),
-    status:
-      next.status === 'invited' && held.status !== null && held.status !== 'invited'
-        ? held.status
-        : next.status,
+    status: next.status === 'pending' ? held.status : next.status,
+    my_status:
+      next.my_status === 'invited' && held.my_status !== null && held.my_status !== 'invited'
+        ? held.my_status
+        : next.my_status,
   };
 }

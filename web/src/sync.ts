@@ -61,7 +61,7 @@ export async function loadRoster(): Promise<void> {
 export async function loadChannels(): Promise<void> {
   const r = await api<{ channels: ChannelView[] }>('GET', '/channels');
   state.channels = new Map(r.channels.map((c) => [c.id, c]));
-  for (const c of r.channels) if (c.status === 'accepted') await loadMessages(c.id);
+  for (const c of r.channels) if (c.my_status === 'accepted') await loadMessages(c.id);
   emit('channels');
 }
 
@@ -205,7 +205,8 @@ const APPLY: Record<string, (data: unknown) => void> = {
     const c = data as ChannelView;
     putChannel(c);
     emit('channels');
-    if (c.status === 'accepted' && !state.messages.has(c.id)) void loadMessages(c.id).catch(() => undefined);
+    if (c.my_status === 'accepted' && !state.messages.has(c.id))
+      void loadMessages(c.id).catch(() => undefined);
   },
   'message.posted': (data) => {
     putMessage(data as MessageView);

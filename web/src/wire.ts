@@ -7,6 +7,7 @@ export type { Session as SessionAnswer } from '../../src/api/accounts.ts';
 export type {
   ConflictView,
   DeclarationFeature as Feature,
+  NotificationsView,
   SideView as Side,
   SubmissionResult as Submission,
 } from '../../src/api/declarations.ts';

@@ -1,8 +1,14 @@
 /**
- * Routes of accounts: log in and out, API tokens, parties and members.
+ * Routes of accounts: log in and out, known devices, API tokens, parties and members.
+ *
+ * Logging in goes through the login gate (`../login-gate.ts`, docs/security.md): ranked by what
+ * the hub can look up by key, admitted or refused before any password is hashed, and told how
+ * the check ended. The hashing slot is given back as soon as the password is checked, before the
+ * session is written (a write may wait for the hub's write lock; hashing slots must not).
  */
 import Type from 'typebox';
 import {
+  DeviceView,
   LoginBody,
   MemberBody,
   MemberChange,
@@ -17,13 +23,14 @@ import {
   TokenView,
 } from '../../api/accounts.ts';
 import { IdParams, NoContent } from '../../api/common.ts';
+import { DeconflictError } from '../../errors.ts';
+import type { CheckedLogin } from '../../hub/accounts.ts';
 import { coded } from '../errors.ts';
-import { RateLimiter } from '../rate.ts';
+import { DEFAULT_LOGIN_GATE, LoginGate, type Outcome, sourceOf } from '../login-gate.ts';
 import { BEARER, ERRORS, principalOf, type Routes } from './support.ts';
 
 export const accountRoutes: Routes = (app, hub) => {
-  // Login attempts per name: a slow trickle is allowed, a guessing run is not.
-  const loginLimiter = new RateLimiter(0.2, 10, () => hub.clock.now());
+  const gate = new LoginGate(DEFAULT_LOGIN_GATE, () => hub.clock.now());
 
   app.post(
     '/api/v1/session',
@@ -31,15 +38,38 @@ export const accountRoutes: Routes = (app, hub) => {
       config: { public: true },
       schema: {
         tags: ['accounts'],
-        summary: 'Log in: a session token for 12 hours',
+        summary: 'Log in: a session token for 12 hours, and a device token for the next login',
+        description:
+          'Failed logins are throttled per client address and, after five, back off per name (1 s doubling to 60 s); a login that presents a valid device token of the member it names is not held back by either. At most a few passwords are checked at once and a few more wait; the rest are answered at once with 429 `rate_limited` and a `Retry-After` header (docs/security.md).',
         body: LoginBody,
         response: { 201: Session, ...ERRORS },
       },
     },
     async (req, reply) => {
-      if (!loginLimiter.take(`login:${req.body.username}`))
-        throw coded('rate_limited', 'too many login attempts; wait a minute');
-      return reply.status(201).send(await hub.accounts.login(req.body.username, req.body.password));
+      const { username, password, device } = req.body;
+      const rank = await hub.accounts.loginClass(username, device);
+      const admitted = await gate.admit({
+        source: sourceOf(req.ip),
+        username,
+        rank: rank.kind,
+        device: rank.kind === 'device' ? rank.device : null,
+      });
+      if (admitted.refused) {
+        void reply.header('retry-after', String(admitted.retryAfter_s));
+        throw coded('rate_limited', admitted.message);
+      }
+      let outcome: Outcome = 'error';
+      let login: CheckedLogin;
+      try {
+        login = await hub.accounts.checkPassword(username, password);
+        outcome = 'success';
+      } catch (err) {
+        if (err instanceof DeconflictError && err.details[0]?.code === 'unauthorized') outcome = 'failure';
+        throw err;
+      } finally {
+        admitted.done(outcome);
+      }
+      return reply.status(201).send(await hub.accounts.openSession(login, device));
     },
   );
   app.delete(
@@ -54,6 +84,38 @@ export const accountRoutes: Routes = (app, hub) => {
     },
     async (req, reply) => {
       await hub.accounts.logout(principalOf(req));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/devices',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Your known devices: those whose device token lets them in whatever others try',
+        security: BEARER,
+        response: {
+          200: Type.Object({ devices: Type.Array(DeviceView) }, { additionalProperties: false }),
+          ...ERRORS,
+        },
+      },
+    },
+    async (req) => ({ devices: await hub.accounts.listDevices(principalOf(req)) }),
+  );
+  app.delete(
+    '/api/v1/devices/:id',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: "Forget a known device: yours, or a member's of your party (party_admin)",
+        security: BEARER,
+        params: IdParams,
+        response: { 204: NoContent, ...ERRORS },
+      },
+    },
+    async (req, reply) => {
+      await hub.accounts.revokeDevice(principalOf(req), req.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -153,7 +215,8 @@ export const accountRoutes: Routes = (app, hub) => {
     {
       schema: {
         tags: ['accounts'],
-        summary: 'Create a member (party_admin)',
+        summary:
+          'Create a member (party_admin), named "<party>.<name>"; a hub_admin may add a party_admin to any party (recovery)',
         security: BEARER,
         params: PartyParams,
         body: MemberBody,
@@ -168,7 +231,8 @@ export const accountRoutes: Routes = (app, hub) => {
     {
       schema: {
         tags: ['accounts'],
-        summary: 'Change roles or disable (party_admin); disabling revokes its tokens',
+        summary:
+          'Change roles or disable (party_admin); disabling revokes its tokens and devices; the last active party_admin stays (409 last_admin)',
         security: BEARER,
         params: MemberParams,
         body: MemberChange,

@@ -2,6 +2,7 @@
  * Routes of declarations and conflicts. Submissions and amendments are GeoJSON, parsed by the
  * engine (their schemas document the format; see src/api/declarations.ts).
  */
+import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import { IdParams } from '../../api/common.ts';
 import {
@@ -11,6 +12,7 @@ import {
   DeclarationCollection,
   DeclarationFeature,
   ListQuery,
+  NotificationsView,
   ResolveBody,
   SubmissionBody,
   SubmissionResult,
@@ -20,6 +22,7 @@ import {
   Withdrawn,
 } from '../../api/declarations.ts';
 import { parseTime } from '../../field/dtg.ts';
+import { WorkBudgetExceeded } from '../../hub/work-budget.ts';
 import { parseBbox } from '../validation.ts';
 import { BEARER, ERRORS, principalOf, type Routes } from './support.ts';
 
@@ -38,6 +41,19 @@ const DeclarationParams = Type.Object(
 /** Declarations come as GeoJSON; plain JSON is accepted too. */
 const GEOJSON = ['application/geo+json', 'application/json'];
 
+/**
+ * A submission refused by its party's work budget says when to retry (`Retry-After`, whole
+ * seconds): the budget refills evenly over a minute (hub/work-budget.ts).
+ */
+async function retryAfter<T>(reply: FastifyReply, answer: Promise<T>): Promise<T> {
+  try {
+    return await answer;
+  } catch (err) {
+    if (err instanceof WorkBudgetExceeded) void reply.header('retry-after', String(err.retryAfter_s));
+    throw err;
+  }
+}
+
 /** A time the schema already checked (format `zulu-time`), as epoch ms. */
 const time = (v: string | undefined): number | undefined => (v === undefined ? undefined : parseTime(v));
 
@@ -49,7 +65,7 @@ export const declarationRoutes: Routes = (app, hub) => {
         tags: ['declarations'],
         summary: 'Submit one Feature or a FeatureCollection (all or none); answers with the conflicts found',
         description:
-          'Declaration ids are per party: a local `properties.id` "x" is stored as "<party>:x" (the caller’s party); a full id must carry the caller’s prefix (else 403 party_mismatch); without an id the hub assigns "<party>:d-<random>". Answers and URLs use the full id. `?dry_run=true` checks and stores nothing.',
+          'Declaration ids are per party: a local `properties.id` "x" is stored as "<party>:x" (the caller’s party); a full id must carry the caller’s prefix (else 403 party_mismatch); without an id the hub assigns "<party>:d-<random>". Answers and URLs use the full id. `?dry_run=true` checks and stores nothing. What a submission may cost is bounded in vertices (by default 250,000 per request, else 413 request_too_heavy; 1,000,000 per party and minute, else 429 work_budget_exceeded with Retry-After).',
         security: BEARER,
         querystring: SubmitQuery,
         consumes: GEOJSON,
@@ -59,7 +75,7 @@ export const declarationRoutes: Routes = (app, hub) => {
     },
     async (req, reply) => {
       const dryRun = req.query.dry_run === 'true';
-      const result = await hub.declarations.submit(principalOf(req), req.body, { dryRun });
+      const result = await retryAfter(reply, hub.declarations.submit(principalOf(req), req.body, { dryRun }));
       return reply.status(dryRun ? 200 : 201).send(result);
     },
   );
@@ -117,6 +133,20 @@ export const declarationRoutes: Routes = (app, hub) => {
     },
     async (req) => hub.declarations.versionsOf(principalOf(req), req.params.id),
   );
+  app.get(
+    '/api/v1/declarations/:id/notifications',
+    {
+      schema: {
+        tags: ['declarations'],
+        summary:
+          'For the owner: each party named in `notify` — awaiting, acknowledged (when, reply) or overdue (since when, how far escalated)',
+        security: BEARER,
+        params: DeclarationParams,
+        response: { 200: NotificationsView, ...ERRORS },
+      },
+    },
+    async (req) => hub.notifications.of(principalOf(req), req.params.id),
+  );
   app.put(
     '/api/v1/declarations/:id',
     {
@@ -130,7 +160,8 @@ export const declarationRoutes: Routes = (app, hub) => {
         response: { 200: SubmissionResult, ...ERRORS },
       },
     },
-    async (req) => hub.declarations.amend(principalOf(req), req.params.id, req.body),
+    async (req, reply) =>
+      retryAfter(reply, hub.declarations.amend(principalOf(req), req.params.id, req.body)),
   );
   app.post(
     '/api/v1/declarations/:id/withdraw',

@@ -1,4 +1,5 @@
 /** What the panels may ask of the map (implemented in map.ts). */
+import type { Pos } from '../geo/path.ts';
 import type { ConflictView } from '../wire.ts';
 
 /** A geometry the console can draw or type. */
@@ -24,4 +25,9 @@ export interface MapApi {
   setDraft(d: Draft | null): void;
   /** Conflicts of a dry run, drawn until cleared with []. */
   setPreview(conflicts: readonly ConflictView[]): void;
+  /**
+   * Bring a geometry with its buffer (and other points to show with it) into the part of the map
+   * the side panel leaves uncovered, unless it is in view already and large enough to see.
+   */
+  bringIntoView(g: Geometry, buffer_m: number, also?: readonly Pos[]): void;
 }

@@ -21,10 +21,11 @@ import {
   outlineOf,
   positionsOf,
 } from '../geo/shapes.ts';
+import { declarationName } from '../labels.ts';
 import { shownTime, state } from '../store.ts';
 import type { ConflictView, Feature } from '../wire.ts';
 import type { Draft, Geometry } from './api.ts';
-import { COLORS } from './style.ts';
+import { COLORS, SEVERITIES } from './style.ts';
 import { sidcFor } from './symbols.ts';
 
 type Props = Record<string, unknown>;
@@ -79,7 +80,7 @@ function liveAt(start: string, end: string | null, t: number): boolean {
 /** A declaration's label on the map: its name (and party when not ours), its altitude band. */
 function declarationText(f: Feature): string {
   const p = f.properties;
-  const name = p.label && p.label.length > 0 ? p.label : p.id;
+  const name = declarationName(f);
   const short = name.length > 48 ? `${name.slice(0, 46)}…` : name;
   const alt = p.altitude ? `\n${altitudeText(p.altitude)}` : '';
   const own = p.party === state.me?.party ? '' : ` (${p.party})`;
@@ -97,14 +98,28 @@ function iconOf(kind: string, own: boolean, category: string | undefined, color:
   return '';
 }
 
-/** A declaration's styling, as the properties its layers read. */
+/**
+ * The hatching of a kind's areas and buffers: crossed for a restricted zone, diagonal for an air
+ * operation's airspace, none for the rest ('' is none).
+ */
+function hatchOf(kind: string, color: string): string {
+  if (kind === 'restricted_zone') return `xhatch:${color}`;
+  if (kind === 'air_operation') return `hatch:${color}`;
+  return '';
+}
+
+/**
+ * A declaration's styling, as the properties its layers read: the colour of its party's
+ * affiliation (own: friend, any other: neutral) whatever its kind — the severity colours are
+ * the conflicts' alone — and the kind in line style, hatching and symbol.
+ */
 function styleOf(f: Feature): Props {
   const p = f.properties;
   const own = p.party === state.me?.party;
   const kind = p.kind;
-  const color = kind === 'restricted_zone' ? COLORS.restricted : own ? COLORS.own : COLORS.other;
+  const color = own ? COLORS.own : COLORS.other;
   const poly = f.geometry.type === 'Polygon' || f.geometry.type === 'MultiPolygon';
-  const hatched = kind === 'air_operation' || kind === 'restricted_zone';
+  const hatch = hatchOf(kind, color);
   return {
     id: p.id,
     kind,
@@ -112,12 +127,13 @@ function styleOf(f: Feature): Props {
     own,
     color,
     icon: iconOf(kind, own, p.category, color),
-    hatch: kind === 'restricted_zone' || (kind === 'air_operation' && poly) ? `hatch:${color}` : '',
+    hatch: poly ? hatch : '',
     dash: kind === 'air_operation',
-    width: kind === 'area_of_responsibility' ? 2.5 : kind === 'movement' ? 3 : 2,
+    width:
+      kind === 'area_of_responsibility' || kind === 'restricted_zone' ? 2.5 : kind === 'movement' ? 3 : 2,
     fill:
       kind === 'area_of_responsibility' ? 0.035 : kind === 'protected_site' || kind === 'strike' ? 0.12 : 0,
-    bhatch: hatched ? `hatch:${color}` : '',
+    bhatch: hatch,
     bfill: kind === 'movement' ? 0.18 : kind === 'strike' ? 0.14 : kind === 'protected_site' ? 0.1 : 0.08,
     bdash: kind === 'strike',
     text: declarationText(f),
@@ -144,14 +160,19 @@ export function declarationFeatures(): { decl: GF[]; buffer: GF[]; sym: GF[] } {
   return { decl: decl.sort(order), buffer: buffer.sort(order), sym: sym.sort(order) };
 }
 
+/** A severity's rank: 0 for critical … 3 for low (the style's sort keys and filters read it). */
+const rankOf = (severity: string): number => {
+  const i = (SEVERITIES as readonly string[]).indexOf(severity);
+  return i < 0 ? SEVERITIES.length - 1 : i;
+};
+
 /** The open conflicts, the most severe drawn last (on top). */
 export function openConflictFeatures(): GF[] {
   const t = shownTime();
-  const rank = { low: 0, medium: 1, high: 2, critical: 3 };
   return [...state.conflicts.values()]
     .filter((c) => c.status === 'open')
-    .sort((a, b) => rank[a.severity] - rank[b.severity])
-    .flatMap((c) => conflictFeatures(c, COLORS.severity[c.severity] ?? COLORS.restricted, t));
+    .sort((a, b) => rankOf(b.severity) - rankOf(a.severity))
+    .flatMap((c) => conflictFeatures(c, COLORS.severity[c.severity], t));
 }
 
 /** A dry run's conflicts, in the preview colour. */
@@ -161,7 +182,13 @@ export function previewFeatures(preview: readonly ConflictView[]): GF[] {
 
 /** The geometry features of a conflict's visible sides, and its link. Hidden sides: nothing. */
 function conflictFeatures(c: ConflictView, color: string, t: number): GF[] {
-  const base = { cid: c.id, color, live: liveAt(c.window.start, c.window.end, t) };
+  const base = {
+    cid: c.id,
+    color,
+    severity: c.severity,
+    rank: rankOf(c.severity),
+    live: liveAt(c.window.start, c.window.end, t),
+  };
   const out: GF[] = [];
   for (const side of [c.a, c.b]) {
     if ('hidden' in side) continue;
@@ -255,19 +282,35 @@ export function boundsOf(t: Target, conflict: (id: string) => ConflictView | und
   return bboxOf(pts);
 }
 
-/** The box holding the party's own declarations (all of them when it has none), for the first view. */
-export function pictureBounds(): Box | null {
-  const all = [...state.declarations.values()];
-  const mine = all.filter((f) => f.properties.party === state.me?.party);
-  return bboxOf(
-    (mine.length > 0 ? mine : all).flatMap((f) => {
-      const b = shapeOf(f).bbox;
-      return b
-        ? ([
-            [b[0], b[1]],
-            [b[2], b[3]],
-          ] as Pos[])
-        : [];
-    }),
-  );
+/** A declaration's box (with its buffer) as two corners, or none. */
+function cornersOf(f: Feature): Pos[] {
+  const b = shapeOf(f).bbox;
+  return b
+    ? [
+        [b[0], b[1]],
+        [b[2], b[3]],
+      ]
+    : [];
+}
+
+/**
+ * The theatre that concerns the party, for the first view: its own declarations (with their
+ * buffers) and where its open conflicts are (their closest points; the other party's side is
+ * not framed whole: a long transit corridor or a neighbour's whole area of responsibility would
+ * zoom the view out past what matters). Without either, everything the party may see. Null
+ * when nothing is held.
+ */
+export function theatreBounds(): Box | null {
+  const me = state.me?.party;
+  const pts: Pos[] = [];
+  for (const f of state.declarations.values()) if (f.properties.party === me) pts.push(...cornersOf(f));
+  for (const c of state.conflicts.values())
+    if (c.status === 'open' && c.closest) pts.push(...unroll(c.closest));
+  if (pts.length === 0) for (const f of state.declarations.values()) pts.push(...cornersOf(f));
+  return bboxOf(pts);
+}
+
+/** The box of a geometry with its buffer, and of other points to show with it (a dry run's). */
+export function geometryBounds(g: Geometry, buffer_m: number, also: readonly Pos[] = []): Box | null {
+  return bboxOf([...positionsOf(drawnGeometry(g)), ...bufferOf(g, buffer_m).flat(), ...also]);
 }

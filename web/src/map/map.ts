@@ -3,6 +3,12 @@
  * makes of the store — declarations with their buffers to scale, open conflicts, the picture at
  * the time of the time bar (declarations outside their window dimmed), the Declare panel's draft
  * and dry run — and click-to-select, click-to-draw (drawing.ts), and flying to what a panel asks.
+ *
+ * The map fills the console under the side panel, which floats over its right-hand side: every
+ * view the console chooses (the first view, a focus, a drawn geometry) is fitted into the part
+ * of the map left uncovered, by padding MapLibre's fitBounds on the right by the panel's width.
+ * The first view frames the party's theatre (features.ts `theatreBounds`) once the first load is
+ * in, and marks the map element `data-view="theatre"`.
  */
 import type { FeatureCollection } from 'geojson';
 import maplibregl, { type GeoJSONSource, type MapMouseEvent } from 'maplibre-gl';
@@ -21,10 +27,11 @@ import {
   draftFeatures,
   focusFeatures,
   type GF,
+  geometryBounds,
   openConflictFeatures,
-  pictureBounds,
   previewFeatures,
   type Target,
+  theatreBounds,
 } from './features.ts';
 import { hovering, pick } from './pick.ts';
 import { COLORS, type SourceId, style } from './style.ts';
@@ -37,23 +44,45 @@ const DEMO_BOUNDS: [Pos, Pos] = [
 ];
 /** How long a focus waits for its target to arrive (a conflict just announced, say). */
 const FOCUS_WAIT_MS = 15_000;
+/** A drawn geometry smaller than this on screen (px) is brought closer when shown. */
+const TOO_SMALL_PX = 24;
 
-/** The console's map in `el`. */
-export function createMap(el: HTMLElement): MapApi {
-  return new ConsoleMap(el);
+/** The map as the console's wiring uses it: what the panels may ask, and the first view. */
+export interface ConsoleMapApi extends MapApi {
+  /** Frame the party's theatre, once the first load is in (unless the user moved the map). */
+  showTheatre(): void;
+}
+
+/**
+ * The console's map in `el`; `covering` gives the elements floating over it (the side panel),
+ * whose width on the map's right is left out of every view the console fits.
+ */
+export function createMap(el: HTMLElement, covering: () => readonly HTMLElement[] = () => []): ConsoleMapApi {
+  return new ConsoleMap(el, covering);
+}
+
+/** Space kept around a fitted view (px), and the part of the map the side panel covers. */
+export interface Padding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
 }
 
 /** The map and what it shows. */
-class ConsoleMap implements MapApi {
+class ConsoleMap implements ConsoleMapApi {
   private readonly map: maplibregl.Map;
   private readonly el: HTMLElement;
+  private readonly covering: () => readonly HTMLElement[];
   private readonly scale: maplibregl.ScaleControl;
   private readonly coords = h('div.map-coords.mono', { 'data-testid': 'map-coords' });
   private readonly drawer: Drawer;
   private readonly reduced = matchMedia('(prefers-reduced-motion: reduce)').matches;
   private loaded = false;
-  /** The first view has been fitted to the picture (or the user or a panel moved the map). */
+  /** The first view has been fitted to the theatre (or the user or a panel moved the map). */
   private fitted = false;
+  /** The first load is in: frame the theatre as soon as the style has loaded. */
+  private theatreWanted = false;
   private userMoved = false;
   private highlight: Target | null = null;
   private pending: { target: Target; until: number } | null = null;
@@ -61,8 +90,9 @@ class ConsoleMap implements MapApi {
   private preview: readonly ConflictView[] = [];
 
   /** Create the MapLibre map in `el` and follow the store. */
-  constructor(el: HTMLElement) {
+  constructor(el: HTMLElement, covering: () => readonly HTMLElement[]) {
     this.el = el;
+    this.covering = covering;
     this.map = newMapLibre(el);
     this.scale = new maplibregl.ScaleControl({ maxWidth: 120, unit: state.settings.units });
     this.map.addControl(this.scale, 'bottom-left');
@@ -98,15 +128,36 @@ class ConsoleMap implements MapApi {
     this.renderPreview();
   }
 
+  /**
+   * Bring a geometry (with its buffer, and other points to show with it) into the uncovered
+   * part of the map: the view moves when some of it is outside, or when it is too small to see.
+   */
+  bringIntoView(g: Geometry, buffer_m: number, also: readonly Pos[] = []): void {
+    const b = geometryBounds(g, buffer_m, also);
+    if (!b || !this.loaded) return;
+    this.userMoved = true;
+    this.fitted = true;
+    if (this.shownWell(b)) return;
+    this.fly(b, 15);
+  }
+
+  /** Frame the party's theatre, now or once the style has loaded. */
+  showTheatre(): void {
+    this.theatreWanted = true;
+    this.frameTheatre();
+  }
+
   /** Load, images, pointer and clicks. */
   private listenToMap(): void {
     const map = this.map;
     map.on('styleimagemissing', (e: { id: string }) => this.addImage(e.id));
     map.on('load', () => {
       this.loaded = true;
-      for (const c of [COLORS.own, COLORS.other, COLORS.restricted]) this.addImage(`hatch:${c}`);
+      for (const c of [COLORS.own, COLORS.other])
+        for (const p of ['hatch', 'xhatch']) this.addImage(`${p}:${c}`);
       void loadBasemap(map);
       this.renderAll();
+      this.frameTheatre();
     });
     map.on('dragstart', () => {
       this.userMoved = true;
@@ -199,7 +250,6 @@ class ConsoleMap implements MapApi {
     this.put('draft', draftFeatures(this.draft));
     this.renderFocus();
     this.drawer.redraw();
-    this.initialFit();
     this.retryFocus();
   }
 
@@ -236,32 +286,65 @@ class ConsoleMap implements MapApi {
     return state.conflicts.get(id) ?? this.preview.find((c) => c.id === id);
   }
 
+  /**
+   * The padding that keeps a fitted view in the uncovered part of the map: a margin all round,
+   * and on the right the width of whatever floats over the map there (the side panel).
+   */
+  private padding(margin: number): Padding {
+    const m = this.el.getBoundingClientRect();
+    let right = 0;
+    for (const c of this.covering()) {
+      const r = c.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || r.left >= m.right || r.bottom <= m.top || r.top >= m.bottom)
+        continue;
+      right = Math.max(right, m.right - Math.max(r.left, m.left));
+    }
+    // Never pad away the whole map (a narrow window): keep at least a third of it.
+    right = Math.min(right, Math.max(0, m.width - 2 * margin - m.width / 3));
+    return { top: margin, bottom: margin, left: margin, right: right + margin };
+  }
+
+  /** A margin around fitted views: up to `max` px, less on a small map. */
+  private margin(max: number, share: number): number {
+    return Math.min(max, Math.floor(Math.min(this.el.clientWidth, this.el.clientHeight) / share));
+  }
+
+  /** Whether a box is inside the uncovered part of the map and large enough to see. */
+  private shownWell(b: Box): boolean {
+    const pad = this.padding(0);
+    const sw = this.map.project([b[0], b[1]]);
+    const ne = this.map.project([b[2], b[3]]);
+    const [w, h] = [this.el.clientWidth, this.el.clientHeight];
+    const inside = sw.x >= 0 && ne.x <= w - pad.right && ne.y >= 0 && sw.y <= h;
+    return inside && Math.max(ne.x - sw.x, sw.y - ne.y) >= TOO_SMALL_PX;
+  }
+
   /** Move the map to a box, animated unless the user prefers reduced motion. */
   private fly(b: Box, maxZoom = 15): void {
-    const pad = Math.min(80, Math.floor(Math.min(this.el.clientWidth, this.el.clientHeight) / 6));
     this.map.fitBounds(
       [
         [b[0], b[1]],
         [b[2], b[3]],
       ],
-      { padding: pad, maxZoom, duration: this.reduced ? 0 : 700 },
+      { padding: this.padding(this.margin(80, 6)), maxZoom, duration: this.reduced ? 0 : 700 },
     );
   }
 
-  /** The first view: the party's own declarations, once some are held (unless the user moved). */
-  private initialFit(): void {
-    if (this.fitted || this.userMoved || state.declarations.size === 0) return;
+  /** The first view: the party's theatre, once asked for and loaded (unless the user moved). */
+  private frameTheatre(): void {
+    if (!this.theatreWanted || !this.loaded || this.fitted) return;
     this.fitted = true;
-    const b = pictureBounds();
-    if (!b) return;
-    const pad = Math.min(40, Math.floor(Math.min(this.el.clientWidth, this.el.clientHeight) / 8));
-    this.map.fitBounds(
-      [
-        [b[0], b[1]],
-        [b[2], b[3]],
-      ],
-      { padding: pad, maxZoom: 14, duration: 0 },
-    );
+    const b = theatreBounds();
+    if (b && !this.userMoved) {
+      this.map.fitBounds(
+        [
+          [b[0], b[1]],
+          [b[2], b[3]],
+        ],
+        { padding: this.padding(this.margin(40, 8)), maxZoom: 14, duration: 0 },
+      );
+    }
+    this.el.dataset.view = 'theatre';
   }
 
   /** Fly to the focus asked for, if its target is held by now (forgotten after 15 s). */
@@ -297,7 +380,8 @@ function newMapLibre(el: HTMLElement): maplibregl.Map {
   });
   map.touchZoomRotate.disableRotation();
   map.keyboard.disableRotation();
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  // Top left: the side panel floats over the right-hand side.
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
   const w = window as unknown as { deconflict?: Record<string, unknown> };
   w.deconflict = { ...w.deconflict, map };
   return map;

@@ -10,7 +10,7 @@ import { CONFLICT_LAYERS, FILL_LAYERS, LINE_LAYERS, PICKABLE, POINT_LAYERS } fro
 export function pick(map: MapLibre, e: MapMouseEvent): Target | null {
   const found = around(map, e, 5, PICKABLE);
   const byLayer = (ids: string[]) => found.filter((f) => ids.includes(f.layer.id));
-  const icon = byLayer(['decl-sym'])[0];
+  const icon = byLayer(['decl-icon'])[0];
   if (icon && typeof icon.properties.id === 'string') return { type: 'declaration', id: icon.properties.id };
   const cf = byLayer(CONFLICT_LAYERS)[0];
   if (cf && typeof cf.properties.cid === 'string') return { type: 'conflict', id: cf.properties.cid };

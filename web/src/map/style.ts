@@ -3,22 +3,39 @@
  * GSHHG rivers and the major cities (filled from the hub's /assets by basemap.ts), labels in the
  * browser's local fonts (no glyphs URL), images drawn on canvases (symbols.ts). Layers come in
  * groups, bottom to top; the features they draw carry their styling as properties (features.ts).
+ *
+ * Two palettes that never mix. Declarations are drawn in their party's affiliation colour, as
+ * MIL-STD-2525 / APP-6 frames are: the party's own as friend (blue), every other party's as
+ * neutral (green) — never hostile, this is a deconfliction tool. Conflicts alone use the severity
+ * colours (critical red, high orange, medium yellow, low violet), so that red on the map always
+ * means a conflict, never somebody's zone. A restricted zone is told apart by its cross-hatching
+ * and solid border, not by a colour of alarm.
+ *
+ * Symbols and labels are placed top layer first, and a label that would overlap a symbol or a
+ * label placed before it moves to another anchor around its point or is left out (MapLibre's
+ * collision handling). The order is chosen for the watch officer: the declarations' symbols
+ * first (always drawn: a declaration is never hidden), then the critical conflicts' labels,
+ * the dry run's, the other conflicts' (the most severe first, `symbol-sort-key`), and the
+ * declarations' names last. A critical conflict's link and ends are drawn above everything
+ * else, wider and brighter than any other conflict's.
  */
 import type { ExpressionSpecification, LayerSpecification, StyleSpecification } from 'maplibre-gl';
 
-/** The console's colours on the map. */
+/** The console's colours on the map (the stylesheet's --own, --other, --flash… match them). */
 export const COLORS = {
+  /** The party's own declarations: friend. */
   own: '#4ea1ff',
-  other: '#e0a030',
-  restricted: '#ff3b3b',
+  /** Every other party's declarations: neutral. */
+  other: '#5ccf7f',
   draft: '#f5f7fa',
   preview: '#ff4fd8',
   focus: '#ffffff',
-  severity: { critical: '#ff3b3b', high: '#ff9f1a', medium: '#f2d024', low: '#7fb3ff' } as Record<
-    string,
-    string
-  >,
+  /** Conflicts only. */
+  severity: { critical: '#ff3b3b', high: '#ff9f1a', medium: '#f2d024', low: '#b98cff' },
 };
+
+/** Severities, most severe first; a conflict feature's `rank` is its index here. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 
 /** The GeoJSON sources, filled by basemap.ts and map.ts. */
 const SOURCES = [
@@ -47,6 +64,22 @@ const live = (on: number, off: number): ExpressionSpecification => ['case', ['ge
 const isType = (t: string): ExpressionSpecification => ['==', ['geometry-type'], t];
 const poly: ExpressionSpecification = ['any', isType('Polygon'), isType('MultiPolygon')];
 const lines: ExpressionSpecification = ['any', isType('LineString'), isType('MultiLineString')];
+/** A conflict feature of a critical conflict (features.ts sets `rank`, 0 = critical). */
+const critical: ExpressionSpecification = ['==', ['get', 'rank'], 0];
+/** A value per severity, by the feature's `rank`. */
+const bySeverity = (c: number, h: number, m: number, l: number): ExpressionSpecification => [
+  'match',
+  ['get', 'rank'],
+  0,
+  c,
+  1,
+  h,
+  2,
+  m,
+  l,
+];
+/** Line and circle sort key: the most severe drawn last, on top. */
+const mostSevereOnTop: ExpressionSpecification = ['-', 3, ['get', 'rank']];
 
 /** The basemap: sea, land, rivers, coastlines, borders and cities. */
 const BASEMAP: LayerSpecification[] = [
@@ -168,12 +201,12 @@ const GLOWS: LayerSpecification[] = [
     type: 'line',
     source: 'cf',
     filter: ['all', ['==', ['get', 'role'], 'glow'], ['!=', ['geometry-type'], 'Point']],
-    layout: { 'line-join': 'round', 'line-cap': 'round' },
+    layout: { 'line-join': 'round', 'line-cap': 'round', 'line-sort-key': mostSevereOnTop },
     paint: {
       'line-color': ['get', 'color'],
-      'line-width': 9,
-      'line-blur': 4,
-      'line-opacity': live(0.75, 0.35),
+      'line-width': bySeverity(14, 9, 8, 7),
+      'line-blur': bySeverity(5, 4, 4, 4),
+      'line-opacity': ['case', critical, live(0.95, 0.55), live(0.7, 0.3)],
     },
   },
   {
@@ -181,11 +214,12 @@ const GLOWS: LayerSpecification[] = [
     type: 'circle',
     source: 'cf',
     filter: ['all', ['==', ['get', 'role'], 'glow'], isType('Point')],
+    layout: { 'circle-sort-key': mostSevereOnTop },
     paint: {
       'circle-color': ['get', 'color'],
-      'circle-radius': 18,
+      'circle-radius': bySeverity(26, 18, 16, 15),
       'circle-blur': 0.7,
-      'circle-opacity': live(0.8, 0.4),
+      'circle-opacity': ['case', critical, live(0.95, 0.55), live(0.75, 0.35)],
     },
   },
   {
@@ -309,33 +343,55 @@ const DRAFT: LayerSpecification[] = [
   },
 ];
 
-/** Declarations' symbols and labels. */
-const SYMBOLS: LayerSpecification[] = [
+/**
+ * Where a label goes around its point, in order of preference, offset (in ems) clear of a symbol
+ * drawn at the point: below, above, right, left, then the corners.
+ */
+const around = (d: number): (string | [number, number])[] => [
+  'top',
+  [0, d],
+  'bottom',
+  [0, -d],
+  'left',
+  [d, 0],
+  'right',
+  [-d, 0],
+  'top-left',
+  [d * 0.7, d * 0.7],
+  'top-right',
+  [-d * 0.7, d * 0.7],
+  'bottom-left',
+  [d * 0.7, -d * 0.7],
+  'bottom-right',
+  [-d * 0.7, -d * 0.7],
+];
+/** What every label shares: local font, halo dark enough to read over any fill at night. */
+const labelPaint = (color: ExpressionSpecification | string, opacity: ExpressionSpecification | number) => ({
+  'text-color': color,
+  'text-halo-color': '#0a0e13',
+  'text-halo-width': 1.8,
+  'text-opacity': opacity,
+});
+
+/** Declarations' names (placed last: they give way to every symbol and conflict label). */
+const NAMES: LayerSpecification[] = [
   {
-    id: 'decl-sym',
+    id: 'decl-label',
     type: 'symbol',
     source: 'sym',
     filter: ['!=', ['get', 'icon'], ''],
+    minzoom: 11,
     layout: {
-      'icon-image': ['get', 'icon'],
-      'icon-allow-overlap': true,
-      'icon-ignore-placement': true,
-      'text-field': ['step', ['zoom'], '', 11, ['get', 'text']],
+      'text-field': ['get', 'text'],
       'text-font': FONT,
       'text-size': 11,
-      'text-offset': [0, 1.5],
-      'text-anchor': 'top',
       'text-max-width': 16,
-      'text-optional': true,
+      'text-variable-anchor-offset': around(1.9) as unknown as ExpressionSpecification,
+      'text-justify': 'auto',
+      'text-padding': 2,
       'symbol-sort-key': ['case', ['get', 'live'], 0, 1],
     },
-    paint: {
-      'icon-opacity': live(1, 0.6),
-      'text-color': '#e6ebf0',
-      'text-halo-color': '#0a0e13',
-      'text-halo-width': 1.4,
-      'text-opacity': live(1, 0.45),
-    },
+    paint: labelPaint('#e6ebf0', live(1, 0.45)),
   },
   {
     id: 'decl-text',
@@ -348,23 +404,20 @@ const SYMBOLS: LayerSpecification[] = [
       'text-font': FONT,
       'text-size': 11,
       'text-max-width': 18,
+      'text-padding': 2,
     },
-    paint: {
-      'text-color': ['get', 'color'],
-      'text-halo-color': '#0a0e13',
-      'text-halo-width': 1.4,
-      'text-opacity': live(0.95, 0.4),
-    },
+    paint: labelPaint(['get', 'color'], live(0.95, 0.4)),
   },
 ];
 
-/** Conflict links: the closest points joined, with the distance (a dry run's too). */
+/** Conflict links below the symbols: the closest points joined, with the distance. */
 const LINKS: LayerSpecification[] = [
   {
     id: 'cf-link',
     type: 'line',
     source: 'cf',
-    filter: ['==', ['get', 'role'], 'link'],
+    filter: ['all', ['==', ['get', 'role'], 'link'], ['!', critical]],
+    layout: { 'line-sort-key': mostSevereOnTop },
     paint: {
       'line-color': ['get', 'color'],
       'line-width': 2.5,
@@ -376,7 +429,8 @@ const LINKS: LayerSpecification[] = [
     id: 'cf-end',
     type: 'circle',
     source: 'cf',
-    filter: ['==', ['get', 'role'], 'end'],
+    filter: ['all', ['==', ['get', 'role'], 'end'], ['!', critical]],
+    layout: { 'circle-sort-key': mostSevereOnTop },
     paint: {
       'circle-radius': 4.5,
       'circle-color': ['get', 'color'],
@@ -385,29 +439,108 @@ const LINKS: LayerSpecification[] = [
       'circle-opacity': live(1, 0.5),
     },
   },
-  {
-    id: 'cf-label',
+];
+
+/**
+ * Conflict labels, above the names and below the symbols (so placed after the symbols, and
+ * never over one): the other conflicts' (most severe first), the dry run's, the critical ones'.
+ */
+const CONFLICT_LABELS: LayerSpecification[] = [
+  conflictLabel('cf-label', 'cf', ['!', critical], 9, 12, ['get', 'color']),
+  conflictLabel('preview-label', 'preview', true, 0, 12, COLORS.preview),
+  // Critical: from every zoom, larger and bold-weighted by a wider halo.
+  conflictLabel('cf-critical-label', 'cf', critical, 0, 14, ['get', 'color']),
+];
+
+/** A conflict label layer: the text around the link's middle, clear of symbols and labels. */
+function conflictLabel(
+  id: string,
+  source: SourceId,
+  which: ExpressionSpecification | boolean,
+  minzoom: number,
+  size: number,
+  color: ExpressionSpecification | string,
+): LayerSpecification {
+  return {
+    id,
     type: 'symbol',
-    minzoom: 9,
-    source: 'cf',
-    filter: ['==', ['get', 'role'], 'label'],
+    minzoom,
+    source,
+    filter: ['all', ['==', ['get', 'role'], 'label'], which],
     layout: {
       'text-field': ['get', 'text'],
       'text-font': FONT,
-      'text-size': 12,
-      'text-offset': [0, -1.1],
+      'text-size': size,
       'text-max-width': 40,
-      // Two conflicts at one place would print over each other: show one label (their lines
-      // and glows stay, and the Detail panel lists every conflict of a declaration).
+      // Two conflicts at one place would print over each other, or over a symbol: the label
+      // moves around its point, or gives way (the lines and glows stay, and the Detail panel
+      // lists every conflict of a declaration). The most severe are placed first.
       'text-allow-overlap': false,
+      'text-variable-anchor-offset': around(2.2) as unknown as ExpressionSpecification,
+      'text-justify': 'auto',
+      'text-padding': 3,
+      'symbol-sort-key': ['get', 'rank'],
     },
     paint: {
-      'text-color': ['get', 'color'],
-      'text-halo-color': '#0a0e13',
-      'text-halo-width': 1.8,
-      'text-opacity': live(1, 0.55),
+      ...labelPaint(color, source === 'cf' ? live(1, 0.6) : 1),
+      'text-halo-width': size >= 14 ? 2.4 : 1.8,
+    },
+  };
+}
+
+/**
+ * Declarations' symbols: always drawn (a declaration is never hidden), and placed before any
+ * label, so that no label is ever drawn over one.
+ */
+const SYMBOLS: LayerSpecification[] = [
+  {
+    id: 'decl-icon',
+    type: 'symbol',
+    source: 'sym',
+    filter: ['!=', ['get', 'icon'], ''],
+    layout: {
+      'icon-image': ['get', 'icon'],
+      'icon-allow-overlap': true,
+      'icon-ignore-placement': false,
+      'icon-padding': 1,
+      'symbol-sort-key': ['case', ['get', 'live'], 1, 0],
+    },
+    paint: { 'icon-opacity': live(1, 0.6) },
+  },
+];
+
+/** A critical conflict: its link and ends above everything, wider than any other. */
+const CRITICAL: LayerSpecification[] = [
+  {
+    id: 'cf-critical-link',
+    type: 'line',
+    source: 'cf',
+    filter: ['all', ['==', ['get', 'role'], 'link'], critical],
+    paint: {
+      'line-color': ['get', 'color'],
+      'line-width': 4,
+      'line-dasharray': [2, 1],
+      'line-opacity': live(1, 0.7),
     },
   },
+  {
+    id: 'cf-critical-end',
+    type: 'circle',
+    source: 'cf',
+    filter: ['all', ['==', ['get', 'role'], 'end'], critical],
+    paint: {
+      'circle-radius': 6,
+      'circle-color': ['get', 'color'],
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': 1.5,
+      'circle-opacity': live(1, 0.7),
+      'circle-stroke-opacity': live(1, 0.7),
+    },
+  },
+];
+
+/** A dry run's links, above the picture. */
+const PREVIEW: LayerSpecification[] = [
   {
     id: 'preview-link',
     type: 'line',
@@ -426,22 +559,6 @@ const LINKS: LayerSpecification[] = [
       'circle-stroke-color': '#0a0e13',
       'circle-stroke-width': 1.5,
     },
-  },
-  {
-    id: 'preview-label',
-    type: 'symbol',
-    minzoom: 9,
-    source: 'preview',
-    filter: ['==', ['get', 'role'], 'label'],
-    layout: {
-      'text-field': ['get', 'text'],
-      'text-font': FONT,
-      'text-size': 12,
-      'text-offset': [0, -1.1],
-      'text-max-width': 40,
-      'text-allow-overlap': true,
-    },
-    paint: { 'text-color': COLORS.preview, 'text-halo-color': '#0a0e13', 'text-halo-width': 1.8 },
   },
 ];
 
@@ -487,17 +604,32 @@ export function style(): StyleSpecification {
       ...GLOWS,
       ...DECLARATION_LINES,
       ...DRAFT,
-      ...SYMBOLS,
+      ...NAMES,
       ...LINKS,
+      ...CONFLICT_LABELS,
+      ...SYMBOLS,
+      ...CRITICAL,
+      ...PREVIEW,
       ...DRAWING,
     ],
   };
 }
 
+/** The layers that draw a critical conflict (above every declaration and other conflict). */
+export const CRITICAL_LAYERS = ['cf-critical-link', 'cf-critical-end', 'cf-critical-label'];
+/** The layers of conflict labels (the open conflicts', the critical ones', a dry run's). */
+export const LABEL_LAYERS = ['cf-label', 'cf-critical-label', 'preview-label'];
 /** Layers a click can select from: conflicts' links, ends and labels. */
-export const CONFLICT_LAYERS = ['cf-link', 'cf-end', 'cf-label'];
-/** … declarations' symbols, labels and route arrows. */
-export const POINT_LAYERS = ['decl-sym', 'decl-text', 'decl-arrows'];
+export const CONFLICT_LAYERS = [
+  'cf-critical-link',
+  'cf-critical-end',
+  'cf-critical-label',
+  'cf-link',
+  'cf-end',
+  'cf-label',
+];
+/** … declarations' symbols, names and route arrows. */
+export const POINT_LAYERS = ['decl-icon', 'decl-label', 'decl-text', 'decl-arrows'];
 /** … declarations' lines and their buffers' outlines. */
 export const LINE_LAYERS = ['decl-line', 'decl-line-dash', 'buffer-line', 'buffer-line-dash'];
 /** … areas and buffers (the smallest under the pointer wins). */

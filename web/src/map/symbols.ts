@@ -10,7 +10,8 @@
  * - `mono:<sidc>:<#rrggbb>` — the same in one colour with a dark outline (control measures such
  *   as a strike's target are thin black lines in the standard: unreadable on a dark map);
  * - `hatch:<#rrggbb>` — a diagonal hatch of fully opaque strokes on a transparent tile, so
- *   overlapping hatched areas read as one (opaque over opaque looks the same);
+ *   overlapping hatched areas read as one (opaque over opaque looks the same): airspace;
+ * - `xhatch:<#rrggbb>` — the same, crossed: a restricted zone;
  * - `arrow:<#rrggbb>` — a direction chevron for routes.
  */
 import ms from 'milsymbol';
@@ -55,7 +56,8 @@ export function makeImage(name: string): MapImage | null {
       strokeWidth: 5,
     });
   }
-  if (type === 'hatch') return hatch(arg);
+  if (type === 'hatch') return hatch(arg, false);
+  if (type === 'xhatch') return hatch(arg, true);
   if (type === 'arrow') return arrow(arg);
   return null;
 }
@@ -302,8 +304,8 @@ function milSymbol(sidc: string, options: Record<string, unknown> = {}): MapImag
 
 // --- Patterns ---------------------------------------------------------------------------------
 
-/** A 12-pixel tile of diagonal hatching in `color`. */
-function hatch(color: string): MapImage {
+/** A 12-pixel tile of diagonal hatching in `color`, crossed by the other diagonal when asked. */
+function hatch(color: string, crossed: boolean): MapImage {
   const T = 12;
   const c = document.createElement('canvas');
   c.width = c.height = T;
@@ -315,6 +317,10 @@ function hatch(color: string): MapImage {
     const x = T - 1 - y;
     ctx.fillRect(x, y, 1, 1);
     ctx.fillRect((x + 1) % T, y, 1, 1);
+    if (crossed) {
+      ctx.fillRect(y, y, 1, 1);
+      ctx.fillRect((y + 1) % T, y, 1, 1);
+    }
   }
   return image(c, 1);
 }
@@ -343,7 +349,16 @@ function arrow(color: string): MapImage {
 
 /** A site emblem as a data URL, for the detail panel. */
 export function siteIconUrl(category: string): string {
-  const img = siteIcon(category);
+  return dataUrl(siteIcon(category));
+}
+
+/** A named map image (see the names above) as a data URL, for the legend; '' for none. */
+export function imageUrl(name: string): string {
+  return dataUrl(makeImage(name));
+}
+
+/** An image as a PNG data URL at its pixel ratio's full resolution ('' for none). */
+function dataUrl(img: MapImage | null): string {
   if (!img) return '';
   const c = document.createElement('canvas');
   c.width = img.data.width;

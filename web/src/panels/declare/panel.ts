@@ -1,7 +1,10 @@
 /**
  * The Declare panel: an operator builds a declaration (form.ts), checks it with a dry run and
  * submits it — or amends one of the party's own (the `deconflict:amend` window event carries the
- * declaration's Feature). The draft is drawn on the map as it changes.
+ * declaration's Feature). The draft is drawn on the map as it changes; a position typed, a dry
+ * run, a submission and an amendment begun bring the geometry into view (with the dry run's
+ * closest points), since the operator may have moved the map since drawing it, or typed it
+ * somewhere never shown.
  *
  * The form is never cleared by an error: an expired session makes api() wait for the password
  * and retry (api.ts), and a refusal from the hub is shown next to the field its path names.
@@ -9,8 +12,8 @@
 import { KINDS, type Kind } from '../../../../src/engine/types.ts';
 import { ApiError, api } from '../../api.ts';
 import { h, mount } from '../../dom.ts';
-import type { AnyGeometry } from '../../geo/path.ts';
-import type { Geometry, MapApi } from '../../map/api.ts';
+import type { AnyGeometry, Pos } from '../../geo/path.ts';
+import type { Draft, Geometry, MapApi } from '../../map/api.ts';
 import { canDeclare } from '../../roles.ts';
 import { openTab, registerPanel } from '../../shell.ts';
 import { on, state } from '../../store.ts';
@@ -134,13 +137,23 @@ function refresh(d: Declare): void {
   form.clear.hidden = geometry === null;
   showGeometry(form.geometryView, geometry);
   form.geometryWarning.textContent = geometryWarning(geometry, k);
-  const b = form.buffer.valueAsNumber;
-  d.map.setDraft(
-    geometry !== null && ['Point', 'LineString', 'Polygon'].includes(geometry.type)
-      ? { geometry: geometry as Geometry, kind: k, buffer_m: Number.isFinite(b) && b >= 0 ? b : 0 }
-      : null,
-  );
+  d.map.setDraft(draftOf(d));
   form.dryRun.disabled = form.submit.disabled = d.busy;
+}
+
+/** The declaration being prepared, as the map draws it (null without a drawable geometry). */
+function draftOf(d: Declare): Draft | null {
+  const g = d.geometry;
+  const b = d.form.buffer.valueAsNumber;
+  return g !== null && ['Point', 'LineString', 'Polygon'].includes(g.type)
+    ? { geometry: g as Geometry, kind: d.form.kind.value, buffer_m: Number.isFinite(b) && b >= 0 ? b : 0 }
+    : null;
+}
+
+/** Bring the geometry (with its buffer, and these points) into the uncovered part of the map. */
+function showDraft(d: Declare, also: readonly Pos[] = []): void {
+  const draft = draftOf(d);
+  if (draft) d.map.bringIntoView(draft.geometry, draft.buffer_m, also);
 }
 
 /** Use the positions typed as the geometry, or say why they cannot be. */
@@ -150,6 +163,7 @@ function usePosition(d: Declare): void {
   if (typeof r === 'string') return;
   d.geometry = r;
   changed(d);
+  showDraft(d);
 }
 
 /** Let the user draw the geometry on the map; it replaces whatever was typed. */
@@ -218,6 +232,10 @@ async function checkDryRun(d: Declare, feature: unknown): Promise<void> {
   drawDryRun(d.dryRunResult, d.dryRun);
   d.dryRunResult.scrollIntoView({ block: 'nearest' });
   d.map.setPreview(conflicts);
+  showDraft(
+    d,
+    conflicts.flatMap((c) => c.closest ?? []),
+  );
 }
 
 /** A submission (or amendment): its result shown, the form emptied, the picture read again. */
@@ -229,6 +247,10 @@ async function submit(d: Declare, feature: unknown): Promise<void> {
   d.submitted = { result: r, amended: target !== null };
   drawSubmitted(d.submitResult, d.submitted, d.map);
   d.submitResult.scrollIntoView({ block: 'nearest' });
+  showDraft(
+    d,
+    r.conflicts.flatMap((c) => c.closest ?? []),
+  );
   forgetDryRun(d);
   d.map.setDraft(null);
   resetForm(d);
@@ -282,4 +304,5 @@ function startAmend(d: Declare, f: Feature): void {
   showAmending(d);
   refresh(d);
   openTab('declare');
+  showDraft(d);
 }

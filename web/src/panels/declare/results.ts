@@ -6,6 +6,7 @@
  */
 import { h, mount } from '../../dom.ts';
 import { conflictWindow, distance, dtg } from '../../format.ts';
+import { sideName } from '../../labels.ts';
 import type { MapApi } from '../../map/api.ts';
 import { select } from '../../store.ts';
 import type { ConflictView, Side, Submission } from '../../wire.ts';
@@ -118,7 +119,7 @@ function conflictItem(c: ConflictView, ours: Set<string>, stored: boolean): HTML
           null,
           h('b', null, other.party),
           ' · ',
-          other.label ?? other.id,
+          sideName(other),
           h('span.dim', null, ` (${other.kind.replace(/_/g, ' ')})`),
         );
   return h(

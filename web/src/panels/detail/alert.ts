@@ -1,6 +1,8 @@
 /**
  * An alert in full: its precedence and status, then its subject — a conflict, a notified
  * declaration, a hotline message or another party's probing (with the way to the Probing view).
+ * An alert that another party let its acknowledgement deadline pass (`summary.unacknowledged_by`:
+ * at the sender of a message, at the notifying party) says so first, in words.
  */
 import { h } from '../../dom.ts';
 import { dtg, local } from '../../format.ts';
@@ -23,7 +25,39 @@ export function alertView(id: string, actions: DeclarationActions): Node {
     a.escalated ? ' · escalated' : '',
     h('span.dim', null, ` · ${dtg(a.created_at)}`),
   );
-  return h('div', null, head, subject(a, actions));
+  return h('div', null, head, lateLine(a), subject(a, actions));
+}
+
+/** "northern-forces has not acknowledged your flash message" — why a late alert exists. */
+function lateLine(a: AlertView): Node | null {
+  const late = a.summary.unacknowledged_by;
+  if (!late) return null;
+  const what =
+    a.subject_type !== 'message'
+      ? 'your notification'
+      : a.summary.message
+        ? `your ${a.summary.message.precedence} hotline message`
+        : 'your hotline message';
+  // The message as held now (receipts arrive live), not as frozen in the alert.
+  const m = a.summary.message;
+  const r =
+    m &&
+    state.messages
+      .get(m.channel)
+      ?.find((x) => x.id === m.id)
+      ?.receipts.find((x) => x.party === late);
+  const since = r?.acked_at
+    ? ` It acknowledged ${dtg(r.acked_at)}${r.reply ? `: “${r.reply}”` : '.'}`
+    : a.status === 'closed' && a.closed_reason === 'acknowledged'
+      ? ' It has acknowledged since.'
+      : '';
+  return h(
+    'p.dt-late',
+    { dataset: { unacknowledgedBy: late } },
+    h('b', null, late),
+    ` has not acknowledged ${what} within its deadline.`,
+    since,
+  );
 }
 
 /** What the alert is about, in full (as held now, else as the alert carries it). */
@@ -39,7 +73,13 @@ function subject(a: AlertView, actions: DeclarationActions): Node {
   return h(
     'article.dt-message',
     null,
-    h('div.dt-kind', null, `Hotline message from ${m.from.party} (${m.from.username})`),
+    h(
+      'div.dt-kind',
+      null,
+      m.from.party === state.me?.party
+        ? `Hotline message sent by ${m.from.username}`
+        : `Hotline message from ${m.from.party} (${m.from.username})`,
+    ),
     h('p', null, m.text),
     h('div.dim', null, dtg(m.at), ` (${local(m.at)} local)`),
   );

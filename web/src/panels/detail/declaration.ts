@@ -1,7 +1,8 @@
 /**
  * A declaration in full: kind, label, party, its window as DTGs with local time (and whether it
  * is in force at the time shown), buffer, altitude band, category, visibility, version and
- * status, position(s), notes, its open conflicts; for the party's own active declarations, Amend
+ * status, position(s), notes, its open conflicts; for the party's own declarations that notify
+ * other parties, who acknowledged (notified.ts); for the party's own active declarations, Amend
  * (hands the feature to the Declare panel through the `deconflict:amend` window event) and
  * Withdraw.
  */
@@ -13,6 +14,7 @@ import { siteIconUrl } from '../../map/symbols.ts';
 import { canDeclare } from '../../roles.ts';
 import { select, state } from '../../store.ts';
 import type { Feature, Side } from '../../wire.ts';
+import { notifiedSection } from './notified.ts';
 import { gone, row, when, windowRow } from './rows.ts';
 
 type Pos = [number, number];
@@ -45,6 +47,7 @@ export function declarationView(
       h('div', null, h('div.dt-kind', null, kindLabel(p.kind)), h('h3', null, p.label || f.id)),
     ),
     h('dl.dt-list', null, declarationRows(f, own)),
+    notifiedSection(f),
     conflictsOf(f),
     h('div.dt-actions', null, buttons(f, own, actions)),
   );

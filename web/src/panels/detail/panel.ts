@@ -13,6 +13,7 @@ import type { Feature } from '../../wire.ts';
 import { alertView } from './alert.ts';
 import { conflictById } from './conflict.ts';
 import { type DeclarationActions, declarationView } from './declaration.ts';
+import { followNotifications } from './notified.ts';
 
 registerPanel({ id: 'detail', label: 'Detail', key: '4', mount: mountDetail });
 
@@ -38,13 +39,14 @@ function mountDetail(el: HTMLElement, map: MapApi): void {
     d.message = '';
     draw(d);
   });
-  for (const t of ['declarations', 'conflicts', 'alerts', 'settings', 'time'] as const) {
-    on(t, () => {
-      // Do not redraw under the user's typing (the reason field).
-      if (d.root.contains(document.activeElement) && document.activeElement?.tagName === 'INPUT') return;
-      draw(d);
-    });
-  }
+  const redraw = () => {
+    // Do not redraw under the user's typing (the reason field).
+    if (d.root.contains(document.activeElement) && document.activeElement?.tagName === 'INPUT') return;
+    draw(d);
+  };
+  for (const t of ['declarations', 'conflicts', 'alerts', 'settings', 'time'] as const) on(t, redraw);
+  // Who acknowledged a notification: its section reads the hub and redraws with the answer.
+  followNotifications(redraw);
   // "Now" moves: keep "in force / upcoming / ended" true.
   setInterval(() => {
     if (state.time === null && !d.root.contains(document.activeElement)) draw(d);

@@ -32,7 +32,7 @@ export function channelList(hl: Hotline, show: (id: string) => void): ChannelLis
 
 /** Every channel, in order; the current one chosen if none is; the tab's unread badge. */
 function drawChannels(hl: Hotline, list: ChannelList, show: (id: string) => void): void {
-  const order = (c: ChannelView) => (c.status === 'invited' ? 0 : c.status === 'accepted' ? 1 : 2);
+  const order = (c: ChannelView) => (c.my_status === 'invited' ? 0 : c.my_status === 'accepted' ? 1 : 2);
   const lastAt = (c: ChannelView) => {
     const msgs = state.messages.get(c.id);
     return msgs?.length ? Date.parse((msgs[msgs.length - 1] as MessageView).at) : 0;
@@ -41,7 +41,7 @@ function drawChannels(hl: Hotline, list: ChannelList, show: (id: string) => void
     (x, y) => order(x) - order(y) || lastAt(y) - lastAt(x) || x.name.localeCompare(y.name),
   );
   if (hl.current === null || !state.channels.has(hl.current))
-    hl.current = (sorted.find((c) => c.status === 'accepted') ?? sorted[0])?.id ?? null;
+    hl.current = (sorted.find((c) => c.my_status === 'accepted') ?? sorted[0])?.id ?? null;
   const empty = isPartyAdmin()
     ? 'No channels yet: open one below.'
     : 'No channels yet (a party admin opens them).';
@@ -50,7 +50,7 @@ function drawChannels(hl: Hotline, list: ChannelList, show: (id: string) => void
     sorted.length === 0 ? h('div.dim', null, empty) : sorted.map((c) => channelItem(c, hl, list, show)),
   );
   let total = 0;
-  for (const c of state.channels.values()) if (c.status === 'accepted') total += unread(c.id).length;
+  for (const c of state.channels.values()) if (c.my_status === 'accepted') total += unread(c.id).length;
   setBadge('hotline', total > 0 ? String(total) : '', false);
 }
 
@@ -61,12 +61,12 @@ function channelItem(
   list: ChannelList,
   show: (id: string) => void,
 ): HTMLElement {
-  const n = c.status === 'accepted' ? unread(c.id).length : 0;
+  const n = c.my_status === 'accepted' ? unread(c.id).length : 0;
   return h(
     'div.channel',
     {
-      class: [`cs-${c.status ?? 'none'}`, c.id === hl.current ? 'selected' : ''].join(' ').trim(),
-      dataset: { channelId: c.id, status: c.status ?? '' },
+      class: [`cs-${c.my_status ?? 'none'}`, c.id === hl.current ? 'selected' : ''].join(' ').trim(),
+      dataset: { channelId: c.id, status: c.my_status ?? '', channelStatus: c.status },
       onclick: (e: MouseEvent) => {
         if ((e.target as HTMLElement).closest('button')) return;
         show(c.id);
@@ -81,7 +81,7 @@ function channelItem(
       h('span.dim', null, `by ${c.created_by_party}`),
     ),
     h('div.members', null, members(c)),
-    c.status === 'invited' ? invitation(c, hl, list) : null,
+    c.my_status === 'invited' ? invitation(c, hl, list) : null,
   );
 }
 

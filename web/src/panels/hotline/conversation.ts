@@ -7,7 +7,7 @@ import { h, mount } from '../../dom.ts';
 import { state } from '../../store.ts';
 import type { ChannelView } from '../../wire.ts';
 import { type Compose, composer } from './compose.ts';
-import { messageView } from './messages.ts';
+import { messageView, replyTyped, restoreReply } from './messages.ts';
 import { unread } from './model.ts';
 import type { Hotline } from './state.ts';
 
@@ -44,7 +44,7 @@ export function conversation(hl: Hotline): Conversation {
         compose.error.textContent = '';
       }
       drawConversation(c, head, messages, compose, hl);
-      if (c?.status === 'accepted') self.markRead();
+      if (c?.my_status === 'accepted') self.markRead();
     },
     markRead: () => markRead(hl),
     follow: () => {
@@ -77,8 +77,8 @@ function drawConversation(
     .map((m) => `${m.party}${m.status === 'accepted' ? '' : ` (${m.status})`}`)
     .join(', ');
   mount(head, h('b', null, c.name), h('span.dim', null, ` · with ${withWhom}`));
-  if (c.status === 'invited') closed('Accept the invitation to read and write on this channel.');
-  else if (c.status !== 'accepted') closed('Your party declined this channel.');
+  if (c.my_status === 'invited') closed('Accept the invitation to read and write on this channel.');
+  else if (c.my_status !== 'accepted') closed('Your party declined this channel.');
   else drawMessages(c, others, messages, compose, hl);
 }
 
@@ -91,12 +91,13 @@ function drawMessages(
   hl: Hotline,
 ): void {
   const list = state.messages.get(c.id) ?? [];
+  // Receipts arrive while a reply is being typed: the redraw keeps the focus and the caret.
+  const typing = replyTyped(messages);
   mount(
     messages,
-    list.length === 0
-      ? h('div.dim.empty', null, 'No messages yet.')
-      : list.map((m) => messageView(m, hl.map)),
+    list.length === 0 ? h('div.dim.empty', null, 'No messages yet.') : list.map((m) => messageView(m, hl)),
   );
+  if (typing) restoreReply(messages, typing);
   if (hl.stick) messages.scrollTop = messages.scrollHeight;
   const ready = others.some((m) => m.status === 'accepted');
   compose.el.hidden = !ready;
@@ -109,7 +110,7 @@ function drawMessages(
 function markRead(hl: Hotline): void {
   const id = hl.current;
   const onScreen = !hl.el.hidden && document.visibilityState === 'visible';
-  if (!id || !onScreen || state.channels.get(id)?.status !== 'accepted') return;
+  if (!id || !onScreen || state.channels.get(id)?.my_status !== 'accepted') return;
   if (unread(id).length === 0) return;
   const last = Math.max(...(state.messages.get(id) ?? []).map((m) => m.seq));
   if ((hl.reading.get(id) ?? 0) >= last) return;

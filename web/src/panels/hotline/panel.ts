@@ -4,7 +4,8 @@
  * A party admin opens a channel with other parties and accepts (or declines) invitations; any
  * member of a party that accepted reads and writes. Messages carry a precedence and optionally a
  * reference to a conflict or declaration. Receipts per receiving party say when it was
- * delivered, read and acknowledged.
+ * delivered, read and acknowledged (with the reply), or that the party is late and how far its
+ * alert has escalated; a party that owes an acknowledgement gives it with a reply in one step.
  */
 import { h, mount } from '../../dom.ts';
 import type { MapApi } from '../../map/api.ts';
@@ -20,7 +21,17 @@ registerPanel({ id: 'hotline', label: 'Hotline', key: '2', mount: mountHotline }
 
 /** Draw the panel into `el` and keep it current. */
 function mountHotline(el: HTMLElement, map: MapApi): void {
-  const hl: Hotline = { el, map, current: null, drafts: new Map(), reading: new Map(), stick: true };
+  const hl: Hotline = {
+    el,
+    map,
+    current: null,
+    drafts: new Map(),
+    reading: new Map(),
+    stick: true,
+    replies: new Map(),
+    acking: new Set(),
+    ackErrors: new Map(),
+  };
   const conv = conversation(hl);
   const list = channelList(hl, (id) => {
     if (hl.current === id) return;

@@ -1,4 +1,4 @@
-/** The Hotline panel's state, shared by its parts (channels, conversation, compose). */
+/** The Hotline panel's state, shared by its parts (channels, conversation, compose, messages). */
 import type { MapApi } from '../../map/api.ts';
 
 /** What the Hotline panel's parts share. */
@@ -13,4 +13,13 @@ export interface Hotline {
   readonly reading: Map<string, number>;
   /** Stay at the bottom of the conversation when the reader was there (or just sent). */
   stick: boolean;
+  /**
+   * Replies being typed to messages this party must acknowledge (message id → text). The
+   * conversation is redrawn on every receipt, so the text lives here, not in the field.
+   */
+  readonly replies: Map<string, string>;
+  /** Acknowledgements on their way to the hub (message ids): one at a time per message. */
+  readonly acking: Set<string>;
+  /** Why an acknowledgement failed, per message, shown until the next attempt. */
+  readonly ackErrors: Map<string, string>;
 }

@@ -1,12 +1,13 @@
 /**
  * What an alert is about, as its card shows it: a conflict (and whether it is withheld from the
- * other party), a notification, a hotline message or another party's probing.
+ * other party), a notification, a hotline message, another party's probing, or another party's
+ * silence about this party's own message or notification.
  */
 import { h } from '../../dom.ts';
 import { conflictWindow, distance, dtg } from '../../format.ts';
-import { words } from '../../labels.ts';
+import { declarationName, sideName, words } from '../../labels.ts';
 import { state } from '../../store.ts';
-import type { AlertView, ConflictView, ProbingSummary, Side } from '../../wire.ts';
+import type { AlertView, ConflictView, ProbingSummary } from '../../wire.ts';
 import { withheldLine } from '../../withheld.ts';
 
 /** The parts of a card that depend on the alert's subject. */
@@ -18,21 +19,25 @@ export interface About {
   meta: string;
 }
 
-/** A side of a conflict in a few words. */
-const sideLabel = (s: Side): string =>
-  'hidden' in s ? '(hidden declaration)' : (s.label ?? `${words(s.kind)} ${s.id}`);
-
 /** The subject of an alert, whichever kind it is. */
 export function about(a: AlertView): About {
   const c = a.summary.conflict;
   if (c) return conflictAbout(c);
+  if (a.summary.unacknowledged_by) return lateAbout(a, a.summary.unacknowledged_by);
   const d = a.summary.declaration;
   if (d) {
     const p = d.properties;
     return {
       title: [h('b.rule', null, 'notification'), h('span.dim', null, `from ${p.party}`)],
       lines: [
-        h('div.line', null, h('span.k', null, words(p.kind)), h('b', null, p.party), ': ', p.label ?? d.id),
+        h(
+          'div.line',
+          null,
+          h('span.k', null, words(p.kind)),
+          h('b', null, p.party),
+          ': ',
+          declarationName(d),
+        ),
       ],
       meta: `${dtg(p.start)}–${p.end === null ? 'open end' : dtg(p.end)}`,
     };
@@ -48,6 +53,37 @@ export function about(a: AlertView): About {
   const p = a.summary.probing;
   if (p) return probingAbout(p);
   return { title: [h('b.rule', null, a.subject_type)], lines: [], meta: a.subject };
+}
+
+/**
+ * Another party let the deadline to acknowledge this party's own message or notification pass:
+ * said in words, because the alert is about the other party's silence, not about something the
+ * other party sent ("relief-agency has not acknowledged your flash message …").
+ */
+function lateAbout(a: AlertView, late: string): About {
+  const m = a.summary.message;
+  const d = a.summary.declaration;
+  const what = m ? `your ${m.precedence} message` : 'your notification';
+  return {
+    title: [
+      h('b.rule', null, m ? 'hotline' : 'notification'),
+      h('span.dim', null, `not acknowledged by ${late}`),
+    ],
+    lines: [
+      h(
+        'div.line.late-by',
+        { dataset: { unacknowledgedBy: late } },
+        h('b', null, late),
+        ` has not acknowledged ${what}`,
+        m ? [': ', h('q', null, m.text)] : d ? [' of ', declarationName(d)] : null,
+      ),
+    ],
+    meta: m
+      ? `sent ${dtg(m.at)}`
+      : d
+        ? `${dtg(d.properties.start)}–${d.properties.end === null ? 'open end' : dtg(d.properties.end)}`
+        : '',
+  };
 }
 
 /** A conflict: its rule and severity, whether resolved, the other side and ours, when and how close. */
@@ -67,9 +103,9 @@ function conflictAbout(c: ConflictView): About {
     ],
     lines: [
       other
-        ? h('div.line', null, h('span.k', null, 'other'), h('b', null, other.party), ': ', sideLabel(other))
+        ? h('div.line', null, h('span.k', null, 'other'), h('b', null, other.party), ': ', sideName(other))
         : h('div.line', null, h('span.k', null, 'internal'), 'both declarations are your party’s'),
-      h('div.line', null, h('span.k', null, 'own'), own.map(sideLabel).join(' ↔ ') || '—'),
+      h('div.line', null, h('span.k', null, 'own'), own.map(sideName).join(' ↔ ') || '—'),
       withheldLine(current),
     ].filter((x): x is HTMLElement => x !== null),
     meta: `${conflictWindow(c)}${c.distance_m !== undefined ? ` · ${distance(c.distance_m)} apart` : ''}`,

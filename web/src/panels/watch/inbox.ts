@@ -1,5 +1,5 @@
 /** The inbox's logic: the order of alerts, their deadlines, what each is about and who answered. */
-import { words } from '../../labels.ts';
+import { declarationName, words } from '../../labels.ts';
 import { state } from '../../store.ts';
 import type { AlertView } from '../../wire.ts';
 
@@ -46,7 +46,11 @@ export function headline(a: AlertView): string {
     return `${words(c.rule)} (${c.severity})${other ? ` with ${other.party}` : ' — internal'}`;
   }
   const d = a.summary.declaration;
-  if (d) return `notification from ${d.properties.party}: ${d.properties.label ?? words(d.properties.kind)}`;
+  const late = a.summary.unacknowledged_by;
+  if (late && a.summary.message)
+    return `${late} has not acknowledged your ${a.summary.message.precedence} message: ${a.summary.message.text.slice(0, 120)}`;
+  if (late && d) return `${late} has not acknowledged your notification: ${declarationName(d)}`;
+  if (d) return `notification from ${d.properties.party}: ${declarationName(d)}`;
   const m = a.summary.message;
   if (m) return `hotline ${m.from.party}: ${m.text.slice(0, 120)}`;
   const p = a.summary.probing;

@@ -1,0 +1,163 @@
+/**
+ * `npm run attack`: the standing attack suite, long form. Its stages, each printing its figures:
+ *
+ *   fuzz      the property-based fuzzer over every route and field of the hub's OpenAPI document
+ *             (test/support/attack/): --inputs (default 1,000,000) near-valid and hostile inputs
+ *             over real HTTP to a real hub; then every list read strictly as every account, and
+ *             the ledger read back and verified;
+ *   sigkill   the SIGKILL loop: a real `deconflict serve` under mixed load killed --kills times
+ *             (default 100), every change answered 2xx checked after each restart, the ledger
+ *             verified after each kill;
+ *   login     the login-lockout and login-flood scenarios (test/support/attack-login.ts) at the
+ *             red team's sizes.
+ *
+ *   npm run attack -- [--inputs N] [--lanes N] [--seed N] [--kills N] [--stages fuzz,sigkill,login]
+ *
+ * The exit status is 0 when every stage held, 1 when any found something (each finding is
+ * printed, shrunk to a small counterexample), 2 on a bad argument. The short forms run with the
+ * tests: test/attack.fuzz.test.ts, test/attack.sigkill.test.ts, test/attack.login.test.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEMO_PARTY_IDS, demoAccountMap, formatReport, fuzz } from '../test/support/attack/fuzz.ts';
+import { startFuzzHub, verifyLedger } from '../test/support/attack/processes.ts';
+import { formatSigkill, sigkillLoop } from '../test/support/attack/sigkill.ts';
+import { floodScenario, lockoutScenario } from '../test/support/attack-login.ts';
+import { startHub } from '../test/support/hub.ts';
+import { killAll } from '../test/support/serve.ts';
+
+const STAGES = ['fuzz', 'sigkill', 'login'] as const;
+type Stage = (typeof STAGES)[number];
+
+function usage(why: string): never {
+  process.stderr.write(
+    `npm run attack: ${why}\nusage: npm run attack -- [--inputs N] [--lanes N] [--seed N] [--kills N] [--stages ${STAGES.join(',')}]\n`,
+  );
+  process.exit(2);
+}
+
+function count(v: string | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 0) usage(`--${name} must be a whole number, got "${v}"`);
+  return n;
+}
+
+let values: Record<string, string | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      inputs: { type: 'string' },
+      lanes: { type: 'string' },
+      seed: { type: 'string' },
+      kills: { type: 'string' },
+      stages: { type: 'string' },
+    },
+  }));
+} catch (err) {
+  usage((err as Error).message);
+}
+const inputs = count(values.inputs, 1_000_000, 'inputs');
+const lanes = Math.max(1, count(values.lanes, 8, 'lanes'));
+const seed = count(values.seed, Math.floor(Math.random() * 2 ** 31), 'seed');
+const kills = count(values.kills, 100, 'kills');
+const stages = (values.stages ?? STAGES.join(',')).split(',').map((s) => s.trim()) as Stage[];
+for (const s of stages) if (!STAGES.includes(s)) usage(`unknown stage "${s}" (stages: ${STAGES.join(', ')})`);
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const failures: string[] = [];
+
+async function fuzzStage(): Promise<void> {
+  say(`== fuzz: ${inputs.toLocaleString('en')} inputs, ${lanes} lanes, seed ${seed}`);
+  const dir = mkdtempSync(join(tmpdir(), 'deconflict-attack-fuzz-'));
+  try {
+    const hub = await startFuzzHub(dir);
+    let last = performance.now();
+    const report = await fuzz({
+      url: hub.url,
+      inputs,
+      lanes,
+      seed,
+      t0: hub.t0,
+      parties: DEMO_PARTY_IDS,
+      accounts: demoAccountMap(),
+      progressEvery: 10_000,
+      progress: (done, now) => {
+        const r = now();
+        const t = performance.now();
+        say(
+          `  ${done.toLocaleString('en')} inputs, ${Math.round(10_000 / ((t - last) / 1000))}/s, ` +
+            `${r.serverErrors} 5xx, ${r.findings.length} findings`,
+        );
+        last = t;
+      },
+    });
+    const crashed = hub.exited();
+    const unexpected = [...hub.unexpected()];
+    await hub.stop();
+    const ledger = await verifyLedger(dir);
+    say(formatReport(report));
+    say(`hub crashed:      ${crashed === null ? 'no' : JSON.stringify(crashed)}`);
+    say(
+      `ledger:           ${ledger.ok ? 'verified' : `BROKEN ${JSON.stringify(ledger.broken)}`} (${ledger.entries.toLocaleString('en')} entries, read back from the data directory)`,
+    );
+    for (const [k, n] of unexpected) say(`UNEXPECTED ERROR (logged by the hub) ${n}× ${k}`);
+    if (crashed !== null) failures.push('fuzz: the hub crashed');
+    if (report.serverErrors > 0) failures.push(`fuzz: ${report.serverErrors} answers 5xx`);
+    if (report.findings.length > 0) failures.push(`fuzz: ${report.findings.length} distinct findings`);
+    if (report.sweep.problems.length > 0)
+      failures.push(`fuzz: ${report.sweep.problems.length} lists not strict JSON`);
+    if (!ledger.ok) failures.push('fuzz: the ledger does not verify');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function sigkillStage(): Promise<void> {
+  say(`== sigkill: ${kills} kills, seed ${seed}`);
+  try {
+    const report = await sigkillLoop({ kills, seed, log: (line) => say(`  ${line}`) });
+    say(formatSigkill(report));
+    if (report.missing.length > 0)
+      failures.push(`sigkill: ${report.missing.length} answered changes missing`);
+    if (report.ledger.failures.length > 0) failures.push('sigkill: the ledger does not verify');
+  } finally {
+    await killAll();
+  }
+}
+
+async function loginStage(): Promise<void> {
+  say('== login: the lockout and the flood (test/support/attack-login.ts)');
+  for (const [name, run] of [
+    ['lockout', (t: Awaited<ReturnType<typeof startHub>>) => lockoutScenario(t, { attempts: 100 })],
+    ['flood', (t: Awaited<ReturnType<typeof startHub>>) => floodScenario(t, { logins: 300, sources: 30 })],
+  ] as const) {
+    const t = await startHub();
+    try {
+      const report = await run(t);
+      say(`${name}: ${JSON.stringify(report)}`);
+    } catch (err) {
+      say(`${name}: FAILED ${(err as Error).message}`);
+      failures.push(`login: the ${name} scenario failed`);
+    } finally {
+      await t.close();
+    }
+  }
+}
+
+const run: Record<Stage, () => Promise<void>> = { fuzz: fuzzStage, sigkill: sigkillStage, login: loginStage };
+for (const stage of stages) {
+  const started = performance.now();
+  try {
+    await run[stage]();
+  } catch (err) {
+    say(`${stage}: ABORTED ${(err as Error).stack}`);
+    failures.push(`${stage}: aborted`);
+  }
+  say(`(${stage}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  say();
+}
+say(failures.length === 0 ? 'attack suite: everything held' : `attack suite: ${failures.join('; ')}`);
+process.exit(failures.length === 0 ? 0 : 1);

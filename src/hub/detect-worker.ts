@@ -1,0 +1,98 @@
+/**
+ * A detection worker (a `node:worker_threads` thread started by detect-pool.ts): parses,
+ * validates and checks heavy submissions off the hub's main thread.
+ *
+ * It keeps a replica of the live index, built from the declarations the pool sends when it
+ * starts and kept current by every change the hub applies after a commit, in the order the hub
+ * applied them (messages on one port arrive in order). So a screening sent at some moment is
+ * checked against the index exactly as it was at that moment, by the same engine code as on the
+ * main thread (screen.ts). A screening's parsed and prepared declarations stay here until the
+ * pool releases it, for the re-check under the write lock of what changed in between.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Prepared } from '../engine/rules.ts';
+import { ConflictIndex, prepare } from '../engine/stindex.ts';
+import type { Declaration, EngineOptions } from '../engine/types.ts';
+import { DeconflictError } from '../errors.ts';
+import type { FromWorker, ToWorker } from './detect-pool.ts';
+import { packDeclarations, transfers, unpackDeclarations, unpackInput } from './pack.ts';
+import { parseRequest, rescreen, screen } from './screen.ts';
+
+if (parentPort === null)
+  throw new Error('detect-worker.ts runs as a worker thread (detect-pool.ts starts it)');
+const port = parentPort;
+
+const options = (workerData as { engine: Partial<EngineOptions> }).engine;
+let index = new ConflictIndex(options);
+/** Declarations of the seed, until its last part arrives (then built at once, like the hub's load). */
+let seed: Declaration[] | null = [];
+
+interface Job {
+  readonly decls: Declaration[];
+  readonly prepared: Prepared[];
+  readonly exclude: string | undefined;
+}
+const jobs = new Map<number, Job>();
+
+const reply = (m: FromWorker): void => port.postMessage(m);
+
+function handle(m: ToWorker): void {
+  switch (m.t) {
+    case 'seed':
+      for (const d of unpackDeclarations(m.decls)) (seed as Declaration[]).push(d);
+      if (m.last) {
+        index = ConflictIndex.build(seed as Declaration[], options);
+        seed = null;
+      }
+      return;
+    case 'add':
+      for (const d of unpackDeclarations(m.decls)) index.add(d);
+      return;
+    case 'withdraw':
+      index.withdraw(m.id);
+      return;
+    case 'release':
+      jobs.delete(m.job);
+      return;
+    case 'screen': {
+      const decls = parseRequest({ ...m.request, input: unpackInput(m.input) });
+      const prepared = decls.map(prepare);
+      const s = screen(index, decls, prepared, m.exclude);
+      jobs.set(m.job, { decls, prepared, exclude: m.exclude });
+      const packed = packDeclarations(decls);
+      port.postMessage(
+        { t: 'screened', job: m.job, decls: packed, indexed: s.indexed, batch: s.batch } satisfies FromWorker,
+        transfers(packed.packed),
+      );
+      return;
+    }
+    case 'rescreen': {
+      const job = jobs.get(m.job);
+      if (job === undefined) throw new Error(`no screening ${m.job} held`);
+      const fresh = rescreen(index, job.decls, job.prepared, m.changed, job.exclude);
+      reply({ t: 'rescreened', job: m.job, fresh });
+      return;
+    }
+  }
+}
+
+port.on('message', (m: ToWorker) => {
+  try {
+    handle(m);
+  } catch (err) {
+    if (!('job' in m) || m.t === 'release') {
+      // A change of the replica that fails leaves it unlike the hub's index: stop, so that the
+      // pool starts a fresh worker from the hub's index rather than screen against a wrong one.
+      throw err;
+    }
+    if (err instanceof DeconflictError) {
+      reply({ t: 'refused', job: m.job, details: err.details });
+    } else {
+      reply({
+        t: 'failed',
+        job: m.job,
+        message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+    }
+  }
+});
