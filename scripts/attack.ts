@@ -9,9 +9,16 @@
  *             (default 100), every change answered 2xx checked after each restart, the ledger
  *             verified after each kill;
  *   login     the login-lockout and login-flood scenarios (test/support/attack-login.ts) at the
- *             red team's sizes.
+ *             red team's sizes;
+ *   heavy     four dry runs of 12 polygons × 9,999 vertices in flight at once on a real
+ *             `deconflict serve` (test/support/attack-heavy.ts): /healthz and another party's
+ *             alerts must answer within 200 ms and a hotline message reach its console within
+ *             100 ms the whole time (the acceptance bound of issue #11; the test suite checks
+ *             only the order of events, which cannot flake, and this stage the times);
+ *   webhooks  every address of the webhook address list (test/support/attack-webhooks.ts)
+ *             registered on a real `deconflict serve`, each refused.
  *
- *   npm run attack -- [--inputs N] [--lanes N] [--seed N] [--kills N] [--stages fuzz,sigkill,login]
+ *   npm run attack -- [--inputs N] [--lanes N] [--seed N] [--kills N] [--stages fuzz,sigkill,…]
  *
  * The exit status is 0 when every stage held, 1 when any found something (each finding is
  * printed, shrunk to a small counterexample), 2 on a bad argument. The short forms run with the
@@ -22,13 +29,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_PARTY_IDS, demoAccountMap, formatReport, fuzz } from '../test/support/attack/fuzz.ts';
-import { startFuzzHub, verifyLedger } from '../test/support/attack/processes.ts';
+import { type FuzzHub, startFuzzHub, verifyLedger } from '../test/support/attack/processes.ts';
 import { formatSigkill, sigkillLoop } from '../test/support/attack/sigkill.ts';
+import { describeHeavyReport, heavyRequestScenario } from '../test/support/attack-heavy.ts';
 import { floodScenario, lockoutScenario } from '../test/support/attack-login.ts';
+import { refusedWebhookUrls } from '../test/support/attack-webhooks.ts';
 import { startHub } from '../test/support/hub.ts';
-import { killAll } from '../test/support/serve.ts';
+import { api, killAll, login, serve } from '../test/support/serve.ts';
 
-const STAGES = ['fuzz', 'sigkill', 'login'] as const;
+const STAGES = ['fuzz', 'sigkill', 'login', 'heavy', 'webhooks'] as const;
 type Stage = (typeof STAGES)[number];
 
 function usage(why: string): never {
@@ -72,10 +81,16 @@ const failures: string[] = [];
 async function fuzzStage(): Promise<void> {
   say(`== fuzz: ${inputs.toLocaleString('en')} inputs, ${lanes} lanes, seed ${seed}`);
   const dir = mkdtempSync(join(tmpdir(), 'deconflict-attack-fuzz-'));
+  let crashed: ReturnType<FuzzHub['exited']> = null;
+  let unexpected: [string, number][] = [];
   try {
     const hub = await startFuzzHub(dir);
     let last = performance.now();
     const report = await fuzz({
+      stalled: (waiting) => {
+        say(`  no input answered for 30 s; ${waiting.length} waiting:`);
+        for (const w of waiting) say(`    ${w.replace(/\n/g, '\n    ')}`);
+      },
       url: hub.url,
       inputs,
       lanes,
@@ -93,10 +108,11 @@ async function fuzzStage(): Promise<void> {
         );
         last = t;
       },
+    }).finally(() => {
+      crashed = hub.exited();
+      unexpected = [...hub.unexpected()];
+      return hub.stop();
     });
-    const crashed = hub.exited();
-    const unexpected = [...hub.unexpected()];
-    await hub.stop();
     const ledger = await verifyLedger(dir);
     say(formatReport(report));
     say(`hub crashed:      ${crashed === null ? 'no' : JSON.stringify(crashed)}`);
@@ -147,7 +163,75 @@ async function loginStage(): Promise<void> {
   }
 }
 
-const run: Record<Stage, () => Promise<void>> = { fuzz: fuzzStage, sigkill: sigkillStage, login: loginStage };
+/** The acceptance bounds of issue #11 for the heavy-request scenario (ms). */
+const PROBE_BOUND_MS = 200;
+const PUSH_BOUND_MS = 100;
+
+async function heavyStage(): Promise<void> {
+  say('== heavy: four heavy dry runs in flight (test/support/attack-heavy.ts)');
+  const dir = mkdtempSync(join(tmpdir(), 'deconflict-attack-heavy-'));
+  try {
+    const hub = await serve(['--data', dir, '--demo', '--log-level', 'silent'], 60_000);
+    const report = await heavyRequestScenario({ url: hub.url });
+    say(describeHeavyReport(report));
+    const max = (f: (r: (typeof report.rounds)[number]) => number) => Math.max(0, ...report.rounds.map(f));
+    const figures = {
+      healthz: max((r) => r.healthz_ms),
+      alerts: max((r) => r.alerts_ms),
+      push: max((r) => r.push_ms),
+    };
+    say(
+      `bounds: /healthz max ${figures.healthz.toFixed(1)} ms, alerts max ${figures.alerts.toFixed(1)} ms ` +
+        `(bound ${PROBE_BOUND_MS}), push max ${figures.push.toFixed(1)} ms (bound ${PUSH_BOUND_MS})`,
+    );
+    if (report.rounds.length === 0) failures.push('heavy: no probe round ran');
+    if (report.rounds.some((r) => r.statuses.join() !== '200,200,201'))
+      failures.push('heavy: a probe was not answered 200/200/201');
+    if (report.heavy.some((h) => h.status !== 200))
+      failures.push('heavy: a heavy dry run was not answered 200');
+    if (figures.healthz > PROBE_BOUND_MS || figures.alerts > PROBE_BOUND_MS)
+      failures.push(`heavy: a probe took more than ${PROBE_BOUND_MS} ms`);
+    if (figures.push > PUSH_BOUND_MS) failures.push(`heavy: a push took more than ${PUSH_BOUND_MS} ms`);
+  } finally {
+    await killAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function webhooksStage(): Promise<void> {
+  say('== webhooks: the address list (test/support/attack-webhooks.ts), registered on a served hub');
+  const dir = mkdtempSync(join(tmpdir(), 'deconflict-attack-webhooks-'));
+  try {
+    const hub = await serve(['--data', dir, '--demo', '--log-level', 'silent'], 60_000);
+    const port = Number(new URL(hub.url).port);
+    const token = await login(hub.url, 'coalition.admin', demoAccountMap().get('coalition.admin') as string);
+    const cases = refusedWebhookUrls(port);
+    const accepted: string[] = [];
+    for (const c of cases) {
+      const r = await api(hub.url, token, 'POST', '/api/v1/webhooks', { url: c.url });
+      const e = r.body?.errors?.[0];
+      if (r.status !== 422 || e?.path !== 'url')
+        accepted.push(`${c.url} (${c.what}): ${r.status} ${e?.code ?? ''}`);
+      // Never leave a hook the hub accepted behind: it would be delivered to.
+      if (r.status === 201) await api(hub.url, token, 'DELETE', `/api/v1/webhooks/${r.body.id}`);
+    }
+    say(`addresses tried: ${cases.length}, refused 422 on url: ${cases.length - accepted.length}`);
+    for (const a of accepted) say(`NOT REFUSED ${a}`);
+    if (accepted.length > 0) failures.push(`webhooks: ${accepted.length} addresses not refused`);
+    await hub.stop();
+  } finally {
+    await killAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const run: Record<Stage, () => Promise<void>> = {
+  fuzz: fuzzStage,
+  sigkill: sigkillStage,
+  login: loginStage,
+  heavy: heavyStage,
+  webhooks: webhooksStage,
+};
 for (const stage of stages) {
   const started = performance.now();
   try {

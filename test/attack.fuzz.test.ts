@@ -48,16 +48,18 @@ describe('the standing attack suite: every route fuzzed', { timeout: 600_000 }, 
       t0: hub.t0,
       parties: DEMO_PARTY_IDS,
       accounts: demoAccountMap(),
+      stalled: (waiting) => console.log(`no input answered for 30 s; waiting:\n${waiting.join('\n')}`),
+    }).finally(() => {
+      crashed = hub.exited();
+      return hub.stop();
     });
-    crashed = hub.exited();
-    await hub.stop();
   });
   after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
   it(`sends ${INPUTS.toLocaleString('en')} inputs to every route (seed ${SEED})`, (t) => {
-    t.diagnostic(formatReport(report).split('\n').slice(0, 7).join('\n'));
+    for (const line of formatReport(report).split('\n').slice(0, 9)) t.diagnostic(line);
     assert.ok(report.inputs >= INPUTS, `${report.inputs} inputs`);
     // Inputs that got past validation into the hub, and inputs refused: both kinds were tried.
     const ok = [...report.byStatus].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0);

@@ -10,7 +10,7 @@
  * - A coalition operator draws a strike next to city-police's hospital on the map, sees the
  *   critical strike_protected conflict in the dry run (and that dry runs check only what the
  *   party can see) and submits; city-police's watch officer (already logged in, Watch tab) sees
- *   the flash alert arrive without reloading, replies and acknowledges; coalition's watch
+ *   the alert arrive without reloading, replies and acknowledges; coalition's watch
  *   officer sees the acknowledgement and the reply.
  * - The keyboard on the Watch tab: `n` selects the next alert, `a` acknowledges it.
  * - The hotline: coalition's admin opens a channel with city-police, whose admin accepts;
@@ -182,7 +182,7 @@ describe('the web console in a browser', () => {
     await clean(operator);
   });
 
-  it('a strike drawn next to the other party’s hospital: dry run, submit, flash alert acknowledged live, seen by the striker', {
+  it('a strike drawn next to the other party’s hospital: dry run, submit, alert acknowledged live, seen by the striker', {
     timeout: 120_000,
   }, async () => {
     // The other party's watch officer and the striker's own, logged in and watching first.
@@ -252,10 +252,13 @@ describe('the web console in a browser', () => {
     strikeConflict = c;
     step('submitted');
 
-    // City-police's watch officer sees the flash alert arrive, replies and acknowledges.
+    // City-police's watch officer sees the alert arrive, replies and acknowledges. Its precedence
+    // is the hub's to choose (severity and how soon the strike is): the card shows the one given.
     const policeAlert = await alertAbout('city-police.watch', c.id);
     const item = police.page.locator(`.alert[data-alert-id="${policeAlert.id}"]`);
-    await police.page.locator(`.alert[data-alert-id="${policeAlert.id}"][data-precedence=flash]`).waitFor();
+    await police.page
+      .locator(`.alert[data-alert-id="${policeAlert.id}"][data-precedence=${policeAlert.precedence}]`)
+      .waitFor();
     assert.equal(
       await police.page.evaluate(
         () => (window as Window & { e2eNotReloaded?: boolean }).e2eNotReloaded === true,

@@ -422,6 +422,18 @@ const CASES: Case[] = [
     path: 'properties.altitude',
   },
   {
+    name: 'a label with a lone UTF-16 surrogate (it cannot be stored and read back)',
+    input: collection(edit(strike(), (f) => (f.properties.label = 'bad \ud800 label'))),
+    code: 'invalid_text',
+    path: 'properties.label',
+  },
+  {
+    name: 'a notify entry with a control character',
+    input: collection(edit(strike(), (f) => (f.properties.notify = ['coalition', 'relief\u0007agency']))),
+    code: 'invalid_text',
+    path: 'properties.notify[1]',
+  },
+  {
     name: 'ground_only on another kind than an area of responsibility',
     input: collection(edit(air(), (f) => (f.properties.ground_only = true))),
     code: 'invalid_property',
@@ -582,6 +594,20 @@ describe('declaration errors', () => {
       // Party lists are checked by the hub against its parties (test/probing.attack.test.ts).
       'unknown_party',
       'notify_not_visible',
+      // The edge, logins, work budgets and faults: test/attack.*.test.ts, test/hub.api.test.ts.
+      'address_not_allowed',
+      'storage_full',
+      'method_not_allowed',
+      'unsupported_media_type',
+      'uri_too_long',
+      'header_too_large',
+      'request_timeout',
+      'upgrade_required',
+      'too_many_streams',
+      'request_too_heavy',
+      'work_budget_exceeded',
+      'last_admin',
+      'username_prefix',
     ]);
     const covered = new Set(CASES.map((c) => c.code));
     for (const code of Object.keys(ERROR_CODES)) {

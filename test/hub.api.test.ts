@@ -1225,19 +1225,17 @@ describe('hub API', () => {
         await call(t.app, op, 'POST', '/api/v1/declarations', 'kind=strike', {
           'content-type': 'text/plain',
         }),
-        400,
-        'invalid_request',
+        415,
+        'unsupported_media_type',
       );
     });
 
-    it('an unknown route is 404 not_found', async () => {
+    it('an unknown route is 404 not_found; a known path with another method 405', async () => {
       const op = await as('coalition.operator');
       assertError(await call(t.app, op, 'GET', '/api/v1/nothing'), 404, 'not_found');
-      assertError(
-        await call(t.app, op, 'DELETE', `/api/v1/declarations/${own('coalition', 'fc-1')}`),
-        404,
-        'not_found',
-      );
+      const wrong = await call(t.app, op, 'DELETE', `/api/v1/declarations/${own('coalition', 'fc-1')}`);
+      assertError(wrong, 405, 'method_not_allowed');
+      assert.match(String(wrong.headers.allow), /GET/);
       assertError(await call(t.app, null, 'GET', '/nothing'), 404, 'not_found');
     });
 

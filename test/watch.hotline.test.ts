@@ -587,17 +587,22 @@ describe('hotline', () => {
       );
       assert.deepEqual(
         acks.map((e) => e.data),
-        [{ subject_type: 'message', subject: m.id, party: 'northern-forces', at: iso(ackAt), reply: 'wilco' }],
+        [
+          {
+            subject_type: 'message',
+            subject: m.id,
+            party: 'northern-forces',
+            at: iso(ackAt),
+            reply: 'wilco',
+          },
+        ],
       );
       // The sender's alert about northern-forces closes; the one about relief-agency stays open.
       const after = await alertsAbout('coalition.watch', m.id);
-      assert.deepEqual(
-        after.map((a) => [a.summary.unacknowledged_by, a.status, a.closed_reason]).sort(),
-        [
-          ['northern-forces', 'closed', 'acknowledged'],
-          ['relief-agency', 'open', null],
-        ],
-      );
+      assert.deepEqual(after.map((a) => [a.summary.unacknowledged_by, a.status, a.closed_reason]).sort(), [
+        ['northern-forces', 'closed', 'acknowledged'],
+        ['relief-agency', 'open', null],
+      ]);
 
       assertError(
         await req('northern-forces.watch', 'POST', `/api/v1/messages/${m.id}/ack`, {}),

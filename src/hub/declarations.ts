@@ -16,6 +16,7 @@ import type { WorkBudget } from '../domain/limits.ts';
 import type { ConflictRecord, DeclarationRecord, DeclarationStatus } from '../domain/records.ts';
 import type { ParseLimits } from '../engine/declaration.ts';
 import type { Box } from '../engine/geodesy/bbox.ts';
+import { textProblem } from '../engine/text.ts';
 import type { Conflict, Declaration, EngineOptions, Kind } from '../engine/types.ts';
 import { DeconflictError } from '../errors.ts';
 import type { Tx } from '../store/ports.ts';
@@ -86,6 +87,8 @@ function withId(input: unknown, id: string, party: string): unknown {
   }
   const f = input as { properties?: Record<string, unknown> };
   const props = f.properties ?? {};
+  // An id with ill-formed text is left to the engine, which names it (`invalid_text`).
+  if (typeof props.id === 'string' && textProblem(props.id) !== null) return f;
   if (props.id !== undefined && props.id !== id && `${party}:${String(props.id)}` !== id)
     fail('invalid_request', `properties.id "${String(props.id)}" differs from ${id}`, 'properties.id');
   return { ...f, properties: { ...props, id } };

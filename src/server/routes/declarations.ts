@@ -11,6 +11,7 @@ import {
   ConflictView,
   DeclarationCollection,
   DeclarationFeature,
+  DeclarationParams,
   ListQuery,
   NotificationsView,
   ResolveBody,
@@ -25,18 +26,6 @@ import { parseTime } from '../../field/dtg.ts';
 import { WorkBudgetExceeded } from '../../hub/work-budget.ts';
 import { parseBbox } from '../validation.ts';
 import { BEARER, ERRORS, principalOf, type Routes } from './support.ts';
-
-const DeclarationParams = Type.Object(
-  {
-    id: Type.String({
-      minLength: 1,
-      maxLength: 200,
-      description: 'the full declaration id, "<party>:<local id>"',
-      examples: ['northern-forces:nf-strike-1'],
-    }),
-  },
-  { additionalProperties: false },
-);
 
 /** Declarations come as GeoJSON; plain JSON is accepted too. */
 const GEOJSON = ['application/geo+json', 'application/json'];

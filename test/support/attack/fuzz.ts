@@ -27,6 +27,11 @@ import type { World } from './values.ts';
 
 /** Shrink steps tried per failure before settling for the smallest found so far. */
 const MAX_SHRINK_STEPS = 300;
+/** The socket idle timeout of a request, and the bound on its whole answer (ms). */
+const REQUEST_TIMEOUT_MS = 60_000;
+const WATCHDOG_MS = 120_000;
+/** No input answered for this long: the requests in flight are reported (ms). */
+const STALL_MS = 30_000;
 /** Ids kept per pool (a pool is sampled, not enumerated). */
 const POOL_SIZE = 2_000;
 
@@ -74,6 +79,8 @@ export interface FuzzOptions {
   /** Called every `progressEvery` inputs. */
   readonly progress?: (done: number, report: () => FuzzReport) => void;
   readonly progressEvery?: number;
+  /** Called when no input was answered for STALL_MS, with the requests still waiting. */
+  readonly stalled?: (waiting: readonly string[]) => void;
 }
 
 /** The demo's accounts (every role of every party, and the hub admin) with their passwords. */
@@ -236,6 +243,21 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   /** Signatures being shrunk by a lane, or done. */
   const claimed = new Set<string>();
 
+  /** Requests being answered, for the stall report. */
+  const inFlight = new Set<{ r: FuzzRequest; since: number }>();
+  let lastDone = inputs;
+  const stallCheck = setInterval(() => {
+    if (inputs !== lastDone) {
+      lastDone = inputs;
+      return;
+    }
+    const now = performance.now();
+    const waiting = [...inFlight].map(
+      (f) => `${Math.round((now - f.since) / 1000)} s: ${describeRequest(f.r)}`,
+    );
+    options.stalled?.(waiting);
+  }, STALL_MS);
+  stallCheck.unref();
   /** The size of each request's body as sent, for the judge (see check.ts on the body limit). */
   const sizes = new WeakMap<FuzzRequest, number>();
   const send = async (r: FuzzRequest): Promise<Answer | NoAnswer> => {
@@ -247,7 +269,19 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     } else if (r.as.kind === 'header') headers.authorization = r.as.value;
     if (r.contentType !== null) headers['content-type'] = r.contentType;
     const bytes = r.body === undefined ? undefined : render(r.body);
-    const a = await client.send(r.method, r.path, headers, bytes);
+    const flight = { r, since: performance.now() };
+    inFlight.add(flight);
+    // The socket's idle timeout ends a request the hub stops answering; this ends one that
+    // trickles, or anything else that could hold a lane for ever. A hang is a finding.
+    let timer: NodeJS.Timeout | undefined;
+    const a = await Promise.race([
+      client.send(r.method, r.path, headers, bytes, REQUEST_TIMEOUT_MS),
+      new Promise<NoAnswer>((resolve) => {
+        timer = setTimeout(() => resolve({ error: `no answer in ${WATCHDOG_MS} ms` }), WATCHDOG_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    inFlight.delete(flight);
     sizes.set(r, bytes?.length ?? 0);
     if (isAnswer(a) && r.as.kind === 'account' && used) {
       const loggedOut =
@@ -359,6 +393,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   const share = Math.ceil(options.inputs / lanes);
   await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i, share)));
 
+  clearInterval(stallCheck);
   const sweep = await sweepLists(client, sessions, options.accounts.keys(), pools);
   client.close();
   return { ...report(), sweep, ms: performance.now() - started };

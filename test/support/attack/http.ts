@@ -92,10 +92,15 @@ export class HttpClient {
           done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
         );
         res.on('error', (err) => done({ error: `answer cut off: ${err.message}` }));
+        res.on('close', () => {
+          if (!res.complete) done({ error: 'answer cut off: the connection closed' });
+        });
       });
       req.on('timeout', () => {
         req.destroy(new Error(`no answer in ${timeoutMs} ms`));
       });
+      // Whatever else happens, the request settles when it closes (an answer settled it first).
+      req.on('close', () => done({ error: 'the connection closed without an answer' }));
       req.on('error', (err) => {
         const code = (err as NodeJS.ErrnoException).code;
         const stale = req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');

@@ -6,7 +6,7 @@
  */
 import { h } from '../../dom.ts';
 import { distance, dtg, place, toTheHour } from '../../format.ts';
-import { words } from '../../labels.ts';
+import { sideName, words } from '../../labels.ts';
 import type { MapApi } from '../../map/api.ts';
 import { select, state } from '../../store.ts';
 import type { ConflictView, Side } from '../../wire.ts';
@@ -120,8 +120,8 @@ function sideRow(s: Side, label: string): Node {
     h(`span.party.${s.party === state.me?.party ? 'own' : 'other'}`, null, s.party),
     ': ',
     state.declarations.has(s.id)
-      ? h('a', { href: '#', dataset: { declarationId: s.id }, onclick: show }, s.label ?? s.id)
-      : h('span', null, s.label ?? s.id),
+      ? h('a', { href: '#', dataset: { declarationId: s.id }, onclick: show }, sideName(s))
+      : h('span', null, sideName(s)),
     h('span.dim', null, ` · ${words(s.kind)} · v${s.version}`),
   );
 }

@@ -8,7 +8,7 @@
  */
 import { h } from '../../dom.ts';
 import { altitudeText, distance, place } from '../../format.ts';
-import { kindLabel, words } from '../../labels.ts';
+import { declarationName, kindLabel, words } from '../../labels.ts';
 import type { MapApi } from '../../map/api.ts';
 import { siteIconUrl } from '../../map/symbols.ts';
 import { canDeclare } from '../../roles.ts';
@@ -44,7 +44,7 @@ export function declarationView(
       'header.dt-head',
       null,
       icon ? h('img.dt-icon', { src: icon, alt: '' }) : null,
-      h('div', null, h('div.dt-kind', null, kindLabel(p.kind)), h('h3', null, p.label || f.id)),
+      h('div', null, h('div.dt-kind', null, kindLabel(p.kind)), h('h3', null, declarationName(f))),
     ),
     h('dl.dt-list', null, declarationRows(f, own)),
     notifiedSection(f),

@@ -3,8 +3,10 @@
  * declaration (declaration.ts), a conflict (conflict.ts) or an alert's subject (alert.ts).
  * Selecting anything shows this panel.
  */
+
 import { api, errorText } from '../../api.ts';
 import { h, mount } from '../../dom.ts';
+import { declarationName } from '../../labels.ts';
 import type { MapApi } from '../../map/api.ts';
 import { openTab, registerPanel } from '../../shell.ts';
 import { on, state } from '../../store.ts';
@@ -82,7 +84,7 @@ function draw(d: Detail): void {
 /** Withdraw one of the party's declarations, once the user confirms. */
 async function withdraw(d: Detail, f: Feature, reason: string): Promise<void> {
   if (d.busy) return;
-  const name = f.properties.label || f.id;
+  const name = declarationName(f);
   if (
     !window.confirm(
       `Withdraw "${name}"?\n\nIt stops counting at once and its open conflicts close as withdrawn.`,
