@@ -69,7 +69,11 @@ class World {
   }
 
   static async start(): Promise<World> {
-    const w = new World(await startHub());
+    // Base deadlines whatever the strikes' lead time (max step 1 ms: never stretched, nothing
+    // relaxed): the scenario walks escalation in 5-minute steps; what it checks is who sees what.
+    const w = new World(
+      await startHub({ hub: { leadTimes: { imminent_ms: 30 * DAY, soon_ms: 30 * DAY, max_step_ms: 1 } } }),
+    );
     w.base = await w.h.app.listen({ host: '127.0.0.1', port: 0 });
     return w;
   }

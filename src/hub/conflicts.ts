@@ -14,7 +14,7 @@ import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
 import { PRECEDENCE_OF } from './deadlines.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
-import { type ConflictView, conflictView, involves, withheldFrom } from './views.ts';
+import { type ConflictView, conflictView, involves, involvesHidden, withheldFrom } from './views.ts';
 import { acknowledgementNotice, closeAlerts, raiseAlert } from './watch.ts';
 
 export interface ConflictFilter {
@@ -156,7 +156,10 @@ export async function announce(
         subject: r.id,
         precedence: PRECEDENCE_OF[r.severity],
         summary: { conflict: view },
-        starts_at: r.window.start,
+        // With a hidden side, the deadlines are fitted to the window as shown (the declarations'
+        // overlap, to the hour; views.ts), or `starts_at` and a stretched `due_at` would tell the
+        // exact start. It is never later than the real start: the deadlines can only tighten.
+        starts_at: involvesHidden(view) ? Date.parse(view.window.start) : r.window.start,
       });
       await ctx.emit(party, 'conflict.detected', view);
     }

@@ -71,7 +71,7 @@ export function consoleRoutes(app: App, dir = CONSOLE_DIR): boolean {
       schema: {
         tags: ['console'],
         summary: 'The web console (no token needed; it logs in itself)',
-        response: { 200: file200('The console page', 'text/html') },
+        response: { 200: file200('The console page', 'text/html'), '4xx': Errors },
       },
     },
     async (_req, reply) => {
