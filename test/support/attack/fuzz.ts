@@ -32,6 +32,8 @@ const REQUEST_TIMEOUT_MS = 60_000;
 const WATCHDOG_MS = 120_000;
 /** No input answered for this long: the requests in flight are reported (ms). */
 const STALL_MS = 30_000;
+/** Where the harness's own logins come from (see `fuzz`). */
+const HARNESS_ADDRESS = '127.0.0.2';
 /** Ids kept per pool (a pool is sampled, not enumerated). */
 const POOL_SIZE = 2_000;
 
@@ -53,7 +55,7 @@ export interface FuzzReport {
   readonly inputs: number;
   readonly byStatus: ReadonlyMap<number, number>;
   /** Answers 2xx and in all, by route (`POST /api/v1/channels`): which routes the inputs got into. */
-  readonly byRoute: ReadonlyMap<string, { ok: number; all: number }>;
+  readonly byRoute: ReadonlyMap<string, RouteTally>;
   /** Answers with a 5xx status. */
   readonly serverErrors: number;
   /** Answers that broke the contract otherwise (shape, JSON, status, none). */
@@ -61,7 +63,16 @@ export interface FuzzReport {
   readonly findings: readonly Finding[];
   /** Lists read strictly after the run, and what was wrong with them. */
   readonly sweep: { readonly reads: number; readonly problems: readonly string[] };
+  /** Logins of the harness's own accounts that failed during the run (not the hub's fault by itself). */
+  readonly harness: readonly string[];
   readonly ms: number;
+}
+
+/** What one route answered: 2xx, all, and the most frequent refusal (`403 forbidden`). */
+export interface RouteTally {
+  ok: number;
+  all: number;
+  readonly refusals: Map<string, number>;
 }
 
 export interface FuzzOptions {
@@ -141,6 +152,11 @@ class Sessions {
     }
   }
 
+  /** Until every login in progress has ended. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.renewing.values()]);
+  }
+
   /** Log in again if `used` is still the account's token (once, however many lanes ask). */
   renew(username: string, used: string): Promise<void> {
     if (this.tokens.get(username) !== used) return this.renewing.get(username) ?? Promise.resolve();
@@ -182,7 +198,12 @@ function harvest(op: Operation, value: unknown, into: (pool: string, id: string)
 export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
   const client = new HttpClient(options.url, (options.lanes ?? 8) + 4);
-  const sessions = new Sessions(client, options.accounts);
+  // The harness logs in from an address of its own (127.0.0.2, loopback like the fuzzer's
+  // 127.0.0.1): the fuzzer's thousands of failed logins throttle their address, as they should,
+  // and must not keep the harness from logging in again after the fuzzer revoked its session
+  // or its known device.
+  const harnessClient = new HttpClient(options.url, 4, HARNESS_ADDRESS);
+  const sessions = new Sessions(harnessClient, options.accounts);
   await sessions.loginAll();
 
   const docAnswer = await client.send('GET', '/api/v1/openapi.json', {}, undefined);
@@ -225,8 +246,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   let serverErrors = 0;
   let shapeFailures = 0;
   const byStatus = new Map<number, number>();
-  const byRoute = new Map<string, { ok: number; all: number }>();
-  for (const op of ops) byRoute.set(op.route, { ok: 0, all: 0 });
+  const byRoute = new Map<string, RouteTally>();
+  for (const op of ops) byRoute.set(op.route, { ok: 0, all: 0, refusals: new Map() });
   const findings = new Map<string, Finding>();
   /** Inputs that failed, by signature. */
   const counts = new Map<string, number>();
@@ -243,8 +264,12 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   /** Signatures being shrunk by a lane, or done. */
   const claimed = new Set<string>();
 
-  /** Requests being answered, for the stall report. */
+  /** Requests being answered, and what else a lane waits for, for the stall report. */
   const inFlight = new Set<{ r: FuzzRequest; since: number }>();
+  const elsewhere = new Set<{ what: string; since: number }>();
+  const lanePhase: string[] = [];
+  /** Harness logins that failed (the account's inputs went on with its revoked token). */
+  const harnessProblems: string[] = [];
   let lastDone = inputs;
   const stallCheck = setInterval(() => {
     if (inputs !== lastDone) {
@@ -252,9 +277,11 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
       return;
     }
     const now = performance.now();
-    const waiting = [...inFlight].map(
-      (f) => `${Math.round((now - f.since) / 1000)} s: ${describeRequest(f.r)}`,
-    );
+    const waiting = [
+      ...[...inFlight].map((f) => `${Math.round((now - f.since) / 1000)} s: ${describeRequest(f.r)}`),
+      ...[...elsewhere].map((f) => `${Math.round((now - f.since) / 1000)} s: ${f.what}`),
+      ...lanePhase.map((p, i) => `lane ${i}: ${p}`),
+    ];
     options.stalled?.(waiting);
   }, STALL_MS);
   stallCheck.unref();
@@ -286,7 +313,19 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (isAnswer(a) && r.as.kind === 'account' && used) {
       const loggedOut =
         r.method === 'DELETE' && r.path.split('?')[0] === '/api/v1/session' && a.status === 204;
-      if (a.status === 401 || loggedOut) await sessions.renew(r.as.username, used);
+      if (a.status === 401 || loggedOut) {
+        // In the background: the lanes go on (inputs as this account meanwhile carry the revoked
+        // token, and are answered 401, which is an answer like any other).
+        const renewing = { what: `logging ${r.as.username} in again`, since: performance.now() };
+        elsewhere.add(renewing);
+        sessions
+          .renew(r.as.username, used)
+          .catch((err: unknown) => {
+            const m = (err as Error).message;
+            if (!harnessProblems.includes(m)) harnessProblems.push(m);
+          })
+          .finally(() => elsewhere.delete(renewing));
+      }
     }
     return a;
   };
@@ -296,8 +335,16 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (isAnswer(a)) {
       byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
       if (r.op && r.method === r.op.method) {
-        const tally = byRoute.get(r.op.route) ?? { ok: 0, all: 0 };
+        const tally = byRoute.get(r.op.route) ?? { ok: 0, all: 0, refusals: new Map() };
         tally.all++;
+        if (a.status >= 400) {
+          const read = readStrict(a.body);
+          const code = read.ok
+            ? String((read.value as { errors?: { code?: unknown }[] }).errors?.[0]?.code)
+            : '';
+          const key = `${a.status} ${code}`;
+          tally.refusals.set(key, (tally.refusals.get(key) ?? 0) + 1);
+        }
         if (a.status < 300) {
           tally.ok++;
           const fit = fitting.get(r.op.route) ?? [];
@@ -331,6 +378,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     shapeFailures,
     findings: [...findings.values()].map((f) => ({ ...f, count: counts.get(f.signature) ?? f.count })),
     sweep: { reads: 0, problems: [] },
+    harness: harnessProblems,
     ms: performance.now() - started,
   });
 
@@ -349,6 +397,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
       const laneSeed = (seed + index * 7919 + round * 104_729) % 2 ** 31;
       const out = await fc.check(
         fc.asyncProperty(arbitrary, async (r) => {
+          lanePhase[index] =
+            `round ${round}, ${sent}/${share} sent, ${mine === null ? 'drawing' : `shrinking ${mine} (step ${steps})`}`;
           if (mine !== null && ++steps > MAX_SHRINK_STEPS) return true;
           sent++;
           const a = await send(r);
@@ -376,6 +426,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
         }),
         { numRuns: share - sent, seed: laneSeed },
       );
+      lanePhase[index] = `round ${round} ended (${out.failed ? 'a finding' : 'done'})`;
       round++;
       const failed = last as { r: FuzzRequest; a: Answer | NoAnswer; v: Verdict } | null;
       if (out.failed && failed !== null) {
@@ -394,8 +445,10 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i, share)));
 
   clearInterval(stallCheck);
+  await sessions.settled();
   const sweep = await sweepLists(client, sessions, options.accounts.keys(), pools);
   client.close();
+  harnessClient.close();
   return { ...report(), sweep, ms: performance.now() - started };
 }
 
@@ -542,7 +595,10 @@ export function formatReport(r: FuzzReport): string {
     `never 2xx:        ${
       [...r.byRoute.entries()]
         .filter(([, x]) => x.ok === 0)
-        .map(([route, x]) => `${route} (${x.all})`)
+        .map(([route, x]) => {
+          const top = [...x.refusals].sort((a, b) => b[1] - a[1])[0];
+          return `${route} (${x.all}${top ? `, mostly ${top[0]}` : ''})`;
+        })
         .join(', ') || 'none'
     }`,
     `sweep:            ${r.sweep.reads} lists read strictly, ${r.sweep.problems.length} problems`,
@@ -559,5 +615,6 @@ export function formatReport(r: FuzzReport): string {
     );
   }
   for (const p of r.sweep.problems) lines.push(`SWEEP ${p}`);
+  for (const h of r.harness) lines.push(`HARNESS ${h}`);
   return lines.join('\n');
 }

@@ -23,11 +23,16 @@ export class HttpClient {
   private readonly host: string;
   private readonly port: number;
 
-  constructor(base: string, sockets = 32) {
+  /** `localAddress`: the address requests come from (the hub throttles failed logins per address). */
+  constructor(base: string, sockets = 32, localAddress?: string) {
     const u = new URL(base);
     this.host = u.hostname;
     this.port = Number(u.port);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+    this.agent = new http.Agent({
+      keepAlive: true,
+      maxSockets: sockets,
+      ...(localAddress && { localAddress }),
+    });
   }
 
   /**

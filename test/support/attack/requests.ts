@@ -193,18 +193,40 @@ export function requestTo(op: Operation, world: World): fc.Arbitrary<FuzzRequest
       method: wrong === 'method' ? fc.constantFrom(...OTHER_METHODS) : fc.constant(op.method),
       body: all || wrong === 'body' ? badBody(op, world) : goodBody(op, world),
       contentType: all || wrong === 'type' ? hostileContentType : goodType,
+      align: fc.boolean(),
     });
   }).map(
     (r): FuzzRequest => ({
       op,
       method: r.method,
       path: r.query === '' ? r.path : `${r.path}?${r.query}`,
-      as: r.as,
+      as: r.align ? alignedSender(r.as, r.path, world) : r.as,
       // No body: no content type, except as a case of its own (a bodiless POST that says JSON).
       contentType: r.body === undefined && r.contentType !== 'application/json' ? null : r.contentType,
       body: r.body,
     }),
   );
+}
+
+/**
+ * The sender moved to the party its path names (`/parties/coalition/members`,
+ * `/declarations/coalition%3Ax`), keeping its role: a party's own records are where most writes
+ * succeed, and where a route's deeper checks run.
+ */
+function alignedSender(as: Sender, path: string, world: World): Sender {
+  if (as.kind !== 'account' || !as.username.includes('.') || as.username === 'hub.admin') return as;
+  const segments = path.split('/').map((x) => {
+    try {
+      return decodeURIComponent(x);
+    } catch {
+      return x;
+    }
+  });
+  const party = world.parties.find((p) => segments.some((x) => x === p || x.startsWith(`${p}:`)));
+  if (!party) return as;
+  const role = as.username.slice(as.username.lastIndexOf('.') + 1);
+  const username = `${party}.${role}`;
+  return world.accounts.includes(username) ? { kind: 'account', username } : as;
 }
 
 function sender(world: World): fc.Arbitrary<Sender> {

@@ -45,13 +45,40 @@ const HOUR = 3_600_000;
 export function timeNear(world: World, spreadDays = 30): fc.Arbitrary<string> {
   return fc
     .tuple(fc.integer({ min: -2 * 24, max: spreadDays * 24 }), fc.integer({ min: 0, max: 59 }), fc.boolean())
-    .map(([h, m, dtg]) => {
-      const t = new Date(world.t0 + h * HOUR + m * 60_000);
-      if (!dtg) return t.toISOString();
-      const months = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-      const p2 = (n: number) => String(n).padStart(2, '0');
-      return `${p2(t.getUTCDate())}${p2(t.getUTCHours())}${p2(t.getUTCMinutes())}Z${months[t.getUTCMonth()]}${p2(t.getUTCFullYear() % 100)}`;
+    .map(([h, m, dtg]) => formatTime(world.t0 + h * HOUR + m * 60_000, dtg));
+}
+
+/** A window near the clock: `end` 1 hour to 6 days after `start`, each as ISO or a DTG. */
+function windowNear(world: World): fc.Arbitrary<{ start: string; end: string }> {
+  return fc
+    .tuple(timeNear(world), fc.integer({ min: 1, max: 144 }), fc.boolean())
+    .map(([start, hours, dtg]) => {
+      const t = Date.parse(start) || parseDtg(start);
+      return { start, end: formatTime(t + hours * HOUR, dtg) };
     });
+}
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+
+/** A time as ISO 8601 UTC or a Zulu date-time group (`231430ZNOV26`). */
+function formatTime(ms: number, dtg: boolean): string {
+  const t = new Date(ms);
+  if (!dtg) return t.toISOString();
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${p2(t.getUTCDate())}${p2(t.getUTCHours())}${p2(t.getUTCMinutes())}Z${MONTHS[t.getUTCMonth()]}${p2(t.getUTCFullYear() % 100)}`;
+}
+
+/** The instant of a DTG written by formatTime. */
+function parseDtg(s: string): number {
+  const m = /^(\d\d)(\d\d)(\d\d)Z([A-Z]{3})(\d\d)$/.exec(s);
+  if (!m) return Number.NaN;
+  return Date.UTC(
+    2000 + Number(m[5]),
+    MONTHS.indexOf(m[4] as string),
+    Number(m[1]),
+    Number(m[2]),
+    Number(m[3]),
+  );
 }
 
 /** Ordinary text, now and then with characters from far planes (valid, unusual). */
@@ -63,6 +90,19 @@ const text = (min: number, max: number): fc.Arbitrary<string> =>
     )
     .map((s) => (s.trim() === '' && min > 0 ? `x${s}`.slice(0, max) : s));
 
+/** Fields whose name says what they hold (see stringForField): drawn from what exists. */
+const NAMED_FIELDS = new Set([
+  'party',
+  'parties',
+  'applies_to',
+  'notify',
+  'visibility',
+  'username',
+  'roster.username',
+  'declaration',
+  'url',
+]);
+
 /** A string for a field the schema leaves open, drawn by what the field's name says it holds. */
 function stringForField(field: string, world: World, min: number, max: number): fc.Arbitrary<string> | null {
   switch (field) {
@@ -72,12 +112,17 @@ function stringForField(field: string, world: World, min: number, max: number): 
     case 'notify':
     case 'visibility':
       return fc.oneof(fc.constantFrom(...world.parties), fromPool(world, 'parties', 'coalition'));
-    case 'username':
-      // A member of a party: the roster takes the harness's watch and senior officers; logins
-      // and new members are named by the fuzzer (never a harness account: a fuzzed login must
-      // not lock the harness out, and a fuzzed PATCH must not disable it).
+    case 'roster.username':
+      // The roster takes the harness's watch and senior officers (adding a shift changes nothing
+      // the harness needs).
       return fc.oneof(
         fc.constantFrom(...world.accounts.filter((a) => /\.(watch|senior)$/.test(a))),
+        fromPool(world, 'members', 'coalition.nobody'),
+      );
+    case 'username':
+      // Logins and new members are named by the fuzzer, never after a harness account: a
+      // fuzzed login with a wrong password would back the harness's own name off.
+      return fc.oneof(
         fromPool(world, 'members', 'coalition.nobody'),
         fc.stringMatching(/^[a-z][a-z-]{1,12}\.[a-z0-9-]{1,12}$/),
       );
@@ -110,16 +155,32 @@ export function valueFor(schema: Schema, field: string, world: World, depth = 0)
     case 'object': {
       const props = (schema.properties ?? {}) as Record<string, Schema>;
       const required = new Set((schema.required ?? []) as string[]);
+      // A roster shift names a member of the caller's party (the one object with a `role`).
+      const roster = 'role' in props && 'username' in props;
+      // A window (`start` and `end` both times): drawn together, end after start, so that it
+      // gets past the check that it is one.
+      const isTime = (x: Schema | undefined) => x?.format === 'zulu-time' || x?.format === 'date-time';
+      const window = isTime(props.start) && isTime(props.end);
       const members = Object.entries(props).map(([k, s]) => {
-        const v = valueFor(s, k, world, depth + 1);
+        // The window's two ends are filled in below, together.
+        if (window && (k === 'start' || k === 'end')) return fc.constant([[k, null] as const]);
+        const v = valueFor(s, roster && k === 'username' ? 'roster.username' : k, world, depth + 1);
         // An optional member is present about two times in three.
         return required.has(k)
           ? v.map((x) => [[k, x] as const])
           : fc.option(v, { freq: 3 }).map((x) => (x === null ? [] : [[k, x] as const]));
       });
-      return members.length === 0
-        ? fc.constant(new Obj([]))
-        : fc.tuple(...members).map((parts) => new Obj(parts.flat()));
+      if (members.length === 0) return fc.constant(new Obj([]));
+      return fc
+        .tuple(windowNear(world), fc.tuple(...members))
+        .map(
+          ([w, parts]) =>
+            new Obj(
+              parts
+                .flat()
+                .map(([k, x]) => (window && (k === 'start' || k === 'end') ? ([k, w[k]] as const) : [k, x])),
+            ),
+        );
     }
     case 'array': {
       const items = (schema.items ?? {}) as Schema;
@@ -144,10 +205,15 @@ export function valueFor(schema: Schema, field: string, world: World, depth = 0)
             fc.double({ min: 0, max: 90, noNaN: true }),
           )
           .map((b) => b.map((x) => x.toFixed(3)).join(','));
+      const hinted = NAMED_FIELDS.has(field) ? stringForField(field, world, min, max) : null;
       if (typeof schema.pattern === 'string' && schema.pattern !== '\\S') {
-        return fc
+        const matching = fc
           .stringMatching(new RegExp(schema.pattern as string))
           .filter((s) => s.length >= min && s.length <= max);
+        // A field that names something (a party, a member) mostly names one that exists.
+        return hinted
+          ? fc.oneof({ weight: 4, arbitrary: hinted }, { weight: 1, arbitrary: matching })
+          : matching;
       }
       return stringForField(field, world, min, max) ?? fc.constant('x');
     }
