@@ -25,6 +25,7 @@ import type { SubmissionResult } from '../src/api/declarations.ts';
 import { DEFAULT_WORK_BUDGET } from '../src/domain/limits.ts';
 import type { Conflict, Declaration } from '../src/engine/types.ts';
 import { DeconflictError } from '../src/errors.ts';
+import { READ_IN_WORKER_ABOVE_BYTES } from '../src/hub/body.ts';
 import { LiveIndex, type Screened } from '../src/hub/detect-pool.ts';
 import { pack, packInput, unpack, unpackInput } from '../src/hub/pack.ts';
 import { verticesOf, WorkBudgets, workBudget } from '../src/hub/work-budget.ts';
@@ -410,6 +411,79 @@ describe('the hub, heavy submissions screened in a worker', () => {
       await conflicts(offloaded, tokens[1]?.op as string),
       await conflicts(inline, tokens[0]?.op as string),
     );
+  });
+
+  it('reads a body past 64 KiB in the worker: same answers and same refusals as reading it inline', async () => {
+    const tokens = await Promise.all(
+      [inline, offloaded].map(async (t) => ({
+        op: await t.login('city-police.operator'),
+        nf: await t.login('relief-agency.operator'),
+      })),
+    );
+    const big = (id: string, lon = 22.1) => zone(id, 3000, lon);
+    const json = (x: unknown) => Buffer.from(JSON.stringify(x));
+    const text = JSON.stringify(big('bad'));
+    assert.ok(text.length > READ_IN_WORKER_ABOVE_BYTES, 'the bodies below are read in the worker');
+    const steps: [keyof (typeof tokens)[0], 'POST' | 'PUT', string, Buffer, string][] = [
+      [
+        'op',
+        'POST',
+        '/api/v1/declarations?dry_run=true',
+        json(collection([big('b1'), big('b2', 22.12)])),
+        'dry run',
+      ],
+      ['op', 'POST', '/api/v1/declarations', json(collection([big('b1'), big('b2', 22.12)])), 'submission'],
+      ['nf', 'POST', '/api/v1/declarations', json(big('nf-b', 22.11)), 'another party, in conflict'],
+      ['op', 'PUT', '/api/v1/declarations/city-police:b1', json(big('b1', 22.13)), 'amendment'],
+      [
+        'op',
+        'PUT',
+        '/api/v1/declarations/city-police:b2',
+        json(collection([big('b2')])),
+        'amendment not a Feature',
+      ],
+      ['op', 'PUT', '/api/v1/declarations/city-police:b2', json(big('other')), 'amendment of another id'],
+      // Bytes that are not UTF-8 inside a string: refused, never repaired into U+FFFD.
+      [
+        'op',
+        'POST',
+        '/api/v1/declarations',
+        Buffer.concat([Buffer.from(text.slice(0, -3)), Buffer.from([0xc0, 0xaf]), Buffer.from('"}}')]),
+        'not UTF-8',
+      ],
+      [
+        'op',
+        'POST',
+        '/api/v1/declarations',
+        Buffer.from(`${'['.repeat(70)}${' '.repeat(70_000)}${']'.repeat(70)}`),
+        'nested too deep',
+      ],
+      [
+        'op',
+        'POST',
+        '/api/v1/declarations',
+        Buffer.from(`{"__proto__": {"x": 1}, "pad": "${'p'.repeat(70_000)}"}`),
+        'a prototype key',
+      ],
+      ['op', 'POST', '/api/v1/declarations', Buffer.from(`${text.slice(0, -1)},}`), 'not JSON'],
+    ];
+    for (const [who, method, url, payload, what] of steps) {
+      assert.ok(payload.length > READ_IN_WORKER_ABOVE_BYTES, what);
+      const [a, b] = await Promise.all(
+        [inline, offloaded].map((t, i) =>
+          t.app.inject({
+            method,
+            url,
+            payload,
+            headers: { authorization: `Bearer ${tokens[i]?.[who]}`, 'content-type': 'application/json' },
+          }),
+        ),
+      );
+      assert.deepEqual(comparable(b as never), comparable(a as never), what);
+      if (what.startsWith('amendment ') || !/^(dry|sub|ano|ame)/.test(what))
+        assert.ok((b?.statusCode ?? 0) >= 400, `${what}: refused (${b?.body.slice(0, 200)})`);
+      else assert.ok((b?.statusCode ?? 0) < 300, `${what}: ${b?.body.slice(0, 200)}`);
+    }
   });
 
   it('a heavy submission and one committed while it was screened find their conflict exactly once', async () => {

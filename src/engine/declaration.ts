@@ -4,10 +4,11 @@
  * the property path and what is wrong. A collection with one bad feature is rejected whole.
  * Nothing is repaired: an unclosed ring, a crossing ring, a local time are errors, not guesses.
  */
+import Flatbush from 'flatbush';
 import { DeconflictError, type EngineErrorCode as ErrorCode, type ErrorDetail } from './errors.ts';
 import { DISTANCE_TOLERANCE_M, edgeEdge, pointEdge } from './geodesy/distance.ts';
 import { type Edge, lineEdges } from './geodesy/shape.ts';
-import { lowerBoundDistance } from './geodesy/wgs84.ts';
+import { B, lowerBoundDistance } from './geodesy/wgs84.ts';
 import { DECLARATION_ID_PATTERN, MAX_LOCAL_ID_LENGTH, type TextKind, textProblem } from './text.ts';
 import { parseIsoUtc } from './time.ts';
 import {
@@ -707,9 +708,131 @@ function edgesTouch(e: Edge, f: Edge): boolean {
   return edgeEdge(e, f).d <= DISTANCE_TOLERANCE_M;
 }
 
-/** A ring's edges must meet only their neighbours, and only at the shared vertex. */
+const DEG = Math.PI / 180;
+/** Relative slack on an edge's reach, for the rounding of lowerBoundDistance (see edgeReachBoxes). */
+const REACH_REL = 1e-9;
+/** Absolute slack on an edge's reach in radians (0.06 mm), for the rounding of the box arithmetic. */
+const REACH_ABS = 1e-11;
+
+/**
+ * Pushes onto `out` boxes [minLon, minLat, maxLon, maxLat] (degrees) that together hold every
+ * point a pair of edges could share when {@link edgesTouch} gets past its first test, so that
+ * two edges whose boxes do not meet need no test at all. The boxes are in geocentric longitude
+ * and latitude of directions (the coordinates of `Edge.mid`, a point of the unit sphere): the
+ * index is private to the ring checks, so only the consistency of these coordinates matters.
+ *
+ * Why no pair is missed. The first test of edgesTouch passes only when the computed
+ * `B · θ · (1 − 1e-12)` (θ the angle between e.mid and f.mid) is at most
+ * `e.len/2 + f.len/2 + DISTANCE_TOLERANCE_M`. Its rounding is a few ulps relative, plus about
+ * 1e-15 rad absolute (the unit vectors' norms are 1 to within 2 ulps); REACH_REL (1e-9, 10 µm
+ * on the longest edge) and REACH_ABS (1e-11 rad, 0.06 mm) are orders of magnitude above both,
+ * so then θ ≤ ρ_e + ρ_f with the reach
+ * `ρ = (len/2 + DISTANCE_TOLERANCE_M/2) · (1 + REACH_REL) / B + REACH_ABS` of each edge.
+ * Two caps of the unit sphere whose centres are θ ≤ ρ_e + ρ_f apart share a point P (on the arc
+ * between the centres, min(ρ_e, θ) from e's), and each edge's boxes hold its whole cap:
+ * - latitude: no point within angle ρ of the centre differs from it in latitude by more than ρ
+ *   (latitude changes no faster than arc length on the unit sphere);
+ * - longitude: the shortest arc from the centre to such a point stays within ρ of the centre,
+ *   so its |latitude| is at most `reach = |ψ| + ρ`, and an arc that stays poleward of no more
+ *   than `reach` is at least `cos(reach) · |Δλ|` long: the unrolled longitude changes by at most
+ *   `ρ / cos(reach)`. A cap that reaches a pole (`reach` within 1e-6° of 90°) takes every
+ *   longitude;
+ * - antimeridian: the unrolled interval [λ − dLon, λ + dLon] is cut into its shifts by −360°, 0
+ *   and 360° clipped to [−180°, 180°], so every representative in [−180°, 180°] of every longitude
+ *   in it is in a box; P's longitude then has the same representative in a box of each edge,
+ *   even at ±180°, and those two boxes meet (flatbush counts boxes that only touch as meeting).
+ * The rounding of the centre's atan2s (1e-16 rad, over cos ψ for the longitude) and of the
+ * conversions to degrees is far below REACH_ABS, which the longitude radius scales by
+ * 1/cos(reach) ≥ 1/cos ψ as well.
+ */
+function edgeReachBoxes(e: Edge, out: number[]): void {
+  const [x, y, z] = e.mid as [number, number, number];
+  const rho = ((e.len / 2 + DISTANCE_TOLERANCE_M / 2) * (1 + REACH_REL)) / B + REACH_ABS;
+  const psi = Math.atan2(z, Math.hypot(x, y)) / DEG;
+  const lambda = Math.atan2(y, x) / DEG;
+  const dLat = rho / DEG;
+  const latLo = Math.max(-90, psi - dLat);
+  const latHi = Math.min(90, psi + dLat);
+  const reach = Math.abs(psi) + dLat;
+  const dLon = reach >= 90 - 1e-6 ? 180 : rho / Math.cos(reach * DEG) / DEG;
+  if (dLon >= 180) {
+    out.push(-180, latLo, 180, latHi);
+    return;
+  }
+  for (const shift of [-360, 0, 360]) {
+    const lo = Math.max(-180, lambda - dLon + shift);
+    const hi = Math.min(180, lambda + dLon + shift);
+    if (lo <= hi) out.push(lo, latLo, hi, latHi);
+  }
+}
+
+/**
+ * A packed R-tree (flatbush, as in stindex.ts) over the reach boxes of edges, so that the ring
+ * checks test only the pairs whose boxes meet instead of every pair: O(n log n) for rings whose
+ * edges are short beside the ring, as drawn rings are. Long edges close together (a comb of
+ * long teeth) still give many pairs: as many as edgesTouch's first test would let through.
+ */
+class EdgeIndex {
+  private readonly tree: Flatbush;
+  /** The boxes, 4 numbers each; edge k owns boxes first[k] to first[k + 1] − 1. */
+  private readonly boxes: Float64Array;
+  private readonly first: Int32Array;
+  /** The edge of each box (an edge near the antimeridian has two or three). */
+  private readonly owner: Int32Array;
+
+  constructor(edges: readonly Edge[]) {
+    const boxes: number[] = [];
+    const owner: number[] = [];
+    this.first = new Int32Array(edges.length + 1);
+    for (let k = 0; k < edges.length; k++) {
+      this.first[k] = owner.length;
+      edgeReachBoxes(edges[k] as Edge, boxes);
+      while (owner.length < boxes.length / 4) owner.push(k);
+    }
+    this.first[edges.length] = owner.length;
+    this.boxes = Float64Array.from(boxes);
+    this.owner = Int32Array.from(owner);
+    this.tree = new Flatbush(owner.length);
+    for (let i = 0; i < owner.length; i++) {
+      this.tree.add(
+        this.boxes[4 * i] as number,
+        this.boxes[4 * i + 1] as number,
+        this.boxes[4 * i + 2] as number,
+        this.boxes[4 * i + 3] as number,
+      );
+    }
+    this.tree.finish();
+  }
+
+  /** The edges numbered `from` or more whose boxes meet edge k's, ascending, each once. */
+  near(k: number, from: number): number[] {
+    const { boxes, owner } = this;
+    const keep = (i: number): boolean => (owner[i] as number) >= from;
+    const out: number[] = [];
+    for (let b = this.first[k] as number; b < (this.first[k + 1] as number); b++) {
+      for (const i of this.tree.search(
+        boxes[4 * b] as number,
+        boxes[4 * b + 1] as number,
+        boxes[4 * b + 2] as number,
+        boxes[4 * b + 3] as number,
+        keep,
+      )) {
+        out.push(owner[i] as number);
+      }
+    }
+    out.sort((a, b) => a - b);
+    return out.filter((j, at) => at === 0 || j !== out[at - 1]);
+  }
+}
+
+/**
+ * A ring's edges must meet only their neighbours, and only at the shared vertex. Returns the
+ * first offending pair in the order of a scan of every pair (i ascending, the neighbour check
+ * first, then j ascending): the index only leaves out pairs that edgesTouch would refuse.
+ */
 function ringSelfIntersection(edges: readonly Edge[]): [number, number] | null {
   const n = edges.length;
+  const index = new EdgeIndex(edges);
   for (let i = 0; i < n; i++) {
     const e = edges[i] as Edge;
     const next = edges[(i + 1) % n] as Edge;
@@ -717,10 +840,41 @@ function ringSelfIntersection(edges: readonly Edge[]): [number, number] | null {
     if (pointEdge(next.b, e).d <= DISTANCE_TOLERANCE_M || pointEdge(e.a, next).d <= DISTANCE_TOLERANCE_M) {
       return [i, (i + 1) % n];
     }
-    for (let j = i + 2; j < n; j++) {
+    for (const j of index.near(i, i + 2)) {
       if (i === 0 && j === n - 1) continue;
       if (edgesTouch(e, edges[j] as Edge)) return [i, j];
     }
+  }
+  return null;
+}
+
+/**
+ * The first pair of rings r < s (r ascending, then s) with edges that cross or touch, or null.
+ * Every ring's edges go in one index, numbered ring after ring, so the edges of later rings
+ * near an edge come in ring order.
+ */
+function ringsTouch(ringEdges: readonly (readonly Edge[])[]): [number, number] | null {
+  if (ringEdges.length < 2) return null;
+  const all = ringEdges.flat();
+  const ringOf = ringEdges.flatMap((edges, r) => edges.map(() => r));
+  const index = new EdgeIndex(all);
+  let start = 0;
+  for (let r = 0; r < ringEdges.length; r++) {
+    const end = start + (ringEdges[r] as readonly Edge[]).length;
+    // The least ring s found so far that ring r touches; only rings before it are still looked at.
+    let first = ringEdges.length;
+    for (let k = start; k < end; k++) {
+      for (const j of index.near(k, end)) {
+        const s = ringOf[j] as number;
+        if (s >= first) break;
+        if (edgesTouch(all[k] as Edge, all[j] as Edge)) {
+          first = s;
+          break;
+        }
+      }
+    }
+    if (first < ringEdges.length) return [r, first];
+    start = end;
   }
   return null;
 }
@@ -764,17 +918,11 @@ function parseRings(x: Json, path: string, problems: Problems): Position[][] | n
     rings.push(ring);
     ringEdges.push(edges);
   }
-  for (let r = 0; r < ringEdges.length; r++) {
-    for (let s = r + 1; s < ringEdges.length; s++) {
-      for (const e of ringEdges[r] as Edge[]) {
-        for (const f of ringEdges[s] as Edge[]) {
-          if (edgesTouch(e, f)) {
-            problems.add('ring_self_intersection', `${path}[${s}]`, `ring ${s} crosses or touches ring ${r}`);
-            return null;
-          }
-        }
-      }
-    }
+  const touch = ringsTouch(ringEdges);
+  if (touch !== null) {
+    const [r, s] = touch;
+    problems.add('ring_self_intersection', `${path}[${s}]`, `ring ${s} crosses or touches ring ${r}`);
+    return null;
   }
   return rings;
 }

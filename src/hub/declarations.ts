@@ -16,11 +16,11 @@ import type { WorkBudget } from '../domain/limits.ts';
 import type { ConflictRecord, DeclarationRecord, DeclarationStatus } from '../domain/records.ts';
 import type { ParseLimits } from '../engine/declaration.ts';
 import type { Box } from '../engine/geodesy/bbox.ts';
-import { textProblem } from '../engine/text.ts';
 import type { Conflict, Declaration, EngineOptions, Kind } from '../engine/types.ts';
 import { DeconflictError } from '../errors.ts';
 import type { Tx } from '../store/ports.ts';
 import { actingParty, fail, type Principal, requireRole } from './access.ts';
+import { RawBody } from './body.ts';
 import {
   announce,
   closeConflictsOf,
@@ -75,23 +75,6 @@ async function activeOwnDeclaration(tx: Tx, party: string, id: string): Promise<
   if (cur.party !== party) fail('forbidden', `declaration ${id} belongs to another party`);
   if (cur.status !== 'active') fail('declaration_closed', `declaration ${id} is ${cur.status}`);
   return cur;
-}
-
-/**
- * The body of an amendment must be one Feature; its id is the path's (the body may repeat it, in
- * full or as the local part).
- */
-function withId(input: unknown, id: string, party: string): unknown {
-  if (typeof input !== 'object' || input === null || (input as { type?: unknown }).type !== 'Feature') {
-    fail('invalid_request', 'an amendment is one GeoJSON Feature');
-  }
-  const f = input as { properties?: Record<string, unknown> };
-  const props = f.properties ?? {};
-  // An id with ill-formed text is left to the engine, which names it (`invalid_text`).
-  if (typeof props.id === 'string' && textProblem(props.id) !== null) return f;
-  if (props.id !== undefined && props.id !== id && `${party}:${String(props.id)}` !== id)
-    fail('invalid_request', `properties.id "${String(props.id)}" differs from ${id}`, 'properties.id');
-  return { ...f, properties: { ...props, id } };
 }
 
 /**
@@ -217,10 +200,24 @@ export class Declarations {
     assign: boolean,
     exclude?: string,
   ): Screened | Promise<Screened> {
+    // An amendment (of `exclude`) is one Feature carrying that id (screen.ts parseRequest).
+    const request = {
+      party,
+      assign,
+      limits: this.options.limits ?? {},
+      ...(exclude !== undefined && { amend: exclude }),
+    };
+    // A large body still as bytes is read, counted and screened in a worker (body.ts).
+    if (input instanceof RawBody)
+      return this.index.screenBytes(
+        input.bytes,
+        request,
+        (vertices) => this.budgets.charge(party, vertices),
+        exclude,
+      );
     const vertices = verticesOf(input);
     this.budgets.charge(party, vertices);
-    const request = { input, party, assign, limits: this.options.limits ?? {} };
-    return this.index.screen(request, vertices, exclude);
+    return this.index.screen({ ...request, input }, vertices, exclude);
   }
 
   /** Record the conflicts of declarations written in this transaction. */
@@ -310,7 +307,7 @@ export class Declarations {
   /** Amend: a new version replaces the current one (which stays in the record). */
   async amend(p: Principal, id: string, input: unknown): Promise<SubmissionResult> {
     const party = actingParty(p, ...SUBMIT_ROLES);
-    const screening = this.screen(party, withId(input, id, party), false, id);
+    const screening = this.screen(party, input, false, id);
     const screened = screening instanceof Promise ? await screening : screening;
     const [d] = screened.decls as [Declaration];
     const written = this.k.write<SubmissionResult>(async (tx, ctx) => {

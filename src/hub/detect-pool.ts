@@ -39,6 +39,7 @@ import { DEFAULT_OFFLOAD_ABOVE_VERTICES } from '../domain/limits.ts';
 import { ConflictIndex, prepare } from '../engine/stindex.ts';
 import type { Conflict, Declaration, EngineOptions } from '../engine/types.ts';
 import { DeconflictError, type ErrorDetail } from '../errors.ts';
+import { readJson } from './body.ts';
 import {
   copyPacked,
   type PackedDeclarations,
@@ -49,6 +50,7 @@ import {
   unpackDeclarations,
 } from './pack.ts';
 import { flatten, type ParseRequest, parseRequest, patch, type Screening, screen } from './screen.ts';
+import { verticesOf } from './work-budget.ts';
 
 /**
  * Messages to a worker, in the order they must be applied. Coordinates travel packed (pack.ts):
@@ -58,11 +60,14 @@ export type ToWorker =
   | { readonly t: 'seed'; readonly decls: PackedDeclarations; readonly last: boolean }
   | { readonly t: 'add'; readonly decls: PackedDeclarations }
   | { readonly t: 'withdraw'; readonly id: string }
+  /** Read a body that came as bytes (body.ts `RawBody`), count its vertices, and hold it for `screen`. */
+  | { readonly t: 'read'; readonly job: number; readonly bytes: ArrayBuffer }
   | {
       readonly t: 'screen';
       readonly job: number;
       readonly request: Omit<ParseRequest, 'input'>;
-      readonly input: PackedInput;
+      /** The input, packed; absent when the worker holds it from `read`. */
+      readonly input?: PackedInput;
       readonly exclude?: string;
     }
   | { readonly t: 'rescreen'; readonly job: number; readonly changed: readonly string[] }
@@ -78,6 +83,7 @@ export type FromWorker =
       readonly batch: Conflict[][];
     }
   | { readonly t: 'rescreened'; readonly job: number; readonly fresh: Conflict[][] }
+  | { readonly t: 'read'; readonly job: number; readonly vertices: number }
   | { readonly t: 'refused'; readonly job: number; readonly details: readonly ErrorDetail[] }
   | { readonly t: 'failed'; readonly job: number; readonly message: string };
 
@@ -202,8 +208,7 @@ export class LiveIndex {
    * always did (an amendment sent before an expiry sweep is applied before it).
    */
   screen(request: ParseRequest, vertices: number, exclude?: string): Screened | Promise<Screened> {
-    // An engine hook (a function) cannot cross to a worker: such a hub screens inline.
-    if (vertices <= this.offloadAbove || this.engine.incursionAllowed !== undefined || this.closed) {
+    if (vertices <= this.offloadAbove || this.inlineOnly) {
       const decls = parseRequest(request);
       return {
         decls,
@@ -211,10 +216,58 @@ export class LiveIndex {
         release: () => undefined,
       };
     }
-    return this.offload(request, exclude);
+    const { input, ...rest } = request;
+    const packed = packInput(input);
+    return this.offload((w, job) =>
+      w.ask(
+        { t: 'screen', job, request: rest, input: packed, ...(exclude !== undefined && { exclude }) },
+        transfers(packed.packed),
+      ),
+    );
   }
 
-  private async offload(request: ParseRequest, exclude: string | undefined): Promise<Screened> {
+  /**
+   * A submission whose body is still bytes (body.ts `RawBody`, a large one): read, counted and
+   * screened in a worker, so that the main thread never decodes or parses it. `admit` is given
+   * the vertices the body holds before the screening starts, and refuses it by throwing (the work
+   * budget); the body is then dropped and nothing was screened.
+   */
+  async screenBytes(
+    bytes: Uint8Array,
+    request: Omit<ParseRequest, 'input'>,
+    admit: (vertices: number) => void,
+    exclude?: string,
+  ): Promise<Screened> {
+    // A hub that screens everything inline (offloadAbove: Infinity) reads inline too.
+    if (this.inlineOnly || this.offloadAbove === Number.POSITIVE_INFINITY) {
+      const input = readJson(bytes, false);
+      const vertices = verticesOf(input);
+      admit(vertices);
+      return this.screen({ ...request, input }, vertices, exclude);
+    }
+    // A copy of its own, moved to the worker: the server's buffer is not ours to give away.
+    const own = new Uint8Array(bytes);
+    return this.offload(async (w, job) => {
+      const read = await w.ask({ t: 'read', job, bytes: own.buffer }, [own.buffer]);
+      if (read.t !== 'read') throw new Error(`detection worker answered ${read.t} to a read`);
+      admit(read.vertices);
+      return w.ask({ t: 'screen', job, request, ...(exclude !== undefined && { exclude }) });
+    });
+  }
+
+  /** An engine hook (a function) cannot cross to a worker: such a hub, or a closing one, screens inline. */
+  private get inlineOnly(): boolean {
+    return this.engine.incursionAllowed !== undefined || this.closed;
+  }
+
+  /**
+   * Screen in a worker: `ask` sends the job's messages and returns the worker's `screened`
+   * answer. The screening's epoch is the index's when the job starts, before `ask` sends
+   * anything: the replica it is checked against holds at least every change up to it, and every
+   * change after it is checked again under the lock (one that the replica already held, because
+   * it came before a `read` was answered, is checked twice, to the same result).
+   */
+  private async offload(ask: (w: Handle, job: number) => Promise<FromWorker>): Promise<Screened> {
     const job = this.nextJob++;
     const since = this.epoch;
     this.open.set(job, since);
@@ -228,12 +281,7 @@ export class LiveIndex {
       if (this.workers.includes(w)) w.post({ t: 'release', job });
     };
     try {
-      const { input, ...rest } = request;
-      const packed = packInput(input);
-      const first = await w.ask(
-        { t: 'screen', job, request: rest, input: packed, ...(exclude !== undefined && { exclude }) },
-        transfers(packed.packed),
-      );
+      const first = await ask(w, job);
       if (first.t !== 'screened') throw new Error(`detection worker answered ${first.t} to a screening`);
       const decls = unpackDeclarations(first.decls);
       const { batch } = first;

@@ -14,9 +14,11 @@ import type { Prepared } from '../engine/rules.ts';
 import { ConflictIndex, prepare } from '../engine/stindex.ts';
 import type { Declaration, EngineOptions } from '../engine/types.ts';
 import { DeconflictError } from '../errors.ts';
+import { readJson } from './body.ts';
 import type { FromWorker, ToWorker } from './detect-pool.ts';
 import { packDeclarations, transfers, unpackDeclarations, unpackInput } from './pack.ts';
 import { parseRequest, rescreen, screen } from './screen.ts';
+import { verticesOf } from './work-budget.ts';
 
 if (parentPort === null)
   throw new Error('detect-worker.ts runs as a worker thread (detect-pool.ts starts it)');
@@ -33,6 +35,8 @@ interface Job {
   readonly exclude: string | undefined;
 }
 const jobs = new Map<number, Job>();
+/** Bodies read (`read`) and not yet screened, by job. */
+const bodies = new Map<number, unknown>();
 
 const reply = (m: FromWorker): void => port.postMessage(m);
 
@@ -53,9 +57,19 @@ function handle(m: ToWorker): void {
       return;
     case 'release':
       jobs.delete(m.job);
+      bodies.delete(m.job);
       return;
+    case 'read': {
+      const input = readJson(new Uint8Array(m.bytes), false);
+      bodies.set(m.job, input);
+      reply({ t: 'read', job: m.job, vertices: verticesOf(input) });
+      return;
+    }
     case 'screen': {
-      const decls = parseRequest({ ...m.request, input: unpackInput(m.input) });
+      const input = m.input === undefined ? bodies.get(m.job) : unpackInput(m.input);
+      bodies.delete(m.job);
+      if (input === undefined) throw new Error(`no body ${m.job} held`);
+      const decls = parseRequest({ ...m.request, input });
       const prepared = decls.map(prepare);
       const s = screen(index, decls, prepared, m.exclude);
       jobs.set(m.job, { decls, prepared, exclude: m.exclude });

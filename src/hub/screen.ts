@@ -13,7 +13,9 @@
 import { type ParseLimits, parseDeclarations } from '../engine/declaration.ts';
 import type { Prepared } from '../engine/rules.ts';
 import { ConflictIndex, compareConflicts } from '../engine/stindex.ts';
+import { textProblem } from '../engine/text.ts';
 import type { Conflict, Declaration } from '../engine/types.ts';
+import { fail } from './access.ts';
 import { newId } from './secrets.ts';
 
 /** The id the hub gives a declaration submitted without one: in its party's namespace, random. */
@@ -29,6 +31,8 @@ export interface ParseRequest {
   readonly party: string;
   /** Give an id to a feature that has none (submissions; an amendment's id is the path's). */
   readonly assign: boolean;
+  /** An amendment of this declaration: the body must be one Feature, its id is this one. */
+  readonly amend?: string;
   readonly limits: Partial<ParseLimits>;
 }
 
@@ -36,12 +40,30 @@ export interface ParseRequest {
 export const HUB_MAX_FEATURES = 1000;
 
 export function parseRequest(r: ParseRequest): Declaration[] {
-  return parseDeclarations(r.input, {
+  const input = r.amend === undefined ? r.input : withId(r.input, r.amend, r.party);
+  return parseDeclarations(input, {
     party: r.party,
     partyIds: true,
     ...(r.assign && { assignId: () => assignedId(r.party) }),
     limits: { maxFeatures: HUB_MAX_FEATURES, ...r.limits },
   });
+}
+
+/**
+ * The body of an amendment must be one Feature; its id is the path's (the body may repeat it, in
+ * full or as the local part).
+ */
+function withId(input: unknown, id: string, party: string): unknown {
+  if (typeof input !== 'object' || input === null || (input as { type?: unknown }).type !== 'Feature') {
+    fail('invalid_request', 'an amendment is one GeoJSON Feature');
+  }
+  const f = input as { properties?: Record<string, unknown> };
+  const props = f.properties ?? {};
+  // An id with ill-formed text is left to the engine, which names it (`invalid_text`).
+  if (typeof props.id === 'string' && textProblem(props.id) !== null) return f;
+  if (props.id !== undefined && props.id !== id && `${party}:${String(props.id)}` !== id)
+    fail('invalid_request', `properties.id "${String(props.id)}" differs from ${id}`, 'properties.id');
+  return { ...f, properties: { ...props, id } };
 }
 
 /** Per declaration of a batch: its conflicts with the live index, and with those before it in the batch. */

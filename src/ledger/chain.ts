@@ -40,6 +40,11 @@ function jsonString(s: string, where: string): string {
  */
 export function canonicalJson(value: unknown, where = ''): string {
   if (typeof value === 'string') return jsonString(value, where);
+  if (typeof value === 'number' && !Number.isFinite(value))
+    // RFC 8785 §3.2.2.3: NaN and ±Infinity have no JSON form. JSON.stringify would write null, so
+    // a NaN and a null would hash the same. No request can carry one (JSON has no such number), so
+    // this is a defect in the caller, never a user's error: refuse loudly rather than record it.
+    throw new TypeError(`canonicalJson: ${value} at ${where || '(root)'} has no JSON form`);
   if (value === null || typeof value !== 'object') {
     const s = JSON.stringify(value);
     return s === undefined ? 'null' : s;

@@ -15,6 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 
 import Type from 'typebox';
 import { Errors } from '../api/common.ts';
 import { MAX_ID_LENGTH } from '../engine/text.ts';
+import { RawBody, READ_IN_WORKER_ABOVE_BYTES, readJson } from '../hub/body.ts';
 import type { Hub } from '../hub/hub.ts';
 import { storageFull } from '../store/errors.ts';
 import { consoleRoutes } from './console.ts';
@@ -27,7 +28,7 @@ import { probingRoutes } from './routes/probing.ts';
 import { type App, BEARER, ERRORS, principalOf } from './routes/support.ts';
 import { hotlineRoutes, rosterAndAlertRoutes, webhookRoutes } from './routes/watch.ts';
 import { type StreamLimits, streamRoute } from './stream.ts';
-import { installResponseCheck, installValidation, readJson } from './validation.ts';
+import { installResponseCheck, installValidation } from './validation.ts';
 
 export interface AppOptions {
   readonly hub: Hub;
@@ -112,9 +113,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 }
 
 /**
- * JSON bodies only, read by one reader for both media types (validation.ts `readJson`: UTF-8,
+ * JSON bodies only, read by one reader for both media types (hub/body.ts `readJson`: UTF-8,
  * depth, prototype keys). Fastify's default text/plain parser would hand the hub a string; any
  * other media type is `unsupported_media_type`.
+ *
+ * A declaration body (its schema says `x-parsed-by: engine`) larger than
+ * READ_IN_WORKER_ABOVE_BYTES is not read here: it goes to the hub as bytes (`RawBody`), which
+ * reads it in a detection worker, so that a few bodies of megabytes do not hold the main thread.
  */
 function jsonOnly(app: FastifyInstance): void {
   app.removeContentTypeParser(['text/plain', 'application/json']);
@@ -125,8 +130,16 @@ function jsonOnly(app: FastifyInstance): void {
       // No body is fine where the route takes none, or takes an optional one.
       const optional =
         req.routeOptions.config.optionalBody === true || req.routeOptions.schema?.body === undefined;
+      const bytes = body as Buffer;
+      const engineParsed =
+        (req.routeOptions.schema?.body as { 'x-parsed-by'?: string } | undefined)?.['x-parsed-by'] ===
+        'engine';
+      if (engineParsed && bytes.length > READ_IN_WORKER_ABOVE_BYTES) {
+        done(null, new RawBody(bytes));
+        return;
+      }
       try {
-        done(null, readJson(body as Buffer, optional));
+        done(null, readJson(bytes, optional));
       } catch (err) {
         done(err as Error, undefined);
       }
