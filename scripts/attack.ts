@@ -3,8 +3,9 @@
  *
  *   fuzz      the property-based fuzzer over every route and field of the hub's OpenAPI document
  *             (test/support/attack/): --inputs (default 1,000,000) near-valid and hostile inputs
- *             over real HTTP to a real hub; then every list read strictly as every account, and
- *             the ledger read back and verified;
+ *             over real HTTP to a real hub (or as many as --minutes allows, the report says how
+ *             many); then every list read strictly as every account, and the ledger read back
+ *             and verified;
  *   sigkill   the SIGKILL loop: a real `deconflict serve` under mixed load killed --kills times
  *             (default 100), every change answered 2xx checked after each restart, the ledger
  *             verified after each kill;
@@ -18,7 +19,7 @@
  *   webhooks  every address of the webhook address list (test/support/attack-webhooks.ts)
  *             registered on a real `deconflict serve`, each refused.
  *
- *   npm run attack -- [--inputs N] [--lanes N] [--seed N] [--kills N] [--stages fuzz,sigkill,…]
+ *   npm run attack -- [--inputs N] [--minutes N] [--lanes N] [--seed N] [--kills N] [--stages fuzz,sigkill,…]
  *
  * The exit status is 0 when every stage held, 1 when any found something (each finding is
  * printed, shrunk to a small counterexample), 2 on a bad argument. The short forms run with the
@@ -42,7 +43,7 @@ type Stage = (typeof STAGES)[number];
 
 function usage(why: string): never {
   process.stderr.write(
-    `npm run attack: ${why}\nusage: npm run attack -- [--inputs N] [--lanes N] [--seed N] [--kills N] [--stages ${STAGES.join(',')}]\n`,
+    `npm run attack: ${why}\nusage: npm run attack -- [--inputs N] [--minutes N] [--lanes N] [--seed N] [--kills N] [--stages ${STAGES.join(',')}]\n`,
   );
   process.exit(2);
 }
@@ -62,6 +63,7 @@ try {
       lanes: { type: 'string' },
       seed: { type: 'string' },
       kills: { type: 'string' },
+      minutes: { type: 'string' },
       stages: { type: 'string' },
     },
   }));
@@ -72,6 +74,7 @@ const inputs = count(values.inputs, 1_000_000, 'inputs');
 const lanes = Math.max(1, count(values.lanes, 8, 'lanes'));
 const seed = count(values.seed, Math.floor(Math.random() * 2 ** 31), 'seed');
 const kills = count(values.kills, 100, 'kills');
+const minutes = values.minutes === undefined ? undefined : count(values.minutes, 0, 'minutes');
 const stages = (values.stages ?? STAGES.join(',')).split(',').map((s) => s.trim()) as Stage[];
 for (const s of stages) if (!STAGES.includes(s)) usage(`unknown stage "${s}" (stages: ${STAGES.join(', ')})`);
 
@@ -79,7 +82,9 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 const failures: string[] = [];
 
 async function fuzzStage(): Promise<void> {
-  say(`== fuzz: ${inputs.toLocaleString('en')} inputs, ${lanes} lanes, seed ${seed}`);
+  say(
+    `== fuzz: ${inputs.toLocaleString('en')} inputs${minutes === undefined ? '' : ` or ${minutes} minutes, whichever comes first`}, ${lanes} lanes, seed ${seed}`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'deconflict-attack-fuzz-'));
   let crashed: ReturnType<FuzzHub['exited']> = null;
   let unexpected: [string, number][] = [];
@@ -93,6 +98,7 @@ async function fuzzStage(): Promise<void> {
       },
       url: hub.url,
       inputs,
+      ...(minutes !== undefined && { timeLimitMs: minutes * 60_000 }),
       lanes,
       seed,
       t0: hub.t0,

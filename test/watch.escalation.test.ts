@@ -889,6 +889,21 @@ describe('the roster', () => {
     assert.equal(ok<Roster>(await t.req(user, 'GET', q(T0, T0 + 62 * DAY))).to, iso(T0 + 62 * DAY));
   });
 
+  it('ends the default week at the last instant ISO 8601 can write (found by the fuzzer)', async () => {
+    // from + 7 days would be year 10000, written "+010000-…": no reader takes that for a date-time.
+    const user = 'coalition.watch';
+    const late = ok<Roster>(await t.req(user, 'GET', '/api/v1/roster?from=9999-12-31T23:59:59Z'));
+    assert.equal(late.from, '9999-12-31T23:59:59.000Z');
+    assert.equal(late.to, '9999-12-31T23:59:59.999Z');
+    // From the last instant itself there is no window left: refused, coded, not a 500.
+    assertError(
+      await t.req(user, 'GET', '/api/v1/roster?from=9999-12-31T23:59:59.999Z'),
+      400,
+      'invalid_request',
+      'to',
+    );
+  });
+
   it('refuses bad shifts with coded errors naming the field, and changes nothing', async () => {
     const admin = 'city-police.admin';
     const before = await roster(t, admin);

@@ -33,6 +33,13 @@ export function parseIsoUtc(text: string): number | null {
   return t;
 }
 
+/**
+ * The latest instant that ISO 8601 text without an expanded year can write (9999-12-31T23:59:59.999Z).
+ * A time computed from one a client gave (a default end a week later) is held to it, or its text
+ * would become `+010000-…`, which no reader of the API takes for a date-time.
+ */
+export const LATEST_ISO_UTC_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** ISO 8601 UTC text of an instant, without milliseconds when they are zero. */
 export function formatIsoUtc(ms: number): string {
   const s = new Date(ms).toISOString();

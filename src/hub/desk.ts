@@ -4,6 +4,7 @@
  * this is the application layer over them (roles, answers).
  */
 import type { AlertRecord, EventRecord, ShiftRecord, WatchRole } from '../domain/records.ts';
+import { LATEST_ISO_UTC_MS } from '../engine/time.ts';
 import type { Tx } from '../store/ports.ts';
 import { ACK_ROLES, actingParty, fail, ownRecord, type Principal } from './access.ts';
 import type { Kernel } from './kernel.ts';
@@ -73,7 +74,7 @@ export class Desk {
     const party = actingParty(p);
     const now = this.k.clock.now();
     const from = q.from ?? now;
-    const to = q.to ?? from + 7 * DAY;
+    const to = q.to ?? Math.min(from + 7 * DAY, LATEST_ISO_UTC_MS);
     if (!(to > from) || to - from > MAX_ROSTER_SPAN_MS)
       fail('invalid_request', 'to: after from, and at most 62 days later', 'to');
     return this.k.read(async (tx) => {

@@ -19,7 +19,7 @@ import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
 import { canSee, involves, withheldFrom } from './views.ts';
-import { acknowledgeAlert, acknowledgementNotice, alertView, LEVEL_NAMES, raiseAlert } from './watch.ts';
+import { acknowledgeAlert, acknowledgementNotice, closeAlerts, LEVEL_NAMES, raiseAlert } from './watch.ts';
 
 export interface ChannelInput {
   readonly name: string;
@@ -340,19 +340,14 @@ export class Hotline {
       level: null,
     });
     await ctx.emit(m.party, 'acknowledgement', acknowledgementNotice(ctx, a, reply));
-    for (const late of await ctx.tx.alerts.forSubject('message', m.id)) {
-      if (late.party !== m.party || late.status !== 'open' || unacknowledgedBy(late) !== a.party) continue;
-      const next: AlertRecord = {
-        ...late,
-        status: 'closed',
-        due_at: null,
-        closed_at: ctx.now,
-        closed_reason: 'acknowledged',
-      };
-      await ctx.tx.alerts.update(next);
-      await ctx.log(null, late.party, 'alert.closed', late.id, { reason: 'acknowledged' });
-      await ctx.emit(late.party, 'alert.closed', alertView(next));
-    }
+    // The sender's alert that this party had not acknowledged in time is answered now.
+    await closeAlerts(
+      ctx,
+      'message',
+      m.id,
+      'acknowledged',
+      (late) => late.party === m.party && unacknowledgedBy(late) === a.party,
+    );
   }
 
   /**

@@ -18,7 +18,7 @@ import { actingParty, fail, type Principal } from './access.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
 import { declarationFeature } from './views.ts';
-import { acknowledgementNotice, alertView, LEVEL_NAMES, raiseAlert } from './watch.ts';
+import { acknowledgementNotice, closeAlerts, LEVEL_NAMES, raiseAlert } from './watch.ts';
 
 const at = (t: number): string => new Date(t).toISOString();
 const iso = (t: number | null | undefined): string | null => (t == null ? null : at(t));
@@ -122,19 +122,14 @@ export class Notifications {
     if (!d) return;
     await ctx.emit(d.party, 'acknowledgement', acknowledgementNotice(ctx, a, reply));
     await ctx.emit(d.party, 'notification.updated', { declaration: d.id, ...stateOf(a) });
-    for (const late of await ctx.tx.alerts.forSubject('notification', d.id)) {
-      if (late.party !== d.party || late.status !== 'open' || lateParty(late) !== a.party) continue;
-      const next: AlertRecord = {
-        ...late,
-        status: 'closed',
-        due_at: null,
-        closed_at: ctx.now,
-        closed_reason: 'acknowledged',
-      };
-      await ctx.tx.alerts.update(next);
-      await ctx.log(null, late.party, 'alert.closed', late.id, { reason: 'acknowledged' });
-      await ctx.emit(late.party, 'alert.closed', alertView(next));
-    }
+    // The owner's alert that this party had not acknowledged in time is answered now.
+    await closeAlerts(
+      ctx,
+      'notification',
+      d.id,
+      'acknowledged',
+      (late) => late.party === d.party && lateParty(late) === a.party,
+    );
   }
 
   /** A notified party let a deadline pass: the owner's view changes; the first time, it is alerted. */

@@ -177,15 +177,19 @@ export async function raiseAlert(
   return record;
 }
 
-/** Close the open alerts about a subject (a resolved conflict, a withdrawn declaration). */
+/**
+ * Close the open alerts about a subject (a resolved conflict, a withdrawn declaration), or only
+ * those `which` picks (a sender's "unacknowledged by" alert once that party acknowledged).
+ */
 export async function closeAlerts(
   ctx: WriteCtx,
   type: AlertSubject,
   subject: string,
   reason: string,
+  which: (a: AlertRecord) => boolean = () => true,
 ): Promise<void> {
   for (const a of await ctx.tx.alerts.forSubject(type, subject)) {
-    if (a.status !== 'open') continue;
+    if (a.status !== 'open' || !which(a)) continue;
     const next: AlertRecord = {
       ...a,
       status: 'closed',

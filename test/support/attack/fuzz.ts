@@ -79,6 +79,11 @@ export interface FuzzOptions {
   readonly url: string;
   /** Inputs to send (at least; shrinking adds a few). */
   readonly inputs: number;
+  /**
+   * Stop drawing new inputs after this many milliseconds even if `inputs` was not reached (a long
+   * form run to a time budget); the report counts what was sent.
+   */
+  readonly timeLimitMs?: number;
   /** Requests in flight at once. */
   readonly lanes?: number;
   readonly seed?: number;
@@ -386,6 +391,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   const seed = options.seed ?? Date.now() % 2 ** 31;
   const arbitrary = anyRequest(ops, world);
 
+  const deadline = options.timeLimitMs === undefined ? undefined : performance.now() + options.timeLimitMs;
   const lane = async (index: number, share: number): Promise<void> => {
     let sent = 0;
     let round = 0;
@@ -424,8 +430,16 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
           last = { r, a, v };
           return false;
         }),
-        { numRuns: share - sent, seed: laneSeed },
+        {
+          numRuns: share - sent,
+          seed: laneSeed,
+          // fast-check stops between runs once the time is up; not a failure.
+          ...(deadline !== undefined && {
+            interruptAfterTimeLimit: Math.max(1, deadline - performance.now()),
+          }),
+        },
       );
+      if (out.interrupted) break;
       lanePhase[index] = `round ${round} ended (${out.failed ? 'a finding' : 'done'})`;
       round++;
       const failed = last as { r: FuzzRequest; a: Answer | NoAnswer; v: Verdict } | null;

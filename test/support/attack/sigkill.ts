@@ -300,11 +300,20 @@ export async function sigkillLoop(options: SigkillOptions): Promise<SigkillRepor
     if (missing.length < 1_000) missing.push(what);
   };
 
-  /** A request of the checks: the running hub must answer it. */
+  /**
+   * A request of the checks: the running hub must answer it. A 429 (the checks read hundreds of
+   * records one by one once a list outgrows its page, past the token's 100 requests/s) is waited
+   * out and asked again: a throttled read is not a lost record. Any other answer but 200 and 404
+   * means the check could not run, which is an error of its own, never counted as missing.
+   */
   const read = async (user: string, path: string): Promise<{ status: number; body: unknown }> => {
-    const r = await call(user, 'GET', path, undefined, false);
-    if (r === null) throw new Error(`the restarted hub did not answer GET ${path}`);
-    return r;
+    for (;;) {
+      const r = await call(user, 'GET', path, undefined, false);
+      if (r === null) throw new Error(`the restarted hub did not answer GET ${path}`);
+      if (r.status === 200 || r.status === 404) return r;
+      if (r.status !== 429) throw new Error(`GET ${path} answered ${r.status}: the check could not run`);
+      await new Promise((done) => setTimeout(done, 1_000));
+    }
   };
 
   /** Every change answered 2xx, through the API of the running hub. */
@@ -327,11 +336,15 @@ export async function sigkillLoop(options: SigkillOptions): Promise<SigkillRepor
         else if (version < d.version)
           lost(`declaration ${id} is at version ${version}, answered ${d.version}`);
       }
-      const al = await read(`${party}.watch`, '/api/v1/alerts?limit=5000');
+      // Acknowledged alerts stay acknowledged or are closed later (their conflict resolved); the
+      // rest of the ~100 kills' alerts (open, and closed unacknowledged) can outgrow one page.
       const alerts = new Map<string, { ack: { username: string } | null }>();
-      for (const a of (al?.body as { alerts?: { id: string; ack: { username: string } | null }[] })?.alerts ??
-        [])
-        alerts.set(a.id, a);
+      for (const status of ['acknowledged', 'closed']) {
+        const al = await read(`${party}.watch`, `/api/v1/alerts?status=${status}&limit=5000`);
+        for (const a of (al?.body as { alerts?: { id: string; ack: { username: string } | null }[] })
+          ?.alerts ?? [])
+          alerts.set(a.id, a);
+      }
       for (const [id, a] of acks) {
         if (a.party !== party) continue;
         checks++;
