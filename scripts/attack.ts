@@ -29,7 +29,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_PARTY_IDS, demoAccountMap, formatReport, fuzz } from '../test/support/attack/fuzz.ts';
+import {
+  DEMO_PARTY_IDS,
+  demoAccountMap,
+  formatFinding,
+  formatReport,
+  fuzz,
+} from '../test/support/attack/fuzz.ts';
 import { type FuzzHub, startFuzzHub, verifyLedger } from '../test/support/attack/processes.ts';
 import { formatSigkill, sigkillLoop } from '../test/support/attack/sigkill.ts';
 import { describeHeavyReport, heavyRequestScenario } from '../test/support/attack-heavy.ts';
@@ -91,6 +97,7 @@ async function fuzzStage(): Promise<void> {
   try {
     const hub = await startFuzzHub(dir);
     let last = performance.now();
+    const shown = new Set<string>();
     const report = await fuzz({
       stalled: (waiting) => {
         say(`  no input answered for 30 s; ${waiting.length} waiting:`);
@@ -113,6 +120,12 @@ async function fuzzStage(): Promise<void> {
             `${r.serverErrors} 5xx, ${r.findings.length} findings`,
         );
         last = t;
+        // A finding is printed as soon as it is known, not only after hours of inputs.
+        for (const f of r.findings) {
+          if (shown.has(f.signature)) continue;
+          shown.add(f.signature);
+          say(formatFinding(f));
+        }
       },
     }).finally(() => {
       crashed = hub.exited();

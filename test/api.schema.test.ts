@@ -309,6 +309,11 @@ describe('the edge', () => {
       body(big).errors.map((e) => e.code),
       ['header_too_large'],
     );
+    // A HEAD is answered without content (RFC 9110 §9.3.2): a client reading the next response
+    // would otherwise take the body for one (found by the fuzzer: "Data after Connection: close").
+    const head = await raw(`HEAD /api/v1/alerts?x=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.match(head, /^HTTP\/1\.1 431 /);
+    assert.ok(head.endsWith('\r\n\r\n'), `content after the head of a HEAD answer: ${head}`);
     const bad = await raw('GARBAGE\r\n\r\n');
     assert.match(bad, /^HTTP\/1\.1 400 /);
     assert.deepEqual(

@@ -291,9 +291,14 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
         ? ([408, 'request_timeout', 'the request did not arrive in full in time'] as const)
         : ([400, 'invalid_request', 'the request is not well-formed HTTP'] as const);
   const body = JSON.stringify({ errors: [{ code, feature: null, path: '', message }] });
+  // The answer to a HEAD has no content (RFC 9110 §9.3.2): its client would read the body as the
+  // start of another response. The parser gave up on this request, so its method is read from
+  // the bytes it was given; a request line split across packets is answered with the body, as
+  // before (a HEAD of more than 16 KiB sent slowly, byte by byte, is not worth more).
+  const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
   if (socket.writable)
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`,
     );
   socket.destroy(err);
 }

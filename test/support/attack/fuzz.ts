@@ -595,6 +595,17 @@ async function sweepLists(
 }
 
 /** A report as lines for a person. */
+/** One finding, as the report prints it (and the long form as soon as it is found). */
+export function formatFinding(f: FuzzReport['findings'][number]): string {
+  return [
+    `FINDING ${f.signature} (${f.count.toLocaleString('en')} inputs)`,
+    `  ${f.why}`,
+    `  shrunk request: ${f.request.replace(/\n/g, '\n  ')}`,
+    `  answer: ${f.answer.replace(/\n/g, ' ')}`,
+    `  replay: ${f.replay}`,
+  ].join('\n');
+}
+
 export function formatReport(r: FuzzReport): string {
   const lines = [
     `inputs tried:     ${r.inputs.toLocaleString('en')}`,
@@ -618,16 +629,7 @@ export function formatReport(r: FuzzReport): string {
     `sweep:            ${r.sweep.reads} lists read strictly, ${r.sweep.problems.length} problems`,
     `time:             ${(r.ms / 1000).toFixed(1)} s, ${Math.round(r.inputs / (r.ms / 1000))} inputs/s`,
   ];
-  for (const f of r.findings) {
-    lines.push(
-      '',
-      `FINDING ${f.signature} (${f.count.toLocaleString('en')} inputs)`,
-      `  ${f.why}`,
-      `  shrunk request: ${f.request.replace(/\n/g, '\n  ')}`,
-      `  answer: ${f.answer.replace(/\n/g, ' ')}`,
-      `  replay: ${f.replay}`,
-    );
-  }
+  for (const f of r.findings) lines.push('', formatFinding(f));
   for (const p of r.sweep.problems) lines.push(`SWEEP ${p}`);
   for (const h of r.harness) lines.push(`HARNESS ${h}`);
   return lines.join('\n');
