@@ -17,6 +17,7 @@ import type {
 } from '../src/api/declarations.ts';
 import { DEMO_PARTIES } from '../src/hub/demo.ts';
 import type { Principal } from '../src/hub/hub.ts';
+import { circleRing } from './support/attack-heavy.ts';
 import {
   assertError,
   assertErrorShape,
@@ -1361,6 +1362,45 @@ function routesOf(app: FastifyInstance): string[] {
   }
   return out;
 }
+
+describe('hub API body limits per route', () => {
+  let t: TestHub;
+  before(async () => {
+    t = await startHub();
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('a route that takes no geometry refuses a body past 64 KiB, naming its limit; declarations take more', async () => {
+    const admin = await t.login('coalition.admin');
+    const head = await ledgerHead(t);
+    // 70 KiB of channel: far past any honest one, refused before it is read.
+    const r = await call(t.app, admin, 'POST', '/api/v1/channels', {
+      name: 'n'.repeat(70 * 1024),
+      parties: ['northern-forces'],
+    });
+    const e = assertError(r, 413, 'payload_too_large');
+    assert.match(e.message, /POST \/api\/v1\/channels accepts \(64 KiB\)/);
+    assert.deepEqual(await ledgerHead(t), head);
+    // A declaration of 3,000 vertices (about 110 KiB) is still read and checked.
+    const op = await t.login('coalition.operator');
+    const zone = {
+      type: 'Feature',
+      geometry: { type: 'Polygon', coordinates: [circleRing([23.5, 45.5], 5_000, 3_000)] },
+      properties: {
+        id: 'wide-zone',
+        kind: 'restricted_zone',
+        start: iso(t.clock.now() + 3_600_000),
+        end: iso(t.clock.now() + 7_200_000),
+      },
+    };
+    const body = JSON.stringify(zone);
+    assert.ok(body.length > 64 * 1024, `${body.length} bytes`);
+    const dry = ok<Submission>(await call(t.app, op, 'POST', '/api/v1/declarations?dry_run=true', zone), 200);
+    assert.deepEqual(dry.declarations, [{ id: own('coalition', 'wide-zone'), version: 1 }]);
+  });
+});
 
 describe('hub API limits', () => {
   let t: TestHub;

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import Type from 'typebox';
 import { Errors } from '../api/common.ts';
 import { MAX_ID_LENGTH } from '../engine/text.ts';
@@ -29,6 +29,15 @@ import { type App, BEARER, ERRORS, principalOf } from './routes/support.ts';
 import { hotlineRoutes, rosterAndAlertRoutes, webhookRoutes } from './routes/watch.ts';
 import { type StreamLimits, streamRoute } from './stream.ts';
 import { installResponseCheck, installValidation } from './validation.ts';
+
+/**
+ * The body limit of every route but the declaration routes (which take the hub's whole limit,
+ * 5 MiB by default, for geometry). An honest body there is at most a few KiB (a hotline message
+ * of 4,000 characters, a roster shift, an account); a 64 KiB one is read in about 0.3 ms. At
+ * 5 MiB one would hold the main thread ~50 ms to read, so that a few at once would do what the
+ * heavy-request defences keep declarations from doing (docs/security.md, "Heavy requests").
+ */
+export const SMALL_BODY_LIMIT = 64 * 1024;
 
 export interface AppOptions {
   readonly hub: Hub;
@@ -96,6 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  smallBodies(app, options.bodyLimit ?? 5 * 1024 * 1024);
 
   for (const routes of [
     accountRoutes,
@@ -110,6 +120,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.console !== false) consoleRoutes(app as App, options.console);
   serviceRoutes(app as App, hub);
   return app;
+}
+
+/** Every route whose body the engine does not parse takes SMALL_BODY_LIMIT (or less). */
+function smallBodies(app: FastifyInstance, limit: number): void {
+  app.addHook('onRoute', (route) => {
+    const engine =
+      (route.schema?.body as { 'x-parsed-by'?: string } | undefined)?.['x-parsed-by'] === 'engine';
+    if (!engine && route.bodyLimit === undefined) route.bodyLimit = Math.min(SMALL_BODY_LIMIT, limit);
+  });
 }
 
 /**
@@ -156,9 +175,20 @@ function jsonOnly(app: FastifyInstance): void {
  * path no route has is `not_found` (404); a path that routes take, but with other methods, is
  * `method_not_allowed` (405) with an `Allow` header listing them (RFC 9110 §15.5.6).
  */
+const kib = (bytes: number): string =>
+  bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${Math.floor(bytes / 1024)} KiB`;
+
 function errorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
-    const { status, body } = errorResponse(err);
+    // Past the body limit: name the limit of this route (declarations take more than the rest).
+    const { status, body } = errorResponse(
+      (err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? coded(
+            'payload_too_large',
+            `the request body is larger than ${req.method} ${req.routeOptions.url ?? ''} accepts (${kib(req.routeOptions.bodyLimit)})`,
+          )
+        : err,
+    );
     if (status >= 500) logUnexpected(req, err);
     void reply.status(status).send(body);
   });

@@ -15,6 +15,7 @@
  * that trip the same bug count as one finding, shrunk once.
  */
 import { ERROR_CODES } from '../../../src/errors.ts';
+import { SMALL_BODY_LIMIT } from '../../../src/server/app.ts';
 import { HTTP_STATUS } from '../../../src/server/errors.ts';
 import type { Answer, NoAnswer } from './http.ts';
 import { readStrict } from './json.ts';
@@ -76,18 +77,25 @@ function codesOf(value: unknown): string {
 }
 
 /**
- * The hub's body limit (5 MiB). A body past it may be cut off by the hub before it is all sent:
- * the hub answers 413 and closes the connection, and a client still writing sees EPIPE or a
- * reset instead of the answer. Refusing to read it is the protection working, not a failure.
+ * The hub's body limits: 5 MiB for declarations, SMALL_BODY_LIMIT (64 KiB) for every other
+ * route. A body past its route's limit may be cut off by the hub before it is all sent: the hub
+ * answers 413 and closes the connection, and a client still writing sees EPIPE or a reset
+ * instead of the answer. Refusing to read it is the protection working, not a failure. A
+ * request no route takes (an unknown path, another method: 404 or 405) is read up to the hub's
+ * whole limit before it is answered.
  */
 const BODY_LIMIT = 5 * 1024 * 1024;
+const limitOf = (r: FuzzRequest): number =>
+  r.op !== null && r.method === r.op.method && r.op.body?.parsedByEngine !== true
+    ? SMALL_BODY_LIMIT
+    : BODY_LIMIT;
 
 /** Judge one answer (to a request whose body was `sentBytes` long): null when acceptable, else the failure. */
 export function judge(r: FuzzRequest, a: Answer | NoAnswer, sentBytes = 0): Verdict | null {
   const at = where(r);
   if (!('status' in a)) {
     if (a.error.startsWith('client refused')) return null;
-    if (sentBytes > BODY_LIMIT && /EPIPE|ECONNRESET|socket hang up/.test(a.error)) return null;
+    if (sentBytes > limitOf(r) && /EPIPE|ECONNRESET|socket hang up/.test(a.error)) return null;
     return { signature: `${at} → no answer`, why: a.error };
   }
   const { status } = a;
