@@ -35,6 +35,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
   APPEAR,
+  assertClean,
   buildConsole,
   CHROMIUM,
   chromiumAvailable,
@@ -46,12 +47,10 @@ import {
   mapIdle,
   mapPixel,
   type Person,
-  pageWidth,
   person,
   record,
   screenshot,
   sessionToken,
-  VIEWPORT,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
 import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
@@ -129,18 +128,6 @@ describe('the web console in a browser', () => {
     return found;
   };
 
-  /** Nothing left the hub, nothing was thrown in the page, and the page fits 1366 px. */
-  const clean = async (...ps: Person[]): Promise<void> => {
-    for (const p of ps) {
-      assert.deepEqual(p.foreign, [], `requests outside the hub from ${p.page.url()}`);
-      assert.deepEqual(p.errors, [], `errors thrown in ${p.page.url()}`);
-      if (!p.page.isClosed()) {
-        const w = await pageWidth(p.page);
-        assert.ok(w <= VIEWPORT.width, `the page is ${w} px wide at ${VIEWPORT.width}`);
-      }
-    }
-  };
-
   before(async () => {
     assert.ok(
       chromiumAvailable(),
@@ -172,14 +159,14 @@ describe('the web console in a browser', () => {
     await operator.page.goto(`${url}/`);
     await operator.page.locator('input[name=username]').waitFor();
     await screenshot(operator.page, 'login.png');
-    await clean(operator);
+    await assertClean(operator);
     await logIn(operator, url, 'coalition.operator', demoPassword('coalition.operator'));
     // The offline basemap, all from the hub: the Mureș through the demo's town, and at a
     // regional scale the coastlines, borders and cities around it.
     await layersDrawn(operator.page, ['land', 'rivers']);
     await jumpTo(operator.page, 21.31, 46.18, 5);
     await layersDrawn(operator.page, ['land', 'rivers', 'coast', 'borders', 'city-dot']);
-    await clean(operator);
+    await assertClean(operator);
   });
 
   it('a strike drawn next to the other party’s hospital: dry run, submit, alert acknowledged live, seen by the striker', {
@@ -227,7 +214,7 @@ describe('the web console in a browser', () => {
     await mapIdle(page);
     await screenshot(page, 'declare.png');
     step('declare.png');
-    await clean(op);
+    await assertClean(op);
 
     const answer = page.waitForResponse(
       (r) =>
@@ -281,7 +268,7 @@ describe('the web console in a browser', () => {
     await coalition.page
       .locator(`.alert[data-alert-id="${ownAlert.id}"]`, { hasText: reply })
       .waitFor({ timeout: APPEAR });
-    await clean(police, coalition, op);
+    await assertClean(police, coalition, op);
     await police.context.close();
     coalitionWatch = coalition;
   });
@@ -301,7 +288,7 @@ describe('the web console in a browser', () => {
     }, offset);
     await jumpTo(page, 21.31, 46.165, 12);
     await screenshot(page, 'map.png');
-    await clean(op);
+    await assertClean(op);
   });
 
   it('keyboard on the Watch tab: n selects the next alert, a acknowledges it', {
@@ -329,7 +316,7 @@ describe('the web console in a browser', () => {
     assert.equal(await open_.count(), before - 1, 'one alert acknowledged');
     const r = await api(url, await tokenOf('coalition.watch'), 'GET', `/api/v1/alerts/${chosen}`);
     assert.equal(r.body.status, 'acknowledged', JSON.stringify(r.body));
-    await clean(watch);
+    await assertClean(watch);
     await watch.context.close();
   });
 
@@ -378,7 +365,7 @@ describe('the web console in a browser', () => {
     const coaSent = coa.page.locator('.message', { hasText: first }).locator('.receipts');
     await coaSent.filter({ hasText: /city-police:.*delivered.*read/s }).waitFor();
     await screenshot(pol.page, 'hotline-receipts.png');
-    await clean(coa, pol);
+    await assertClean(coa, pol);
     await coa.context.close();
     await pol.context.close();
   });
@@ -512,7 +499,7 @@ describe('the web console in a browser', () => {
         assert.equal(leak, undefined, `"${s}" reached ${w.p.page.url()}: ${leak?.slice(0, 300)}`);
       }
     }
-    await clean(nf.p, coa.p);
+    await assertClean(nf.p, coa.p);
     await nf.p.context.close();
     await coa.p.context.close();
   });
@@ -584,7 +571,7 @@ describe('the web console in a browser', () => {
     await page.locator('button[data-tab=hotline]').click();
     await page.locator(`[data-testid=channels] [data-channel-id="${ch.body.id}"]`).click();
     await page.locator('.message', { hasText: missed }).waitFor();
-    await clean(p);
+    await assertClean(p);
     await p.context.close();
   });
 
@@ -634,7 +621,7 @@ describe('the web console in a browser', () => {
     );
     assert.equal(r.body.properties.status, 'withdrawn', JSON.stringify(r.body));
     assert.equal(r.body.properties.version, 2);
-    await clean(p);
+    await assertClean(p);
     await p.context.close();
   });
 

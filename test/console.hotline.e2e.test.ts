@@ -37,6 +37,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
+  assertClean,
   buildConsole,
   CHROMIUM,
   chromiumAvailable,
@@ -44,10 +45,9 @@ import {
   launch,
   logIn,
   type Person,
-  pageWidth,
   person,
   screenshot,
-  VIEWPORT,
+  textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
 import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
@@ -110,20 +110,6 @@ describe('hotline replies and notification state in the console', () => {
     await p.page.locator(`button[data-tab=${tab}]`).click();
     return p;
   };
-
-  /** Nothing left the hub, nothing was thrown in the page, and the page fits 1366 px. */
-  const clean = async (...ps: Person[]): Promise<void> => {
-    for (const p of ps) {
-      assert.deepEqual(p.foreign, [], `requests outside the hub from ${p.page.url()}`);
-      assert.deepEqual(p.errors, [], `errors thrown in ${p.page.url()}`);
-      const w = await pageWidth(p.page);
-      assert.ok(w <= VIEWPORT.width, `the page is ${w} px wide at ${VIEWPORT.width}`);
-    }
-  };
-
-  /** The text of an element, spaces squeezed. */
-  const text = async (page: Page, selector: string): Promise<string> =>
-    ((await page.locator(selector).first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
 
   /** A screenshot, only when asked for (SCREENSHOTS): these pictures are the README's. */
   const picture = async (page: Page, name: string): Promise<void> => {
@@ -194,7 +180,7 @@ describe('hotline replies and notification state in the console', () => {
     console.log(`reply shown at the sender ${delay.toFixed(0)} ms after Acknowledge was clicked`);
 
     // The sender's line for northern-forces: delivered, read, acknowledged; the reply under it.
-    const line = await text(coa.page, `.message:has-text("${CALL}") .receipt[data-party="${RECEIVER}"]`);
+    const line = await textOf(coa.page, `.message:has-text("${CALL}") .receipt[data-party="${RECEIVER}"]`);
     assert.match(line, new RegExp(`^${RECEIVER}: delivered \\S+ · read \\S+ · acknowledged \\S+`), line);
     assert.doesNotMatch(line, /late/, 'answered within its deadline');
     // The receiver's console no longer asks, and shows its own answer.
@@ -244,7 +230,7 @@ describe('hotline replies and notification state in the console', () => {
     assert.equal(silence[0]?.status, 'closed');
     assert.equal(silence[0]?.closed_reason, 'acknowledged');
 
-    await clean(coa, nf);
+    await assertClean(coa, nf);
     await coa.context.close();
     await nf.context.close();
   });
@@ -319,7 +305,7 @@ describe('hotline replies and notification state in the console', () => {
     );
     await item(RECEIVER, 'overdue').waitFor();
     assert.match(
-      await text(ra.page, '[data-testid=notified] h4'),
+      await textOf(ra.page, '[data-testid=notified] h4'),
       /Notified \(2\) · 1 acknowledged, 1 overdue/,
     );
     await picture(ra.page, 'detail-notified.png');
@@ -341,7 +327,7 @@ describe('hotline replies and notification state in the console', () => {
     assert.equal(byParty.get(SENDER)?.reply, AGENCY_REPLY);
     assert.equal(byParty.get(RECEIVER)?.status, 'overdue');
 
-    await clean(ra);
+    await assertClean(ra);
     await ra.context.close();
   });
 });

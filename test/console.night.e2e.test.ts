@@ -32,6 +32,7 @@ import { toMgrs } from '../src/field/mgrs.ts';
 import { COLORS, CRITICAL_LAYERS } from '../web/src/map/style.ts';
 import {
   APPEAR,
+  assertClean,
   buildConsole,
   CHROMIUM,
   chromiumAvailable,
@@ -42,10 +43,8 @@ import {
   mapIdle,
   mapPixel,
   type Person,
-  pageWidth,
   person,
   screenshot,
-  VIEWPORT,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
 import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
@@ -260,14 +259,6 @@ describe('the console at 3 a.m.', () => {
     return p;
   };
 
-  /** Nothing left the hub, nothing was thrown in the page, and the page fits 1366 px. */
-  const clean = async (p: Person): Promise<void> => {
-    assert.deepEqual(p.foreign, [], 'requests outside the hub');
-    assert.deepEqual(p.errors, [], 'errors thrown in the page');
-    const w = await pageWidth(p.page);
-    assert.ok(w <= VIEWPORT.width, `the page is ${w} px wide at ${VIEWPORT.width}`);
-  };
-
   /** A party's open conflicts and its own active declarations, over the API. */
   const pictureOf = async (username: string, party: string) => {
     const token = await tokenOf(username);
@@ -336,7 +327,7 @@ describe('the console at 3 a.m.', () => {
       `the theatre fills ${spanX.toFixed(2)} × ${spanY.toFixed(2)} of the view`,
     );
     if (process.env.SCREENSHOTS) await screenshot(page, 'theatre.png');
-    await clean(p);
+    await assertClean(p);
   });
 
   it('labels overlap no symbol and no other label; the critical conflict is drawn on top; severity colours are the conflicts’ alone', {
@@ -438,7 +429,7 @@ describe('the console at 3 a.m.', () => {
       glows.length > 0 && glows.every((g) => severity.includes(g)),
       `conflicts in severity colours: ${glows}`,
     );
-    await clean(p);
+    await assertClean(p);
   });
 
   it('a legend, collapsed until asked, explains symbols, severities and line styles, readable at night', {
@@ -497,7 +488,7 @@ describe('the console at 3 a.m.', () => {
     await page.locator('[data-testid=legend][open]').waitFor({ timeout: LOAD });
     await page.locator('[data-testid=legend] summary').click();
     await page.locator('#map[data-view=theatre]').waitFor({ timeout: LOAD });
-    await clean(p);
+    await assertClean(p);
   });
 
   it('the time bar shows a typed DTG, refuses a bad one, and steps to each next conflict', {
@@ -557,7 +548,7 @@ describe('the console at 3 a.m.', () => {
     await page.locator('button[data-action=next-conflict][disabled]').waitFor();
     await page.locator('button[data-action=now]').click();
     await shown.filter({ hasText: 'Now: ' }).waitFor();
-    await clean(p);
+    await assertClean(p);
   });
 
   it('declare: the dry run and the submission bring the drawn geometry into view', {
@@ -593,7 +584,7 @@ describe('the console at 3 a.m.', () => {
     await page.locator('button[data-action=submit]').click();
     await page.locator('[data-testid=submit-result] a[data-declaration-id]').waitFor();
     await inView(page, corners, 'the declared polygon after the submission');
-    await clean(p);
+    await assertClean(p);
   });
 
   it('an unlabelled declaration is named by kind, grid reference and window in another party’s inbox', {
@@ -633,7 +624,7 @@ describe('the console at 3 a.m.', () => {
     const name = `Strike · ${toMgrs(at[0], at[1], 4)} · ${formatDtg(start).slice(0, 7)}–${formatDtg(start + HOUR)}`;
     await card.locator('.line', { hasText: name }).waitFor();
     assert.doesNotMatch((await card.textContent()) ?? '', /nf-unlabelled-7/, 'no raw id in the card');
-    await clean(police);
+    await assertClean(police);
     await police.context.close();
   });
 

@@ -29,16 +29,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
+  assertClean,
   buildConsole,
   CHROMIUM,
   chromiumAvailable,
   launch,
   logIn,
   type Person,
-  pageWidth,
   person,
   screenshot,
-  VIEWPORT,
+  textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
 import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
@@ -103,20 +103,6 @@ describe('probing budgets in the console', () => {
     await logIn(p, url, username, demoPassword(username));
     return p;
   };
-
-  /** Nothing left the hub, nothing was thrown in the page, and the page fits 1366 px. */
-  const clean = async (...ps: Person[]): Promise<void> => {
-    for (const p of ps) {
-      assert.deepEqual(p.foreign, [], `requests outside the hub from ${p.page.url()}`);
-      assert.deepEqual(p.errors, [], `errors thrown in ${p.page.url()}`);
-      const w = await pageWidth(p.page);
-      assert.ok(w <= VIEWPORT.width, `the page is ${w} px wide at ${VIEWPORT.width}`);
-    }
-  };
-
-  /** The text of an element, spaces squeezed. */
-  const text = async (page: Page, selector: string): Promise<string> =>
-    ((await page.locator(selector).first().textContent()) ?? '').replace(/\s+/g, ' ');
 
   before(async () => {
     assert.ok(chromiumAvailable(), `the browser tests need Debian's chromium at ${CHROMIUM}`);
@@ -227,7 +213,7 @@ describe('probing budgets in the console', () => {
     await watch.page.locator('button[data-tab=probing]').click();
     const row = (page: Page) => page.locator(`.pb-row[data-party="${PROBER}"]`);
     await row(watch.page).locator('.pb-used', { hasText: '3 / 2' }).waitFor();
-    const rowText = await text(watch.page, `.pb-row[data-party="${PROBER}"]`);
+    const rowText = await textOf(watch.page, `.pb-row[data-party="${PROBER}"]`);
     for (const part of ['0 left', 'exhausted', '1 withheld', 'last', 'out at'])
       assert.ok(rowText.includes(part), `"${part}" not in the row: ${rowText}`);
     assert.equal(
@@ -240,7 +226,7 @@ describe('probing budgets in the console', () => {
     assert.equal(await watch.page.locator('.pb-probe[data-status=withheld]').count(), 1);
     assert.equal(await watch.page.locator('.pb-probe[data-status=answered]').count(), 2);
     assert.equal(await watch.page.locator('.tab[data-tab=probing] .badge').textContent(), '1');
-    await clean(watch);
+    await assertClean(watch);
 
     // The party admin sets the budget to 5 in place.
     const admin = await open(`${OWNER}.admin`);
@@ -250,7 +236,7 @@ describe('probing budgets in the console', () => {
     await row(admin.page).locator('input[name=per-day]').fill('5');
     await row(admin.page).locator('button[data-action=set-budget]').click();
     await row(admin.page).locator('.pb-used', { hasText: '3 / 5' }).waitFor();
-    const after = await text(admin.page, `.pb-row[data-party="${PROBER}"]`);
+    const after = await textOf(admin.page, `.pb-row[data-party="${PROBER}"]`);
     assert.ok(after.includes('2 left'), after);
     assert.ok(!after.includes('exhausted'), after);
     const now = await as(`${OWNER}.watch`, 'GET', '/api/v1/probing');
@@ -259,7 +245,7 @@ describe('probing budgets in the console', () => {
       entry && { per_day: entry.per_day, used_today: entry.used_today, remaining: entry.remaining },
       { per_day: 5, used_today: 3, remaining: 2 },
     );
-    await clean(admin);
+    await assertClean(admin);
     await admin.context.close();
 
     // The watch officer opens the withheld probe's conflict and releases it.
@@ -284,7 +270,7 @@ describe('probing budgets in the console', () => {
     );
     await watch.page.locator('button[data-tab=probing]').click();
     await watch.page.locator(`.pb-probe[data-conflict-id="${held}"][data-status=released]`).waitFor();
-    await clean(watch);
+    await assertClean(watch);
     await watch.context.close();
   });
 

@@ -12,6 +12,7 @@
  * compiles this file with esbuild, which may wrap named functions in a helper (`__name`) that
  * the page lacks. Not strings either: the console's CSP forbids the eval they would need.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -280,6 +281,26 @@ export async function sessionToken(page: Page): Promise<string> {
 /** The body is no wider than the viewport (no horizontal scrollbar at 1366×768). */
 export async function pageWidth(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth);
+}
+
+/**
+ * Nothing left the hub, nothing was thrown in the page, and the page fits 1366 px (the page of a
+ * person who logged out and closed it is not measured).
+ */
+export async function assertClean(...ps: Person[]): Promise<void> {
+  for (const p of ps) {
+    assert.deepEqual(p.foreign, [], `requests outside the hub from ${p.page.url()}`);
+    assert.deepEqual(p.errors, [], `errors thrown in ${p.page.url()}`);
+    if (!p.page.isClosed()) {
+      const w = await pageWidth(p.page);
+      assert.ok(w <= VIEWPORT.width, `the page is ${w} px wide at ${VIEWPORT.width}`);
+    }
+  }
+}
+
+/** The text of the first element a selector finds, white space squeezed and trimmed. */
+export async function textOf(page: Page, selector: string): Promise<string> {
+  return ((await page.locator(selector).first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
 }
 
 export function chromiumAvailable(): boolean {
