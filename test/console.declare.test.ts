@@ -30,6 +30,7 @@ function values(change: Partial<FormValues> = {}): FormValues {
     upper: Number.NaN,
     reference: 'AMSL',
     category: '',
+    groundOnly: false,
     visibleToAll: true,
     visibleTo: [],
     appliesTo: [],
@@ -71,6 +72,17 @@ describe('the Declare panel: typed positions', () => {
       ],
     });
     assert.deepEqual(typedGeometry('46.1, 21.3; 46.12, 21.35', 'movement'), ROUTE);
+  });
+
+  it('a restricted zone: a point (a circle with its buffer), two a corridor, three or more an area', () => {
+    assert.deepEqual(typedGeometry('46.1535, 21.304', 'restricted_zone'), POINT);
+    assert.deepEqual(typedGeometry('46.1, 21.3; 46.12, 21.35', 'restricted_zone'), ROUTE);
+    assert.equal(
+      (typedGeometry('46.1, 21.3; 46.2, 21.3; 46.2, 21.4', 'restricted_zone') as { type: string }).type,
+      'Polygon',
+    );
+    assert.equal(geometryWarning(ROUTE, 'restricted_zone'), '');
+    assert.equal(geometryWarning(POINT, 'restricted_zone'), '');
   });
 
   it('says why positions are not a geometry of the kind, naming the position that cannot be read', () => {
@@ -144,6 +156,13 @@ describe('the Declare panel: the Feature', () => {
     assert.equal(properties(values({ appliesTo: ['city-police'] })).applies_to, undefined);
     const zone = properties(values({ kind: 'restricted_zone', appliesTo: ['city-police'] }));
     assert.deepEqual(zone.applies_to, ['city-police']);
+  });
+
+  it('ground only only for an area of responsibility, and only when ticked', () => {
+    const area = { kind: 'area_of_responsibility' as const };
+    assert.equal(properties(values({ ...area, groundOnly: true })).ground_only, true);
+    assert.equal(properties(values({ ...area, groundOnly: false })).ground_only, undefined);
+    assert.equal(properties(values({ kind: 'strike', groundOnly: true })).ground_only, undefined);
   });
 
   it('amending carries over what the form does not edit; a schedule only while the route is unchanged', () => {

@@ -625,6 +625,59 @@ describe('the web console in a browser', () => {
     await p.context.close();
   });
 
+  it('declares a restricted corridor (a line with a buffer) and a ground-only area from the form', {
+    timeout: 120_000,
+  }, async () => {
+    // Far from the demo's theatre, so that nothing else conflicts with them.
+    const p = await open('coalition.operator', 'declare');
+    const page = p.page;
+    const submitted = async (): Promise<string> => {
+      await page.locator('button[data-action=submit]').click();
+      const v1 = page.locator('[data-testid=submit-result] a[data-declaration-id][data-version="1"]').last();
+      await v1.waitFor();
+      return (await v1.getAttribute('data-declaration-id')) as string;
+    };
+    const declaration = async (id: string) =>
+      api(url, await tokenOf('coalition.operator'), 'GET', `/api/v1/declarations/${encodeURIComponent(id)}`);
+
+    // Two positions for a restricted zone: a corridor along the road between them.
+    await page.locator('select[name=kind]').selectOption('restricted_zone');
+    assert.equal(
+      await page.locator('[data-action=draw-line]').isVisible(),
+      true,
+      'a zone may be drawn as a line',
+    );
+    assert.equal(await page.locator('[data-action=draw-point]').isVisible(), true, 'or as a point');
+    await page.locator('input[name=position]').fill('43.1000, 28.1000; 43.1500, 28.2000');
+    await page.locator('button[data-action=use-position]').click();
+    await page.locator('[data-testid=geometry] b', { hasText: 'line' }).waitFor();
+    await page.locator('input[name=buffer_m]').fill('500');
+    await page.locator('input[name=start]').fill(iso(day + 30 * HOUR));
+    await page.locator('input[name=end]').fill(iso(day + 31 * HOUR));
+    await page.locator('input[name=label]').fill('Corridor along the coast road');
+    const corridor = (await declaration(await submitted())).body;
+    assert.equal(corridor.geometry.type, 'LineString', JSON.stringify(corridor));
+    assert.equal(corridor.properties.kind, 'restricted_zone');
+    assert.equal(corridor.properties.buffer_m, 500);
+
+    // An area of responsibility held on the ground only: the box shows for areas alone.
+    assert.equal(await page.locator('input[name=ground_only]').isVisible(), false);
+    await page.locator('select[name=kind]').selectOption('area_of_responsibility');
+    await page.locator('input[name=ground_only]').check();
+    await page.locator('input[name=position]').fill('43.3000, 28.3000; 43.3000, 28.4000; 43.4000, 28.4000');
+    await page.locator('button[data-action=use-position]').click();
+    await page.locator('[data-testid=geometry] b', { hasText: 'polygon' }).waitFor();
+    await page.locator('input[name=buffer_m]').fill('0');
+    await page.locator('input[name=start]').fill(iso(day + 30 * HOUR));
+    await page.locator('input[name=end]').fill(iso(day + 40 * HOUR));
+    await page.locator('input[name=label]').fill('Coastal sector, ground only');
+    const area = (await declaration(await submitted())).body;
+    assert.equal(area.properties.kind, 'area_of_responsibility', JSON.stringify(area));
+    assert.equal(area.properties.ground_only, true);
+    await assertClean(p);
+    await p.context.close();
+  });
+
   it('the guard notices a request outside the hub (so that its silence above means something)', {
     timeout: 60_000,
   }, async () => {

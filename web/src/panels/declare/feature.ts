@@ -20,6 +20,8 @@ export interface FormValues {
   upper: number;
   reference: string;
   category: string;
+  /** An area of responsibility held on the ground only (air operations over it are no incursion). */
+  groundOnly: boolean;
   /** Visible to every party; else to `visibleTo` (and the declaring party). */
   visibleToAll: boolean;
   visibleTo: string[];
@@ -73,6 +75,7 @@ export function featureOf(
   readAltitude(v, props, problems);
   if (v.kind === 'protected_site' && v.category !== '') props.category = v.category;
   if (v.kind === 'restricted_zone' && v.appliesTo.length > 0) props.applies_to = [...v.appliesTo];
+  if (v.kind === 'area_of_responsibility' && v.groundOnly) props.ground_only = true;
   // Nobody ticked: only our own party sees it (the hub wants a non-empty list).
   if (!v.visibleToAll) props.visibility = v.visibleTo.length > 0 ? [...v.visibleTo] : [party];
   if (v.label.trim() !== '') props.label = v.label.trim();

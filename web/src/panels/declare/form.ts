@@ -1,7 +1,7 @@
 /**
  * The Declare form's controls and their layout: kind, geometry (drawn on the map or typed as
- * MGRS or lat/lon), buffer, window, altitude, category, visibility, applies-to, label, notes, and
- * the actions. What the controls do is the panel's (panel.ts), through `FormActions`.
+ * MGRS or lat/lon), buffer, window, altitude, category, ground only, visibility, applies-to,
+ * label, notes, and the actions. What the controls do is the panel's (panel.ts), through `FormActions`.
  */
 import { KINDS, type Kind, SITE_CATEGORIES } from '../../../../src/engine/types.ts';
 import { h, mount } from '../../dom.ts';
@@ -142,9 +142,10 @@ function altitudeControls() {
   };
 }
 
-/** A protected site's category, the label and the notes. */
+/** A protected site's category, an area's ground-only mark, the label and the notes. */
 function otherControls() {
   return {
+    groundOnly: h('input', { type: 'checkbox', name: 'ground_only' }),
     category: h(
       'select',
       { name: 'category' },
@@ -222,6 +223,12 @@ function layout(c: Controls, errors: FieldErrors) {
     err('altitude'),
   );
   const categoryRow = row('Category', c.category, err('category'));
+  const groundRow = row(
+    'Ground only',
+    h('label.dcl-check', null, c.groundOnly, 'Air operations over it are not incursions'),
+    h('div.dim.dcl-hint', null, 'For an area held on the ground only: aircraft of others may cross it.'),
+    err('ground_only'),
+  );
   const appliesRow = row(
     'Applies to',
     c.parties.appliesTo.el,
@@ -238,6 +245,7 @@ function layout(c: Controls, errors: FieldErrors) {
     row('End', c.end, c.endParsed, err('end')),
     altitudeRow,
     categoryRow,
+    groundRow,
     appliesRow,
     row(
       'Visible to',
@@ -247,7 +255,7 @@ function layout(c: Controls, errors: FieldErrors) {
     row('Label', c.label, err('label')),
     row('Notes', c.notes, err('notes')),
   ];
-  return { all, positionHint, altitudeHint, altitudeRow, categoryRow, appliesRow };
+  return { all, positionHint, altitudeHint, altitudeRow, categoryRow, groundRow, appliesRow };
 }
 
 /** The fields of the chosen kind shown, the others hidden; the draw buttons it allows. */
@@ -261,6 +269,7 @@ export function showKind(form: Form, k: Kind, drawing: boolean): void {
   form.altitudeHint.textContent =
     k === 'air_operation' ? 'Required for an air operation.' : 'Optional: the hazard band.';
   form.categoryRow.hidden = k !== 'protected_site';
+  form.groundRow.hidden = k !== 'area_of_responsibility';
   form.appliesRow.hidden = k !== 'restricted_zone';
   form.parties.sync();
   showParsed(form.start, form.startParsed, 'required');
@@ -315,6 +324,7 @@ export function readValues(form: Form, geometry: AnyGeometry | null): FormValues
     upper: form.upper.valueAsNumber,
     reference: form.reference.value,
     category: form.category.value,
+    groundOnly: form.groundOnly.checked,
     visibleToAll: form.parties.visibleToAll.checked,
     visibleTo: [...form.parties.visibility.chosen],
     appliesTo: [...form.parties.appliesTo.chosen],
@@ -331,6 +341,7 @@ export function clearForm(form: Form): void {
   form.upper.value = '';
   form.reference.value = 'AMSL';
   form.category.value = '';
+  form.groundOnly.checked = false;
   form.parties.visibleToAll.checked = true;
   form.parties.visibility.chosen.clear();
   form.parties.appliesTo.chosen.clear();
@@ -360,6 +371,7 @@ export function fillForm(form: Form, f: Feature, party: string): void {
   form.upper.value = p.altitude ? String(p.altitude.upper_m) : '';
   form.reference.value = p.altitude?.reference ?? 'AMSL';
   form.category.value = p.category ?? '';
+  form.groundOnly.checked = (p as { ground_only?: boolean }).ground_only === true;
   const { visibility, appliesTo, visibleToAll } = form.parties;
   visibility.chosen.clear();
   appliesTo.chosen.clear();

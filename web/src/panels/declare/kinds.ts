@@ -9,7 +9,8 @@ export const GEOMETRIES: Record<Kind, readonly Geometry['type'][]> = {
   movement: ['LineString'],
   air_operation: ['Polygon', 'LineString'],
   strike: ['Point', 'Polygon'],
-  restricted_zone: ['Polygon'],
+  // A zone may also be a corridor along a road (a line) or a circle (a point), with a buffer.
+  restricted_zone: ['Polygon', 'LineString', 'Point'],
 };
 
 /** Kinds with an altitude band (required for an air operation). */
@@ -24,6 +25,8 @@ export const DRAW: { mode: Geometry['type']; action: string; label: string }[] =
 
 /** How to type the positions of a kind's geometry. */
 export function positionHint(allowed: readonly Geometry['type'][]): string {
+  if (allowed.includes('Point') && allowed.includes('LineString'))
+    return 'Separated by ";": one position for a point, two for a line, three or more for a polygon (draw a longer line). Give a point or a line a buffer.';
   if (allowed.includes('Point')) return 'One position for a point; several separated by ";" for a polygon.';
   if (allowed.includes('LineString') && !allowed.includes('Polygon'))
     return 'Positions separated by ";" for the route.';
@@ -44,6 +47,7 @@ export type Field =
   | 'category'
   | 'visibility'
   | 'applies_to'
+  | 'ground_only'
   | 'label'
   | 'notes';
 
@@ -56,6 +60,7 @@ const PROPERTY_FIELDS = new Set<string>([
   'category',
   'visibility',
   'applies_to',
+  'ground_only',
   'label',
   'notes',
 ]);
