@@ -170,14 +170,19 @@ function jsonOnly(app: FastifyInstance): void {
   });
 }
 
+/** A body limit as people read it: whole MiB or KiB, else bytes. */
+const sizeText = (bytes: number): string =>
+  bytes % (1024 * 1024) === 0
+    ? `${bytes / (1024 * 1024)} MiB`
+    : bytes % 1024 === 0
+      ? `${bytes / 1024} KiB`
+      : `${bytes.toLocaleString('en')} bytes`;
+
 /**
  * Every error in the one shape; an unexpected one is logged with its stack and never echoed. A
  * path no route has is `not_found` (404); a path that routes take, but with other methods, is
  * `method_not_allowed` (405) with an `Allow` header listing them (RFC 9110 §15.5.6).
  */
-const kib = (bytes: number): string =>
-  bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${Math.floor(bytes / 1024)} KiB`;
-
 function errorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     // Past the body limit: name the limit of this route (declarations take more than the rest).
@@ -185,7 +190,7 @@ function errorHandlers(app: FastifyInstance): void {
       (err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
         ? coded(
             'payload_too_large',
-            `the request body is larger than ${req.method} ${req.routeOptions.url ?? ''} accepts (${kib(req.routeOptions.bodyLimit)})`,
+            `the request body is larger than ${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]} accepts (${sizeText(req.routeOptions.bodyLimit)})`,
           )
         : err,
     );
