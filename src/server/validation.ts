@@ -146,8 +146,47 @@ export function installValidation(app: FastifyInstance): void {
   });
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if ((schema as Schema)['x-parsed-by'] === 'engine') return () => true;
-    return (httpPart === 'body' ? jsonAjv : textAjv).compile(schema as Schema);
+    if (httpPart === 'body') return jsonAjv.compile(schema as Schema);
+    return finiteOnly(textAjv.compile(schema as Schema), schema as Schema);
   });
+}
+
+/**
+ * A validator of text (query, path) that also refuses a number coerced from `Infinity`,
+ * `-Infinity` or `1e400`. Ajv (8.20) coerces such text to a non-finite number, then checks
+ * neither the integer type again nor `minimum`/`maximum` (it compares finite numbers only), so
+ * `limit=Infinity` passed a 1–1000 limit and `limit=-Infinity` reached the store (found by the
+ * fuzzer's long form: a 500). The refusal names the parameter as any other type error does.
+ */
+function finiteOnly(validate: ValidateFunction, schema: Schema): ValidateFunction {
+  const properties = (schema.properties ?? {}) as Record<string, Schema>;
+  const wrapped = ((data: unknown) => {
+    if (!validate(data)) {
+      wrapped.errors = validate.errors;
+      return false;
+    }
+    if (typeof data === 'object' && data !== null) {
+      for (const [name, value] of Object.entries(data)) {
+        const values: unknown[] = Array.isArray(value) ? value : [value];
+        if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
+          wrapped.errors = [
+            {
+              instancePath: `/${name}`,
+              schemaPath: `#/properties/${name}/type`,
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be a finite number',
+              parentSchema: properties[name] ?? {},
+            },
+          ];
+          return false;
+        }
+      }
+    }
+    wrapped.errors = null;
+    return true;
+  }) as ValidateFunction;
+  return wrapped;
 }
 
 /** A JSON pointer as a dotted field path; an array element is named by its array (`roles`). */
