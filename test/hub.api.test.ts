@@ -22,6 +22,7 @@ import {
   assertError,
   assertErrorShape,
   type ErrorItem,
+  errorsOf,
   ok,
   type Res,
   sessions,
@@ -1399,6 +1400,40 @@ describe('hub API body limits per route', () => {
     assert.ok(body.length > 64 * 1024, `${body.length} bytes`);
     const dry = ok<Submission>(await call(t.app, op, 'POST', '/api/v1/declarations?dry_run=true', zone), 200);
     assert.deepEqual(dry.declarations, [{ id: own('coalition', 'wide-zone'), version: 1 }]);
+  });
+});
+
+describe('hub API: an amendment whose properties are not an object', () => {
+  let t: TestHub;
+  before(async () => {
+    t = await startHub();
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('is refused as a submission is (missing_property), small or read in a worker (found by the fuzzer)', async () => {
+    const op = await t.login('coalition.operator');
+    const head = await ledgerHead(t);
+    const feature = (properties: unknown) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [21.43, 46.15] },
+      properties,
+    });
+    // A string was spread into one member per character: 3 s and 100,000 errors for 100 KB.
+    for (const properties of ['xxxx', 'x'.repeat(100_000), ['a'], null]) {
+      const r = await call(
+        t.app,
+        op,
+        'PUT',
+        `/api/v1/declarations/${own('coalition', 'x')}`,
+        feature(properties),
+      );
+      const e = assertError(r, 422, 'missing_property', 'properties');
+      assert.equal(errorsOf(r).length, 1, JSON.stringify(properties).slice(0, 40));
+      assert.match(e.message, /needs a "properties" object/);
+    }
+    assert.deepEqual(await ledgerHead(t), head);
   });
 });
 
