@@ -1364,7 +1364,7 @@ function routesOf(app: FastifyInstance): string[] {
   return out;
 }
 
-describe('hub API body limits per route', () => {
+describe('hub API: bodies (limits per route, amendments)', () => {
   let t: TestHub;
   before(async () => {
     t = await startHub();
@@ -1401,18 +1401,8 @@ describe('hub API body limits per route', () => {
     const dry = ok<Submission>(await call(t.app, op, 'POST', '/api/v1/declarations?dry_run=true', zone), 200);
     assert.deepEqual(dry.declarations, [{ id: own('coalition', 'wide-zone'), version: 1 }]);
   });
-});
 
-describe('hub API: an amendment whose properties are not an object', () => {
-  let t: TestHub;
-  before(async () => {
-    t = await startHub();
-  });
-  after(async () => {
-    await t.close();
-  });
-
-  it('is refused as a submission is (missing_property), small or read in a worker (found by the fuzzer)', async () => {
+  it('an amendment whose properties are not an object is refused as a submission is (missing_property), small or read in a worker (found by the fuzzer)', async () => {
     const op = await t.login('coalition.operator');
     const head = await ledgerHead(t);
     const feature = (properties: unknown) => ({
