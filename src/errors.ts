@@ -12,6 +12,13 @@ export { DeconflictError } from './engine/errors.ts';
 export const ERROR_CODES = {
   ...ENGINE_ERROR_CODES,
   invalid_argument: 'A command-line argument is missing or has a bad value.',
+  bad_signature:
+    'A signed statement does not hold: not for this hub, not by the caller, not what the request does, signed too far from now, or not verified by a registered, unrevoked key of the caller (docs/transparency.md §4).',
+  key_exists: 'This public key is already registered.',
+  checkpoint_unknown:
+    'The hub signed no checkpoint of this size: cosign a checkpoint it gave (GET /api/v1/ledger/checkpoint).',
+  checkpoint_mismatch:
+    'The hub signed a different root at this size: the checkpoint cosigned is not the one it gave — a split view, or a tampered client.',
   io_error: 'A file could not be read.',
   invalid_request: 'The request body or a query parameter is malformed.',
   unauthorized: 'No valid credentials: log in, or the token is unknown, expired or revoked.',

@@ -608,6 +608,10 @@ describe('declaration errors', () => {
       'work_budget_exceeded',
       'last_admin',
       'username_prefix',
+      'bad_signature',
+      'key_exists',
+      'checkpoint_unknown',
+      'checkpoint_mismatch',
     ]);
     const covered = new Set(CASES.map((c) => c.code));
     for (const code of Object.keys(ERROR_CODES)) {

@@ -2040,7 +2040,7 @@ describe('sqlite store', () => {
       assert.throws(() => db.prepare('DELETE FROM ledger').run(), /append-only/);
       // Overwriting an entry by REPLACE (a delete that fires no DELETE trigger) or by an upsert.
       const copy =
-        "SELECT seq, at, actor, party, 'forged', subject, payload, prev_hash, hash FROM ledger WHERE seq = 2";
+        "SELECT seq, at, actor, party, 'forged', subject, payload, prev_hash, hash, salt, leaf FROM ledger WHERE seq = 2";
       assert.throws(() => db.prepare(`INSERT OR REPLACE INTO ledger ${copy}`).run(), /append-only/);
       assert.throws(() => db.prepare(`REPLACE INTO ledger ${copy}`).run(), /append-only/);
       assert.throws(

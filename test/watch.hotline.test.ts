@@ -564,7 +564,14 @@ describe('hotline', () => {
 
       const northern = (await alertsAbout('northern-forces.watch', m.id))[0];
       assert.equal(northern?.status, 'acknowledged');
-      assert.deepEqual(northern?.ack, { username: 'northern-forces.senior', at: iso(ackAt), reply: 'wilco' });
+      const { entry, ...ack } = northern?.ack ?? { entry: null };
+      assert.deepEqual(ack, {
+        username: 'northern-forces.senior',
+        at: iso(ackAt),
+        reply: 'wilco',
+        signed_by: null,
+      });
+      assert.ok(Number.isInteger(entry), 'the acknowledgement names its ledger entry (its receipt)');
       assert.equal((await alertsAbout('relief-agency.watch', m.id))[0]?.status, 'open');
 
       // The sender sees the acknowledgement, over the stream and in the channel.
@@ -836,7 +843,8 @@ describe('hotline', () => {
       const read = find('message.read', ch);
       assert.equal(read.length, 1);
       assert.equal(read[0]?.actor, 'relief-agency.watch');
-      assert.deepEqual(read[0]?.payload, { up_to: 1 });
+      // The other parties of the channel are its audience: they may fetch its receipt.
+      assert.deepEqual(read[0]?.payload, { up_to: 1, audience: ['city-police'] });
       assert.equal(find('alert.raised', alert.id).length, 1);
       const ack = find('alert.acknowledged', alert.id);
       assert.equal(ack.length, 1);

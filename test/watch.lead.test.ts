@@ -245,7 +245,12 @@ describe('the notifying party sees its notification', () => {
       await runAt(t, T0 + 60 * MIN);
 
       const later = await state();
-      assert.deepEqual(later.notifications[0], {
+      const coalition = later.notifications[0];
+      assert.ok(
+        Number.isInteger(coalition?.entry),
+        'the acknowledgement names its ledger entry (its receipt)',
+      );
+      assert.deepEqual(coalition, {
         party: 'coalition',
         status: 'acknowledged',
         notified_at: iso(T0),
@@ -254,6 +259,8 @@ describe('the notifying party sees its notification', () => {
         escalated_at: null,
         acknowledged_at: iso(T0 + 10 * MIN),
         reply: 'Route clear of fires',
+        entry: coalition?.entry,
+        signed_by: null,
         closed_reason: null,
       });
       const late = later.notifications[1];

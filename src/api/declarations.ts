@@ -9,11 +9,13 @@
  * clients and code generators; the route marks it `x-parsed-by: engine` so the validator passes
  * the body through to the one parser instead of checking it a second, different way.
  */
+
 import Type, { type Static } from 'typebox';
 import { PARTY_ID_PATTERN } from '../domain/limits.ts';
 import { LOCAL_ID_CHARS, MAX_ID_LENGTH, MAX_LOCAL_ID_LENGTH } from '../engine/text.ts';
 import { KINDS, RULES, SITE_CATEGORIES } from '../engine/types.ts';
 import { Instant, Limit, Nullable, RecordId, Text, TimeInput } from './common.ts';
+import { Signed, SignedBy } from './ledger.ts';
 
 export const KIND_VALUES = KINDS;
 export const Kind = Type.Enum(KIND_VALUES);
@@ -328,6 +330,7 @@ export const ResolveBody = Type.Object(
         '"risk_accepted" (with a reason); to resolve by withdrawing or amending, withdraw or amend the declaration',
     }),
     reason: Text(2000, 'why the risk is accepted (1–2000 characters; line breaks allowed)', 1, 'multiline'),
+    signed: Type.Optional(Signed),
   },
   { additionalProperties: false },
 );
@@ -350,6 +353,12 @@ export const NotificationState = Type.Object(
     escalated_at: Nullable(Instant),
     acknowledged_at: Nullable(Instant),
     reply: Nullable(Type.String()),
+    entry: Nullable(
+      Type.Integer({
+        description: 'the ledger entry of the acknowledgement: its receipt (docs/transparency.md)',
+      }),
+    ),
+    signed_by: SignedBy,
     closed_reason: Nullable(Type.String()),
   },
   { additionalProperties: false, title: 'NotificationState' },

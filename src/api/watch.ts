@@ -6,6 +6,7 @@ import Type, { type Static } from 'typebox';
 import { PARTY_ID_PATTERN, USERNAME_PATTERN } from '../domain/limits.ts';
 import { After, Instant, Limit, Nullable, Precedence, RecordId, Text, TimeInput } from './common.ts';
 import { ConflictView, DeclarationFeature } from './declarations.ts';
+import { Signed, SignedBy } from './ledger.ts';
 import { ProbingSummary } from './probing.ts';
 
 const WatchRole = Type.Enum(['watch_officer', 'senior_officer'] as const, {
@@ -83,6 +84,7 @@ export const AckBody = Type.Object(
     reply: Type.Optional(
       Nullable(Text(2000, 'text of at most 2000 characters (line breaks allowed)', 0, 'multiline')),
     ),
+    signed: Type.Optional(Signed),
   },
   { additionalProperties: false },
 );
@@ -236,6 +238,7 @@ export const ReadBody = Type.Object(
       maximum: Number.MAX_SAFE_INTEGER,
       description: 'the channel sequence number read up to',
     }),
+    signed: Type.Optional(Signed),
   },
   { additionalProperties: false },
 );
@@ -276,7 +279,13 @@ export const AlertView = Type.Object(
     ),
     ack: Nullable(
       Type.Object(
-        { username: Type.String(), at: Instant, reply: Nullable(Type.String()) },
+        {
+          username: Type.String(),
+          at: Instant,
+          reply: Nullable(Type.String()),
+          entry: Nullable(Type.Integer({ description: 'the ledger entry that records it (its receipt)' })),
+          signed_by: SignedBy,
+        },
         { additionalProperties: false },
       ),
     ),

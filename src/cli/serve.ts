@@ -36,6 +36,7 @@ export const SERVE_OPTIONS = {
   'probe-budget': { type: 'string' },
   'work-budget': { type: 'string' },
   'detect-workers': { type: 'string' },
+  'checkpoint-every': { type: 'string', default: '10' },
   'log-level': { type: 'string', default: 'info' },
   'webhook-allow': { type: 'string', multiple: true },
 } as const;
@@ -52,6 +53,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     'probe-budget'?: string;
     'work-budget'?: string;
     'detect-workers'?: string;
+    'checkpoint-every'?: string;
     'log-level'?: string;
     'webhook-allow'?: string[];
   };
@@ -87,6 +89,14 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     !(Number.isInteger(probeBudget) && probeBudget >= 0 && probeBudget <= 10_000)
   ) {
     io.stderr(`deconflict serve: --probe-budget must be a whole number from 0 to 10000, got "${budget}"\n`);
+    return 2;
+  }
+  // How often the transparency log signs a checkpoint while it grows (docs/transparency.md §3).
+  const every = Number(values['checkpoint-every']);
+  if (!(Number.isInteger(every) && every >= 0 && every <= 86_400)) {
+    io.stderr(
+      `deconflict serve: --checkpoint-every must be whole seconds from 0 to 86400, got "${values['checkpoint-every']}"\n`,
+    );
     return 2;
   }
   // What one submission may cost, and the detection workers (docs/security.md, "Heavy requests").
@@ -149,6 +159,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
         });
         opened = hub;
         hub.webhooks.configure({ allow: webhookAllow });
+        hub.transparency.startCheckpoints(every * 1000);
         demoLoaded = values.demo === true && !stopRequested && (await loadDemo(hub));
         hubAdmins = await hub.accounts.hubAdminCount();
       } catch (err) {

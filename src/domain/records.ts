@@ -101,9 +101,64 @@ export interface LedgerEntry {
   readonly payload: unknown;
   readonly prev_hash: string;
   readonly hash: string;
+  /**
+   * The random salt of the payload's commitment in the transparency log's leaf (hex; empty for
+   * entries written before the log existed). docs/transparency.md §2.
+   */
+  readonly salt: string;
+  /** The entry's leaf hash (hex), computed when appended; null for entries older than the log. */
+  readonly leaf: string | null;
 }
 
-export type NewLedgerEntry = Omit<LedgerEntry, 'seq' | 'prev_hash' | 'hash'>;
+export type NewLedgerEntry = Omit<LedgerEntry, 'seq' | 'prev_hash' | 'hash' | 'salt' | 'leaf'>;
+
+// --- The transparency log (docs/transparency.md) ----------------------------------------------------
+
+/** A key the hub signs checkpoints with, current from the ledger entry `seq` that recorded it. */
+export interface LogKeyRecord {
+  readonly seq: number;
+  /** The note key name: the log's origin. */
+  readonly name: string;
+  /** Base64 Ed25519 public key and private seed. */
+  readonly public_key: string;
+  readonly private_key: string;
+  readonly created_at: number;
+}
+
+/** A checkpoint the hub signed: the root at a size, and its signed note. */
+export interface CheckpointRecord {
+  readonly size: number;
+  /** Base64 root hash. */
+  readonly root: string;
+  readonly at: number;
+  /** The C2SP note signed by the hub's key (cosignatures are kept apart). */
+  readonly note: string;
+}
+
+/** A party's witness cosignature of a checkpoint (a C2SP note signature by a member key). */
+export interface CosignatureRecord {
+  readonly size: number;
+  /** The member key id. */
+  readonly key: string;
+  readonly party: string;
+  readonly username: string;
+  /** Base64 Ed25519 signature over the checkpoint text. */
+  readonly signature: string;
+  readonly at: number;
+}
+
+/** A member's Ed25519 public key: it signs statements and cosigns checkpoints. */
+export interface MemberKeyRecord {
+  readonly id: string;
+  readonly username: string;
+  readonly party: string;
+  readonly public_key: string;
+  readonly label: string;
+  readonly created_at: number;
+  readonly revoked_at: number | null;
+  /** The ledger entry that registered it. */
+  readonly entry: number;
+}
 
 // --- The watch (docs/design.md §5): roster, alerts, push events, hotline, outbound hooks ----------------
 
@@ -161,7 +216,15 @@ export interface AlertRecord {
   /** Who holds the alert now (the on-call members of its level). */
   readonly to: readonly string[];
   readonly escalations: readonly EscalationStep[];
-  readonly ack: { readonly username: string; readonly at: number; readonly reply: string | null } | null;
+  readonly ack: {
+    readonly username: string;
+    readonly at: number;
+    readonly reply: string | null;
+    /** The ledger entry that records it (absent in rows written before the log). */
+    readonly entry?: number;
+    /** The member key that signed it, or null: the hub's word only (docs/transparency.md §4). */
+    readonly key?: string | null;
+  } | null;
   readonly closed_at: number | null;
   readonly closed_reason: string | null;
   /** What the alert says, as this party may see it (frozen when raised). */

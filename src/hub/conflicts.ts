@@ -9,11 +9,13 @@
 import { createHmac } from 'node:crypto';
 import type { ConflictRecord, DeclarationRecord } from '../domain/records.ts';
 import type { Conflict } from '../engine/types.ts';
+import type { Signed } from '../ledger/statement.ts';
 import type { Tx } from '../store/ports.ts';
 import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
 import { PRECEDENCE_OF } from './deadlines.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
+import { verifySigned } from './signatures.ts';
 import { type ConflictView, conflictView, involves, involvesHidden, withheldFrom } from './views.ts';
 import { acknowledgementNotice, closeAlerts, raiseAlert } from './watch.ts';
 
@@ -84,8 +86,57 @@ export async function insertConflicts(
 ): Promise<void> {
   for (const r of records) {
     await ctx.tx.conflicts.insert(r);
-    await ctx.tx.ledger.append(k.entry(p, 'conflict.detected', r.id, conflictSummary(r)));
+    const notices = await acknowledgedNotices(ctx.tx, r);
+    await ctx.tx.ledger.append(
+      k.entry(p, 'conflict.detected', r.id, {
+        ...conflictSummary(r),
+        ...(notices.length > 0 && {
+          acknowledged_notices: notices,
+          audience: [...new Set(notices.map((n) => n.notified_by))],
+        }),
+      }),
+    );
   }
+}
+
+/**
+ * For a conflict with a declaration that notified the other side's party (a hospital notified to
+ * a force that now declares a strike beside it): whether and when that party acknowledged the
+ * notification, and the ledger entry that proves it, signed or not. The conflict's entry carries
+ * it, and the notifying party may fetch its receipt (docs/transparency.md §4): the proof that the
+ * striking party had been told, and had said so, before it struck.
+ */
+async function acknowledgedNotices(tx: Tx, c: ConflictRecord) {
+  const out: {
+    declaration: string;
+    notified_by: string;
+    party: string;
+    acknowledged_at: number;
+    entry: number | null;
+    key: string | null;
+  }[] = [];
+  for (const [id, owner, other] of [
+    [c.a, c.a_party, c.b_party],
+    [c.b, c.b_party, c.a_party],
+  ] as const) {
+    if (owner === other || withheldFrom(c, other)) continue;
+    const d = await tx.declarations.current(id);
+    if (!d?.decl.notify?.includes(other)) continue;
+    const acked = (await tx.alerts.forSubject('notification', id)).filter(
+      (a) => a.party === other && a.ack !== null,
+    );
+    const last = acked.at(-1)?.ack;
+    if (last)
+      out.push({
+        declaration: id,
+        notified_by: owner,
+        party: other,
+        acknowledged_at: last.at,
+        entry: last.entry ?? null,
+        key: last.key ?? null,
+      });
+  }
+  return out;
 }
 
 const key = (id: string, version: number) => `${id}\n${version}`;
@@ -205,11 +256,15 @@ export class Conflicts {
     k.onAcknowledged('conflict', async (ctx, a, reply) => {
       const c = await ctx.tx.conflicts.get(a.subject);
       const notice = acknowledgementNotice(ctx, a, reply);
+      const told: string[] = [];
       for (const other of new Set([c?.a_party, c?.b_party])) {
         // A party the conflict is withheld from must not learn of it through the other's answer.
-        if (other !== undefined && other !== a.party && c && !withheldFrom(c, other))
+        if (other !== undefined && other !== a.party && c && !withheldFrom(c, other)) {
           await ctx.emit(other, 'acknowledgement', notice);
+          told.push(other);
+        }
       }
+      return told;
     });
   }
 
@@ -268,7 +323,7 @@ export class Conflicts {
    * Accept the risk of a conflict, with a reason. Each party involved accepts for itself; the
    * conflict is resolved (`risk_accepted`) once every party involved has accepted.
    */
-  async acceptRisk(p: Principal, id: string, reason: string) {
+  async acceptRisk(p: Principal, id: string, reason: string, signed?: Signed) {
     const party = actingParty(p, ...ACK_ROLES);
     return this.k.write(async (tx, ctx) => {
       const c = await tx.conflicts.get(id);
@@ -277,13 +332,27 @@ export class Conflicts {
         fail('already_resolved', `conflict ${id} is already resolved (${c.resolution})`);
       if (c.acceptances.some((x) => x.party === party))
         fail('already_resolved', `party ${party} has already accepted this risk`);
+      const verified = await verifySigned(
+        tx,
+        p,
+        signed,
+        { act: 'risk.accept', subject: id, reason },
+        ctx.now,
+      );
       const acceptances = [...c.acceptances, { party, username: p.username, reason, at: ctx.now }];
       const all = [c.a_party, c.b_party].every((x) => acceptances.some((a) => a.party === x));
       const next: ConflictRecord = all
         ? { ...c, acceptances, status: 'resolved', resolution: 'risk_accepted', resolved_at: ctx.now }
         : { ...c, acceptances };
       await tx.conflicts.update(next);
-      await tx.ledger.append(this.k.entry(p, 'conflict.risk_accepted', id, { reason, resolved: all }));
+      await tx.ledger.append(
+        this.k.entry(p, 'conflict.risk_accepted', id, {
+          reason,
+          resolved: all,
+          audience: [c.a_party, c.b_party].filter((x) => x !== party && !withheldFrom(c, x)),
+          ...(verified && { signed: verified.signed }),
+        }),
+      );
       await conflictChanged(ctx, next, all ? 'conflict.resolved' : 'conflict.risk_accepted');
       return { result: (await viewOf(tx, next, party)) as ConflictView };
     });

@@ -5,10 +5,12 @@
  */
 import type { AlertRecord, EventRecord, ShiftRecord, WatchRole } from '../domain/records.ts';
 import { LATEST_ISO_UTC_MS } from '../engine/time.ts';
+import type { Signed } from '../ledger/statement.ts';
 import type { Tx } from '../store/ports.ts';
 import { ACK_ROLES, actingParty, fail, ownRecord, type Principal } from './access.ts';
 import type { Kernel } from './kernel.ts';
 import { newId } from './secrets.ts';
+import { verifySigned } from './signatures.ts';
 import { acknowledgeAlert, alertView, escalateDue, gaps, onCall, precedenceRank } from './watch.ts';
 
 const DAY = 86_400_000;
@@ -160,11 +162,18 @@ export class Desk {
    * Acknowledge an alert in one action (who, when, optional reply). The feature owning its
    * subject tells the other side (watch.ts `acknowledgeAlert`).
    */
-  async acknowledge(p: Principal, id: string, reply: string | null) {
+  async acknowledge(p: Principal, id: string, reply: string | null, signed?: Signed) {
     const party = actingParty(p, ...ACK_ROLES);
     return this.k.write(async (tx, ctx) => {
       const a = ownRecord(await tx.alerts.get(id), party, 'alert', id);
-      const next = await acknowledgeAlert(ctx, a, p.username, reply);
+      const verified = await verifySigned(
+        tx,
+        p,
+        signed,
+        { act: 'alert.acknowledge', subject: id, reply },
+        ctx.now,
+      );
+      const next = await acknowledgeAlert(ctx, a, p.username, reply, verified);
       return { result: await inboxView(tx, next) };
     });
   }

@@ -14,10 +14,12 @@
  */
 import type { ChannelView, MessageView, ReceiptView } from '../api/watch.ts';
 import type { AlertRecord, ChannelRecord, MessageRecord, Precedence, Receipt } from '../domain/records.ts';
+import type { Signed } from '../ledger/statement.ts';
 import type { Tx } from '../store/ports.ts';
 import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
+import { verifySigned } from './signatures.ts';
 import { canSee, involves, withheldFrom } from './views.ts';
 import { acknowledgeAlert, acknowledgementNotice, closeAlerts, LEVEL_NAMES, raiseAlert } from './watch.ts';
 
@@ -290,10 +292,17 @@ export class Hotline {
   }
 
   /** Mark the channel read by the caller's party up to a sequence number. */
-  async read(p: Principal, id: string, upTo: number) {
+  async read(p: Principal, id: string, upTo: number, signed?: Signed) {
     const party = actingParty(p);
     return this.k.write(async (tx, ctx) => {
-      await this.acceptedMember(tx, id, party);
+      const c = await this.acceptedMember(tx, id, party);
+      const verified = await verifySigned(
+        tx,
+        p,
+        signed,
+        { act: 'message.read', subject: id, up_to: upTo },
+        ctx.now,
+      );
       const list = await tx.messages.list(id, 0, upTo);
       let marked = 0;
       for (const m of list) {
@@ -302,13 +311,19 @@ export class Hotline {
         await this.setReceipt(ctx, m, party, { delivered_at: r.delivered_at ?? ctx.now, read_at: ctx.now });
         marked++;
       }
-      if (marked > 0) await ctx.log(p.username, party, 'message.read', id, { up_to: upTo });
+      // A signed reading is recorded even when nothing new was marked: the party says it read.
+      if (marked > 0 || verified)
+        await ctx.log(p.username, party, 'message.read', id, {
+          up_to: upTo,
+          audience: accepted(c).filter((x) => x !== party),
+          ...(verified && { signed: verified.signed }),
+        });
       return { result: { channel: id, read_up_to: upTo, marked } };
     });
   }
 
   /** Acknowledge a flash or immediate message: its alert at the caller's party. */
-  async acknowledge(p: Principal, messageId: string, reply: string | null) {
+  async acknowledge(p: Principal, messageId: string, reply: string | null, signed?: Signed) {
     const party = actingParty(p, ...ACK_ROLES);
     return this.k.write(async (tx, ctx) => {
       const m = await tx.messages.get(messageId);
@@ -318,7 +333,14 @@ export class Hotline {
         (a) => a.party === party && unacknowledgedBy(a) === undefined,
       );
       if (!alert) fail('invalid_request', `message ${messageId} asks your party for no acknowledgement`);
-      await acknowledgeAlert(ctx, alert, p.username, reply);
+      const verified = await verifySigned(
+        tx,
+        p,
+        signed,
+        { act: 'message.acknowledge', subject: messageId, reply },
+        ctx.now,
+      );
+      await acknowledgeAlert(ctx, alert, p.username, reply, verified);
       return { result: await messageView(tx, (await tx.messages.get(messageId)) as MessageRecord, party) };
     });
   }
@@ -328,10 +350,14 @@ export class Hotline {
    * party gets an `acknowledgement` event, and the sender's own alert that this party was late
    * (if one was raised) closes. The sender's own alert acknowledged changes no receipt.
    */
-  private async acknowledged(ctx: WriteCtx, a: AlertRecord, reply: string | null): Promise<void> {
+  private async acknowledged(
+    ctx: WriteCtx,
+    a: AlertRecord,
+    reply: string | null,
+  ): Promise<readonly string[]> {
     const m = await ctx.tx.messages.get(a.subject);
     const r = m?.receipts.find((x) => x.party === a.party);
-    if (!m || !r || a.party === m.party) return;
+    if (!m || !r || a.party === m.party) return [];
     await this.setReceipt(ctx, m, a.party, {
       delivered_at: r.delivered_at ?? ctx.now,
       read_at: r.read_at ?? ctx.now,
@@ -348,6 +374,7 @@ export class Hotline {
       'acknowledged',
       (late) => late.party === m.party && unacknowledgedBy(late) === a.party,
     );
+    return [m.party];
   }
 
   /**

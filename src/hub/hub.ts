@@ -21,6 +21,7 @@ import { Hotline } from './hotline.ts';
 import { Kernel } from './kernel.ts';
 import { Notifications } from './notifications.ts';
 import { Probing } from './probing.ts';
+import { Transparency } from './transparency.ts';
 import { Webhooks } from './webhooks.ts';
 
 export type { Principal } from './access.ts';
@@ -55,6 +56,8 @@ export class Hub {
   readonly probing: Probing;
   /** The notifying party's view of its humanitarian notifications (docs/watch.md). */
   readonly notifications: Notifications;
+  /** The transparency log, members' keys and receipts (docs/transparency.md). */
+  readonly transparency: Transparency;
 
   private constructor(
     readonly kernel: Kernel,
@@ -74,6 +77,7 @@ export class Hub {
     this.webhooks = new Webhooks(kernel);
     this.probing = new Probing(kernel, options.probeBudget);
     this.notifications = new Notifications(kernel);
+    this.transparency = new Transparency(kernel);
   }
 
   /** Open the hub on a store: its secret key, the live index from the active declarations. */
@@ -86,6 +90,7 @@ export class Hub {
       Buffer.from(secret, 'base64'),
     );
     const hub = new Hub(kernel, options);
+    await hub.transparency.open();
     await hub.declarations.load();
     await hub.declarations.expire();
     return hub;
@@ -104,6 +109,7 @@ export class Hub {
    * not keep a process alive when idle, so a hub left open does not hang an exit.
    */
   close(): Promise<void> {
+    this.transparency.stopCheckpoints();
     return this.declarations.stop();
   }
 

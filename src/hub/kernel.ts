@@ -18,7 +18,13 @@
  * - {@link Kernel.onEscalated}: runs inside the transaction when such an alert's deadline passed
  *   (the sender of a message, the notifying party of a declaration are told).
  */
-import type { AlertRecord, AlertSubject, EventRecord, NewLedgerEntry } from '../domain/records.ts';
+import type {
+  AlertRecord,
+  AlertSubject,
+  EventRecord,
+  LedgerEntry,
+  NewLedgerEntry,
+} from '../domain/records.ts';
 import type { Store, Tx } from '../store/ports.ts';
 import type { Principal } from './access.ts';
 import type { Clock } from './clock.ts';
@@ -31,16 +37,19 @@ export interface WriteCtx {
   readonly now: number;
   /** Append an event to a party's stream (published to open consoles once committed). */
   emit(party: string, type: string, data: unknown): Promise<void>;
-  /** Append a ledger entry. */
+  /** Append a ledger entry; resolves to it as stored (its seq). */
   log(
     actor: string | null,
     party: string | null,
     type: string,
     subject: string,
     payload: unknown,
-  ): Promise<void>;
-  /** Tell the feature that owns an alert's subject that the alert was acknowledged. */
-  acknowledged(a: AlertRecord, reply: string | null): Promise<void>;
+  ): Promise<LedgerEntry>;
+  /**
+   * Tell the feature that owns an alert's subject that the alert was acknowledged; resolves to
+   * the parties it told (the acknowledgement's audience in the ledger, docs/transparency.md §4).
+   */
+  acknowledged(a: AlertRecord, reply: string | null): Promise<readonly string[]>;
   /** Tell the feature that owns an alert's subject that its deadline passed (a level up). */
   escalated(a: AlertRecord): Promise<void>;
 }
@@ -49,7 +58,8 @@ export interface WriteCtx {
 export type Work<T> = (tx: Tx, ctx: WriteCtx) => Promise<{ result: T; apply?: () => void }>;
 
 type EmitHook = (ctx: WriteCtx, e: EventRecord, memo: Map<string, unknown>) => Promise<void>;
-type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<void>;
+/** Resolves to the parties the feature told of the acknowledgement. */
+type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<readonly string[]>;
 type EscalationHook = (ctx: WriteCtx, a: AlertRecord) => Promise<void>;
 
 export class Kernel {
@@ -140,12 +150,9 @@ export class Kernel {
         outbox.push(e);
         for (const hook of this.emitHooks) await hook(ctx, e, memo);
       },
-      log: async (actor, party, type, subject, payload) => {
-        await tx.ledger.append({ at: now, actor, party, type, subject, payload });
-      },
-      acknowledged: async (a, reply) => {
-        await this.ackHooks.get(a.subject_type)?.(ctx, a, reply);
-      },
+      log: (actor, party, type, subject, payload) =>
+        tx.ledger.append({ at: now, actor, party, type, subject, payload }),
+      acknowledged: async (a, reply) => (await this.ackHooks.get(a.subject_type)?.(ctx, a, reply)) ?? [],
       escalated: async (a) => {
         await this.escalationHooks.get(a.subject_type)?.(ctx, a);
       },

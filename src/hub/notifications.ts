@@ -18,7 +18,7 @@ import { actingParty, fail, type Principal } from './access.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
 import { declarationFeature } from './views.ts';
-import { acknowledgementNotice, closeAlerts, LEVEL_NAMES, raiseAlert } from './watch.ts';
+import { acknowledgementNotice, ackView, closeAlerts, LEVEL_NAMES, raiseAlert } from './watch.ts';
 
 const at = (t: number): string => new Date(t).toISOString();
 const iso = (t: number | null | undefined): string | null => (t == null ? null : at(t));
@@ -54,6 +54,9 @@ export interface NotificationState {
   readonly escalated_at: string | null;
   readonly acknowledged_at: string | null;
   readonly reply: string | null;
+  /** The acknowledgement's ledger entry, and who signed it (docs/transparency.md). */
+  readonly entry: number | null;
+  readonly signed_by: { readonly username: string; readonly key: string; readonly entry: number } | null;
   readonly closed_reason: string | null;
 }
 
@@ -77,6 +80,8 @@ function stateOf(a: AlertRecord): NotificationState {
     escalated_at: iso(late?.due_at),
     acknowledged_at: iso(a.ack?.at),
     reply: a.ack?.reply ?? null,
+    entry: a.ack?.entry ?? null,
+    signed_by: a.ack ? ackView(a.ack).signed_by : null,
     closed_reason: a.closed_reason,
   };
 }
@@ -117,9 +122,13 @@ export class Notifications {
   }
 
   /** A notified party acknowledged: the owner hears when and the reply; its late alert closes. */
-  private async acknowledged(ctx: WriteCtx, a: AlertRecord, reply: string | null): Promise<void> {
+  private async acknowledged(
+    ctx: WriteCtx,
+    a: AlertRecord,
+    reply: string | null,
+  ): Promise<readonly string[]> {
     const d = await this.ownerOf(ctx, a);
-    if (!d) return;
+    if (!d) return [];
     await ctx.emit(d.party, 'acknowledgement', acknowledgementNotice(ctx, a, reply));
     await ctx.emit(d.party, 'notification.updated', { declaration: d.id, ...stateOf(a) });
     // The owner's alert that this party had not acknowledged in time is answered now.
@@ -130,6 +139,7 @@ export class Notifications {
       'acknowledged',
       (late) => late.party === d.party && lateParty(late) === a.party,
     );
+    return [d.party];
   }
 
   /** A notified party let a deadline pass: the owner's view changes; the first time, it is alerted. */

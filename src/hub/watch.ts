@@ -31,6 +31,7 @@ import type { Tx } from '../store/ports.ts';
 import { fail } from './access.ts';
 import { type Deadlines, precedenceAt, stepAt } from './deadlines.ts';
 import type { WriteCtx } from './kernel.ts';
+import type { Verified } from './signatures.ts';
 
 export const precedenceRank = (p: Precedence): number => PRECEDENCES.indexOf(p);
 
@@ -121,7 +122,7 @@ export function alertView(a: AlertRecord): AlertView {
       to: [...e.to],
       ...(e.uncovered && { uncovered: true }),
     })),
-    ack: a.ack && { username: a.ack.username, at: at(a.ack.at), reply: a.ack.reply },
+    ack: a.ack && ackView(a.ack),
     closed_at: iso(a.closed_at),
     closed_reason: a.closed_reason,
     // Rendered as the party may see it when the alert was raised (views.ts).
@@ -172,6 +173,11 @@ export async function raiseAlert(
     precedence: a.precedence,
     due_at: record.due_at,
     to,
+    // A party that let its deadline pass: the record of it, which the alerted party's receipt
+    // proves (docs/transparency.md: a notification nobody acknowledged).
+    ...(typeof a.summary.unacknowledged_by === 'string' && {
+      unacknowledged_by: a.summary.unacknowledged_by,
+    }),
   });
   await ctx.emit(a.party, 'alert.created', alertView(record));
   return record;
@@ -203,6 +209,18 @@ export async function closeAlerts(
   }
 }
 
+/** An acknowledgement as views show it: who, when, the reply, and who signed it (or null). */
+export function ackView(ack: NonNullable<AlertRecord['ack']>) {
+  return {
+    username: ack.username,
+    at: at(ack.at),
+    reply: ack.reply,
+    entry: ack.entry ?? null,
+    signed_by:
+      ack.key && ack.entry !== undefined ? { username: ack.username, key: ack.key, entry: ack.entry } : null,
+  };
+}
+
 /**
  * What the other side is told of an acknowledgement: which alert's subject, which party, when,
  * and the reply — not by whom (who in a party acts is that party's business; the ledger has it).
@@ -221,22 +239,37 @@ export async function acknowledgeAlert(
   a: AlertRecord,
   username: string,
   reply: string | null,
+  verified: Verified | null = null,
 ): Promise<AlertRecord> {
   if (a.status !== 'open')
     fail(
       'already_acknowledged',
       `alert ${a.id} is ${a.status === 'closed' ? 'closed' : 'already acknowledged'}`,
     );
-  const next: AlertRecord = {
+  const acked: AlertRecord = {
     ...a,
     status: 'acknowledged',
     due_at: null,
     ack: { username, at: ctx.now, reply },
   };
+  await ctx.tx.alerts.update(acked);
+  // The feature owning the subject tells the other side first: the parties it told are the
+  // entry's audience, who may fetch its receipt (docs/transparency.md §4).
+  const audience = await ctx.acknowledged(acked, reply);
+  const entry = await ctx.log(username, a.party, 'alert.acknowledged', a.id, {
+    reply,
+    level: LEVEL_NAMES[a.level],
+    subject_type: a.subject_type,
+    subject: a.subject,
+    audience,
+    ...(verified && { signed: verified.signed }),
+  });
+  const next: AlertRecord = {
+    ...acked,
+    ack: { username, at: ctx.now, reply, entry: entry.seq, key: verified?.key ?? null },
+  };
   await ctx.tx.alerts.update(next);
-  await ctx.log(username, a.party, 'alert.acknowledged', a.id, { reply, level: LEVEL_NAMES[a.level] });
   await ctx.emit(a.party, 'alert.acknowledged', alertView(next));
-  await ctx.acknowledged(next, reply);
   return next;
 }
 

@@ -7,73 +7,38 @@
  */
 import { createHash } from 'node:crypto';
 import type { LedgerEntry } from '../domain/records.ts';
-import { DeconflictError } from '../errors.ts';
+import { canonicalJson } from './canonical.ts';
+
+export { canonicalJson };
 
 /** The `prev_hash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
- * A lone UTF-16 surrogate cannot be stored as UTF-8: SQLite (and PostgreSQL) would keep U+FFFD
- * instead, the entry read back would differ from the one hashed, and the chain would break there
- * for ever — indistinguishable from tampering. Such text is refused before anything is written.
+ * The exact bytes an entry's hash covers: the canonical JSON of its content, as UTF-8. Written
+ * out member by member, in RFC 8785's order (actor, at, party, payload, seq, subject, type), so
+ * that a payload canonicalized once serves the chain and the tree's leaf alike (`canonicalPayload`,
+ * when given, must be canonicalJson(e.payload); a test checks the two forms agree).
  */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function jsonString(s: string, where: string): string {
-  if (LONE_SURROGATE.test(s))
-    throw new DeconflictError([
-      {
-        code: 'invalid_text',
-        feature: null,
-        path: where,
-        message: 'text with a lone UTF-16 surrogate cannot be recorded (it does not round-trip as UTF-8)',
-      },
-    ]);
-  return JSON.stringify(s);
-}
-
-/**
- * Canonical JSON in the manner of RFC 8785 (JCS): object keys sorted by UTF-16 code units at
- * every level, no whitespace, strings and numbers serialized as ECMAScript's JSON.stringify does
- * (which is what JCS specifies), members whose value is undefined left out. The same value always
- * gives the same text, and only text that survives UTF-8 storage is accepted (see above).
- */
-export function canonicalJson(value: unknown, where = ''): string {
-  if (typeof value === 'string') return jsonString(value, where);
-  if (typeof value === 'number' && !Number.isFinite(value))
-    // RFC 8785 §3.2.2.3: NaN and ±Infinity have no JSON form. JSON.stringify would write null, so
-    // a NaN and a null would hash the same. No request can carry one (JSON has no such number), so
-    // this is a defect in the caller, never a user's error: refuse loudly rather than record it.
-    throw new TypeError(`canonicalJson: ${value} at ${where || '(root)'} has no JSON form`);
-  if (value === null || typeof value !== 'object') {
-    const s = JSON.stringify(value);
-    return s === undefined ? 'null' : s;
-  }
-  if (Array.isArray(value)) return `[${value.map((v, i) => canonicalJson(v, `${where}[${i}]`)).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${jsonString(k, where)}:${canonicalJson(obj[k], where ? `${where}.${k}` : k)}`).join(',')}}`;
-}
-
-/** The exact bytes an entry's hash covers: the canonical JSON of its content, as UTF-8. */
-export function entryBytes(e: Omit<LedgerEntry, 'hash'>): Buffer {
-  const content = canonicalJson({
-    seq: e.seq,
-    at: e.at,
-    actor: e.actor,
-    party: e.party,
-    type: e.type,
-    subject: e.subject,
-    payload: e.payload,
-  });
+export function entryBytes(
+  e: Omit<LedgerEntry, 'hash' | 'salt' | 'leaf'>,
+  canonicalPayload?: string,
+): Buffer {
+  const payload = canonicalPayload ?? canonicalJson(e.payload, 'payload');
+  const content =
+    `{"actor":${canonicalJson(e.actor, 'actor')},"at":${canonicalJson(e.at, 'at')},` +
+    `"party":${canonicalJson(e.party, 'party')},"payload":${payload},"seq":${canonicalJson(e.seq, 'seq')},` +
+    `"subject":${canonicalJson(e.subject, 'subject')},"type":${canonicalJson(e.type, 'type')}}`;
   return Buffer.from(content, 'utf8');
 }
 
 /** The hash of an entry: SHA-256 of the previous hash, a newline and the canonical content bytes. */
-export function entryHash(e: Omit<LedgerEntry, 'hash'>): string {
-  return createHash('sha256').update(e.prev_hash).update('\n').update(entryBytes(e)).digest('hex');
+export function entryHash(e: Omit<LedgerEntry, 'hash' | 'salt' | 'leaf'>, canonicalPayload?: string): string {
+  return createHash('sha256')
+    .update(e.prev_hash)
+    .update('\n')
+    .update(entryBytes(e, canonicalPayload))
+    .digest('hex');
 }
 
 export interface ChainCheck {

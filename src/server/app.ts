@@ -24,6 +24,7 @@ import { type LogOptions, loggerOptions, logUnexpected, requestLog } from './log
 import { RateLimiter } from './rate.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { declarationRoutes } from './routes/declarations.ts';
+import { ledgerRoutes } from './routes/ledger.ts';
 import { probingRoutes } from './routes/probing.ts';
 import { type App, BEARER, ERRORS, principalOf } from './routes/support.ts';
 import { hotlineRoutes, rosterAndAlertRoutes, webhookRoutes } from './routes/watch.ts';
@@ -114,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     hotlineRoutes,
     webhookRoutes,
     probingRoutes,
+    ledgerRoutes,
   ])
     routes(app as App, hub);
   streamRoute(app as App, hub, limiter, options.streams);

@@ -70,6 +70,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   work_budget_exceeded: 429,
   last_admin: 409,
   username_prefix: 422,
+  bad_signature: 422,
+  key_exists: 409,
+  checkpoint_unknown: 409,
+  checkpoint_mismatch: 409,
 };
 
 /**

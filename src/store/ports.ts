@@ -12,12 +12,16 @@ import type {
   AlertRecord,
   AlertSubject,
   ChannelRecord,
+  CheckpointRecord,
   ConflictRecord,
+  CosignatureRecord,
   DeclarationRecord,
   DeclarationStatus,
   DeliveryRecord,
   EventRecord,
   LedgerEntry,
+  LogKeyRecord,
+  MemberKeyRecord,
   MemberRecord,
   MessageRecord,
   NewLedgerEntry,
@@ -144,6 +148,34 @@ export interface LedgerRepo {
   append(e: NewLedgerEntry): Promise<LedgerEntry>;
   head(): Promise<LedgerEntry | null>;
   range(fromSeq: number, limit: number): Promise<LedgerEntry[]>;
+  get(seq: number): Promise<LedgerEntry | null>;
+  /** Entries from `fromSeq` whose party is `party` (or which name it), for a party's own view. */
+  rangeFor(party: string, fromSeq: number, limit: number): Promise<LedgerEntry[]>;
+  /** Leaf hashes (hex, null when older than the log) from `fromSeq`, in order. */
+  leaves(fromSeq: number, limit: number): Promise<{ seq: number; leaf: string | null }[]>;
+}
+
+/** The transparency log's keys, checkpoints and cosignatures (docs/transparency.md). */
+export interface LogRepo {
+  /** The hub's checkpoint keys, oldest first. */
+  keys(): Promise<LogKeyRecord[]>;
+  addKey(k: LogKeyRecord): Promise<void>;
+  checkpoint(size: number): Promise<CheckpointRecord | null>;
+  latestCheckpoint(): Promise<CheckpointRecord | null>;
+  /** The largest checkpoint that a party's witness cosigned. */
+  latestCosigned(): Promise<CheckpointRecord | null>;
+  /** The smallest cosigned checkpoint of at least `size` leaves. */
+  cosignedFrom(size: number): Promise<CheckpointRecord | null>;
+  putCheckpoint(c: CheckpointRecord): Promise<void>;
+  cosignatures(size: number): Promise<CosignatureRecord[]>;
+  addCosignature(c: CosignatureRecord): Promise<void>;
+}
+
+export interface MemberKeyRepo {
+  get(id: string): Promise<MemberKeyRecord | null>;
+  list(party: string): Promise<MemberKeyRecord[]>;
+  insert(k: MemberKeyRecord): Promise<void>;
+  revoke(id: string, at: number): Promise<void>;
 }
 
 export interface AlertQuery {
@@ -261,6 +293,8 @@ export interface Tx {
   readonly webhooks: WebhookRepo;
   readonly deliveries: DeliveryRepo;
   readonly probes: ProbeRepo;
+  readonly log: LogRepo;
+  readonly memberKeys: MemberKeyRepo;
 }
 
 export interface Store {

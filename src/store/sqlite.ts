@@ -12,6 +12,8 @@
  * written by a newer deconflict is refused. Each declaration version's visibility and boxes are
  * indexed beside it (a readers table, an R*Tree) so that the list is filtered in SQL.
  */
+
+import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   constants,
@@ -30,12 +32,14 @@ import Database from 'better-sqlite3';
 import type {
   AlertRecord,
   ChannelRecord,
+  CheckpointRecord,
   ConflictRecord,
   DeclarationRecord,
   DeclarationStatus,
   DeliveryRecord,
   EventRecord,
   LedgerEntry,
+  MemberKeyRecord,
   MemberRecord,
   MessageRecord,
   NewLedgerEntry,
@@ -48,7 +52,8 @@ import type {
   WebhookRecord,
 } from '../domain/records.ts';
 import type { Declaration } from '../engine/types.ts';
-import { entryHash, GENESIS_HASH } from '../ledger/chain.ts';
+import { canonicalJson, entryHash, GENESIS_HASH } from '../ledger/chain.ts';
+import { entryLeaf } from '../ledger/leaf.ts';
 import {
   DataDirectoryFileInvalid,
   DataDirectoryLocked,
@@ -243,6 +248,8 @@ function toLedger(r: Row): LedgerEntry {
     payload: JSON.parse(String(r.payload)),
     prev_hash: String(r.prev_hash),
     hash: String(r.hash),
+    salt: r.salt === undefined || r.salt === null ? '' : String(r.salt),
+    leaf: r.leaf === undefined || r.leaf === null ? null : String(r.leaf),
   };
 }
 
@@ -293,6 +300,94 @@ function probeRepo(db: Db): Tx['probes'] {
     budget: async (owner, caller) => body<ProbeBudgetRecord>(q.budget.get(owner, caller) as Row | undefined),
     setBudget: async (b) => {
       q.setBudget.run(b.owner, b.caller, b.per_day, JSON.stringify(b));
+    },
+  };
+}
+
+/** The transparency log's keys, checkpoints and cosignatures (docs/transparency.md). */
+function logRepo(db: Db): Tx['log'] {
+  const q = statements(db, {
+    keys: 'SELECT * FROM log_keys ORDER BY seq',
+    addKey: 'INSERT INTO log_keys (seq, name, public_key, private_key, created_at) VALUES (?, ?, ?, ?, ?)',
+    checkpoint: 'SELECT * FROM checkpoints WHERE size = ?',
+    latest: 'SELECT * FROM checkpoints ORDER BY size DESC LIMIT 1',
+    latestCosigned: 'SELECT * FROM checkpoints WHERE size = (SELECT max(size) FROM cosignatures)',
+    cosignedFrom:
+      'SELECT * FROM checkpoints WHERE size = (SELECT min(size) FROM cosignatures WHERE size >= ?)',
+    put: 'INSERT OR IGNORE INTO checkpoints (size, root, at, note) VALUES (?, ?, ?, ?)',
+    cosignatures: 'SELECT * FROM cosignatures WHERE size = ? ORDER BY at, key',
+    addCosignature:
+      'INSERT OR IGNORE INTO cosignatures (size, key, party, username, signature, at) VALUES (?, ?, ?, ?, ?, ?)',
+  });
+  const toCheckpoint = (r: unknown): CheckpointRecord | null => {
+    if (!r) return null;
+    const row = r as Row;
+    return { size: Number(row.size), root: String(row.root), at: Number(row.at), note: String(row.note) };
+  };
+  return {
+    keys: async () =>
+      (q.keys.all() as Row[]).map((r) => ({
+        seq: Number(r.seq),
+        name: String(r.name),
+        public_key: String(r.public_key),
+        private_key: String(r.private_key),
+        created_at: Number(r.created_at),
+      })),
+    addKey: async (k) => {
+      q.addKey.run(k.seq, k.name, k.public_key, k.private_key, k.created_at);
+    },
+    checkpoint: async (size) => toCheckpoint(q.checkpoint.get(size)),
+    latestCheckpoint: async () => toCheckpoint(q.latest.get()),
+    latestCosigned: async () => toCheckpoint(q.latestCosigned.get()),
+    cosignedFrom: async (size) => toCheckpoint(q.cosignedFrom.get(size)),
+    putCheckpoint: async (c) => {
+      q.put.run(c.size, c.root, c.at, c.note);
+    },
+    cosignatures: async (size) =>
+      (q.cosignatures.all(size) as Row[]).map((r) => ({
+        size: Number(r.size),
+        key: String(r.key),
+        party: String(r.party),
+        username: String(r.username),
+        signature: String(r.signature),
+        at: Number(r.at),
+      })),
+    addCosignature: async (c) => {
+      q.addCosignature.run(c.size, c.key, c.party, c.username, c.signature, c.at);
+    },
+  };
+}
+
+/** Members' public keys (docs/transparency.md §4). */
+function memberKeyRepo(db: Db): Tx['memberKeys'] {
+  const q = statements(db, {
+    get: 'SELECT * FROM member_keys WHERE id = ?',
+    list: 'SELECT * FROM member_keys WHERE party = ? ORDER BY created_at, id',
+    insert:
+      'INSERT INTO member_keys (id, username, party, public_key, label, created_at, revoked_at, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    revoke: 'UPDATE member_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
+  });
+  const toKey = (r: Row): MemberKeyRecord => ({
+    id: String(r.id),
+    username: String(r.username),
+    party: String(r.party),
+    public_key: String(r.public_key),
+    label: String(r.label),
+    created_at: Number(r.created_at),
+    revoked_at: r.revoked_at === null ? null : Number(r.revoked_at),
+    entry: Number(r.entry),
+  });
+  return {
+    get: async (id) => {
+      const r = q.get.get(id) as Row | undefined;
+      return r ? toKey(r) : null;
+    },
+    list: async (party) => (q.list.all(party) as Row[]).map(toKey),
+    insert: async (k) => {
+      q.insert.run(k.id, k.username, k.party, k.public_key, k.label, k.created_at, k.revoked_at, k.entry);
+    },
+    revoke: async (id, at) => {
+      q.revoke.run(at, id);
     },
   };
 }
@@ -559,7 +654,7 @@ function declarationQuery(f: DeclarationQuery): { sql: string; args: unknown[] }
 }
 
 /** The repositories over one connection. */
-function repos(db: Db): Tx {
+function repos(db: Db, storeLeaves = true): Tx {
   const q = statements(db, {
     metaGet: 'SELECT value FROM meta WHERE key = ?',
     metaInit: 'INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)',
@@ -595,14 +690,22 @@ function repos(db: Db): Tx {
     conflictOpenFor: "SELECT body FROM conflicts WHERE (a = ? OR b = ?) AND status = 'open' ORDER BY id",
     conflictUpdate: 'UPDATE conflicts SET status = ?, body = ? WHERE id = ?',
     ledgerInsert:
-      'INSERT INTO ledger (seq, at, actor, party, type, subject, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO ledger (seq, at, actor, party, type, subject, payload, prev_hash, hash, salt, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ledgerHead: 'SELECT * FROM ledger ORDER BY seq DESC LIMIT 1',
     ledgerRange: 'SELECT * FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?',
+    ledgerGet: 'SELECT * FROM ledger WHERE seq = ?',
+    // A party's own entries and those that name it in their payload's audience (an
+    // acknowledgement of its notification, of its message, of a conflict with it).
+    ledgerRangeFor: `SELECT * FROM ledger WHERE seq >= ? AND (party = ? OR (json_type(payload, '$.audience') = 'array'
+        AND EXISTS (SELECT 1 FROM json_each(payload, '$.audience') WHERE value = ?))) ORDER BY seq LIMIT ?`,
+    ledgerLeaves: 'SELECT seq, leaf FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?',
   });
   return {
     ...watchRepos(db),
     probes: probeRepo(db),
     devices: deviceRepo(db),
+    log: logRepo(db),
+    memberKeys: memberKeyRepo(db),
     meta: {
       get: async (key) => {
         const r = q.metaGet.get(key) as Row | undefined;
@@ -801,7 +904,14 @@ function repos(db: Db): Tx {
           payload: JSON.parse(payloadJson) as unknown,
           prev_hash,
         };
-        const stored: LedgerEntry = { ...entry, hash: entryHash(entry) };
+        // The leaf commits to the payload by a salted hash (docs/transparency.md §2).
+        const salt = randomBytes(16).toString('hex');
+        // Canonicalized once, for the chain's hash and the leaf's commitment alike.
+        const canonical = canonicalJson(entry.payload, 'payload');
+        const leaf = storeLeaves
+          ? Buffer.from(entryLeaf({ ...entry, salt }, canonical)).toString('hex')
+          : null;
+        const stored: LedgerEntry = { ...entry, hash: entryHash(entry, canonical), salt, leaf };
         q.ledgerInsert.run(
           stored.seq,
           stored.at,
@@ -812,6 +922,8 @@ function repos(db: Db): Tx {
           payloadJson,
           stored.prev_hash,
           stored.hash,
+          salt,
+          leaf,
         );
         return stored;
       },
@@ -820,6 +932,17 @@ function repos(db: Db): Tx {
         return r ? toLedger(r) : null;
       },
       range: async (from, limit) => (q.ledgerRange.all(from, limit) as Row[]).map(toLedger),
+      get: async (seq) => {
+        const r = q.ledgerGet.get(seq) as Row | undefined;
+        return r ? toLedger(r) : null;
+      },
+      rangeFor: async (party, from, limit) =>
+        (q.ledgerRangeFor.all(from, party, party, limit) as Row[]).map(toLedger),
+      leaves: async (from, limit) =>
+        (q.ledgerLeaves.all(from, limit) as Row[]).map((r) => ({
+          seq: Number(r.seq),
+          leaf: r.leaf === null ? null : String(r.leaf),
+        })),
     },
   };
 }
@@ -838,6 +961,12 @@ export interface SqliteStoreOptions {
    * it. Tests fill a store for real with it; an operator could use it as a quota.
    */
   readonly maxPageCount?: number;
+  /**
+   * Whether an entry's leaf hash is computed when it is appended (default true). Off, the tree
+   * computes it from the payload when it next syncs: the same leaf, later. Only the benchmark
+   * turns it off, for its "log off" baseline (bench/ledger.bench.ts).
+   */
+  readonly storeLeaves?: boolean;
 }
 
 /** Read connections kept open between reads. */
@@ -906,7 +1035,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     release();
     throw fault(err);
   }
-  const txWriter = repos(writer);
+  const txWriter = repos(writer, options.storeLeaves !== false);
   // Rows changed so far by the writer: a commit that changed some wrote to the disk.
   const changes = writer.prepare('SELECT total_changes()').pluck();
   const reading = new Set<Promise<unknown>>();

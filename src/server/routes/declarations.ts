@@ -209,7 +209,8 @@ export const declarationRoutes: Routes = (app, hub) => {
         response: { 200: ConflictView, ...ERRORS },
       },
     },
-    async (req) => hub.conflicts.acceptRisk(principalOf(req), req.params.id, req.body.reason),
+    async (req) =>
+      hub.conflicts.acceptRisk(principalOf(req), req.params.id, req.body.reason, req.body.signed),
   );
   app.post(
     '/api/v1/conflicts/:id/release',

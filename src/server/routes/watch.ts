@@ -130,7 +130,8 @@ export const rosterAndAlertRoutes: Routes = (app, hub) => {
         response: { 200: AlertView, ...ERRORS },
       },
     },
-    async (req) => hub.desk.acknowledge(principalOf(req), req.params.id, replyText(req.body)),
+    async (req) =>
+      hub.desk.acknowledge(principalOf(req), req.params.id, replyText(req.body), req.body?.signed),
   );
 
   app.get(
@@ -266,7 +267,7 @@ export const hotlineRoutes: Routes = (app, hub) => {
         response: { 200: ReadResult, ...ERRORS },
       },
     },
-    async (req) => hub.hotline.read(principalOf(req), req.params.id, req.body.seq),
+    async (req) => hub.hotline.read(principalOf(req), req.params.id, req.body.seq, req.body.signed),
   );
   app.post(
     '/api/v1/messages/:id/ack',
@@ -281,7 +282,8 @@ export const hotlineRoutes: Routes = (app, hub) => {
         response: { 200: MessageView, ...ERRORS },
       },
     },
-    async (req) => hub.hotline.acknowledge(principalOf(req), req.params.id, replyText(req.body)),
+    async (req) =>
+      hub.hotline.acknowledge(principalOf(req), req.params.id, replyText(req.body), req.body?.signed),
   );
 };
 
