@@ -191,7 +191,10 @@ describe('checkpoints', () => {
     assert.equal(v.latest.size, head?.seq);
     const first = await t.store.read((tx) => tx.ledger.get(1));
     assert.equal(first?.type, 'log.key');
-    assert.equal((first?.payload as { verifier_key: string }).verifier_key, v.hub_keys[0]?.verifier_key);
+    assert.equal(
+      (first?.payload as { verifier_key: string } | undefined)?.verifier_key,
+      v.hub_keys[0]?.verifier_key,
+    );
     const opened = openNote(v.latest.note, [verifierFromKey(v.hub_keys[0]?.verifier_key as string)]);
     assert.equal(
       opened.text,
@@ -285,7 +288,7 @@ describe('members’ keys', () => {
     );
     const entry = await t.store.read((tx) => tx.ledger.get(keys[0]?.entry as number));
     assert.equal(entry?.type, 'key.added');
-    assert.equal((entry?.payload as { public_key: string }).public_key, key.publicKey);
+    assert.equal((entry?.payload as { public_key: string } | undefined)?.public_key, key.publicKey);
     // Another party's member sees none of them.
     const theirs = ok<{ keys: MemberKeyView[] }>(await s.req('northern-forces.admin', 'GET', '/api/v1/keys'));
     assert.equal(
@@ -440,7 +443,8 @@ describe('a relief agency notifies a hospital to two forces', () => {
     assert.equal(conflicts.length, 1);
     const entries = await t.store.read((tx) => tx.ledger.range(1, 10_000));
     const detected = entries.find((e) => e.type === 'conflict.detected' && e.subject === conflicts[0]?.id);
-    const notices = (detected?.payload as { acknowledged_notices?: unknown[] }).acknowledged_notices;
+    const notices = (detected?.payload as { acknowledged_notices?: unknown[] } | undefined)
+      ?.acknowledged_notices;
     assert.deepEqual(notices, [
       {
         declaration: hospital,
@@ -547,7 +551,7 @@ describe('rotating the hub’s key', () => {
     assert.equal(oldKey?.until_seq, newKey?.from_seq);
     const entry = await t.store.read((tx) => tx.ledger.get(newKey?.from_seq as number));
     assert.equal(entry?.type, 'log.key');
-    assert.equal((entry?.payload as { previous: string }).previous, oldKey?.verifier_key);
+    assert.equal((entry?.payload as { previous: string } | undefined)?.previous, oldKey?.verifier_key);
     openNote(after.latest.note, [verifierFromKey(newKey?.verifier_key as string)]);
     assert.throws(() => openNote(after.latest.note, [verifierFromKey(oldKey?.verifier_key as string)]));
     // The checkpoint signed before still verifies with the key of its time.
