@@ -442,7 +442,14 @@ describe('acknowledging an alert', () => {
     assert.equal(acked.status, 'acknowledged');
     assert.equal(acked.level, 'senior_officer');
     assert.equal(acked.due_at, null);
-    assert.deepEqual(acked.ack, { username: 'city-police.senior', at: iso(T0 + 7 * MIN), reply });
+    assert.deepEqual(acked.ack, {
+      username: 'city-police.senior',
+      at: iso(T0 + 7 * MIN),
+      reply,
+      entry: acked.ack?.entry,
+      signed_by: null,
+    });
+    assert.ok(Number.isInteger(acked.ack?.entry), 'its ledger entry, for its receipt');
     assert.deepEqual(await alert(t, 'city-police.watch', police.id), acked);
 
     // The coalition reads it on its own alert about the conflict, and in its stream: the party,
@@ -475,7 +482,14 @@ describe('acknowledging an alert', () => {
     const types = (await ledgerOf(t, police.id)).map((e) => e.type);
     assert.deepEqual(types, ['alert.raised', 'alert.escalated', 'alert.acknowledged']);
     const [ackEntry] = (await ledgerOf(t, police.id)).filter((e) => e.type === 'alert.acknowledged');
-    assert.deepEqual(ackEntry?.payload, { reply, level: 'senior_officer' });
+    // What it was about, and who was told (the coalition may fetch its receipt); unsigned.
+    assert.deepEqual(ackEntry?.payload, {
+      reply,
+      level: 'senior_officer',
+      subject_type: 'conflict',
+      subject: conflict,
+      audience: ['coalition'],
+    });
   });
 
   it('is refused to an operator (403), for another party’s alert (404), a second time (409), with an overlong reply (400)', async () => {

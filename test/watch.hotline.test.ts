@@ -363,6 +363,8 @@ describe('hotline', () => {
           reply: null,
           escalated_at: null,
           level: null,
+          entry: null,
+          signed_by: null,
         })),
       );
 

@@ -168,6 +168,8 @@ export const ReceiptView = Type.Object(
     reply: Nullable(Type.String({ description: 'the reply given with the acknowledgement' })),
     escalated_at: Nullable(Instant),
     level: Nullable(Level),
+    entry: Nullable(Type.Integer({ description: 'the acknowledgement’s ledger entry (its receipt)' })),
+    signed_by: SignedBy,
   },
   {
     additionalProperties: false,

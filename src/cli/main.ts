@@ -7,8 +7,11 @@
 import { adminCommand } from './admin.ts';
 import { checkCommand } from './check.ts';
 import type { Io } from './io.ts';
+import { keyCommand, signCommand } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { serveCommand } from './serve.ts';
+import { verifyCommand } from './verify.ts';
+import { witnessCommand } from './witness.ts';
 
 const USAGE = `deconflict — a deconfliction hub
 
@@ -19,7 +22,7 @@ Usage:
       TIME is ISO 8601 UTC (2026-11-23T06:00:00Z) or a date-time group (230600ZNOV26).
   deconflict serve [--data DIR] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
                    [--lead-times ...] [--probe-budget N] [--work-budget R,P] [--detect-workers N]
-                   [--log-level LEVEL] [--webhook-allow NETWORK]...
+                   [--log-level LEVEL] [--webhook-allow NETWORK]... [--checkpoint-every S]
       Run the hub on the embedded store in DIR (default ./data), on 127.0.0.1:8080. A second
       process on DIR is refused; a start-up fault (a damaged database, a full disk, a
       directory it may not write) is one line saying what to do, and exit status 2.
@@ -36,6 +39,8 @@ Usage:
       such as 250000,1000000 (docs/security.md).
       --detect-workers: threads that check submissions off the main thread, 1-64 (default
       one per core but one, at most 4).
+      --checkpoint-every: seconds between checkpoints of the transparency log the hub signs
+      while the log grows (default 10; 0: only when one is asked for; docs/transparency.md).
       --log-level: fatal, error, warn, info (default), debug, trace or silent; one line per
       request, as JSON (readable when standard output is a terminal).
       --webhook-allow: a network webhooks may lead to although it is not public, such as
@@ -49,6 +54,23 @@ Usage:
   deconflict migrate [--data DIR]
       Bring the data directory's schema to this release's version (serve does it too on start)
       and print from which version to which. A directory written by a newer release is refused.
+  deconflict verify (--data DIR [--export FILE] | --file FILE | --receipt FILE [--hub-key VKEY]
+                    | URL --token T [--hub-key VKEY]) [--checkpoints FILE] [--format text|json]
+      Check the record without trusting the hub (docs/transparency.md §7): every entry's hash,
+      the chain, the tree, every checkpoint's signature and root, every cosignature and signed
+      statement — in a data directory (read-only), an export (--export writes one, JSON lines),
+      one receipt (offline), or a live hub as your party sees it. --checkpoints: checkpoints you
+      kept (JSON array of notes, a witness state file, or the notes one after another) must be
+      in the log it verifies. Exit 0 the record holds, 1 it does not (the first failure named).
+  deconflict witness URL --token T --key FILE --state FILE [--every S]
+      Check the hub's latest checkpoint (its key pinned in the state file, consistent with the
+      checkpoint kept there) and cosign it with your member key; once, or every S seconds. A
+      split view is exit 1, naming both checkpoints, and nothing is cosigned.
+  deconflict key new --out FILE
+      Make a member key (Ed25519; FILE written mode 0600) and print its id and public key.
+  deconflict sign --key FILE --origin O --act ACT --subject ID --by USER --party P
+                  [--reply TEXT | --reason TEXT | --up-to N | --public-key B64]
+      Print a signed statement ({statement, key, signature}) for a request's "signed" member.
   deconflict help
 `;
 
@@ -64,6 +86,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return adminCommand(rest, io);
     case 'migrate':
       return migrateCommand(rest, io);
+    case 'verify':
+      return verifyCommand(rest, io);
+    case 'witness':
+      return witnessCommand(rest, io);
+    case 'key':
+      return keyCommand(rest, io);
+    case 'sign':
+      return signCommand(rest, io);
     case undefined:
     case 'help':
     case '--help':

@@ -273,6 +273,10 @@ export interface Receipt {
   readonly reply?: string | null;
   /** When the receiving party let the acknowledgement deadline pass (its alert escalated). */
   readonly escalated_at?: number | null;
+  /** The acknowledgement's ledger entry, and the member and key that signed it (if signed). */
+  readonly entry?: number | null;
+  readonly key?: string | null;
+  readonly username?: string | null;
   /** The receiving party's alert level now: 1 senior officer, 2 party admin, 3 overdue. */
   readonly level?: AlertLevel | null;
 }

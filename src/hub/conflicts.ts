@@ -7,7 +7,7 @@
  * its severity, with the conflict as that party may see it (a hidden side stays hidden, §8).
  */
 import { createHmac } from 'node:crypto';
-import type { ConflictRecord, DeclarationRecord } from '../domain/records.ts';
+import type { AlertRecord, ConflictRecord, DeclarationRecord } from '../domain/records.ts';
 import type { Conflict } from '../engine/types.ts';
 import type { Signed } from '../ledger/statement.ts';
 import type { Tx } from '../store/ports.ts';
@@ -75,6 +75,16 @@ function conflictSummary(c: ConflictRecord) {
     b: c.b,
     b_version: c.b_version,
   };
+}
+
+/**
+ * Who hears that a party acknowledged a conflict's alert: the other party of the conflict, unless
+ * the conflict is withheld from it (it must not learn of it through the other's answer).
+ */
+async function conflictAudience(ctx: WriteCtx, a: AlertRecord): Promise<string[]> {
+  const c = await ctx.tx.conflicts.get(a.subject);
+  if (!c) return [];
+  return [...new Set([c.a_party, c.b_party])].filter((x) => x !== a.party && !withheldFrom(c, x));
 }
 
 /** Store new conflicts with their ledger entries. */
@@ -253,19 +263,14 @@ export class Conflicts {
   constructor(private readonly k: Kernel) {
     // An acknowledged conflict alert: the other party learns that, when, and the reply — not by
     // whom (who in a party acts is that party's business; the ledger records it).
-    k.onAcknowledged('conflict', async (ctx, a, reply) => {
-      const c = await ctx.tx.conflicts.get(a.subject);
-      const notice = acknowledgementNotice(ctx, a, reply);
-      const told: string[] = [];
-      for (const other of new Set([c?.a_party, c?.b_party])) {
-        // A party the conflict is withheld from must not learn of it through the other's answer.
-        if (other !== undefined && other !== a.party && c && !withheldFrom(c, other)) {
-          await ctx.emit(other, 'acknowledgement', notice);
-          told.push(other);
-        }
-      }
-      return told;
-    });
+    k.onAcknowledged(
+      'conflict',
+      async (ctx, a, reply) => {
+        const notice = acknowledgementNotice(ctx, a, reply);
+        for (const other of await conflictAudience(ctx, a)) await ctx.emit(other, 'acknowledgement', notice);
+      },
+      conflictAudience,
+    );
   }
 
   async list(p: Principal, f: ConflictFilter) {

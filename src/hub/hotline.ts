@@ -72,6 +72,9 @@ function receiptView(r: Receipt): ReceiptView {
     reply: r.reply ?? null,
     escalated_at: iso(r.escalated_at ?? null),
     level: r.level ? LEVEL_NAMES[r.level] : null,
+    entry: r.entry ?? null,
+    // A signed acknowledgement names its signer: that is what makes it undeniable.
+    signed_by: r.key && r.entry && r.username ? { username: r.username, key: r.key, entry: r.entry } : null,
   };
 }
 
@@ -124,7 +127,17 @@ export class Hotline {
   constructor(private readonly k: Kernel) {
     // A message's alert acknowledged at a receiving party: recorded in the message's receipts,
     // and the sender hears it (when, and the reply).
-    k.onAcknowledged('message', (ctx, a, reply) => this.acknowledged(ctx, a, reply));
+    k.onAcknowledged(
+      'message',
+      (ctx, a, reply) => this.acknowledged(ctx, a, reply),
+      // Every party of the channel sees the receipts (with the reply): all may fetch the entry's.
+      async (ctx, a) => {
+        const m = await ctx.tx.messages.get(a.subject);
+        if (!m || a.party === m.party || !m.receipts.some((x) => x.party === a.party)) return [];
+        const c = await ctx.tx.channels.get(m.channel);
+        return c ? accepted(c).filter((x) => x !== a.party) : [m.party];
+      },
+    );
     // A receiving party let the deadline pass: the receipt says so and the sender is alerted.
     k.onEscalated('message', (ctx, a) => this.escalated(ctx, a));
   }
@@ -354,16 +367,19 @@ export class Hotline {
     ctx: WriteCtx,
     a: AlertRecord,
     reply: string | null,
-  ): Promise<readonly string[]> {
+  ): Promise<void> {
     const m = await ctx.tx.messages.get(a.subject);
     const r = m?.receipts.find((x) => x.party === a.party);
-    if (!m || !r || a.party === m.party) return [];
+    if (!m || !r || a.party === m.party) return;
     await this.setReceipt(ctx, m, a.party, {
       delivered_at: r.delivered_at ?? ctx.now,
       read_at: r.read_at ?? ctx.now,
       acked_at: ctx.now,
       reply,
       level: null,
+      entry: a.ack?.entry ?? null,
+      key: a.ack?.key ?? null,
+      username: a.ack?.username ?? null,
     });
     await ctx.emit(m.party, 'acknowledgement', acknowledgementNotice(ctx, a, reply));
     // The sender's alert that this party had not acknowledged in time is answered now.
@@ -374,7 +390,6 @@ export class Hotline {
       'acknowledged',
       (late) => late.party === m.party && unacknowledgedBy(late) === a.party,
     );
-    return [m.party];
   }
 
   /**

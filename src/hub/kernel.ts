@@ -46,10 +46,12 @@ export interface WriteCtx {
     payload: unknown,
   ): Promise<LedgerEntry>;
   /**
-   * Tell the feature that owns an alert's subject that the alert was acknowledged; resolves to
-   * the parties it told (the acknowledgement's audience in the ledger, docs/transparency.md §4).
+   * The parties the feature owning an alert's subject tells of its acknowledgement: the
+   * acknowledgement's audience in the ledger, who may fetch its receipt (docs/transparency.md §4).
    */
-  acknowledged(a: AlertRecord, reply: string | null): Promise<readonly string[]>;
+  audienceOf(a: AlertRecord): Promise<readonly string[]>;
+  /** Tell the feature that owns an alert's subject that the alert was acknowledged (and recorded). */
+  acknowledged(a: AlertRecord, reply: string | null): Promise<void>;
   /** Tell the feature that owns an alert's subject that its deadline passed (a level up). */
   escalated(a: AlertRecord): Promise<void>;
 }
@@ -58,8 +60,9 @@ export interface WriteCtx {
 export type Work<T> = (tx: Tx, ctx: WriteCtx) => Promise<{ result: T; apply?: () => void }>;
 
 type EmitHook = (ctx: WriteCtx, e: EventRecord, memo: Map<string, unknown>) => Promise<void>;
-/** Resolves to the parties the feature told of the acknowledgement. */
-type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<readonly string[]>;
+type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<void>;
+/** The parties a feature tells of an acknowledgement (it must tell exactly these). */
+type AudienceHook = (ctx: WriteCtx, a: AlertRecord) => Promise<readonly string[]>;
 type EscalationHook = (ctx: WriteCtx, a: AlertRecord) => Promise<void>;
 
 export class Kernel {
@@ -71,7 +74,7 @@ export class Kernel {
   onCommitted: (() => void) | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly emitHooks: EmitHook[] = [];
-  private readonly ackHooks = new Map<AlertSubject, AckHook>();
+  private readonly ackHooks = new Map<AlertSubject, { told: AckHook; audience: AudienceHook }>();
   private readonly escalationHooks = new Map<AlertSubject, EscalationHook>();
 
   constructor(
@@ -87,9 +90,13 @@ export class Kernel {
     this.emitHooks.push(hook);
   }
 
-  /** Run inside the acknowledging write when an alert about `subject` is acknowledged. */
-  onAcknowledged(subject: AlertSubject, hook: AckHook): void {
-    this.ackHooks.set(subject, hook);
+  /**
+   * Run inside the acknowledging write when an alert about `subject` is acknowledged, after its
+   * ledger entry (the alert's `ack.entry`): `told` tells the other side; `audience` says which
+   * parties that is, before, so that the entry can name them.
+   */
+  onAcknowledged(subject: AlertSubject, told: AckHook, audience: AudienceHook): void {
+    this.ackHooks.set(subject, { told, audience });
   }
 
   /**
@@ -152,7 +159,10 @@ export class Kernel {
       },
       log: (actor, party, type, subject, payload) =>
         tx.ledger.append({ at: now, actor, party, type, subject, payload }),
-      acknowledged: async (a, reply) => (await this.ackHooks.get(a.subject_type)?.(ctx, a, reply)) ?? [],
+      audienceOf: async (a) => (await this.ackHooks.get(a.subject_type)?.audience(ctx, a)) ?? [],
+      acknowledged: async (a, reply) => {
+        await this.ackHooks.get(a.subject_type)?.told(ctx, a, reply);
+      },
       escalated: async (a) => {
         await this.escalationHooks.get(a.subject_type)?.(ctx, a);
       },

@@ -100,7 +100,14 @@ async function current(tx: Tx, d: DeclarationRecord): Promise<AlertRecord[]> {
 
 export class Notifications {
   constructor(private readonly k: Kernel) {
-    k.onAcknowledged('notification', (ctx, a, reply) => this.acknowledged(ctx, a, reply));
+    k.onAcknowledged(
+      'notification',
+      (ctx, a, reply) => this.acknowledged(ctx, a, reply),
+      async (ctx, a) => {
+        const d = await this.ownerOf(ctx, a);
+        return d ? [d.party] : [];
+      },
+    );
     k.onEscalated('notification', (ctx, a) => this.escalated(ctx, a));
   }
 
@@ -126,9 +133,9 @@ export class Notifications {
     ctx: WriteCtx,
     a: AlertRecord,
     reply: string | null,
-  ): Promise<readonly string[]> {
+  ): Promise<void> {
     const d = await this.ownerOf(ctx, a);
-    if (!d) return [];
+    if (!d) return;
     await ctx.emit(d.party, 'acknowledgement', acknowledgementNotice(ctx, a, reply));
     await ctx.emit(d.party, 'notification.updated', { declaration: d.id, ...stateOf(a) });
     // The owner's alert that this party had not acknowledged in time is answered now.
@@ -139,7 +146,6 @@ export class Notifications {
       'acknowledged',
       (late) => late.party === d.party && lateParty(late) === a.party,
     );
-    return [d.party];
   }
 
   /** A notified party let a deadline pass: the owner's view changes; the first time, it is alerted. */

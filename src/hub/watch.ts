@@ -252,10 +252,9 @@ export async function acknowledgeAlert(
     due_at: null,
     ack: { username, at: ctx.now, reply },
   };
-  await ctx.tx.alerts.update(acked);
-  // The feature owning the subject tells the other side first: the parties it told are the
-  // entry's audience, who may fetch its receipt (docs/transparency.md §4).
-  const audience = await ctx.acknowledged(acked, reply);
+  // The parties the subject's feature tells are the entry's audience: they may fetch its receipt
+  // (docs/transparency.md §4). The feature tells them once the entry exists, naming it.
+  const audience = await ctx.audienceOf(acked);
   const entry = await ctx.log(username, a.party, 'alert.acknowledged', a.id, {
     reply,
     level: LEVEL_NAMES[a.level],
@@ -269,6 +268,7 @@ export async function acknowledgeAlert(
     ack: { username, at: ctx.now, reply, entry: entry.seq, key: verified?.key ?? null },
   };
   await ctx.tx.alerts.update(next);
+  await ctx.acknowledged(next, reply);
   await ctx.emit(a.party, 'alert.acknowledged', alertView(next));
   return next;
 }
