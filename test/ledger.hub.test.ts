@@ -20,9 +20,10 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { NotificationsView } from '../src/api/declarations.ts';
 import type { LogView, MemberKeyView, ReceiptView } from '../src/api/ledger.ts';
-import type { AlertView } from '../src/api/watch.ts';
+import type { AlertView, MessageView } from '../src/api/watch.ts';
 import { canonicalJson } from '../src/ledger/canonical.ts';
 import { entryBytes } from '../src/ledger/chain.ts';
+import { entryLeaf } from '../src/ledger/leaf.ts';
 import { verifyConsistency } from '../src/ledger/merkle.ts';
 import {
   formatCheckpoint,
@@ -574,6 +575,117 @@ describe('the bytes hashed', () => {
       assert.equal(entryBytes(e).toString('utf8'), canonical, `entry ${seq}`);
       assert.equal(entryBytes(e, canonicalJson(payload)).toString('utf8'), canonical);
     }
+  });
+
+  it('the leaf the store wrote with each entry is the one src/ledger/leaf.ts defines', async () => {
+    const entries = await t.store.read((tx) => tx.ledger.range(1, 10_000));
+    assert.ok(entries.length > 20);
+    for (const e of entries)
+      assert.equal(e.leaf, Buffer.from(entryLeaf(e)).toString('hex'), `entry ${e.seq}`);
+  });
+});
+
+describe('the hotline and risk: signed acknowledgements, readings and acceptances', () => {
+  it('a signed flash acknowledgement names its signer in the sender’s receipts; signed readings and risk acceptances are recorded', async () => {
+    await logView();
+    const watchKey = await register('city-police.senior', 'hotline');
+    const c = ok<{ id: string }>(
+      await s.req('relief-agency.admin', 'POST', '/api/v1/channels', {
+        name: 'ledger ops',
+        parties: ['city-police'],
+      }),
+      201,
+    );
+    ok(await s.req('city-police.admin', 'POST', `/api/v1/channels/${c.id}/accept`));
+    const m = ok<MessageView>(
+      await s.req('relief-agency.watch', 'POST', `/api/v1/channels/${c.id}/messages`, {
+        text: 'Convoy at the bridge in 20 minutes: confirm your checkpoint holds fire',
+        precedence: 'flash',
+      }),
+      201,
+    );
+    const reply = 'Checkpoint informed, holding fire';
+    const st = statement('city-police.senior', 'message.acknowledge', m.id, { reply });
+    // The statement must be for this message: an alert's statement is not a message's.
+    assertError(
+      await s.req('city-police.senior', 'POST', `/api/v1/messages/${m.id}/ack`, {
+        reply,
+        signed: sign({ ...st, act: 'alert.acknowledge' }, watchKey),
+      }),
+      422,
+      'bad_signature',
+    );
+    const acked = ok<MessageView>(
+      await s.req('city-police.senior', 'POST', `/api/v1/messages/${m.id}/ack`, {
+        reply,
+        signed: sign(st, watchKey),
+      }),
+    );
+    const r = acked.receipts.find((x) => x.party === 'city-police');
+    assert.deepEqual(r?.signed_by, { username: 'city-police.senior', key: watchKey.id, entry: r?.entry });
+    // The sender sees the same, and its receipt of the entry verifies with the statement in it.
+    const [sent] = ok<{ messages: MessageView[] }>(
+      await s.req('relief-agency.watch', 'GET', `/api/v1/channels/${c.id}/messages`),
+    ).messages;
+    assert.deepEqual(sent?.receipts.find((x) => x.party === 'city-police')?.signed_by, r?.signed_by);
+    const proof = ok<ReceiptView>(await receipt('relief-agency.watch', r?.entry as number));
+    checkReceipt(proof);
+    assert.equal(proof.signed?.statement.reply, reply);
+
+    // Reading, signed: the entry is recorded even though the acknowledgement already marked it read.
+    const read = statement('city-police.senior', 'message.read', c.id, { up_to: m.seq });
+    ok(
+      await s.req('city-police.senior', 'POST', `/api/v1/channels/${c.id}/read`, {
+        seq: m.seq,
+        signed: sign(read, watchKey),
+      }),
+    );
+    const entries = await t.store.read((tx) => tx.ledger.range(1, 100_000));
+    const readEntry = entries.filter((e) => e.type === 'message.read' && e.subject === c.id).at(-1);
+    assert.equal((readEntry?.payload as { signed?: Signed } | undefined)?.signed?.key, watchKey.id);
+
+    // A risk accepted with a signature: the reason is what was signed.
+    const { conflicts } = ok<{ conflicts: { id: string; a: { party: string }; b: { party: string } }[] }>(
+      await s.req('city-police.senior', 'GET', '/api/v1/conflicts?status=open'),
+    );
+    const conflict = conflicts[0];
+    assert.ok(conflict, 'the demo leaves open conflicts of the police');
+    const reason = 'Patrol route agreed with the other side by phone';
+    const risk = statement('city-police.senior', 'risk.accept', conflict.id, { reason });
+    const url = `/api/v1/conflicts/${conflict.id}/resolve`;
+    assertError(
+      await s.req('city-police.senior', 'POST', url, {
+        resolution: 'risk_accepted',
+        reason: 'something else',
+        signed: sign(risk, watchKey),
+      }),
+      422,
+      'bad_signature',
+    );
+    ok(
+      await s.req('city-police.senior', 'POST', url, {
+        resolution: 'risk_accepted',
+        reason,
+        signed: sign(risk, watchKey),
+      }),
+    );
+    const accepted = (await t.store.read((tx) => tx.ledger.range(1, 100_000))).filter(
+      (e) => e.type === 'conflict.risk_accepted' && e.subject === conflict.id,
+    );
+    assert.equal(accepted.length, 1);
+    assert.equal((accepted[0]?.payload as { signed?: Signed } | undefined)?.signed?.statement.reason, reason);
+
+    // A revoked key signs nothing more.
+    ok(await s.req('city-police.senior', 'POST', `/api/v1/keys/${watchKey.id}/revoke`, {}));
+    const again = statement('city-police.senior', 'message.read', c.id, { up_to: m.seq });
+    assertError(
+      await s.req('city-police.senior', 'POST', `/api/v1/channels/${c.id}/read`, {
+        seq: m.seq,
+        signed: sign(again, watchKey),
+      }),
+      422,
+      'bad_signature',
+    );
   });
 });
 
