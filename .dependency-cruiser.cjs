@@ -3,7 +3,7 @@
  * ARCHITECTURE.md — the engine is pure, the domain records are data over the engine's types, the
  * store knows nothing of the hub or the server, the hub nothing of the server, and the console
  * takes from src/ only what the browser shares with the hub (engine, field conventions, the API's
- * types and schemas, the error registry).
+ * types and schemas, the error registry, the ledger's platform-free signing and proofs).
  *
  * Type-only imports count (`tsPreCompilationDeps`): a circle through `import type` is still a
  * circle between two modules that must be understood together.
@@ -68,9 +68,16 @@ const config = {
       name: 'console-shared-src-only',
       severity: 'error',
       comment:
-        'The console (web/src) takes from src/ only src/engine, src/field, src/api (types and schemas) and src/errors.ts.',
+        'The console (web/src) takes from src/ only src/engine, src/field, src/api (types and schemas), src/errors.ts, and the platform-free parts of the ledger it signs and verifies with (canonical JSON, the tree, notes, leaves, statements).',
       from: { path: '^web/src/' },
-      to: { path: '^src/', pathNot: ['^src/(engine|field|api)/', '^src/errors\\.ts$'] },
+      to: {
+        path: '^src/',
+        pathNot: [
+          '^src/(engine|field|api)/',
+          '^src/errors\\.ts$',
+          '^src/ledger/(canonical|merkle|note|leaf|statement)\\.ts$',
+        ],
+      },
     },
     {
       name: 'no-unresolvable',

@@ -26,7 +26,13 @@ import type { Store } from '../src/store/ports.ts';
 import { databaseFile, openSqliteStore } from '../src/store/sqlite.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/data-v1/deconflict.db', import.meta.url));
-const MIGRATIONS = ['0001_initial', '0002_declaration_filters', '0003_probing', '0004_devices', '0005_transparency'];
+const MIGRATIONS = [
+  '0001_initial',
+  '0002_declaration_filters',
+  '0003_probing',
+  '0004_devices',
+  '0005_transparency',
+];
 /** Every table of version 1, with the rows the fixture holds in each. */
 const V1_ROWS = {
   meta: 1,

@@ -363,11 +363,7 @@ export class Hotline {
    * party gets an `acknowledgement` event, and the sender's own alert that this party was late
    * (if one was raised) closes. The sender's own alert acknowledged changes no receipt.
    */
-  private async acknowledged(
-    ctx: WriteCtx,
-    a: AlertRecord,
-    reply: string | null,
-  ): Promise<void> {
+  private async acknowledged(ctx: WriteCtx, a: AlertRecord, reply: string | null): Promise<void> {
     const m = await ctx.tx.messages.get(a.subject);
     const r = m?.receipts.find((x) => x.party === a.party);
     if (!m || !r || a.party === m.party) return;

@@ -129,11 +129,7 @@ export class Notifications {
   }
 
   /** A notified party acknowledged: the owner hears when and the reply; its late alert closes. */
-  private async acknowledged(
-    ctx: WriteCtx,
-    a: AlertRecord,
-    reply: string | null,
-  ): Promise<void> {
+  private async acknowledged(ctx: WriteCtx, a: AlertRecord, reply: string | null): Promise<void> {
     const d = await this.ownerOf(ctx, a);
     if (!d) return;
     await ctx.emit(d.party, 'acknowledgement', acknowledgementNotice(ctx, a, reply));

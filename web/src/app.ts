@@ -2,16 +2,21 @@
  * The console's wiring. Importing a panel module registers it with the shell (shell.ts); boot
  * shows the login screen or, with a session kept in the browser tab, the console: the top bar,
  * the map with its legend, the registered panels floating over the map's right-hand side, and
- * the time bar; then the party's picture and its stream, and the first view framing the party's
- * theatre in the part of the map the panels leave uncovered.
+ * the time bar; then the party's picture and its stream, the first view framing the party's
+ * theatre in the part of the map the panels leave uncovered, and the witness of the hub's record
+ * (ledger/witness.ts), whose red banner floats over the map when the hub is caught.
  */
 import './panels/watch/panel.ts';
 import './panels/hotline/panel.ts';
 import './panels/declare/panel.ts';
 import './panels/detail/panel.ts';
 import './panels/probing/panel.ts';
+import './panels/record/panel.ts';
 import { ApiError, logout, onSessionExpired, restoreSession } from './api.ts';
 import { h, mount } from './dom.ts';
+import { lock } from './ledger/state.ts';
+import { historyAlarm } from './ledger/view.ts';
+import { startWitness, stopWitness } from './ledger/witness.ts';
 import { legend } from './legend.ts';
 import { loginScreen, reloginDialog } from './login.ts';
 import { createMap } from './map/map.ts';
@@ -47,7 +52,7 @@ async function enter(root: HTMLElement): Promise<void> {
       'div.console',
       null,
       topBar(me, () => logOut(root)),
-      h('main', null, mapEl, aside),
+      h('main', null, mapEl, historyAlarm(), aside),
       timebar,
     ),
   );
@@ -59,10 +64,13 @@ async function enter(root: HTMLElement): Promise<void> {
   mountPanels(aside, map);
   try {
     await start();
+    // The record is checked once the party's picture is in: an alert comes first.
+    startWitness();
     map.showTheatre();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       stop();
+      stopWitness();
       return showLogin(root, 'Your session has ended: log in again.');
     }
     throw err;
@@ -72,6 +80,9 @@ async function enter(root: HTMLElement): Promise<void> {
 /** End the session and go back to the login screen. */
 async function logOut(root: HTMLElement): Promise<void> {
   stop();
+  stopWitness();
+  // The unlocked signing key goes with the session.
+  lock();
   await logout().catch(() => undefined);
   showLogin(root);
 }

@@ -28,6 +28,9 @@ export interface ReceiptLike {
   escalated_at?: string | null;
   /** Only rises while unacknowledged; cleared by the acknowledgement. */
   level?: 'watch_officer' | 'senior_officer' | 'party_admin' | 'overdue' | null;
+  /** Set once, with the acknowledgement: its ledger entry, and who signed it (null: unsigned). */
+  entry?: number | null;
+  signed_by?: { username: string; key: string; entry: number } | null;
 }
 
 const LEVELS = ['watch_officer', 'senior_officer', 'party_admin', 'overdue'] as const;
@@ -60,6 +63,11 @@ export function mergeMessage<M extends { receipts: readonly ReceiptLike[] }>(hel
         }),
         ...((r.level !== undefined || o.level !== undefined) && {
           level: acked_at !== null ? null : higher(r.level, o.level),
+        }),
+        // A copy from before the acknowledgement must not make a signed one read "unsigned".
+        ...((r.entry !== undefined || o.entry !== undefined) && { entry: r.entry ?? o.entry ?? null }),
+        ...((r.signed_by !== undefined || o.signed_by !== undefined) && {
+          signed_by: r.signed_by ?? o.signed_by ?? null,
         }),
       };
     }),

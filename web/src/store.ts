@@ -34,7 +34,8 @@ export type Topic =
   | 'time'
   | 'settings'
   | 'selection'
-  | 'connection';
+  | 'connection'
+  | 'ledger';
 
 /** Everything the console knows, as the hub sent it to this party. */
 export const state = {

@@ -1,6 +1,10 @@
-/** The top bar: who is logged in, the Zulu clock, the push channel, the settings, log out. */
+/**
+ * The top bar: who is logged in, the Zulu clock, the push channel, how far the hub's record is
+ * verified, the settings, log out.
+ */
 import { h } from './dom.ts';
 import { dtg, local } from './format.ts';
+import { recordBadge } from './ledger/view.ts';
 import { type Me, on, type Settings, saveSettings, state } from './store.ts';
 
 /** The top bar for `me`; `logOut` runs when the button is pressed. */
@@ -20,6 +24,7 @@ export function topBar(me: Me, logOut: () => Promise<void>): HTMLElement {
     ),
     clock(),
     connection(),
+    recordBadge(),
     h('span.spacer'),
     choice('coords', 'Coordinates', [
       ['mgrs', 'MGRS'],

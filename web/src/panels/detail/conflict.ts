@@ -7,10 +7,12 @@
 import { h } from '../../dom.ts';
 import { distance, dtg, place, toTheHour } from '../../format.ts';
 import { sideName, words } from '../../labels.ts';
+import { attestation } from '../../ledger/view.ts';
 import type { MapApi } from '../../map/api.ts';
 import { select, state } from '../../store.ts';
 import type { ConflictView, Side } from '../../wire.ts';
 import { withheldLine } from '../../withheld.ts';
+import { riskRow } from './risk.ts';
 import { gone, row, when, windowRow } from './rows.ts';
 
 const RULE_LABEL: Record<string, string> = {
@@ -73,6 +75,7 @@ export function conflictView(c: Resolved, map: MapApi): Node {
         'Show on map',
       ),
     ),
+    c.acceptances ? riskRow(c) : null,
   );
 }
 
@@ -102,7 +105,21 @@ function conflictRows(c: Resolved): (Node | false | undefined)[] {
     ),
     c.acceptances &&
       c.acceptances.length > 0 &&
-      row('Risk accepted by', c.acceptances.map((a) => `${a.party} (${dtg(a.at)})`).join(', ')),
+      row(
+        'Risk accepted by',
+        h(
+          'div',
+          null,
+          c.acceptances.map((a) =>
+            h(
+              'div.dt-acceptance',
+              null,
+              `${a.party} (${dtg(a.at)})${a.reason ? `: ${a.reason}` : ''} `,
+              attestation(a),
+            ),
+          ),
+        ),
+      ),
     row('Detected', when(c.detected_at)),
   ];
 }

@@ -16,6 +16,7 @@ import { api, errorText } from '../../api.ts';
 import { h } from '../../dom.ts';
 import { dtg } from '../../format.ts';
 import { words } from '../../labels.ts';
+import { attestation } from '../../ledger/view.ts';
 import { state } from '../../store.ts';
 import { onEvent } from '../../sync.ts';
 import type { Feature, NotificationsView } from '../../wire.ts';
@@ -159,6 +160,7 @@ function itemView(party: string, i: Item | undefined): HTMLElement {
       h('span.nt-status', null, i.status),
       ' ',
       h('span', null, detail(i)),
+      i.status === 'acknowledged' ? [' ', attestation(i)] : null,
     ),
     i.reply ? h('div.nt-reply', { title: `Reply from ${party}` }, h('q', null, i.reply)) : null,
     h('div.nt-meta.dim', null, `notified ${dtg(i.notified_at)}`),

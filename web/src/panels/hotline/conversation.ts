@@ -2,8 +2,8 @@
  * The conversation of the channel shown: its messages (messages.ts) and the compose box. Showing
  * a channel marks it read, so the sender sees the read receipt.
  */
-import { api } from '../../api.ts';
 import { h, mount } from '../../dom.ts';
+import { postSigned } from '../../ledger/sign.ts';
 import { state } from '../../store.ts';
 import type { ChannelView } from '../../wire.ts';
 import { type Compose, composer } from './compose.ts';
@@ -117,7 +117,8 @@ function markRead(hl: Hotline): void {
   hl.reading.set(id, last);
   // The hub answers with a count; the read times come back as `message.receipt` events, which
   // merge into whatever copy is held by then (merge.ts), so no time is made up here.
-  api('POST', `/channels/${id}/read`, { seq: last })
+  // Signed when the member's key is unlocked: "read up to" is what a sender holds the reader to.
+  postSigned(`/channels/${id}/read`, { seq: last }, 'message.read', id, { up_to: last })
     .catch(() => undefined)
     .finally(() => hl.reading.delete(id));
 }

@@ -10,10 +10,13 @@
  * `message.receipt` events arrive (sync.ts), so the reply shows at the sender while the other
  * side is still typing its next message.
  */
-import { api, errorText } from '../../api.ts';
+import { errorText } from '../../api.ts';
 import { h } from '../../dom.ts';
 import { dtg, local } from '../../format.ts';
 import { words } from '../../labels.ts';
+import { postSigned } from '../../ledger/sign.ts';
+import { replyOf } from '../../ledger/statements.ts';
+import { attestation } from '../../ledger/view.ts';
 import type { MapApi } from '../../map/api.ts';
 import { canAcknowledge } from '../../roles.ts';
 import { emit, putMessage, select, state } from '../../store.ts';
@@ -65,6 +68,7 @@ export function messageView(m: MessageView, hl: Hotline): HTMLElement {
 function receiptView(r: Receipt, requiresAck: boolean): HTMLElement {
   const stage = receiptStage(r, requiresAck);
   const ack = ackText(r, requiresAck);
+  const signature = r.acked_at !== null ? attestation(r) : null;
   return h(
     'div.receipt',
     { class: `rc-${stage}`, dataset: { party: r.party, stage } },
@@ -76,6 +80,7 @@ function receiptView(r: Receipt, requiresAck: boolean): HTMLElement {
       // Each step stays on one line; the line breaks between them.
       receiptSteps(r).map((step, i) => [i > 0 ? ' · ' : '', h('span.rc-step', null, step)]),
       ack ? [' · ', h('span.rc-ack', null, ack)] : null,
+      signature ? [' · ', signature] : null,
     ),
     r.reply ? h('div.rc-reply', { title: `Reply from ${r.party}` }, h('q', null, r.reply)) : null,
   );
@@ -167,7 +172,11 @@ async function acknowledge(m: MessageView, hl: Hotline): Promise<void> {
   emit('messages');
   try {
     // The stream brings the same receipt (and may already have): merge, never replace.
-    putMessage(await api<MessageView>('POST', `/messages/${m.id}/ack`, reply === '' ? {} : { reply }));
+    // Signed when the member's key is unlocked: the statement says the reply exactly as sent.
+    const { body, says } = replyOf(reply);
+    putMessage(
+      await postSigned<MessageView>(`/messages/${m.id}/ack`, body, 'message.acknowledge', m.id, says),
+    );
     hl.replies.delete(m.id);
   } catch (e) {
     hl.ackErrors.set(m.id, errorText(e));

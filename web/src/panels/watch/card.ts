@@ -5,6 +5,7 @@
 import { h } from '../../dom.ts';
 import { countdown, dtg, local } from '../../format.ts';
 import { words } from '../../labels.ts';
+import { attestation } from '../../ledger/view.ts';
 import { canAcknowledge } from '../../roles.ts';
 import type { AlertView } from '../../wire.ts';
 import { about } from './about.ts';
@@ -105,6 +106,8 @@ function peersLine(a: AlertView): HTMLElement | null {
             h('b', null, p.party),
             ` acknowledged ${p.acknowledged_at ? dtg(p.acknowledged_at) : ''}`,
             p.reply ? `: ${p.reply}` : '',
+            ' ',
+            attestation(p),
           ]
         : [h('b', null, p.party), ': not yet acknowledged'],
     ),
@@ -121,6 +124,8 @@ function answered(a: AlertView): (HTMLElement | null)[] {
           null,
           `✓ acknowledged by ${a.ack.username} ${dtg(a.ack.at)}`,
           a.ack.reply ? `: ${a.ack.reply}` : '',
+          ' ',
+          attestation(a.ack),
         )
       : null,
     a.status === 'closed'

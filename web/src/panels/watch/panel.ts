@@ -8,9 +8,11 @@
  * first. A flash alert sounds the alarm (notifications.ts).
  */
 import { primeAudio } from '../../alarm.ts';
-import { api, errorText } from '../../api.ts';
+import { errorText } from '../../api.ts';
 import { h, mount } from '../../dom.ts';
 import { countdown } from '../../format.ts';
+import { postSigned } from '../../ledger/sign.ts';
+import { replyOf } from '../../ledger/statements.ts';
 import type { MapApi } from '../../map/api.ts';
 import { openTab, registerKey, registerPanel, setBadge } from '../../shell.ts';
 import { emit, on, putAlert, select, state } from '../../store.ts';
@@ -122,7 +124,9 @@ async function acknowledge(w: Watch, a: AlertView): Promise<void> {
   w.errors.delete(a.id);
   draw(w);
   try {
-    const r = await api<AlertView>('POST', `/alerts/${a.id}/ack`, reply === '' ? {} : { reply });
+    // Signed when the member's key is unlocked: the statement says the reply exactly as sent.
+    const { body, says } = replyOf(reply);
+    const r = await postSigned<AlertView>(`/alerts/${a.id}/ack`, body, 'alert.acknowledge', a.id, says);
     w.drafts.delete(a.id);
     // Show where it went: the acknowledged section opens on this console's own acknowledgement.
     w.doneOpen = true;
