@@ -442,21 +442,33 @@ describe('a relief agency notifies a hospital to two forces', () => {
       201,
     );
     assert.equal(conflicts.length, 1);
-    const entries = await t.store.read((tx) => tx.ledger.range(1, 10_000));
-    const detected = entries.find((e) => e.type === 'conflict.detected' && e.subject === conflicts[0]?.id);
-    const notices = (detected?.payload as { acknowledged_notices?: unknown[] } | undefined)
-      ?.acknowledged_notices;
-    assert.deepEqual(notices, [
-      {
-        declaration: hospital,
-        notified_by: 'relief-agency',
-        party: 'coalition',
-        acknowledged_at: T0,
-        entry: ackEntry,
-        key: coalitionKey.id,
-      },
-    ]);
-    const r = ok<ReceiptView>(await receipt('relief-agency.watch', detected?.seq as number));
+    // The agency's own entry, found among those it may see: who acknowledged its notice, when,
+    // and the entry and key that prove it — and nothing of the strike but the conflict's id.
+    const { entries } = ok<{ entries: ReceiptView['entry'][] }>(
+      await s.req('relief-agency.watch', 'GET', '/api/v1/ledger/entries?limit=1000'),
+    );
+    const notice = entries.find(
+      (e) => e.type === 'conflict.notice_acknowledged' && e.subject === conflicts[0]?.id,
+    );
+    assert.ok(notice, 'the conflict records that its party had acknowledged the notification');
+    assert.equal(notice.party, 'relief-agency');
+    assert.equal(notice.actor, null, 'recorded by the hub');
+    assert.deepEqual(notice.payload, {
+      rule: 'strike_protected',
+      severity: 'critical',
+      declaration: hospital,
+      acknowledged_by: 'coalition',
+      acknowledged_at: T0,
+      entry: ackEntry,
+      key: coalitionKey.id,
+    });
+    assert.equal(JSON.stringify(notice.payload).includes('ledger-strike'), false);
+    // The striking party's own record of the conflict is not the agency's to read.
+    const detected = (await t.store.read((tx) => tx.ledger.range(1, 10_000))).find(
+      (e) => e.type === 'conflict.detected' && e.subject === conflicts[0]?.id,
+    );
+    assertError(await receipt('relief-agency.watch', detected?.seq as number), 404, 'not_found');
+    const r = ok<ReceiptView>(await receipt('relief-agency.watch', notice.seq));
     checkReceipt(r);
   });
 });

@@ -96,31 +96,32 @@ export async function insertConflicts(
 ): Promise<void> {
   for (const r of records) {
     await ctx.tx.conflicts.insert(r);
-    const notices = await acknowledgedNotices(ctx.tx, r);
-    await ctx.tx.ledger.append(
-      k.entry(p, 'conflict.detected', r.id, {
-        ...conflictSummary(r),
-        ...(notices.length > 0 && {
-          acknowledged_notices: notices,
-          audience: [...new Set(notices.map((n) => n.notified_by))],
-        }),
-      }),
-    );
+    await ctx.tx.ledger.append(k.entry(p, 'conflict.detected', r.id, conflictSummary(r)));
+    for (const n of await acknowledgedNotices(ctx.tx, r)) {
+      const { notified_by, ...said } = n;
+      await ctx.log(null, notified_by, 'conflict.notice_acknowledged', r.id, {
+        rule: r.rule,
+        severity: r.severity,
+        ...said,
+      });
+    }
   }
 }
 
 /**
  * For a conflict with a declaration that notified the other side's party (a hospital notified to
  * a force that now declares a strike beside it): whether and when that party acknowledged the
- * notification, and the ledger entry that proves it, signed or not. The conflict's entry carries
- * it, and the notifying party may fetch its receipt (docs/transparency.md §4): the proof that the
- * striking party had been told, and had said so, before it struck.
+ * notification, and the ledger entry that proves it, signed or not. Each is recorded as the
+ * notifying party's own entry (`conflict.notice_acknowledged`), so that its receipt is the
+ * notifying party's to fetch and hand on: the proof that the striking party had been told, and had
+ * said so, before it struck (docs/transparency.md §4). It names the notifying party's own
+ * declaration and the conflict, never the other side's declaration, which may be hidden from it.
  */
 async function acknowledgedNotices(tx: Tx, c: ConflictRecord) {
   const out: {
     declaration: string;
     notified_by: string;
-    party: string;
+    acknowledged_by: string;
     acknowledged_at: number;
     entry: number | null;
     key: string | null;
@@ -129,7 +130,7 @@ async function acknowledgedNotices(tx: Tx, c: ConflictRecord) {
     [c.a, c.a_party, c.b_party],
     [c.b, c.b_party, c.a_party],
   ] as const) {
-    if (owner === other || withheldFrom(c, other)) continue;
+    if (owner === other) continue;
     const d = await tx.declarations.current(id);
     if (!d?.decl.notify?.includes(other)) continue;
     const acked = (await tx.alerts.forSubject('notification', id)).filter(
@@ -140,7 +141,7 @@ async function acknowledgedNotices(tx: Tx, c: ConflictRecord) {
       out.push({
         declaration: id,
         notified_by: owner,
-        party: other,
+        acknowledged_by: other,
         acknowledged_at: last.at,
         entry: last.entry ?? null,
         key: last.key ?? null,
