@@ -16,10 +16,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { main } from '../src/cli/main.ts';
 import type { DeclarationRecord } from '../src/domain/records.ts';
 import { boxesIntersect, pointReachBoxes, reachBoxes } from '../src/engine/geodesy/bbox.ts';
+import { ManualClock } from '../src/hub/clock.ts';
+import { Hub } from '../src/hub/hub.ts';
 import { canSee } from '../src/hub/views.ts';
 import { verifyChain } from '../src/ledger/chain.ts';
+import type { VerifyResult } from '../src/ledger/verify.ts';
 import { DataDirectoryTooNew, DataDirectoryUnrecognised, MigrationFailed } from '../src/store/errors.ts';
 import { SCHEMA_VERSION } from '../src/store/migrate.ts';
 import type { Store } from '../src/store/ports.ts';
@@ -128,6 +132,37 @@ describe('schema migrations', () => {
       inspect(dir, versions).map((v) => [v.version, v.name]),
       MIGRATIONS.map((name, i) => [i + 1, name]),
     );
+  });
+
+  it('an upgraded directory joins the transparency log: its old entries, unsalted, and the hub’s key after them verify', async () => {
+    const dir = v1Copy();
+    const store = openSqliteStore({ dir });
+    const hub = await Hub.open(store, new ManualClock(Date.now()));
+    const latest = await hub.transparency.latest();
+    const key = await store.read((tx) => tx.ledger.get(V1_ROWS.ledger + 1));
+    await hub.close();
+    await store.close();
+    // The hub's key is the first entry it adds (then the declarations long expired, expiring);
+    // the tree holds every old entry before it.
+    assert.equal(key?.type, 'log.key');
+    assert.ok(latest.size > V1_ROWS.ledger);
+    const out: string[] = [];
+    const io = {
+      stdout: (t: string) => out.push(t),
+      stderr: (t: string) => out.push(t),
+      read: async () => '',
+    };
+    const status = await main(['verify', '--data', dir, '--format', 'json'], io);
+    const result = JSON.parse(out.join('')) as VerifyResult;
+    assert.equal(status, 0, out.join(''));
+    assert.equal(result.ok, true);
+    assert.equal(result.entries, latest.size);
+    assert.equal(
+      result.unsalted,
+      V1_ROWS.ledger,
+      'the entries written before the log are committed unsalted',
+    );
+    assert.equal(result.checkpoints, 1);
   });
 
   describe('a data directory from before schema versions (the v1 fixture)', () => {
