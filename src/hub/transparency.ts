@@ -38,6 +38,9 @@ import { actingParty, fail, type Principal, requireRole } from './access.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
 import { checkStatement, ORIGIN_KEY } from './signatures.ts';
 
+/** Checkpoints signed lately that a witness may still cosign before they are kept. */
+const SHOWN_KEPT = 1024;
+
 /** Leaves read from the store per step of a sync. */
 const SYNC_PAGE = 10_000;
 
@@ -90,6 +93,15 @@ export class Transparency {
   private syncing: Promise<void> = Promise.resolve();
   private logOrigin = '';
   private timer: NodeJS.Timeout | undefined;
+  /** The newest checkpoint signed (kept in the store or not yet: see {@link latest}). */
+  private current: CheckpointRecord | null = null;
+  /**
+   * Checkpoints signed lately but perhaps not kept, by size: a witness cosigns the one it was
+   * shown, which the log may have outgrown since (a few per second on a busy hub).
+   */
+  private readonly shown = new Map<number, CheckpointRecord>();
+  /** The largest checkpoint kept in the store by this process. */
+  private keptSize = 0;
 
   constructor(private readonly k: Kernel) {}
 
@@ -124,7 +136,9 @@ export class Transparency {
     this.stopCheckpoints();
     if (everyMs <= 0) return;
     this.timer = setInterval(() => {
-      this.latest().catch(() => undefined); // retried at the next tick; a full disk says so elsewhere
+      // A trail of checkpoints in the store while the log grows; retried at the next tick (a
+      // full disk says so elsewhere).
+      this.latest().catch(() => undefined);
     }, everyMs);
     this.timer.unref();
   }
@@ -159,27 +173,48 @@ export class Transparency {
     return p;
   }
 
-  /** The newest checkpoint, signed now if the log grew since the last one. */
-  async latest(): Promise<CheckpointRecord> {
+  /**
+   * The newest checkpoint, signed now if the log grew since the last one. It is kept in memory
+   * and written to the store only when it matters ({@link latest}: a receipt hands it out, the
+   * timer's trail; and a witness's cosignature): every console asks for one a minute, and a write per
+   * question would put an fsync on the write path for nothing. Ed25519 signatures are
+   * deterministic, so the checkpoint of a size is the same note whenever it is signed.
+   */
+  private async signed(): Promise<CheckpointRecord> {
     await this.sync();
     const size = this.tree.size;
-    const have = await this.k.read((tx) => tx.log.latestCheckpoint());
-    if (have && have.size >= size) return have;
+    this.current ??= await this.k.read((tx) => tx.log.latestCheckpoint());
+    if (this.current && this.current.size >= size) return this.current;
     const root = this.tree.root(size);
     const text = formatCheckpoint({ origin: this.logOrigin, size, root });
-    return this.k.write(async (tx, ctx) => {
-      const key = currentKey(await tx.log.keys(), size);
-      const note = signNote(text, signerFromPrivateKey(key.name, fromBase64(key.private_key) as Uint8Array));
-      const c: CheckpointRecord = { size, root: toBase64(root), at: ctx.now, note };
+    const key = currentKey(await this.k.read((tx) => tx.log.keys()), size);
+    const note = signNote(text, signerFromPrivateKey(key.name, fromBase64(key.private_key) as Uint8Array));
+    const c: CheckpointRecord = { size, root: toBase64(root), at: this.k.clock.now(), note };
+    // A slower concurrent call may have signed a larger one meanwhile: keep the larger.
+    if (!this.current || this.current.size < size) this.current = c;
+    this.shown.set(size, c);
+    if (this.shown.size > SHOWN_KEPT) this.shown.delete(this.shown.keys().next().value as number);
+    return c;
+  }
+
+  /** The newest checkpoint, signed now if the log grew, and kept in the store. */
+  async latest(): Promise<CheckpointRecord> {
+    const c = await this.signed();
+    return c.size > this.keptSize ? this.keep(c) : c;
+  }
+
+  /** Keep a checkpoint the hub signed in the store (once per size), and give the one kept. */
+  private keep(c: CheckpointRecord): Promise<CheckpointRecord> {
+    return this.k.write(async (tx) => {
       await tx.log.putCheckpoint(c);
-      // Another request may have signed this size first: the one stored is the one given.
-      return { result: (await tx.log.checkpoint(size)) ?? c };
+      const kept = (await tx.log.checkpoint(c.size)) ?? c;
+      return { result: kept, apply: () => (this.keptSize = Math.max(this.keptSize, kept.size)) };
     });
   }
 
   /** The log as any member sees it: the newest checkpoint, the newest published one, the keys. */
   async log(): Promise<LogView> {
-    const latest = await this.latest();
+    const latest = await this.signed();
     return this.k.read(async (tx) => {
       const published = await tx.log.latestCosigned();
       return {
@@ -215,7 +250,11 @@ export class Transparency {
    */
   async cosign(p: Principal, b: { size: number; root: string; key: string; signature: string }) {
     const party = actingParty(p);
+    // The checkpoint a witness was shown may not be in the store yet (see latest()).
+    const shown = this.current;
     const view = await this.k.write(async (tx, ctx) => {
+      if (shown && shown.size === b.size && !(await tx.log.checkpoint(b.size)))
+        await tx.log.putCheckpoint(shown);
       const c = await tx.log.checkpoint(b.size);
       if (!c) fail('checkpoint_unknown', `the hub signed no checkpoint of size ${b.size}`, 'size');
       if (c?.root !== b.root)
@@ -271,11 +310,12 @@ export class Transparency {
     const entry = await this.k.read((tx) => tx.ledger.get(seq));
     if (!entry || !mayReadEntry(entry, party))
       fail('not_found', `no ledger entry ${seq} that your party may see`);
-    const latest = await this.latest();
+    // The smallest cosigned checkpoint that holds it, else the newest, kept: a checkpoint handed
+    // out in a receipt is one the hub stands by, and `verify --data` checks it.
+    const cosigned = await this.k.read((tx) => tx.log.cosignedFrom(seq));
+    const c = cosigned ?? (await this.latest());
     return this.k.read(async (tx) => {
       const e = entry as LedgerEntry;
-      const cosigned = await tx.log.cosignedFrom(e.seq);
-      const c = cosigned ?? latest;
       const signed = omitPayload ? null : ((e.payload as { signed?: Signed } | null)?.signed ?? null);
       const view = await checkpointView(tx, this.logOrigin, c);
       return {
