@@ -33,8 +33,6 @@ export const ERROR_CODES = {
   payload_too_large: 'The request body exceeds the size limit.',
   rate_limited:
     'Too many requests for this token, or logins for this name, device or address, or too many logins waiting: retry after the seconds of the `Retry-After` header (when given).',
-  unknown_party:
-    'A party named in `visibility`, `notify` or `applies_to` does not exist (a misspelt party is never notified silently).',
   notify_not_visible:
     '`notify` names a party that `visibility` does not let see the declaration: list it in `visibility` too.',
   weak_password: 'The password is shorter than the hub requires (12 characters).',
@@ -60,6 +58,19 @@ export const ERROR_CODES = {
     'The change would leave the party without an active party administrator: make another member party_admin first.',
   username_prefix:
     'A member’s username is its party’s id, a dot and a name without a dot (`<party>.<name>`).',
+  agreement_superseded:
+    'The version of the agreement signed or countered is not its current one: a counter-proposal superseded it (docs/agreements.md §2).',
+  agreement_closed:
+    'The agreement is withdrawn or expired, or its withdrawal is already recorded: it can no longer be signed, countered or withdrawn.',
+  agreement_state:
+    'The agreement is not in a state that allows this: only a draft is edited or proposed; a draft is not countered, signed or withdrawn; one in force is not countered.',
+  content_mismatch:
+    'The `content_sha256` sent is not the hash of the agreement version’s text: what would be signed is not what the hub holds.',
+  already_signed: 'The caller’s party has already signed this version of the agreement.',
+  not_signatory:
+    'The caller’s party is not a signatory of the agreement (or, creating one, not among its `parties`).',
+  effective_in_past:
+    'A withdrawal’s `effective` time is before the hub’s clock: an agreement is never withdrawn retroactively.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -612,6 +612,16 @@ describe('declaration errors', () => {
       'key_exists',
       'checkpoint_unknown',
       'checkpoint_mismatch',
+      // Agreements' own codes: test/agreements.engine.test.ts.
+      'term_outside_agreement',
+      // Agreements' life in the hub: test/agreements.hub.test.ts.
+      'agreement_superseded',
+      'agreement_closed',
+      'agreement_state',
+      'content_mismatch',
+      'already_signed',
+      'not_signatory',
+      'effective_in_past',
     ]);
     const covered = new Set(CASES.map((c) => c.code));
     for (const code of Object.keys(ERROR_CODES)) {

@@ -36,6 +36,7 @@ const MIGRATIONS = [
   '0003_probing',
   '0004_devices',
   '0005_transparency',
+  '0006_agreements',
 ];
 /** Every table of version 1, with the rows the fixture holds in each. */
 const V1_ROWS = {

@@ -12,6 +12,7 @@
 
 import Type, { type Static } from 'typebox';
 import { PARTY_ID_PATTERN } from '../domain/limits.ts';
+import { BREACH_RULE, TERM_KINDS } from '../engine/agreements.ts';
 import { LOCAL_ID_CHARS, MAX_ID_LENGTH, MAX_LOCAL_ID_LENGTH } from '../engine/text.ts';
 import { KINDS, RULES, SITE_CATEGORIES } from '../engine/types.ts';
 import { Instant, Limit, Nullable, RecordId, Text, TimeInput } from './common.ts';
@@ -23,7 +24,11 @@ export const Kind = Type.Enum(KIND_VALUES);
 export const CATEGORY_VALUES = SITE_CATEGORIES;
 export const Category = Type.Enum(CATEGORY_VALUES);
 
-export const RULE_VALUES = RULES;
+/** The engine's rules and the breach of an agreement's term (docs/agreements.md §3). */
+export const RULE_VALUES = [...new Set([...RULES, BREACH_RULE])] as readonly (
+  | (typeof RULES)[number]
+  | typeof BREACH_RULE
+)[];
 export const Rule = Type.Enum(RULE_VALUES);
 
 export const SEVERITY_VALUES = ['critical', 'high', 'medium', 'low'] as const;
@@ -203,6 +208,24 @@ export const SideView = Type.Union([
     { additionalProperties: false },
   ),
   Type.Object({ party: Type.String(), hidden: Type.Literal(true) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal('agreement_term'),
+      id: Type.String({ description: 'agreement:<agreement id>/<term id>' }),
+      version: Type.Integer({ description: 'the agreement’s version in force' }),
+      party: Type.String({ description: 'for an area of responsibility, its party; else another signatory' }),
+      agreement: Type.String(),
+      term: Type.String({ description: 'the term’s id within the agreement' }),
+      term_kind: Type.Enum(TERM_KINDS),
+      parties: Type.Array(Type.String(), { description: 'every party involved: the signatories' }),
+      window: Type.Object({ start: Instant, end: Instant }, { additionalProperties: false }),
+      label: Type.Optional(Type.String()),
+    },
+    {
+      additionalProperties: false,
+      description: 'the term of an agreement an agreement_breach breaks (docs/agreements.md §3)',
+    },
+  ),
 ]);
 export type SideView = Static<typeof SideView>;
 

@@ -6,13 +6,21 @@ import Type, { type Static } from 'typebox';
 import { ACTS } from '../ledger/statement.ts';
 import { Instant, Limit, Nullable, Text } from './common.ts';
 
-const Base64 = (what: string, bytes?: number) =>
-  Type.String({
-    pattern: '^[A-Za-z0-9+/]*={0,2}$',
-    maxLength: bytes === undefined ? 200 : Math.ceil(bytes / 3) * 4,
-    ...(bytes !== undefined && { minLength: Math.ceil(bytes / 3) * 4 }),
+/**
+ * Standard base64 (RFC 4648 §4, padded) of exactly `bytes` bytes. The pattern says the length
+ * itself ({43}= for 32 bytes, {86}== for 64), so a client — or a generator of test inputs — can
+ * read the exact form from the schema, not from a length bound beside a looser pattern.
+ */
+const Base64 = (what: string, bytes: number) => {
+  const full = Math.floor(bytes / 3) * 4;
+  const tail = bytes % 3 === 0 ? '' : bytes % 3 === 1 ? '[A-Za-z0-9+/]{2}==' : '[A-Za-z0-9+/]{3}=';
+  return Type.String({
+    pattern: `^[A-Za-z0-9+/]{${full}}${tail}$`,
+    minLength: Math.ceil(bytes / 3) * 4,
+    maxLength: Math.ceil(bytes / 3) * 4,
     description: what,
   });
+};
 
 const Hash = Base64('a SHA-256 hash, base64 (44 characters)', 32);
 const KeyId = Type.String({ pattern: '^[0-9a-f]{16}$', description: 'a member key id: 16 hex digits' });
@@ -38,6 +46,22 @@ export const Statement = Type.Object(
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
     up_to: Type.Optional(Seq),
     public_key: Type.Optional(Base64('an Ed25519 public key, base64', 32)),
+    version: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'agreement.sign/withdraw: the version' }),
+    ),
+    content_sha256: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{64}$',
+        description: 'agreement.sign: hex SHA-256 of the version’s canonical text',
+      }),
+    ),
+    effective: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        maxLength: 40,
+        description: 'agreement.withdraw: from when it no longer binds, ISO 8601 UTC',
+      }),
+    ),
   },
   { additionalProperties: false, title: 'Statement' },
 );

@@ -1,11 +1,14 @@
 /**
- * `deconflict check`: read declarations, print every conflict, exit 0 / 1 / 2.
+ * `deconflict check`: read declarations (and the agreements a file carries), print every conflict,
+ * exit 0 / 1 / 2.
  */
 import { parseArgs } from 'node:util';
+import { type Agreement, breachesOf, incursionAllowedBy, parseAgreement } from '../engine/agreements.ts';
 import { parseDeclarations } from '../engine/declaration.ts';
-import { checkDeclarations } from '../engine/engine.ts';
+import { checkDeclarations, windowContains } from '../engine/engine.ts';
+import { compareConflicts } from '../engine/stindex.ts';
 import { formatIsoUtc } from '../engine/time.ts';
-import type { Conflict, EngineOptions, Position } from '../engine/types.ts';
+import type { Conflict, Declaration, EngineOptions, Position } from '../engine/types.ts';
 import { DeconflictError, type ErrorDetail } from '../errors.ts';
 import { parseTime } from '../field/dtg.ts';
 import type { Io } from './io.ts';
@@ -138,22 +141,88 @@ export async function checkCommand(args: readonly string[], io: Io): Promise<num
       },
     ]);
   }
-  let conflicts: Conflict[];
-  let count: number;
+  let decls: Declaration[] = [];
+  const problems: ErrorDetail[] = [];
   try {
-    const decls = parseDeclarations(json, { assignId: (i) => `#${i}` });
-    count = decls.length;
-    conflicts = checkDeclarations(decls, at === undefined ? options : { ...options, at });
+    decls = parseDeclarations(json, { assignId: (i) => `#${i}` });
   } catch (err) {
-    if (err instanceof DeconflictError) return fail(io, format, err.details);
-    throw err;
+    if (!(err instanceof DeconflictError)) throw err;
+    problems.push(...err.details);
   }
+  const agreements = parseAgreements(json, problems);
+  if (problems.length > 0) return fail(io, format, problems);
+  const count = decls.length;
+  const conflicts = withAgreements(decls, agreements, options).filter(
+    (c) => at === undefined || windowContains(c.window, at),
+  );
   if (format === 'json') {
-    io.stdout(`${JSON.stringify({ declarations: count, conflicts: conflicts.map(conflictToJson) })}\n`);
+    const out = {
+      declarations: count,
+      ...(agreements.length > 0 && { agreements: agreements.length }),
+      conflicts: conflicts.map(conflictToJson),
+    };
+    io.stdout(`${JSON.stringify(out)}\n`);
   } else {
     // People read the table top down: the most severe conflicts first (the JSON keeps the
     // engine's order).
     io.stdout(`${formatConflictTable([...conflicts].sort(mostSevereFirst), count)}\n`);
   }
   return conflicts.length > 0 ? 1 : 0;
+}
+
+/**
+ * The agreements a FeatureCollection carries in its foreign member `"agreements": [ … ]`
+ * (docs/agreements.md §4), each in the format of docs/agreements.md §1 and named by its index
+ * (its breaches name `agreement:<index>/<term id>`). Their problems are added to `problems` with
+ * paths from the file's root (`agreements[0].terms.features[2].properties.end`).
+ */
+function parseAgreements(json: unknown, problems: ErrorDetail[]): Agreement[] {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return [];
+  const doc = json as Record<string, unknown>;
+  if (doc.type !== 'FeatureCollection' || doc.agreements === undefined) return [];
+  if (!Array.isArray(doc.agreements)) {
+    problems.push({
+      code: 'invalid_property',
+      feature: null,
+      path: 'agreements',
+      message: '"agreements" must be a list of agreements (docs/agreements.md)',
+    });
+    return [];
+  }
+  const out: Agreement[] = [];
+  doc.agreements.forEach((raw, i) => {
+    try {
+      out.push(parseAgreement(raw, { id: `${i}` }));
+    } catch (err) {
+      if (!(err instanceof DeconflictError)) throw err;
+      for (const d of err.details as readonly ErrorDetail[]) {
+        // The path names the term; "feature" in the CLI's errors means a declaration of the file.
+        problems.push({
+          ...d,
+          feature: null,
+          path: d.path === '' ? `agreements[${i}]` : `agreements[${i}].${d.path}`,
+        });
+      }
+    }
+  });
+  return out;
+}
+
+/**
+ * The conflicts with the agreements in force over their windows: the incursions their permissions
+ * lift are not reported (the engine's agreement hook), and every declaration's
+ * breaches of each are added.
+ */
+function withAgreements(
+  decls: readonly Declaration[],
+  agreements: readonly Agreement[],
+  options: Partial<EngineOptions>,
+): Conflict[] {
+  if (agreements.length === 0) return checkDeclarations(decls, options);
+  const conflicts = checkDeclarations(decls, {
+    ...options,
+    incursionAllowed: incursionAllowedBy(agreements),
+  });
+  for (const d of decls) for (const a of agreements) conflicts.push(...breachesOf(d, a, options));
+  return conflicts.sort(compareConflicts);
 }

@@ -5,14 +5,17 @@
  *         a new Ed25519 key, written as {private_key, public_key, id} (JSON, mode 0600, never
  *         over an existing file); prints its id and public key.
  *     deconflict sign --key FILE --origin O --act ACT --subject ID --by USER --party P
- *                     [--reply TEXT | --reason TEXT | --up-to N | --public-key B64]
+ *                     [--reply TEXT | --reason TEXT | --up-to N | --public-key B64 |
+ *                      --version N --content-sha256 HEX | --version N --effective TIME]
  *         prints the Signed JSON ({statement, key, signature}) of the statement, `at` now, to put
  *         in a request's `signed` member.
  *
  * Which extra each act takes is what the hub checks (src/hub/signatures.ts): the
  * acknowledgements `reply` (null when none is given), message.read `up_to`, risk.accept
  * `reason`, key.register `public_key` (the key file's, when not given; its subject is the key
- * id when --subject is not given). Anything else is refused here rather than by the hub.
+ * id when --subject is not given), agreement.sign `version` and `content_sha256`,
+ * agreement.withdraw `version` and `effective` (docs/agreements.md §2). Anything else is refused
+ * here rather than by the hub.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -81,14 +84,27 @@ export async function keyCommand(args: readonly string[], io: Io): Promise<numbe
   return 0;
 }
 
-/** The extras each act takes (see the top of this file). */
-const EXTRA: Record<Act, 'reply' | 'up_to' | 'reason' | 'public_key'> = {
-  'alert.acknowledge': 'reply',
-  'message.acknowledge': 'reply',
-  'message.read': 'up_to',
-  'risk.accept': 'reason',
-  'key.register': 'public_key',
+type Extra = 'reply' | 'up-to' | 'reason' | 'public-key' | 'version' | 'content-sha256' | 'effective';
+
+/** The extras each act takes (see the top of this file), as options. */
+const EXTRA: Record<Act, readonly Extra[]> = {
+  'alert.acknowledge': ['reply'],
+  'message.acknowledge': ['reply'],
+  'message.read': ['up-to'],
+  'risk.accept': ['reason'],
+  'key.register': ['public-key'],
+  'agreement.sign': ['version', 'content-sha256'],
+  'agreement.withdraw': ['version', 'effective'],
 };
+const EXTRAS: readonly Extra[] = [
+  'reply',
+  'reason',
+  'up-to',
+  'public-key',
+  'version',
+  'content-sha256',
+  'effective',
+];
 
 /** `deconflict sign ...`: print a signed statement. */
 export async function signCommand(args: readonly string[], io: Io): Promise<number> {
@@ -107,6 +123,9 @@ export async function signCommand(args: readonly string[], io: Io): Promise<numb
         reason: { type: 'string' },
         'up-to': { type: 'string' },
         'public-key': { type: 'string' },
+        version: { type: 'string' },
+        'content-sha256': { type: 'string' },
+        effective: { type: 'string' },
       },
     }).values as Record<string, string | undefined>;
   } catch (err) {
@@ -117,11 +136,15 @@ export async function signCommand(args: readonly string[], io: Io): Promise<numb
   const act = v.act as Act;
   if (!(ACTS as readonly string[]).includes(act))
     return argError(io, 'sign', `--act must be one of ${ACTS.join(', ')}, got "${v.act}"`);
-  const given = (['reply', 'reason', 'up-to', 'public-key'] as const).filter((o) => v[o] !== undefined);
-  const allowed = EXTRA[act].replace('_', '-');
+  const given = EXTRAS.filter((o) => v[o] !== undefined);
+  const allowed = EXTRA[act];
   for (const o of given)
-    if (o !== allowed)
-      return argError(io, 'sign', `--${o} does not belong to ${act} (it takes --${allowed})`);
+    if (!allowed.includes(o))
+      return argError(
+        io,
+        'sign',
+        `--${o} does not belong to ${act} (it takes ${allowed.map((x) => `--${x}`).join(' ')})`,
+      );
   let key: MemberKeyFile;
   try {
     key = await readKeyFile(v.key as string);
@@ -140,7 +163,7 @@ export async function signCommand(args: readonly string[], io: Io): Promise<numb
     at: new Date().toISOString(),
   };
   let statement: Statement;
-  switch (EXTRA[act]) {
+  switch (EXTRA[act][0]) {
     case 'reply':
       statement = { ...base, reply: v.reply ?? null };
       break;
@@ -148,16 +171,31 @@ export async function signCommand(args: readonly string[], io: Io): Promise<numb
       if (v.reason === undefined) return argError(io, 'sign', `${act} needs --reason TEXT`);
       statement = { ...base, reason: v.reason };
       break;
-    case 'up_to': {
+    case 'up-to': {
       const n = Number(v['up-to']);
       if (v['up-to'] === undefined || !Number.isSafeInteger(n) || n < 1)
         return argError(io, 'sign', `${act} needs --up-to N (a whole number ≥ 1)`);
       statement = { ...base, up_to: n };
       break;
     }
-    case 'public_key':
+    case 'public-key':
       statement = { ...base, public_key: v['public-key'] ?? key.public_key };
       break;
+    default: {
+      const n = Number(v.version);
+      if (v.version === undefined || !Number.isSafeInteger(n) || n < 1)
+        return argError(io, 'sign', `${act} needs --version N (a whole number ≥ 1)`);
+      if (act === 'agreement.sign') {
+        const hash = v['content-sha256'];
+        if (hash === undefined || !/^[0-9a-f]{64}$/.test(hash))
+          return argError(io, 'sign', `${act} needs --content-sha256 HEX (64 hex digits)`);
+        statement = { ...base, version: n, content_sha256: hash };
+      } else {
+        const t = v.effective === undefined ? Number.NaN : Date.parse(v.effective);
+        if (!Number.isFinite(t)) return argError(io, 'sign', `${act} needs --effective TIME (ISO 8601 UTC)`);
+        statement = { ...base, version: n, effective: new Date(t).toISOString() };
+      }
+    }
   }
   const signed = signStatement(statement, fromBase64(key.private_key) as Uint8Array);
   io.stdout(`${JSON.stringify(signed)}\n`);

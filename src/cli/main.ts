@@ -19,6 +19,7 @@ Usage:
   deconflict check [FILE|-] [--format json|table] [--at TIME]
                    [--horizontal-separation M] [--vertical-separation M] [--hazard-ceiling M]
       Check a FeatureCollection of declarations (each with its party) for conflicts.
+      Its "agreements": [...] (docs/agreements.md) are in force: breaches added, permits applied.
       TIME is ISO 8601 UTC (2026-11-23T06:00:00Z) or a date-time group (230600ZNOV26).
   deconflict serve [--data DIR] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
                    [--lead-times ...] [--probe-budget N] [--work-budget R,P] [--detect-workers N]
@@ -69,8 +70,11 @@ Usage:
   deconflict key new --out FILE
       Make a member key (Ed25519; FILE written mode 0600) and print its id and public key.
   deconflict sign --key FILE --origin O --act ACT --subject ID --by USER --party P
-                  [--reply TEXT | --reason TEXT | --up-to N | --public-key B64]
-      Print a signed statement ({statement, key, signature}) for a request's "signed" member.
+                  [--reply TEXT | --reason TEXT | --up-to N | --public-key B64
+                   | --version N --content-sha256 HEX | --version N --effective TIME]
+      Print a signed statement ({statement, key, signature}) for a request's "signed" member
+      (agreement.sign takes --version and --content-sha256; agreement.withdraw --version and
+      --effective).
   deconflict help
 `;
 

@@ -3,6 +3,7 @@
  * adapters, and the ledger. Nothing here knows about HTTP, SQL or the engine's index; times are
  * epoch milliseconds UTC.
  */
+import type { TermKind } from '../engine/agreements.ts';
 import type { Conflict, Declaration } from '../engine/types.ts';
 /** Roles of docs/design.md §2. `hub_admin` belongs to no party and creates parties, nothing else. */
 export type Role = 'operator' | 'watch_officer' | 'senior_officer' | 'party_admin' | 'hub_admin';
@@ -87,6 +88,27 @@ export interface ConflictRecord extends Conflict {
    * the hidden side's owner (docs/visibility.md). Absent or empty: shown to both parties.
    */
   readonly withheld_from?: readonly string[];
+  /**
+   * Every party involved besides `a_party` and `b_party` (an `agreement_breach`: every signatory
+   * of the agreement). Each sees the conflict, is alerted, and must accept its risk for it to be
+   * resolved that way. Absent: the two parties only.
+   */
+  readonly parties?: readonly string[];
+  /** An `agreement_breach`: `b` is this term of an agreement, not a declaration. */
+  readonly term?: TermSide;
+}
+
+/** The term on the `b` side of an `agreement_breach` (docs/agreements.md §3). */
+export interface TermSide {
+  readonly agreement: string;
+  /** The agreement's version in force when the breach was found. */
+  readonly version: number;
+  readonly term: string;
+  readonly term_kind: TermKind;
+  /** The term's window (epoch ms), cut at a withdrawal's effective time. */
+  readonly start: number;
+  readonly end: number;
+  readonly label?: string;
 }
 
 export interface LedgerEntry {
@@ -347,4 +369,85 @@ export interface ProbeBudgetRecord {
   readonly per_day: number;
   readonly set_at: number;
   readonly set_by: string;
+}
+
+// --- Agreements (docs/agreements.md) ------------------------------------------------------------
+
+export type AgreementStatus = 'draft' | 'proposed' | 'signed' | 'in_force' | 'withdrawn' | 'expired';
+
+/**
+ * An agreement's text as the parties sign it: `{name, parties, start, end, terms}` with every
+ * time written as the hub writes times (ISO 8601 UTC, `Z`). Its content hash is SHA-256 of its
+ * canonical JSON (RFC 8785).
+ */
+export interface AgreementBody {
+  readonly name: string;
+  readonly parties: readonly string[];
+  readonly start: string;
+  readonly end: string;
+  readonly terms: { readonly type: 'FeatureCollection'; readonly features: readonly unknown[] };
+}
+
+/** An agreement: where it stands. Its texts are its versions. */
+export interface AgreementRecord {
+  readonly id: string;
+  readonly status: AgreementStatus;
+  /** The party that drafted it (version 1). */
+  readonly drafter: string;
+  /** The current version (the one being signed, or in force). */
+  readonly version: number;
+  /** Its current version's window (epoch ms): when it comes into force and expires. */
+  readonly start: number;
+  readonly end: number;
+  readonly created_at: number;
+  readonly created_by: string;
+  readonly updated_at: number;
+  /** When it came into force, and when it stopped binding (withdrawn or expired). */
+  readonly in_force_at: number | null;
+  readonly closed_at: number | null;
+}
+
+/** One version of an agreement's text; version 1 is the draft, edited until proposed. */
+export interface AgreementVersionRecord {
+  readonly agreement: string;
+  readonly version: number;
+  readonly body: AgreementBody;
+  /** Hex SHA-256 of the body's canonical JSON. */
+  readonly content_sha256: string;
+  /** Who proposed it (or drafted it, until it is proposed). */
+  readonly party: string;
+  readonly username: string;
+  readonly at: number;
+  /** When it was proposed (a counter-proposal is proposed when made); null while a draft. */
+  readonly proposed_at: number | null;
+}
+
+/** A signatory's signature of one version: the signed statement and the entry recording it. */
+export interface AgreementSignatureRecord {
+  readonly agreement: string;
+  readonly version: number;
+  readonly party: string;
+  readonly username: string;
+  /** The member key that signed. */
+  readonly key: string;
+  /** The signed statement, `{statement, key, signature}` (docs/transparency.md §4). */
+  readonly signed: unknown;
+  /** The `agreement.signed` ledger entry. */
+  readonly entry: number;
+  readonly at: number;
+}
+
+/** A signatory's withdrawal: the agreement binds until `effective` and no longer. */
+export interface AgreementWithdrawalRecord {
+  readonly agreement: string;
+  readonly version: number;
+  readonly party: string;
+  readonly username: string;
+  readonly effective: number;
+  readonly reason: string;
+  readonly key: string;
+  readonly signed: unknown;
+  /** The `agreement.withdrawn` ledger entry. */
+  readonly entry: number;
+  readonly at: number;
 }

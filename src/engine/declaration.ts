@@ -86,7 +86,7 @@ const DECLARATION_PROPERTIES = new Set([
 ]);
 
 /** simplestyle-spec keys that map tools write; accepted and ignored (they only colour a map). */
-const STYLE_PROPERTIES = new Set([
+export const STYLE_PROPERTIES = new Set([
   'title',
   'description',
   'marker-size',

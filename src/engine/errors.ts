@@ -35,6 +35,10 @@ export const ENGINE_ERROR_CODES = {
   duplicate_id: 'Two features of one submission share an id.',
   too_many_features: 'More features than one submission may carry.',
   too_many_vertices: 'More vertices than one geometry may carry.',
+  term_outside_agreement:
+    'A term of an agreement whose window (`start`, `end`) is not inside the agreement’s own window (docs/agreements.md §1).',
+  unknown_party:
+    'A party named in `visibility`, `notify` or `applies_to`, or among an agreement’s signatories, does not exist (a misspelt party is never notified silently); or a term of an agreement names a party that is not one of its signatories.',
   invalid_text:
     'A string that is not well-formed Unicode (a lone surrogate) or holds a character its field does not take: a control character, a line break or tab in a one-line field, a bidirectional control (docs/security.md).',
 } as const;

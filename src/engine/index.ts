@@ -1,8 +1,26 @@
 /**
  * The conflict engine (docs/design.md §3, §4): declaration parsing, WGS 84 geodesy, the nine rules and
- * the spatio-temporal index. Pure: no I/O, no clock, no imports from the server or the CLI.
+ * the spatio-temporal index, and agreements (docs/agreements.md). Pure: no I/O, no clock, no imports
+ * from the server or the CLI.
  */
 
+export {
+  AGREEMENT_LIMITS,
+  type Agreement,
+  type AgreementParseOptions,
+  BREACH_RULE,
+  boundParties,
+  boundUntil,
+  breachesOf,
+  incursionAllowedBy,
+  PERMISSION_SAMPLE_SPACING_M,
+  parseAgreement,
+  permits,
+  TERM_KINDS,
+  type Term,
+  type TermKind,
+  termRef,
+} from './agreements.ts';
 export {
   DEFAULT_LIMITS,
   MAX_EDGE_M,

@@ -120,7 +120,9 @@ export type RuleName =
   | 'movement_movement'
   | 'incursion'
   | 'aor_overlap'
-  | 'restricted';
+  | 'restricted'
+  /** A declaration breaking a term of an agreement in force (src/engine/agreements.ts). */
+  | 'agreement_breach';
 
 export const RULES: readonly RuleName[] = [
   'strike_protected',
@@ -132,11 +134,15 @@ export const RULES: readonly RuleName[] = [
   'incursion',
   'aor_overlap',
   'restricted',
+  'agreement_breach',
 ];
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
 
-/** A conflict between declarations `a` and `b` (`a < b` by id). */
+/**
+ * A conflict between declarations `a` and `b` (`a < b` by id). An `agreement_breach` is between
+ * a declaration `a` and a term `b` of an agreement (`agreement:<agreement id>/<term id>`).
+ */
 export interface Conflict {
   readonly rule: RuleName;
   readonly severity: Severity;

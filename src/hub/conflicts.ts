@@ -13,10 +13,17 @@ import type { Signed } from '../ledger/statement.ts';
 import type { Tx } from '../store/ports.ts';
 import { ACK_ROLES, actingParty, fail, type Principal } from './access.ts';
 import { PRECEDENCE_OF } from './deadlines.ts';
-import type { Kernel, WriteCtx } from './kernel.ts';
+import type { Kernel, ScreenedConflict, TermConflict, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
 import { verifySigned } from './signatures.ts';
-import { type ConflictView, conflictView, involves, involvesHidden, withheldFrom } from './views.ts';
+import {
+  type ConflictView,
+  conflictView,
+  involves,
+  involvesHidden,
+  partiesOf,
+  withheldFrom,
+} from './views.ts';
 import { acknowledgementNotice, closeAlerts, raiseAlert } from './watch.ts';
 
 export interface ConflictFilter {
@@ -38,20 +45,26 @@ function conflictId(key: Buffer, c: Conflict, aVersion: number, bVersion: number
   return `cf-${h.slice(0, 20)}`;
 }
 
-/** The record of a conflict the engine found, with the versions and parties of its two sides. */
+/**
+ * The record of a conflict the engine found, with the versions and parties of its two sides; or
+ * of a breach, whose `b` side is a term of an agreement (its version, party and the parties
+ * involved come with it).
+ */
 export async function conflictRecord(
   k: Kernel,
   tx: Tx,
-  c: Conflict,
+  found: ScreenedConflict,
   pending: Pending,
   now: number,
 ): Promise<ConflictRecord> {
   const side = async (id: string): Promise<{ version: number; party: string }> =>
     pending.get(id) ?? ((await tx.declarations.current(id)) as DeclarationRecord);
+  const { term, b_party, parties, ...c } = found as Conflict & Partial<TermConflict>;
   const a = await side(c.a);
-  const b = await side(c.b);
+  const b = term && b_party !== undefined ? { version: term.version, party: b_party } : await side(c.b);
   return {
     ...c,
+    ...(term && { term, parties: [...(parties ?? [])] }),
     id: conflictId(k.key, c, a.version, b.version),
     a_version: a.version,
     b_version: b.version,
@@ -84,14 +97,14 @@ function conflictSummary(c: ConflictRecord) {
 async function conflictAudience(ctx: WriteCtx, a: AlertRecord): Promise<string[]> {
   const c = await ctx.tx.conflicts.get(a.subject);
   if (!c) return [];
-  return [...new Set([c.a_party, c.b_party])].filter((x) => x !== a.party && !withheldFrom(c, x));
+  return partiesOf(c).filter((x) => x !== a.party && !withheldFrom(c, x));
 }
 
 /** Store new conflicts with their ledger entries. */
 export async function insertConflicts(
   k: Kernel,
   ctx: WriteCtx,
-  p: Principal,
+  p: Principal | null,
   records: readonly ConflictRecord[],
 ): Promise<void> {
   for (const r of records) {
@@ -160,10 +173,9 @@ export async function sidesOf(
 ): Promise<DeclarationRecord[]> {
   const byKey = new Map(atHand.map((r) => [key(r.id, r.version), r]));
   for (const c of records) {
-    for (const [id, v] of [
-      [c.a, c.a_version],
-      [c.b, c.b_version],
-    ] as const) {
+    const sides: [string, number][] = [[c.a, c.a_version]];
+    if (!c.term) sides.push([c.b, c.b_version]);
+    for (const [id, v] of sides) {
       if (byKey.has(key(id, v))) continue;
       const r = await tx.declarations.version(id, v);
       if (r) byKey.set(key(id, v), r);
@@ -184,7 +196,8 @@ export async function viewsFor(
     byKey.get(key(id, v)) ?? (await tx.declarations.version(id, v));
   const out: ConflictView[] = [];
   for (const c of records) {
-    const v = conflictView(c, party, await find(c.a, c.a_version), await find(c.b, c.b_version));
+    const b = c.term ? null : await find(c.b, c.b_version);
+    const v = conflictView(c, party, await find(c.a, c.a_version), b);
     if (v !== null) out.push(v);
   }
   return out;
@@ -206,7 +219,7 @@ export async function announce(
   only?: readonly string[],
 ): Promise<void> {
   for (const r of records) {
-    for (const party of new Set([r.a_party, r.b_party])) {
+    for (const party of partiesOf(r)) {
       if (only !== undefined && !only.includes(party)) continue;
       const [view] = await viewsFor(ctx.tx, [r], party, known);
       if (!view) continue;
@@ -230,7 +243,7 @@ export async function announce(
 
 /** Tell each party of a conflict how it changed; a resolved conflict closes its open alerts. */
 async function conflictChanged(ctx: WriteCtx, c: ConflictRecord, type: string): Promise<void> {
-  for (const party of new Set([c.a_party, c.b_party])) {
+  for (const party of partiesOf(c)) {
     const view = await viewOf(ctx.tx, c, party);
     if (view) await ctx.emit(party, type, view);
   }
@@ -346,7 +359,7 @@ export class Conflicts {
         ctx.now,
       );
       const acceptances = [...c.acceptances, { party, username: p.username, reason, at: ctx.now }];
-      const all = [c.a_party, c.b_party].every((x) => acceptances.some((a) => a.party === x));
+      const all = partiesOf(c).every((x) => acceptances.some((a) => a.party === x));
       const next: ConflictRecord = all
         ? { ...c, acceptances, status: 'resolved', resolution: 'risk_accepted', resolved_at: ctx.now }
         : { ...c, acceptances };
@@ -355,7 +368,7 @@ export class Conflicts {
         this.k.entry(p, 'conflict.risk_accepted', id, {
           reason,
           resolved: all,
-          audience: [c.a_party, c.b_party].filter((x) => x !== party && !withheldFrom(c, x)),
+          audience: partiesOf(c).filter((x) => x !== party && !withheldFrom(c, x)),
           ...(verified && { signed: verified.signed }),
         }),
       );

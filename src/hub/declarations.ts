@@ -31,7 +31,7 @@ import {
   viewsFor,
 } from './conflicts.ts';
 import { type DetectionOptions, LiveIndex, releasing, type Screened } from './detect-pool.ts';
-import type { Kernel, WriteCtx } from './kernel.ts';
+import type { Kernel, ScreenedConflict, WriteCtx } from './kernel.ts';
 import { notifyParties } from './notifications.ts';
 import { accountProbes, DEFAULT_PROBE_BUDGET } from './probing.ts';
 import { type ConflictView, canSee, declarationFeature, involvesHidden } from './views.ts';
@@ -220,10 +220,31 @@ export class Declarations {
     return this.index.screen({ ...request, input }, vertices, exclude);
   }
 
+  /**
+   * The conflicts to record for new declarations: those the index found, as the kernel's
+   * screening hooks leave them (agreements in force lift the incursions they permit and add the
+   * breaches of their terms), on the main thread once the index (or a worker) answered.
+   */
+  private async screened(
+    tx: Tx,
+    now: number,
+    decls: readonly Declaration[],
+    found: readonly Conflict[],
+  ): Promise<readonly ScreenedConflict[]> {
+    const byId = new Map(decls.map((d) => [d.id, d]));
+    const declaration = async (id: string): Promise<Declaration | null> => {
+      const own = byId.get(id);
+      if (own) return own;
+      const cur = await tx.declarations.current(id);
+      return cur?.status === 'active' ? cur.decl : null;
+    };
+    return this.k.screen({ tx, now, decls, declaration }, found);
+  }
+
   /** Record the conflicts of declarations written in this transaction. */
   private async record(
     tx: Tx,
-    found: readonly Conflict[],
+    found: readonly ScreenedConflict[],
     pending: Pending,
     now: number,
   ): Promise<ConflictRecord[]> {
@@ -250,7 +271,8 @@ export class Declarations {
         }
       }
       const pending: Pending = new Map(decls.map((d) => [d.id, { version: 1, party: d.party }]));
-      const found = await this.record(tx, await screened.conflicts(), pending, ctx.now);
+      const conflicts = await this.screened(tx, ctx.now, decls, await screened.conflicts());
+      const found = await this.record(tx, conflicts, pending, ctx.now);
       const fresh = decls.map((d) => this.newVersion(d, 1, p.username, ctx.now));
       // Every declaration the new conflicts join, read once: the answer and each party's alert use them.
       const known = await sidesOf(tx, found, fresh);
@@ -316,7 +338,7 @@ export class Declarations {
       const version = cur.version + 1;
       await closeConflictsOf(this.k, ctx, p, id, 'amended');
       await closeAlerts(ctx, 'notification', id, 'amended');
-      const conflicts = await screened.conflicts();
+      const conflicts = await this.screened(tx, ctx.now, [d], await screened.conflicts());
       const found = await this.record(tx, conflicts, new Map([[id, { version, party }]]), ctx.now);
       await tx.declarations.setStatus(id, cur.version, 'superseded');
       const amended = this.newVersion(d, version, p.username, ctx.now);

@@ -11,6 +11,7 @@ import type { ParseLimits } from '../engine/declaration.ts';
 import type { EngineOptions } from '../engine/types.ts';
 import type { Store } from '../store/ports.ts';
 import { Accounts } from './accounts.ts';
+import { Agreements } from './agreements.ts';
 import type { Clock } from './clock.ts';
 import { Conflicts } from './conflicts.ts';
 import { deadlines, type LeadTimes } from './deadlines.ts';
@@ -58,6 +59,8 @@ export class Hub {
   readonly notifications: Notifications;
   /** The transparency log, members' keys and receipts (docs/transparency.md). */
   readonly transparency: Transparency;
+  /** Agreements the parties sign, and the breaches of their terms (docs/agreements.md). */
+  readonly agreements: Agreements;
 
   private constructor(
     readonly kernel: Kernel,
@@ -78,6 +81,7 @@ export class Hub {
     this.probing = new Probing(kernel, options.probeBudget);
     this.notifications = new Notifications(kernel);
     this.transparency = new Transparency(kernel);
+    this.agreements = new Agreements(kernel, options.engine);
   }
 
   /** Open the hub on a store: its secret key, the live index from the active declarations. */
@@ -93,6 +97,7 @@ export class Hub {
     await hub.transparency.open();
     await hub.declarations.load();
     await hub.declarations.expire();
+    await hub.agreements.load();
     return hub;
   }
 
@@ -114,19 +119,28 @@ export class Hub {
   }
 
   /**
-   * Do what is due at the clock's now: escalate alerts past their deadline, send webhook
+   * Do what is due at the clock's now: bring agreements into force and close those that stopped
+   * binding (their breaches alert first), escalate alerts past their deadline, send webhook
    * deliveries. The server calls it on a timer (`Scheduler`); tests move a manual clock and call
    * it themselves. Idempotent.
    */
-  async runDue(): Promise<{ escalated: number; delivered: number }> {
+  async runDue(): Promise<{ agreements: number; escalated: number; delivered: number }> {
+    const agreements = await this.agreements.runDue();
     const escalated = await this.desk.escalate();
     const delivered = await this.webhooks.deliverDue();
-    return { escalated, delivered };
+    return { agreements, escalated, delivered };
   }
 
-  /** The earliest time something will be due (an alert deadline, a delivery), or null. */
+  /**
+   * The earliest time something will be due (an agreement's start, end or withdrawal, an alert
+   * deadline, a delivery), or null.
+   */
   async nextDue(): Promise<number | null> {
-    const times = [await this.desk.nextDue(), await this.webhooks.nextDue()].filter((t) => t !== null);
+    const times = [
+      this.agreements.nextDue(),
+      await this.desk.nextDue(),
+      await this.webhooks.nextDue(),
+    ].filter((t) => t !== null);
     return times.length === 0 ? null : Math.min(...times);
   }
 }

@@ -16,7 +16,11 @@
  * - {@link Kernel.onAcknowledged}: runs inside the transaction when an alert about a subject type
  *   is acknowledged (conflicts tell the other party, the hotline records its receipt);
  * - {@link Kernel.onEscalated}: runs inside the transaction when such an alert's deadline passed
- *   (the sender of a message, the notifying party of a declaration are told).
+ *   (the sender of a message, the notifying party of a declaration are told);
+ * - {@link Kernel.onScreen}: runs inside the write (or dry run) that checks new declarations, after
+ *   the live index answered: it may drop conflicts it lifts and add conflicts of its own (the
+ *   agreements in force: permissions lift an `incursion`, a term a declaration breaks is an
+ *   `agreement_breach`).
  */
 import type {
   AlertRecord,
@@ -24,7 +28,9 @@ import type {
   EventRecord,
   LedgerEntry,
   NewLedgerEntry,
+  TermSide,
 } from '../domain/records.ts';
+import type { Conflict, Declaration } from '../engine/types.ts';
 import type { Store, Tx } from '../store/ports.ts';
 import type { Principal } from './access.ts';
 import type { Clock } from './clock.ts';
@@ -65,6 +71,35 @@ type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<
 type AudienceHook = (ctx: WriteCtx, a: AlertRecord) => Promise<readonly string[]>;
 type EscalationHook = (ctx: WriteCtx, a: AlertRecord) => Promise<void>;
 
+/**
+ * A conflict as the screening of new declarations records it: one the engine found between two
+ * declarations, or one a feature adds whose `b` side is not a declaration (`term`: a term of an
+ * agreement), with that side's version and party and every other party involved.
+ */
+export type ScreenedConflict = Conflict | TermConflict;
+
+/** A conflict whose `b` side is a term of an agreement (an `agreement_breach`). */
+export interface TermConflict extends Conflict {
+  readonly term: TermSide;
+  readonly b_party: string;
+  readonly parties: readonly string[];
+}
+
+/** What a screening hook is given: the new declarations, the conflicts found, a way to read others. */
+export interface Screening {
+  readonly tx: Tx;
+  readonly now: number;
+  /** The declarations being submitted (or amended), as they will be stored. */
+  readonly decls: readonly Declaration[];
+  /** The conflicts found so far (the live index and the batch, then earlier hooks). */
+  readonly found: readonly ScreenedConflict[];
+  /** A declaration by id: one of `decls`, else the active one in the store (null when none). */
+  declaration(id: string): Promise<Declaration | null>;
+}
+
+/** A screening hook answers the conflicts to record instead of `found`. */
+type ScreenHook = (s: Screening) => Promise<readonly ScreenedConflict[]>;
+
 export class Kernel {
   /** Committed stream events, to open consoles. */
   readonly bus = new EventBus();
@@ -76,6 +111,7 @@ export class Kernel {
   private readonly emitHooks: EmitHook[] = [];
   private readonly ackHooks = new Map<AlertSubject, { told: AckHook; audience: AudienceHook }>();
   private readonly escalationHooks = new Map<AlertSubject, EscalationHook>();
+  private readonly screenHooks: ScreenHook[] = [];
 
   constructor(
     readonly store: Store,
@@ -105,6 +141,25 @@ export class Kernel {
    */
   onEscalated(subject: AlertSubject, hook: EscalationHook): void {
     this.escalationHooks.set(subject, hook);
+  }
+
+  /**
+   * Run inside every write (or dry run) that checks new or amended declarations, after the live
+   * index answered, on the main thread: the hook answers the conflicts to record (it may lift
+   * some, and add its own).
+   */
+  onScreen(hook: ScreenHook): void {
+    this.screenHooks.push(hook);
+  }
+
+  /** The conflicts to record for new declarations, once every screening hook had its say. */
+  async screen(
+    s: Omit<Screening, 'found'>,
+    found: readonly ScreenedConflict[],
+  ): Promise<readonly ScreenedConflict[]> {
+    let out = found;
+    for (const hook of this.screenHooks) out = await hook({ ...s, found: out });
+    return out;
   }
 
   /** Read a consistent snapshot (never waits for the write lock). */

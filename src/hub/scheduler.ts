@@ -1,5 +1,6 @@
 /**
- * Runs the hub's due work (escalations, webhook deliveries) at the moment it falls due, on the
+ * Runs the hub's due work (agreements coming into force or closing, escalations, webhook
+ * deliveries) at the moment it falls due, on the
  * hub's clock. The deadlines themselves are in the store; this only decides when to look, so it
  * holds no state worth losing: a stopped hub starts it again and catches up on its first pass.
  *
@@ -58,6 +59,7 @@ export class Scheduler {
   private async pass(): Promise<void> {
     let sleep = this.maxSleep_ms;
     try {
+      await this.hub.agreements.runDue();
       await this.hub.desk.escalate();
       // Deliveries run beside the pass: a slow receiver (up to its timeout) must not hold back
       // an escalation. A delivery already in flight is not sent twice.

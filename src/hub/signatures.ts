@@ -9,6 +9,7 @@
  * The hub verifies; it holds no member's private key and so cannot make such a signature.
  */
 
+import { parseIsoUtc } from '../engine/time.ts';
 import type { Act, Signed } from '../ledger/statement.ts';
 import { verifyStatement } from '../ledger/statement.ts';
 import type { Tx } from '../store/ports.ts';
@@ -28,6 +29,10 @@ export interface Expected {
   readonly reason?: string;
   readonly up_to?: number;
   readonly public_key?: string;
+  readonly version?: number;
+  readonly content_sha256?: string;
+  /** An instant (epoch ms): the statement's ISO text must name the same one. */
+  readonly effective?: number;
 }
 
 /** A verified signature, as acknowledgements record it. */
@@ -45,7 +50,20 @@ function sameStatement(s: Signed['statement'], e: Expected): string | null {
   if ('reason' in e && s.reason !== e.reason) return 'reason differs from the reason sent';
   if ('up_to' in e && s.up_to !== e.up_to) return 'up_to differs from the seq sent';
   if ('public_key' in e && s.public_key !== e.public_key) return 'public_key is not the key registered';
-  for (const field of ['reply', 'reason', 'up_to', 'public_key'] as const)
+  if ('version' in e && s.version !== e.version) return 'version differs from the version sent';
+  if ('content_sha256' in e && s.content_sha256 !== e.content_sha256)
+    return 'content_sha256 differs from the hash sent';
+  if ('effective' in e && (typeof s.effective !== 'string' || parseIsoUtc(s.effective) !== e.effective))
+    return 'effective differs from the time sent';
+  for (const field of [
+    'reply',
+    'reason',
+    'up_to',
+    'public_key',
+    'version',
+    'content_sha256',
+    'effective',
+  ] as const)
     if (field in s && s[field] !== undefined && !(field in e)) return `${field} does not belong to ${e.act}`;
   return null;
 }

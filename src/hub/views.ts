@@ -25,8 +25,13 @@ export function canSee(party: string | null, d: Declaration): boolean {
   return d.visibility.includes(party);
 }
 
+/** Every party a conflict involves: its two sides' and, for a breach, every signatory. */
+export function partiesOf(c: Pick<ConflictRecord, 'a_party' | 'b_party' | 'parties'>): string[] {
+  return [...new Set([c.a_party, c.b_party, ...(c.parties ?? [])])];
+}
+
 export function involves(party: string | null, c: ConflictRecord): boolean {
-  return party !== null && (c.a_party === party || c.b_party === party);
+  return party !== null && partiesOf(c).includes(party);
 }
 
 const iso = (t: number | null): string | null => (t === null ? null : formatIsoUtc(t));
@@ -84,7 +89,8 @@ export function conflictView(
     };
   };
   const sa = side(a, c.a, c.a_version, c.a_party);
-  const sb = side(b, c.b, c.b_version, c.b_party);
+  // A breach's `b` is a term of an agreement: every party involved signed it and may see it.
+  const sb = c.term ? termSide(c) : side(b, c.b, c.b_version, c.b_party);
   const clear = !('hidden' in sa) && !('hidden' in sb);
   return {
     id: c.id,
@@ -101,7 +107,7 @@ export function conflictView(
     // inside it, which would tell its owner where the hidden area's edges lie along the route.
     window: clear
       ? { start: formatIsoUtc(c.window.start), end: iso(c.window.end) }
-      : hourWindow(a && b ? overlapOf(a, b) : c.window),
+      : hourWindow(windowShown(c, a, b)),
     ...(clear && {
       distance_m: Math.round(c.distance_m * 1000) / 1000,
       closest: [[...c.closest[0]], [...c.closest[1]]] as [[number, number], [number, number]],
@@ -116,6 +122,39 @@ export function conflictView(
 }
 
 const HOUR = 3_600_000;
+
+/** The `b` side of a breach: the term it breaks (docs/agreements.md §3). */
+function termSide(c: ConflictRecord): SideView {
+  const t = c.term as NonNullable<ConflictRecord['term']>;
+  return {
+    kind: 'agreement_term',
+    id: c.b,
+    version: t.version,
+    party: c.b_party,
+    agreement: t.agreement,
+    term: t.term,
+    term_kind: t.term_kind,
+    parties: partiesOf(c),
+    window: { start: formatIsoUtc(t.start), end: formatIsoUtc(t.end) },
+    ...(t.label !== undefined && { label: t.label }),
+  };
+}
+
+/**
+ * The window shown (to the hour) when a side is hidden: the overlap of the two sides' windows
+ * (a term's is its own), never the conflict's own window (see {@link conflictView}).
+ */
+function windowShown(
+  c: ConflictRecord,
+  a: DeclarationRecord | null,
+  b: DeclarationRecord | null,
+): ConflictRecord['window'] {
+  if (c.term && a) {
+    const end = a.decl.end === null ? c.term.end : Math.min(a.decl.end, c.term.end);
+    return { start: Math.max(a.decl.start, c.term.start), end };
+  }
+  return a && b ? overlapOf(a, b) : c.window;
+}
 
 /** The overlap of two declarations' windows (they conflict, so it is not empty). */
 function overlapOf(a: DeclarationRecord, b: DeclarationRecord): ConflictRecord['window'] {

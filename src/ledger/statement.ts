@@ -1,7 +1,7 @@
 /**
  * Signed statements (docs/transparency.md §4): what a party says that others must be able to hold
  * it to — acknowledging an alert or a notification, acknowledging or reading a hotline message,
- * accepting a risk, registering a key — signed on the party's side with a member's Ed25519 key
+ * accepting a risk, registering a key, signing or withdrawing from an agreement — signed on the party's side with a member's Ed25519 key
  * over the canonical bytes of exactly what it says. The hub checks the signature and that the
  * statement says what the request does, records both in the ledger, and can make no such
  * signature itself: it never holds a member's private key.
@@ -27,6 +27,8 @@ export const ACTS = [
   'message.read',
   'risk.accept',
   'key.register',
+  'agreement.sign',
+  'agreement.withdraw',
 ] as const;
 export type Act = (typeof ACTS)[number];
 
@@ -51,6 +53,12 @@ export interface Statement {
   readonly up_to?: number;
   /** key.register: the key's public half (base64), proving its holder registers it. */
   readonly public_key?: string;
+  /** agreement.sign, agreement.withdraw: the agreement's version signed or withdrawn. */
+  readonly version?: number;
+  /** agreement.sign: hex SHA-256 of the version's canonical text (docs/agreements.md §2). */
+  readonly content_sha256?: string;
+  /** agreement.withdraw: from when the agreement no longer binds (ISO 8601 UTC). */
+  readonly effective?: string;
 }
 
 /** A statement with its signature, as requests carry it and the ledger keeps it. */

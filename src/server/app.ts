@@ -23,6 +23,7 @@ import { coded, errorResponse } from './errors.ts';
 import { type LogOptions, loggerOptions, logUnexpected, requestLog } from './logging.ts';
 import { RateLimiter } from './rate.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { agreementRoutes } from './routes/agreements.ts';
 import { declarationRoutes } from './routes/declarations.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { probingRoutes } from './routes/probing.ts';
@@ -116,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     webhookRoutes,
     probingRoutes,
     ledgerRoutes,
+    agreementRoutes,
   ])
     routes(app as App, hub);
   streamRoute(app as App, hub, limiter, options.streams);

@@ -74,6 +74,14 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   key_exists: 409,
   checkpoint_unknown: 409,
   checkpoint_mismatch: 409,
+  term_outside_agreement: 422,
+  agreement_superseded: 409,
+  agreement_closed: 409,
+  agreement_state: 409,
+  content_mismatch: 409,
+  already_signed: 409,
+  not_signatory: 403,
+  effective_in_past: 422,
 };
 
 /**

@@ -9,6 +9,11 @@
  */
 
 import type {
+  AgreementRecord,
+  AgreementSignatureRecord,
+  AgreementStatus,
+  AgreementVersionRecord,
+  AgreementWithdrawalRecord,
   AlertRecord,
   AlertSubject,
   ChannelRecord,
@@ -59,7 +64,7 @@ export interface DeclarationQuery {
 
 export interface ConflictQuery {
   readonly status?: 'open' | 'resolved';
-  /** Conflicts involving this party (on either side). */
+  /** Conflicts involving this party (on either side, or among its `parties`). */
   readonly party: string;
   readonly rule?: string;
   readonly severity?: string;
@@ -262,7 +267,6 @@ export interface MetaRepo {
   init(key: string, value: string): Promise<string>;
 }
 
-/** The repositories, as seen from inside one transaction. */
 /** Probes of hidden declarations and the owners' budgets (docs/visibility.md). */
 export interface ProbeRepo {
   insert(p: ProbeRecord): Promise<void>;
@@ -276,6 +280,33 @@ export interface ProbeRepo {
   setBudget(b: ProbeBudgetRecord): Promise<void>;
 }
 
+/** Agreements, their versions, signatures and withdrawals (docs/agreements.md). */
+export interface AgreementRepo {
+  insert(a: AgreementRecord): Promise<void>;
+  get(id: string): Promise<AgreementRecord | null>;
+  update(a: AgreementRecord): Promise<void>;
+  /**
+   * Agreements `party` drafted, or is named in by a version that was proposed (by `status`
+   * when given), oldest first.
+   */
+  listFor(party: string, status?: AgreementStatus, limit?: number): Promise<AgreementRecord[]>;
+  /** Agreements in one of these statuses (the scheduler's: signed, in force), oldest first. */
+  withStatus(statuses: readonly AgreementStatus[]): Promise<AgreementRecord[]>;
+  /** Add a version, or replace a draft's (version 1 before it is proposed). */
+  putVersion(v: AgreementVersionRecord): Promise<void>;
+  version(id: string, version: number): Promise<AgreementVersionRecord | null>;
+  /** Every version, oldest first. */
+  versions(id: string): Promise<AgreementVersionRecord[]>;
+  /** Name parties as readers of the agreement (those of a proposed version); repeats are ignored. */
+  addReaders(id: string, parties: readonly string[]): Promise<void>;
+  addSignature(s: AgreementSignatureRecord): Promise<void>;
+  /** Signatures of one version, or of every version, in the order given. */
+  signatures(id: string, version?: number): Promise<AgreementSignatureRecord[]>;
+  setWithdrawal(w: AgreementWithdrawalRecord): Promise<void>;
+  withdrawal(id: string): Promise<AgreementWithdrawalRecord | null>;
+}
+
+/** The repositories, as seen from inside one transaction. */
 export interface Tx {
   readonly meta: MetaRepo;
   readonly parties: PartyRepo;
@@ -295,6 +326,7 @@ export interface Tx {
   readonly probes: ProbeRepo;
   readonly log: LogRepo;
   readonly memberKeys: MemberKeyRepo;
+  readonly agreements: AgreementRepo;
 }
 
 export interface Store {

@@ -30,6 +30,10 @@ import {
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
+  AgreementRecord,
+  AgreementSignatureRecord,
+  AgreementVersionRecord,
+  AgreementWithdrawalRecord,
   AlertRecord,
   ChannelRecord,
   CheckpointRecord,
@@ -403,6 +407,129 @@ function memberKeyRepo(db: Db): Tx['memberKeys'] {
   };
 }
 
+/**
+ * Agreements (docs/agreements.md). The agreement's row keeps its record as JSON beside the
+ * columns it is looked up by; versions, signatures and the withdrawal have rows of their own.
+ */
+function agreementRepo(db: Db): Tx['agreements'] {
+  const q = statements(db, {
+    insert:
+      'INSERT INTO agreements (id, status, drafter, version, start_ms, end_ms, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    get: 'SELECT body FROM agreements WHERE id = ?',
+    update: 'UPDATE agreements SET status = ?, version = ?, start_ms = ?, end_ms = ?, body = ? WHERE id = ?',
+    listFor: `SELECT body FROM agreements WHERE (drafter = ? OR id IN (SELECT agreement FROM agreement_readers WHERE party = ?))
+        AND (? IS NULL OR status = ?) ORDER BY created_at, id LIMIT ?`,
+    putVersion:
+      'INSERT OR REPLACE INTO agreement_versions (agreement, version, content_sha256, party, username, at, proposed_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    version: 'SELECT * FROM agreement_versions WHERE agreement = ? AND version = ?',
+    versions: 'SELECT * FROM agreement_versions WHERE agreement = ? ORDER BY version',
+    reader: 'INSERT OR IGNORE INTO agreement_readers (party, agreement) VALUES (?, ?)',
+    sign: 'INSERT INTO agreement_signatures (agreement, version, party, username, key, signed, entry, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    signaturesOf:
+      'SELECT * FROM agreement_signatures WHERE agreement = ? AND (? IS NULL OR version = ?) ORDER BY at, entry',
+    withdraw:
+      'INSERT INTO agreement_withdrawals (agreement, version, party, username, effective, reason, key, signed, entry, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    withdrawal: 'SELECT * FROM agreement_withdrawals WHERE agreement = ?',
+  });
+  const toVersion = (r: Row): AgreementVersionRecord => ({
+    agreement: String(r.agreement),
+    version: Number(r.version),
+    body: JSON.parse(String(r.body)) as AgreementVersionRecord['body'],
+    content_sha256: String(r.content_sha256),
+    party: String(r.party),
+    username: String(r.username),
+    at: Number(r.at),
+    proposed_at: r.proposed_at === null ? null : Number(r.proposed_at),
+  });
+  const toSignature = (r: Row): AgreementSignatureRecord => ({
+    agreement: String(r.agreement),
+    version: Number(r.version),
+    party: String(r.party),
+    username: String(r.username),
+    key: String(r.key),
+    signed: JSON.parse(String(r.signed)) as unknown,
+    entry: Number(r.entry),
+    at: Number(r.at),
+  });
+  return {
+    insert: async (a) => {
+      q.insert.run(a.id, a.status, a.drafter, a.version, a.start, a.end, a.created_at, JSON.stringify(a));
+    },
+    get: async (id) => body<AgreementRecord>(q.get.get(id) as Row | undefined),
+    update: async (a) => {
+      q.update.run(a.status, a.version, a.start, a.end, JSON.stringify(a), a.id);
+    },
+    listFor: async (party, status, limit = 1000) => {
+      const s = status ?? null;
+      return bodies<AgreementRecord>(q.listFor.all(party, party, s, s, limit));
+    },
+    withStatus: async (statuses) => {
+      if (statuses.length === 0) return [];
+      const marks = statuses.map(() => '?').join(', ');
+      const sql = `SELECT body FROM agreements WHERE status IN (${marks}) ORDER BY created_at, id`;
+      return bodies<AgreementRecord>(db.prepare(sql).all(...statuses));
+    },
+    putVersion: async (v) => {
+      q.putVersion.run(
+        v.agreement,
+        v.version,
+        v.content_sha256,
+        v.party,
+        v.username,
+        v.at,
+        v.proposed_at,
+        JSON.stringify(v.body),
+      );
+    },
+    version: async (id, version) => {
+      const r = q.version.get(id, version) as Row | undefined;
+      return r ? toVersion(r) : null;
+    },
+    versions: async (id) => (q.versions.all(id) as Row[]).map(toVersion),
+    addReaders: async (id, parties) => {
+      for (const party of parties) q.reader.run(party, id);
+    },
+    addSignature: async (x) => {
+      q.sign.run(x.agreement, x.version, x.party, x.username, x.key, JSON.stringify(x.signed), x.entry, x.at);
+    },
+    signatures: async (id, version) => {
+      const v = version ?? null;
+      return (q.signaturesOf.all(id, v, v) as Row[]).map(toSignature);
+    },
+    setWithdrawal: async (w) => {
+      q.withdraw.run(
+        w.agreement,
+        w.version,
+        w.party,
+        w.username,
+        w.effective,
+        w.reason,
+        w.key,
+        JSON.stringify(w.signed),
+        w.entry,
+        w.at,
+      );
+    },
+    withdrawal: async (id) => {
+      const r = q.withdrawal.get(id) as Row | undefined;
+      if (!r) return null;
+      const w: AgreementWithdrawalRecord = {
+        agreement: String(r.agreement),
+        version: Number(r.version),
+        party: String(r.party),
+        username: String(r.username),
+        effective: Number(r.effective),
+        reason: String(r.reason),
+        key: String(r.key),
+        signed: JSON.parse(String(r.signed)) as unknown,
+        entry: Number(r.entry),
+        at: Number(r.at),
+      };
+      return w;
+    },
+  };
+}
+
 /** Known devices of members (docs/security.md): found by the hash of their token. */
 function deviceRepo(db: Db): Tx['devices'] {
   const q = statements(db, {
@@ -697,6 +824,7 @@ function repos(db: Db, storeLeaves = true): Tx {
     declActiveVersions: "SELECT id, version FROM declarations WHERE status = 'active'",
     conflictInsert:
       'INSERT INTO conflicts (id, a, b, a_party, b_party, status, rule, severity, detected_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    conflictParty: 'INSERT OR IGNORE INTO conflict_parties (party, conflict) VALUES (?, ?)',
     conflictGet: 'SELECT body FROM conflicts WHERE id = ?',
     conflictOpenFor: "SELECT body FROM conflicts WHERE (a = ? OR b = ?) AND status = 'open' ORDER BY id",
     conflictUpdate: 'UPDATE conflicts SET status = ?, body = ? WHERE id = ?',
@@ -717,6 +845,7 @@ function repos(db: Db, storeLeaves = true): Tx {
     devices: deviceRepo(db),
     log: logRepo(db),
     memberKeys: memberKeyRepo(db),
+    agreements: agreementRepo(db),
     meta: {
       get: async (key) => {
         const r = q.metaGet.get(key) as Row | undefined;
@@ -862,14 +991,19 @@ function repos(db: Db, storeLeaves = true): Tx {
           c.detected_at,
           JSON.stringify(c),
         );
+        for (const party of c.parties ?? []) {
+          if (party !== c.a_party && party !== c.b_party) q.conflictParty.run(party, c.id);
+        }
       },
       get: async (id) => {
         const r = q.conflictGet.get(id) as Row | undefined;
         return r ? (JSON.parse(String(r.body)) as ConflictRecord) : null;
       },
       query: async (f: ConflictQuery) => {
-        const where: string[] = ['(a_party = ? OR b_party = ?)'];
-        const args: unknown[] = [f.party, f.party];
+        const where: string[] = [
+          '(a_party = ? OR b_party = ? OR id IN (SELECT conflict FROM conflict_parties WHERE party = ?))',
+        ];
+        const args: unknown[] = [f.party, f.party, f.party];
         if (f.status !== undefined) {
           where.push('status = ?');
           args.push(f.status);

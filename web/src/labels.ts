@@ -6,6 +6,7 @@
  * party's own bookkeeping.
  */
 import type { Kind } from '../../src/engine/types.ts';
+import { parseTermRef, termName } from './agreements.ts';
 import { dtgWindow, placeShort } from './format.ts';
 import { anchorOf } from './geo/shapes.ts';
 import { state } from './store.ts';
@@ -56,10 +57,22 @@ export function declarationName(f: Pick<Feature, 'geometry' | 'properties'>): st
  */
 export function sideName(s: Side): string {
   if ('hidden' in s) return '(hidden declaration)';
+  if (isTermSide(s)) return termName(s.id, termFacts(s));
   const label = labelOf(s.label);
   if (label !== null) return label;
   const f = state.declarations.get(s.id);
   if (f) return declarationName(f);
   const local = s.id.startsWith(`${s.party}:`) ? s.id.slice(s.party.length + 1) : s.id;
   return `${kindLabel(s.kind)} ${local}`;
+}
+
+/** A side of a breach that is an agreement's term (`agreement:<id>/<term>`), not a declaration. */
+export function isTermSide(s: Side): boolean {
+  return !('hidden' in s) && (s.kind === 'agreement_term' || parseTermRef(s.id) !== null);
+}
+
+/** What the hub says of a term side besides its id: the term's kind and label. */
+export function termFacts(s: Side): { term?: string; label?: string } {
+  if ('hidden' in s || s.kind !== 'agreement_term') return {};
+  return { term: s.term_kind, ...(s.label !== undefined && { label: s.label }) };
 }

@@ -29,6 +29,7 @@ export function legend(): HTMLDetailsElement {
       section('Conflicts', conflicts()),
       section('Parties', parties()),
       section('Declarations', declarations()),
+      section('Agreements', agreements()),
       section('Protected sites', sites(), true),
       section('Also', others()),
     ),
@@ -184,6 +185,45 @@ function declarations(): HTMLElement[] {
       'restricted_zone',
     ),
     row(box(c, { width: 1, fill: 0.15 }), 'Buffer (drawn to scale)'),
+  ];
+}
+
+/** Agreements' terms (map/agreements.ts): in force, and dimmer and dashed while only proposed. */
+function agreements(): HTMLElement[] {
+  const c = COLORS.agreement;
+  return [
+    row(
+      sample((ctx) => {
+        ctx.globalAlpha = 0.3;
+        ctx.fillStyle = c;
+        ctx.fillRect(3, 3, W - 6, H - 6);
+        ctx.globalAlpha = 1;
+        ctx.strokeStyle = c;
+        ctx.lineWidth = 1.5;
+        ctx.strokeRect(3, 3, W - 6, H - 6);
+        ctx.setLineDash([3, 2]);
+        ctx.beginPath();
+        ctx.moveTo(5, H / 2);
+        ctx.lineTo(W - 5, H / 2);
+        ctx.stroke();
+      }),
+      'Corridor: its band to scale',
+      'agreement-corridor',
+    ),
+    row(box(c, { hatch: 'single' }), 'Pause: hatched', 'agreement-pause'),
+    row(box(c, { hatch: 'cross', dash: [4, 2] }), 'Pull-back: cross-hatched, dashed', 'agreement-pull-back'),
+    row(box(c, { width: 3.5, fill: 0.07 }), 'Area of responsibility agreed', 'agreement-aor'),
+    row(
+      sample((ctx) => {
+        ctx.globalAlpha = 0.55;
+        ctx.strokeStyle = c;
+        ctx.lineWidth = 1.8;
+        ctx.setLineDash([4, 2]);
+        ctx.strokeRect(3, 3, W - 6, H - 6);
+      }),
+      'Proposed or signed, not yet in force: dimmer, dashed',
+      'agreement-proposed',
+    ),
   ];
 }
 

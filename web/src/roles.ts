@@ -15,3 +15,6 @@ export const isPartyAdmin = (): boolean => holds(['party_admin']);
 
 /** Release a conflict withheld from another party past its probing budget. */
 export const canRelease = canAcknowledge;
+
+/** Sign or withdraw an agreement for the party (docs/agreements.md §2). */
+export const canSignAgreements = (): boolean => holds(['party_admin', 'senior_officer']);

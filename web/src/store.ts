@@ -4,7 +4,15 @@
  * console never holds what the party may not see, because the hub never sends it.
  */
 import { mergeAlert, mergeChannel, mergeMessage } from './merge.ts';
-import type { AlertView, ChannelView, ConflictView, Feature, MessageView, RosterView } from './wire.ts';
+import type {
+  AgreementView,
+  AlertView,
+  ChannelView,
+  ConflictView,
+  Feature,
+  MessageView,
+  RosterView,
+} from './wire.ts';
 
 /** The person logged in on this console, and their session. */
 export interface Me {
@@ -35,7 +43,8 @@ export type Topic =
   | 'settings'
   | 'selection'
   | 'connection'
-  | 'ledger';
+  | 'ledger'
+  | 'agreements';
 
 /** Everything the console knows, as the hub sent it to this party. */
 export const state = {
@@ -47,6 +56,8 @@ export const state = {
   channels: new Map<string, ChannelView>(),
   messages: new Map<string, MessageView[]>(),
   roster: null as RosterView | null,
+  /** The agreements this party drafted or is named in (docs/agreements.md). */
+  agreements: new Map<string, AgreementView>(),
   /** The moment the map shows (the time slider); null = now, following the clock. */
   time: null as number | null,
   settings: loadSettings(),

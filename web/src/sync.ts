@@ -6,6 +6,7 @@
  * see merge.ts). A stream closed for a revoked or expired session (4401) asks for the password
  * and resumes.
  */
+import { agreementsChanged, forgetAgreements, loadAgreements } from './agreements.ts';
 import { ApiError, api, sessionExpired } from './api.ts';
 import { emit, putAlert, putChannel, putMessage, putReceipts, state } from './store.ts';
 import type {
@@ -82,6 +83,10 @@ export async function start(): Promise<void> {
   const parties = await api<{ parties: { id: string; name: string }[] }>('GET', '/parties');
   state.parties = parties.parties;
   await Promise.all([loadDeclarations(), loadConflicts(), loadAlerts(), loadRoster(), loadChannels()]);
+  // The agreements draw on the map and name the terms breaches break; a hub that cannot list
+  // them yet must not keep the console from its watch.
+  forgetAgreements();
+  await loadAgreements().catch((err) => console.error('could not read the agreements', err));
   connect();
 }
 
@@ -225,11 +230,13 @@ const APPLY: Record<string, (data: unknown) => void> = {
     else if (state.declarations.delete(d.id)) emit('declarations');
   },
   'roster.changed': () => void loadRoster().catch(() => undefined),
+  // Drafted, proposed, countered, signed, in force, withdrawn, expired: read them again.
+  'agreement.': () => agreementsChanged(),
 };
 
 /** Apply one stream event to the state. */
 function apply(e: StreamEvent): void {
-  const family = /^(conflict|alert)\./.exec(e.type)?.[0];
+  const family = /^(conflict|alert|agreement)\./.exec(e.type)?.[0];
   APPLY[family ?? e.type]?.(e.data);
 }
 

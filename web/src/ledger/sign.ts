@@ -65,3 +65,30 @@ export async function postSigned<T>(
     return api<T>('POST', path, body);
   }
 }
+
+/** Why a signature is needed and none can be given (shown to the member). */
+export const KEY_NEEDED =
+  'A signing key is needed: unlock your registered key in Keys & record (6), or generate and register one there. An agreement is never signed without it.';
+
+/**
+ * POST `body` to `path` with the statement of `act` on `subject` signed, or refuse: what can only
+ * be signed (an agreement's signature, its withdrawal) is never sent unsigned, and a signature
+ * the hub refuses is the member's to see, not to be retried without it.
+ */
+export async function postSignedOnly<T>(
+  path: string,
+  body: Record<string, unknown>,
+  act: Act,
+  subject: string,
+  says: Says,
+): Promise<T> {
+  if (!signingKey()) throw new Error(KEY_NEEDED);
+  const signed = await signature(act, subject, says);
+  if (!signed.signed) throw new Error('the hub did not say which log it keeps: not signed, nothing sent');
+  try {
+    return await api<T>('POST', path, { ...body, ...signed });
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'bad_signature') void loadKeys().catch(() => undefined);
+    throw err;
+  }
+}

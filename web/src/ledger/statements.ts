@@ -13,7 +13,9 @@ export type Says =
   | { readonly reply: string | null }
   | { readonly reason: string }
   | { readonly up_to: number }
-  | { readonly public_key: string };
+  | { readonly public_key: string }
+  | { readonly version: number; readonly content_sha256: string }
+  | { readonly version: number; readonly effective: string };
 
 /** Who signs, for which hub. */
 export interface Signer {

@@ -1,6 +1,6 @@
 /** What the panels may ask of the map (implemented in map.ts). */
 import type { Pos } from '../geo/path.ts';
-import type { ConflictView } from '../wire.ts';
+import type { ConflictView, TermFeature } from '../wire.ts';
 
 /** A geometry the console can draw or type. */
 export interface Geometry {
@@ -13,6 +13,14 @@ export interface Draft {
   geometry: Geometry;
   kind: string;
   buffer_m: number;
+}
+
+/** An agreement being drafted in the Agreements panel: its terms, drawn dashed in white. */
+export interface AgreementDraft {
+  terms: readonly TermFeature[];
+  /** The agreement's window: a term without its own window has this one. */
+  start: string;
+  end: string;
 }
 
 /** The map, as the panels use it. */
@@ -30,4 +38,8 @@ export interface MapApi {
    * the side panel leaves uncovered, unless it is in view already and large enough to see.
    */
   bringIntoView(g: Geometry, buffer_m: number, also?: readonly Pos[]): void;
+  /** Draw the agreement being drafted (null: none). */
+  setAgreementDraft(d: AgreementDraft | null): void;
+  /** Bring terms (with their bands) into the uncovered part of the map. */
+  showTerms(terms: readonly TermFeature[]): void;
 }

@@ -9,9 +9,10 @@
  * closest points in the view, so only the own side is ever drawn.
  */
 import type { Feature as GJFeature, Geometry as GJGeometry } from 'geojson';
+import { parseTermRef } from '../agreements.ts';
 import { altitudeText, distance } from '../format.ts';
 import { bufferOf } from '../geo/buffers.ts';
-import { beside, type Pos, unroll } from '../geo/path.ts';
+import { type AnyGeometry, beside, type Pos, unroll } from '../geo/path.ts';
 import {
   anchorOf,
   type Box,
@@ -24,6 +25,7 @@ import {
 import { declarationName } from '../labels.ts';
 import { shownTime, state } from '../store.ts';
 import type { ConflictView, Feature } from '../wire.ts';
+import { termGeometry } from './agreements.ts';
 import type { Draft, Geometry } from './api.ts';
 import { COLORS, SEVERITIES } from './style.ts';
 import { sidcFor } from './symbols.ts';
@@ -192,11 +194,23 @@ function conflictFeatures(c: ConflictView, color: string, t: number): GF[] {
   const out: GF[] = [];
   for (const side of [c.a, c.b]) {
     if ('hidden' in side) continue;
-    const f = state.declarations.get(side.id);
-    if (f) out.push(feature(outlineOf(f.geometry), { ...base, role: 'glow' }));
+    const g = sideGeometry(side.id);
+    if (g) out.push(feature(outlineOf(g), { ...base, role: 'glow' }));
   }
   if (c.closest) out.push(...linkFeatures(c, c.closest, base));
   return out;
+}
+
+/**
+ * The geometry of a conflict's side: a declaration held, or — a breach's side — the term of an
+ * agreement held (`agreement:<id>/<term>`).
+ */
+function sideGeometry(id: string): AnyGeometry | null {
+  const f = state.declarations.get(id);
+  if (f) return f.geometry;
+  const ref = parseTermRef(id);
+  const a = ref ? state.agreements.get(ref.agreement) : undefined;
+  return a && ref ? termGeometry(a, ref.term) : null;
 }
 
 /** The closest points of a conflict joined (drawn the short way), its ends, and its label. */
@@ -235,8 +249,15 @@ export function focusFeatures(
   if (target?.type === 'declaration') return declarationFocus(target.id, true);
   const c = target?.type === 'conflict' ? conflict(target.id) : undefined;
   if (!c) return [];
-  const sides = [c.a, c.b].flatMap((side) => ('hidden' in side ? [] : declarationFocus(side.id, false)));
+  const sides = [c.a, c.b].flatMap((side) => ('hidden' in side ? [] : sideFocus(side.id)));
   return c.closest ? [...sides, feature({ type: 'LineString', coordinates: unroll(c.closest) }, {})] : sides;
+}
+
+/** A conflict's side highlighted: a declaration's outline, or a term's. */
+function sideFocus(id: string): GF[] {
+  if (state.declarations.has(id)) return declarationFocus(id, false);
+  const g = sideGeometry(id);
+  return g ? [feature(outlineOf(g), {})] : [];
 }
 
 /** One declaration's outline, with its buffer's outline when asked. */
@@ -276,7 +297,11 @@ export function boundsOf(t: Target, conflict: (id: string) => ConflictView | und
   } else {
     const c = conflict(t.id);
     if (!c) return null;
-    for (const side of [c.a, c.b]) if (!('hidden' in side)) addDecl(side.id);
+    for (const side of [c.a, c.b]) {
+      if ('hidden' in side || addDecl(side.id)) continue;
+      const g = sideGeometry(side.id);
+      if (g) pts.push(...positionsOf(g));
+    }
     if (c.closest) pts.push(...unroll(c.closest));
   }
   return bboxOf(pts);

@@ -15,10 +15,11 @@ import maplibregl, { type GeoJSONSource, type MapMouseEvent } from 'maplibre-gl'
 import { h } from '../dom.ts';
 import { place } from '../format.ts';
 import type { Pos } from '../geo/path.ts';
-import type { Box } from '../geo/shapes.ts';
+import { type Box, bboxOf } from '../geo/shapes.ts';
 import { on, select, state } from '../store.ts';
-import type { ConflictView } from '../wire.ts';
-import type { Draft, Geometry, MapApi } from './api.ts';
+import type { ConflictView, TermFeature } from '../wire.ts';
+import { agreementDraftFeatures, agreementFeatures, termPositions } from './agreements.ts';
+import type { AgreementDraft, Draft, Geometry, MapApi } from './api.ts';
 import { loadBasemap } from './basemap.ts';
 import { Drawer } from './drawing.ts';
 import {
@@ -88,6 +89,7 @@ class ConsoleMap implements ConsoleMapApi {
   private pending: { target: Target; until: number } | null = null;
   private draft: Draft | null = null;
   private preview: readonly ConflictView[] = [];
+  private agreementDraft: AgreementDraft | null = null;
 
   /** Create the MapLibre map in `el` and follow the store. */
   constructor(el: HTMLElement, covering: () => readonly HTMLElement[]) {
@@ -141,6 +143,21 @@ class ConsoleMap implements ConsoleMapApi {
     this.fly(b, 15);
   }
 
+  /** Show the Agreements panel's draft. */
+  setAgreementDraft(d: AgreementDraft | null): void {
+    this.agreementDraft = d;
+    this.renderAgreements();
+  }
+
+  /** Bring terms into the uncovered part of the map (unless shown well already). */
+  showTerms(terms: readonly TermFeature[]): void {
+    const b = bboxOf(termPositions(terms));
+    if (!b || !this.loaded) return;
+    this.userMoved = true;
+    this.fitted = true;
+    if (!this.shownWell(b)) this.fly(b, 15);
+  }
+
   /** Frame the party's theatre, now or once the style has loaded. */
   showTheatre(): void {
     this.theatreWanted = true;
@@ -180,7 +197,13 @@ class ConsoleMap implements ConsoleMapApi {
       this.renderFocus();
       this.retryFocus();
     });
+    on('agreements', () => {
+      this.renderAgreements();
+      // A breach's term is drawn glowing once its agreement is held.
+      this.renderConflicts();
+    });
     on('time', () => {
+      this.renderAgreements();
       this.renderDeclarations();
       this.renderConflicts();
       this.renderPreview();
@@ -193,6 +216,7 @@ class ConsoleMap implements ConsoleMapApi {
     // "Now" moves with the clock: re-evaluate which declarations are live.
     setInterval(() => {
       if (state.time === null) {
+        this.renderAgreements();
         this.renderDeclarations();
         this.renderConflicts();
       }
@@ -244,6 +268,7 @@ class ConsoleMap implements ConsoleMapApi {
 
   /** Everything, then the first view and a focus still waiting. */
   private renderAll(): void {
+    this.renderAgreements();
     this.renderDeclarations();
     this.renderConflicts();
     this.renderPreview();
@@ -260,6 +285,12 @@ class ConsoleMap implements ConsoleMapApi {
     this.put('decl', decl);
     this.put('buffer', buffer);
     this.put('sym', sym);
+  }
+
+  /** The agreements in force, proposed or signed, and the one being drafted. */
+  private renderAgreements(): void {
+    if (this.loaded)
+      this.put('agr', [...agreementFeatures(), ...agreementDraftFeatures(this.agreementDraft)]);
   }
 
   /** The open conflicts. */

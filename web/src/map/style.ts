@@ -30,6 +30,8 @@ export const COLORS = {
   draft: '#f5f7fa',
   preview: '#ff4fd8',
   focus: '#ffffff',
+  /** Agreements' terms: sand, neither a party's colour nor a severity's. */
+  agreement: '#d9c58f',
   /** Conflicts only. */
   severity: { critical: '#ff3b3b', high: '#ff9f1a', medium: '#f2d024', low: '#b98cff' },
 };
@@ -52,6 +54,7 @@ const SOURCES = [
   'draft',
   'drawing',
   'preview',
+  'agr',
 ] as const;
 /** A source's name. */
 export type SourceId = (typeof SOURCES)[number];
@@ -189,6 +192,75 @@ const DECLARATION_AREAS: LayerSpecification[] = [
       'line-color': ['get', 'color'],
       'line-width': 1.3,
       'line-opacity': live(0.95, 0.3),
+      'line-dasharray': [3, 2],
+    },
+  },
+];
+
+/** A term of an agreement not yet in force (proposed, signed), or in force. */
+const dimmed = (on: number, off: number): ExpressionSpecification => ['case', ['get', 'dim'], off, on];
+/** An agreement term's feature of this role. */
+const agrRole = (role: string): ExpressionSpecification => ['==', ['get', 'role'], role];
+/** Drawn dashed: a term not yet in force, a pull-back's border, the draft. */
+const agrDashed: ExpressionSpecification = [
+  'any',
+  ['get', 'dim'],
+  ['==', ['get', 'term'], 'pull_back'],
+  ['has', 'draft'],
+];
+
+/**
+ * Agreements' terms (map/agreements.ts): a corridor's band to scale, a pause hatched, a pull-back
+ * cross-hatched, an area of responsibility faintly filled; those not in force dimmer.
+ */
+const AGREEMENT_AREAS: LayerSpecification[] = [
+  {
+    id: 'agr-band',
+    type: 'fill',
+    source: 'agr',
+    filter: agrRole('band'),
+    paint: { 'fill-color': ['get', 'color'], 'fill-opacity': ['*', dimmed(0.2, 0.08), live(1, 0.45)] },
+  },
+  {
+    id: 'agr-fill',
+    type: 'fill',
+    source: 'agr',
+    filter: ['all', agrRole('area'), ['==', ['get', 'hatch'], '']],
+    paint: { 'fill-color': ['get', 'color'], 'fill-opacity': ['*', dimmed(0.07, 0.03), live(1, 0.5)] },
+  },
+  {
+    id: 'agr-hatch',
+    type: 'fill',
+    source: 'agr',
+    filter: ['all', agrRole('area'), ['!=', ['get', 'hatch'], '']],
+    paint: { 'fill-pattern': ['get', 'hatch'], 'fill-opacity': ['*', dimmed(0.5, 0.2), live(1, 0.4)] },
+  },
+];
+
+/** Agreements' borders, axes and band edges; labels with the term's kind and window. */
+const AGREEMENT_LINES: LayerSpecification[] = [
+  {
+    id: 'agr-line',
+    type: 'line',
+    source: 'agr',
+    filter: ['all', ['!=', ['get', 'role'], 'label'], ['!', agrDashed]],
+    layout: { 'line-join': 'round' },
+    paint: {
+      'line-color': ['get', 'color'],
+      'line-width': ['match', ['get', 'term'], 'area_of_responsibility', 3.5, 'corridor', 1.6, 2.2],
+      'line-opacity': live(0.95, 0.4),
+    },
+  },
+  {
+    id: 'agr-line-dash',
+    type: 'line',
+    source: 'agr',
+    filter: ['all', ['!=', ['get', 'role'], 'label'], agrDashed],
+    layout: { 'line-join': 'round' },
+    paint: {
+      'line-color': ['get', 'color'],
+      'line-width': ['match', ['get', 'term'], 'area_of_responsibility', 3, 1.8],
+      'line-opacity': ['*', dimmed(0.95, 0.6), live(1, 0.5)],
       'line-dasharray': [3, 2],
     },
   },
@@ -410,6 +482,25 @@ const NAMES: LayerSpecification[] = [
   },
 ];
 
+/** Agreements' terms named: kind, label, window (placed with the declarations' names). */
+const AGREEMENT_LABELS: LayerSpecification[] = [
+  {
+    id: 'agr-label',
+    type: 'symbol',
+    source: 'agr',
+    filter: agrRole('label'),
+    minzoom: 8,
+    layout: {
+      'text-field': ['get', 'text'],
+      'text-font': FONT,
+      'text-size': 11,
+      'text-max-width': 22,
+      'text-padding': 2,
+    },
+    paint: labelPaint(['get', 'color'], ['*', dimmed(1, 0.65), live(1, 0.55)]),
+  },
+];
+
 /** Conflict links below the symbols: the closest points joined, with the distance. */
 const LINKS: LayerSpecification[] = [
   {
@@ -600,11 +691,14 @@ export function style(): StyleSpecification {
     sources: Object.fromEntries(SOURCES.map((s) => [s, { type: 'geojson' as const, data: EMPTY }])),
     layers: [
       ...BASEMAP,
+      ...AGREEMENT_AREAS,
       ...DECLARATION_AREAS,
+      ...AGREEMENT_LINES,
       ...GLOWS,
       ...DECLARATION_LINES,
       ...DRAFT,
       ...NAMES,
+      ...AGREEMENT_LABELS,
       ...LINKS,
       ...CONFLICT_LABELS,
       ...SYMBOLS,

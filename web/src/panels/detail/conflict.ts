@@ -4,11 +4,13 @@
  * distance, closest points, status and resolution, whether it is withheld from the other party
  * (with Release), and "Show on map".
  */
+import { termOf } from '../../agreements.ts';
 import { h } from '../../dom.ts';
-import { distance, dtg, place, toTheHour } from '../../format.ts';
-import { sideName, words } from '../../labels.ts';
+import { distance, dtg, dtgWindow, place, toTheHour } from '../../format.ts';
+import { isTermSide, sideName, words } from '../../labels.ts';
 import { attestation } from '../../ledger/view.ts';
 import type { MapApi } from '../../map/api.ts';
+import { openTab } from '../../shell.ts';
 import { select, state } from '../../store.ts';
 import type { ConflictView, Side } from '../../wire.ts';
 import { withheldLine } from '../../withheld.ts';
@@ -25,6 +27,7 @@ const RULE_LABEL: Record<string, string> = {
   incursion: 'Incursion into an area of responsibility',
   aor_overlap: 'Areas of responsibility overlap',
   restricted: 'Activity in a restricted zone',
+  agreement_breach: 'Breach of an agreement',
 };
 
 /** What the hub adds to a conflict it answers for itself (not on stream events). */
@@ -86,8 +89,8 @@ function conflictRows(c: Resolved): (Node | false | undefined)[] {
     row('Rule', h('span.mono', null, c.rule)),
     row('Id', h('span.mono', null, c.id)),
     row(toTheHour(c) ? 'Window (to the hour)' : 'Window', windowRow(c.window.start, c.window.end)),
-    sideRow(c.a, 'Side A'),
-    sideRow(c.b, 'Side B'),
+    sideRow(c.a, isTermSide(c.a) ? 'Term' : 'Side A'),
+    sideRow(c.b, isTermSide(c.b) ? 'Term' : 'Side B'),
     c.distance_m !== undefined &&
       row('Distance', c.distance_m === 0 ? 'overlapping (0 m)' : distance(c.distance_m)),
     closest &&
@@ -128,6 +131,7 @@ function conflictRows(c: Resolved): (Node | false | undefined)[] {
 function sideRow(s: Side, label: string): Node {
   if ('hidden' in s)
     return row(label, h('span.dt-hidden', { dataset: { hidden: 'true' } }, `${s.party}: hidden`));
+  if (isTermSide(s)) return termRow(s, label);
   const show = (e: Event) => {
     e.preventDefault();
     select('declaration', s.id);
@@ -140,5 +144,41 @@ function sideRow(s: Side, label: string): Node {
       ? h('a', { href: '#', dataset: { declarationId: s.id }, onclick: show }, sideName(s))
       : h('span', null, sideName(s)),
     h('span.dim', null, ` · ${words(s.kind)} · v${s.version}`),
+  );
+}
+
+/**
+ * A breach's term: the agreement's name and the term's kind and label, its window and the
+ * parties it binds, and the way to the agreement in its panel.
+ */
+function termRow(s: Exclude<Side, { hidden: true }>, label: string): Node {
+  const held = termOf(s.id);
+  const a = held?.agreement;
+  const p = held?.term?.properties;
+  const facts = s.kind === 'agreement_term' ? s : null;
+  const open = (e: Event) => {
+    e.preventDefault();
+    if (!a) return;
+    openTab('agreements');
+    window.dispatchEvent(new CustomEvent('deconflict:agreement', { detail: a.id }));
+  };
+  const span =
+    facts?.window ?? (a ? { start: p?.start ?? a.agreement.start, end: p?.end ?? a.agreement.end } : null);
+  const binds = p?.parties ?? facts?.parties ?? a?.agreement.parties ?? [];
+  const name = sideName(s);
+  return row(
+    label,
+    h(
+      'span.dt-term',
+      { dataset: { term: s.id } },
+      a ? h('a', { href: '#', dataset: { action: 'open-agreement' }, onclick: open }, name) : name,
+    ),
+    h(
+      'span.dim',
+      null,
+      span ? ` · ${dtgWindow(span.start, span.end)}` : '',
+      binds.length > 0 ? ` · ${binds.join(', ')}` : '',
+      ` · v${s.version}`,
+    ),
   );
 }

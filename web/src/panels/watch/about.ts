@@ -5,7 +5,7 @@
  */
 import { h } from '../../dom.ts';
 import { conflictWindow, distance, dtg } from '../../format.ts';
-import { declarationName, sideName, words } from '../../labels.ts';
+import { declarationName, isTermSide, sideName, words } from '../../labels.ts';
 import { state } from '../../store.ts';
 import type { AlertView, ConflictView, ProbingSummary } from '../../wire.ts';
 import { withheldLine } from '../../withheld.ts';
@@ -91,6 +91,8 @@ function conflictAbout(c: ConflictView): About {
   const me = state.me?.party;
   const current = state.conflicts.get(c.id) ?? c;
   const sides = [c.a, c.b];
+  const term = sides.find(isTermSide);
+  if (term) return breachAbout(c, current, term);
   const own = sides.filter((s) => s.party === me);
   const other = c.internal ? null : (sides.find((s) => s.party !== me) ?? null);
   return {
@@ -106,6 +108,42 @@ function conflictAbout(c: ConflictView): About {
         ? h('div.line', null, h('span.k', null, 'other'), h('b', null, other.party), ': ', sideName(other))
         : h('div.line', null, h('span.k', null, 'internal'), 'both declarations are your party’s'),
       h('div.line', null, h('span.k', null, 'own'), own.map(sideName).join(' ↔ ') || '—'),
+      withheldLine(current),
+    ].filter((x): x is HTMLElement => x !== null),
+    meta: `${conflictWindow(c)}${c.distance_m !== undefined ? ` · ${distance(c.distance_m)} apart` : ''}`,
+  };
+}
+
+/**
+ * A breach of an agreement: the term broken (the agreement's name, the term's kind and label)
+ * instead of a second declaration, and the declaration that breaks it, ours or another party's.
+ */
+function breachAbout(c: ConflictView, current: ConflictView, term: ConflictView['a']): About {
+  const me = state.me?.party;
+  const decl = c.a === term ? c.b : c.a;
+  const own = decl.party === me;
+  return {
+    title: [
+      h('b.rule', null, 'agreement breach'),
+      h('span.sev-tag', { class: `sev-tag-${c.severity}` }, c.severity),
+      current.status === 'resolved'
+        ? h('span.dim', null, `resolved${current.resolution ? ` (${words(current.resolution)})` : ''}`)
+        : '',
+    ],
+    lines: [
+      h(
+        'div.line.breach-term',
+        { dataset: { term: 'id' in term ? term.id : '' } },
+        h('span.k', null, 'term'),
+        sideName(term),
+      ),
+      h(
+        'div.line',
+        null,
+        h('span.k', null, own ? 'own' : 'by'),
+        own ? '' : [h('b', null, decl.party), ': '],
+        sideName(decl),
+      ),
       withheldLine(current),
     ].filter((x): x is HTMLElement => x !== null),
     meta: `${conflictWindow(c)}${c.distance_m !== undefined ? ` · ${distance(c.distance_m)} apart` : ''}`,

@@ -1,5 +1,5 @@
 /** The inbox's logic: the order of alerts, their deadlines, what each is about and who answered. */
-import { declarationName, words } from '../../labels.ts';
+import { declarationName, isTermSide, sideName, words } from '../../labels.ts';
 import { state } from '../../store.ts';
 import type { AlertView } from '../../wire.ts';
 
@@ -42,6 +42,11 @@ export function headline(a: AlertView): string {
   const c = a.summary.conflict;
   if (c) {
     const me = state.me?.party;
+    const term = [c.a, c.b].find(isTermSide);
+    if (term) {
+      const decl = c.a === term ? c.b : c.a;
+      return `agreement breach (${c.severity}) by ${decl.party === me ? 'us' : decl.party}: ${sideName(term)}`;
+    }
     const other = c.internal ? null : c.a.party === me ? c.b : c.a;
     return `${words(c.rule)} (${c.severity})${other ? ` with ${other.party}` : ' — internal'}`;
   }

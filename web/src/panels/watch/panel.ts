@@ -70,8 +70,9 @@ function mountWatch(el: HTMLElement, map: MapApi): void {
 
 /** Redraw on the store's changes, the countdowns every second and the roster every minute. */
 function follow(w: Watch): void {
-  // Declarations too: an unlabelled side is named by its place and window once it is held.
-  for (const topic of ['alerts', 'conflicts', 'declarations', 'settings', 'me'] as const)
+  // Declarations too: an unlabelled side is named by its place and window once it is held; and
+  // agreements: a breach names the agreement its term belongs to.
+  for (const topic of ['alerts', 'conflicts', 'declarations', 'agreements', 'settings', 'me'] as const)
     on(topic, () => draw(w));
   on('selection', () => {
     if (state.selection?.type !== 'alert') return;
