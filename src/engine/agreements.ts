@@ -14,7 +14,7 @@
  * - {@link boundUntil}: an agreement withdrawn with effect from a time binds until then.
  */
 
-import { parseDeclarations, STYLE_PROPERTIES } from './declaration.ts';
+import { describe, parseDeclarations, STYLE_PROPERTIES } from './declaration.ts';
 import { DeconflictError, type EngineErrorCode, type ErrorDetail } from './errors.ts';
 import { DISTANCE_TOLERANCE_M, pointEdge, pointInShape, shapeDistanceWithin } from './geodesy/distance.ts';
 import { type Shape, toShape } from './geodesy/shape.ts';
@@ -137,20 +137,6 @@ type Json = unknown;
 
 function isObject(x: Json): x is Record<string, Json> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-/** A value as a message quotes it: JSON (control characters escaped), at most about 60 characters. */
-function describe(x: Json): string {
-  let s: string | undefined;
-  try {
-    s = JSON.stringify(x);
-  } catch {
-    return Array.isArray(x) ? 'a deeply nested list' : 'a deeply nested object';
-  }
-  if (s === undefined) return String(x);
-  if (s.length <= 60) return s;
-  const cut = /[\uD800-\uDBFF]/.test(s.charAt(56)) ? 56 : 57;
-  return `${s.slice(0, cut)}...`;
 }
 
 type Feature = ErrorDetail['feature'];

@@ -132,7 +132,7 @@ class Problems {
  * cut at 60 characters without splitting a surrogate pair, so a message never carries text that
  * is not well-formed. A value nested too deep to serialize is described by its type.
  */
-function describe(x: Json): string {
+export function describe(x: Json): string {
   let s: string | undefined;
   try {
     s = JSON.stringify(x);

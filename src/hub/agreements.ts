@@ -83,6 +83,32 @@ function dueOf(a: AgreementRecord, effective: number | null): number {
 const iso = formatIsoUtc;
 
 /** The text as the API shows it (the same, mutable). */
+/**
+ * A draft's text, as version 1 (a draft is edited in place until proposed), and its ledger entry:
+ * the drafter's alone (no audience), as the draft is.
+ */
+async function writeDraft(
+  ctx: WriteCtx,
+  username: string,
+  party: string,
+  id: string,
+  body: AgreementBody,
+  type: 'agreement.drafted' | 'agreement.edited',
+): Promise<void> {
+  const content_sha256 = contentHash(body);
+  await ctx.tx.agreements.putVersion({
+    agreement: id,
+    version: 1,
+    body,
+    content_sha256,
+    party,
+    username,
+    at: ctx.now,
+    proposed_at: null,
+  });
+  await ctx.log(username, party, type, id, { version: 1, content_sha256, agreement: body });
+}
+
 function textView(b: AgreementBody): AgreementView['agreement'] {
   return {
     ...b,
@@ -334,23 +360,8 @@ export class Agreements {
         in_force_at: null,
         closed_at: null,
       };
-      const content_sha256 = contentHash(body);
       await tx.agreements.insert(record);
-      await tx.agreements.putVersion({
-        agreement: id,
-        version: 1,
-        body,
-        content_sha256,
-        party,
-        username: p.username,
-        at: ctx.now,
-        proposed_at: null,
-      });
-      await ctx.log(p.username, party, 'agreement.drafted', id, {
-        version: 1,
-        content_sha256,
-        agreement: body,
-      });
+      await writeDraft(ctx, p.username, party, id, body, 'agreement.drafted');
       return {
         result: await this.view(tx, record, true),
         apply: () => this.due.set(id, dueOf(record, null)),
@@ -374,24 +385,9 @@ export class Agreements {
     return this.k.write(async (tx, ctx) => {
       const cur = await this.ownDraft(tx, party, id);
       const { a, body } = await this.parse(tx, party, id, input);
-      const content_sha256 = contentHash(body);
       const next: AgreementRecord = { ...cur, start: a.start, end: a.end, updated_at: ctx.now };
       await tx.agreements.update(next);
-      await tx.agreements.putVersion({
-        agreement: id,
-        version: 1,
-        body,
-        content_sha256,
-        party,
-        username: p.username,
-        at: ctx.now,
-        proposed_at: null,
-      });
-      await ctx.log(p.username, party, 'agreement.edited', id, {
-        version: 1,
-        content_sha256,
-        agreement: body,
-      });
+      await writeDraft(ctx, p.username, party, id, body, 'agreement.edited');
       return { result: await this.view(tx, next, true), apply: () => this.due.set(id, dueOf(next, null)) };
     });
   }
