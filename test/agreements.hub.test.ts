@@ -683,6 +683,43 @@ describe('bad input is a coded error and changes nothing', () => {
   });
 });
 
+// --- A restart ---------------------------------------------------------------------------------------
+
+describe('an agreement in force survives a restart', () => {
+  it('still in force after the hub reopens its data directory, and still breached by a strike in its corridor', async () => {
+    // The same text a month later: every time moved from December to January.
+    const later = (v: unknown) => JSON.parse(JSON.stringify(v).replaceAll('"2026-12-', '"2027-01-')) as Json;
+    const drafted = ok<AgreementView>(
+      await s.req(`${GOV}.operator`, 'POST', '/api/v1/agreements', later(text())),
+      201,
+    );
+    let a = ok<AgreementView>(
+      await s.req(`${GOV}.operator`, 'POST', `/api/v1/agreements/${drafted.id}/propose`),
+    );
+    t.clock.set(at('2027-01-08T05:00:00Z'));
+    for (const user of [`${GOV}.senior`, `${OPP}.admin`, `${AGENCY}.admin`])
+      a = ok<AgreementView>(await signAs(user, a));
+    t.clock.set(at('2027-01-08T06:00:00Z'));
+    await t.hub.runDue();
+    assert.equal((await get(`${GOV}.watch`, a.id)).status, 'in_force');
+
+    // Stop the hub and open its data directory again, as a restart does.
+    const dir = t.dir;
+    await t.close(true);
+    t = await startHub({ dir, demo: false });
+    t.clock.set(at('2027-01-09T07:00:00Z'));
+    assert.equal((await get(`${GOV}.watch`, a.id)).status, 'in_force', 'in force after the restart');
+    const r = await submit(`${GOV}.operator`, [
+      later(decl('strike-corridor', { id: 'strike-after-restart' })) as unknown as Feature,
+    ]);
+    const broken = breaches(r.conflicts).filter((c) => termOf(c).agreement === a.id);
+    assert.ok(
+      broken.some((c) => termOf(c).term === 'corridor' && c.severity === 'critical'),
+      JSON.stringify(r.conflicts),
+    );
+  });
+});
+
 // --- The record holds ----------------------------------------------------------------------------------
 
 describe('deconflict verify --data', () => {
