@@ -18,6 +18,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { parseDeclarations } from '../src/engine/declaration.ts';
 import type { DeconflictError } from '../src/errors.ts';
@@ -127,6 +128,24 @@ function branch(s: Schema): Schema {
 }
 
 /** A value its schema accepts (a sample; a valid request but for the field under attack). */
+/**
+ * A valid string for a string schema: "aaa" (as long as `minLength` asks) when that is valid, else
+ * one drawn from its pattern (fast-check, a fixed seed: the same every run), so that a field with
+ * a form of its own (a key id, a base64 signature) is valid while another field is under attack.
+ */
+function stringSample(s: Schema): string {
+  const min = Number(s.minLength ?? 0);
+  const max = typeof s.maxLength === 'number' ? s.maxLength : Number.POSITIVE_INFINITY;
+  const plain = 'a'.repeat(Math.max(3, min));
+  const pattern = typeof s.pattern === 'string' ? new RegExp(s.pattern, 'u') : null;
+  if (pattern === null || pattern.test(plain)) return plain;
+  const drawn = fc.sample(
+    fc.stringMatching(pattern).filter((x) => x.length >= min && x.length <= max),
+    { numRuns: 1, seed: 1 },
+  );
+  return drawn[0] as string;
+}
+
 function sample(schema: Schema): unknown {
   const s = branch(schema);
   if (s.const !== undefined) return s.const;
@@ -148,7 +167,7 @@ function sample(schema: Schema): unknown {
       if (s.format === 'zulu-time' || s.format === 'date-time') return '2026-11-25T10:00:00Z';
       if (s.format === 'uri') return 'https://hooks.example.invalid/in';
       if (s.format === 'bbox') return '30,-32,32,-30';
-      return 'a'.repeat(Math.max(3, Number(s.minLength ?? 0)));
+      return stringSample(s);
     default:
       return null;
   }
@@ -198,9 +217,62 @@ function slotsOf(op: Operation): Slot[] {
         multiline: p.schema['x-text'] === 'multiline',
       }),
     );
-  const body = op.body === null ? [] : op.engine ? engineSlots(op.body) : bodySlots(op.body);
+  const body =
+    op.body === null
+      ? []
+      : isAgreementText(op)
+        ? agreementSlots(op.body)
+        : op.engine
+          ? engineSlots(op.body)
+          : bodySlots(op.body);
   return [...params, ...body];
 }
+
+/** An agreement's text (docs/agreements.md), parsed by the engine like a declaration. */
+const isAgreementText = (op: Operation): boolean => op.engine && op.template.startsWith('/api/v1/agreements');
+
+/**
+ * The string fields of an agreement's text as the engine reads them: its name, start and end,
+ * and every string property of its first term (`terms.features[0].properties.label`).
+ */
+function agreementSlots(schema: Schema): Slot[] {
+  const props = schema.properties as Record<string, Schema>;
+  const top = bodySlots({
+    type: 'object',
+    properties: { name: props.name, start: props.start, end: props.end },
+  });
+  const terms = (props.terms as Schema).properties as Record<string, Schema>;
+  const term = (terms.features as Schema).items as Schema;
+  const termProps = (term.properties as Record<string, Schema>).properties as Schema;
+  return [
+    ...top,
+    ...bodySlots(termProps).map((x) => ({ ...x, steps: ['terms', 'features', 0, 'properties', ...x.steps] })),
+  ];
+}
+
+/** A valid agreement's text between two demo parties: one corridor. */
+const AGREEMENT = {
+  name: 'Attack corridor',
+  parties: ['coalition', 'northern-forces'],
+  start: '2026-11-25T00:00:00Z',
+  end: '2026-11-26T00:00:00Z',
+  terms: {
+    type: 'FeatureCollection',
+    features: [
+      {
+        type: 'Feature',
+        geometry: {
+          type: 'LineString',
+          coordinates: [
+            [31.5, -31.5],
+            [31.6, -31.5],
+          ],
+        },
+        properties: { id: 'corridor', term: 'corridor', buffer_m: 500, label: 'the road' },
+      },
+    ],
+  },
+};
 
 /** The field's name as errors give it: an array element is named by its array (validation.ts). */
 const fieldPath = (slot: Slot): string => slot.steps.filter((s) => typeof s === 'string').join('.');
@@ -275,7 +347,11 @@ function requestFor(op: Operation, slot: Slot, value: string): { url: string; bo
   });
   if (slot.where === 'query') url += `?${String(slot.steps[0])}=${encode(value)}`;
   if (op.body === null) return { url };
-  const base = op.engine ? structuredClone(FEATURE) : sample(op.body);
+  const base = isAgreementText(op)
+    ? { ...structuredClone(AGREEMENT), ...(op.template.endsWith('/counter') && { version: 1 }) }
+    : op.engine
+      ? structuredClone(FEATURE)
+      : sample(op.body);
   const schema = op.engine ? undefined : op.body;
   return { url, body: slot.where === 'body' ? setAt(base, schema, slot.steps, value) : base };
 }

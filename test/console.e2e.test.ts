@@ -631,11 +631,20 @@ describe('the web console in a browser', () => {
     // Far from the demo's theatre, so that nothing else conflicts with them.
     const p = await open('coalition.operator', 'declare');
     const page = p.page;
+    // The result of this submission: the newest link, once it names another declaration than the
+    // previous submission's (whose result stays on screen until the new one replaces it).
+    let previous: string | null = null;
     const submitted = async (): Promise<string> => {
       await page.locator('button[data-action=submit]').click();
-      const v1 = page.locator('[data-testid=submit-result] a[data-declaration-id][data-version="1"]').last();
-      await v1.waitFor();
-      return (await v1.getAttribute('data-declaration-id')) as string;
+      const handle = await page.waitForFunction((prev) => {
+        const links = document.querySelectorAll(
+          '[data-testid=submit-result] a[data-declaration-id][data-version="1"]',
+        );
+        const id = links[links.length - 1]?.getAttribute('data-declaration-id') ?? null;
+        return id !== null && id !== prev ? id : null;
+      }, previous);
+      previous = (await handle.jsonValue()) as string;
+      return previous;
     };
     const declaration = async (id: string) =>
       api(url, await tokenOf('coalition.operator'), 'GET', `/api/v1/declarations/${encodeURIComponent(id)}`);

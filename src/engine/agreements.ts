@@ -158,16 +158,61 @@ function parseTime(x: Json, path: string, problems: Problems, feature: Feature):
     );
     return null;
   }
+  // Text that breaks the text rules is named as such before it is read as a time (as a
+  // declaration's is), and never quoted back.
+  const bad = textProblem(x, 'line');
+  if (bad !== null) {
+    problems.add('invalid_text', path, `${path} ${bad}`, feature);
+    return null;
+  }
   const t = parseIsoUtc(x);
   if (t === null) {
     problems.add(
       'invalid_time',
       path,
-      `"${x}" is not an ISO 8601 UTC time like "2026-12-08T06:00:00Z" (Z or +00:00 required)`,
+      `${describe(x)} is not an ISO 8601 UTC time like "2026-12-08T06:00:00Z" (Z or +00:00 required)`,
       feature,
     );
   }
   return t;
+}
+
+/**
+ * Every string of a term — its feature id, its geometry's type, the names and values of its
+ * properties at any depth — obeys the text rules (one line each). Iterative, so a deeply nested
+ * value cannot exhaust the stack. False when any does not (each named).
+ */
+function termText(
+  f: Record<string, Json>,
+  props: Record<string, Json>,
+  base: string,
+  problems: Problems,
+  feature: Feature,
+): boolean {
+  const before = problems.list.length;
+  const check = (x: string, path: string): void => {
+    const p = textProblem(x, 'line');
+    if (p !== null) problems.add('invalid_text', path, `${path} ${p}`, feature);
+  };
+  const name = (key: string, path: string): boolean => {
+    const p = textProblem(key);
+    if (p !== null) problems.add('invalid_text', path, `a member name of ${path} ${p}`, feature);
+    return p === null;
+  };
+  if (typeof f.id === 'string') check(f.id, `${base}.id`);
+  if (isObject(f.geometry) && typeof f.geometry.type === 'string')
+    check(f.geometry.type, `${base}.geometry.type`);
+  const queue: [Json, string][] = [];
+  for (const [k, v] of Object.entries(props))
+    if (name(k, `${base}.properties`)) queue.push([v, `${base}.properties.${k}`]);
+  for (let i = 0; i < queue.length; i++) {
+    const [v, path] = queue[i] as [Json, string];
+    if (typeof v === 'string') check(v, path);
+    else if (Array.isArray(v)) for (let j = 0; j < v.length; j++) queue.push([v[j], `${path}[${j}]`]);
+    else if (isObject(v))
+      for (const [k, x] of Object.entries(v)) if (name(k, path)) queue.push([x, `${path}.${k}`]);
+  }
+  return problems.list.length === before;
 }
 
 /** One line of text, at most `max` characters, obeying the text rules (text.ts). */
@@ -460,6 +505,10 @@ function parseTerm(
     return null;
   }
   const pp = `${base}.properties`;
+
+  // Text first, as for a declaration (declaration.ts checkText): a term with ill-formed text is
+  // reported for its text alone, so that nothing later reads or quotes that text back.
+  if (!termText(f, props, base, problems, { index })) return null;
 
   // Identity first, so that every later problem names the term.
   let id: string | undefined;

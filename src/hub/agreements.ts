@@ -383,8 +383,9 @@ export class Agreements {
   async edit(p: Principal, id: string, input: unknown): Promise<AgreementView> {
     const party = actingParty(p, ...DRAFT_ROLES);
     return this.k.write(async (tx, ctx) => {
-      const cur = await this.ownDraft(tx, party, id);
+      // The text is read first: its problems are named whatever the record (as a schema would).
       const { a, body } = await this.parse(tx, party, id, input);
+      const cur = await this.ownDraft(tx, party, id);
       const next: AgreementRecord = { ...cur, start: a.start, end: a.end, updated_at: ctx.now };
       await tx.agreements.update(next);
       await writeDraft(ctx, p.username, party, id, body, 'agreement.edited');
@@ -421,6 +422,8 @@ export class Agreements {
     const party = actingParty(p, ...DRAFT_ROLES);
     const { version, text } = counterInput(input);
     return this.k.write(async (tx, ctx) => {
+      // The text is read first: its problems are named whatever the record (as a schema would).
+      const { a, body } = await this.parse(tx, party, id, text);
       const cur = await this.visible(tx, party, id);
       const v = await this.currentVersion(tx, cur, party, version, 'countered');
       if (cur.status === 'in_force')
@@ -430,7 +433,6 @@ export class Agreements {
           'agreement_state',
           `version ${version} is your party's own proposal: another signatory counters it`,
         );
-      const { a, body } = await this.parse(tx, party, id, text);
       const next: AgreementRecord = {
         ...cur,
         status: 'proposed',
