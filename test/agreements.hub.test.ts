@@ -24,20 +24,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { AgreementView } from '../src/api/agreements.ts';
 import type { ConflictView, SubmissionResult } from '../src/api/declarations.ts';
-import type { LogView, MemberKeyView } from '../src/api/ledger.ts';
+import type { LogView } from '../src/api/ledger.ts';
 import type { AlertView } from '../src/api/watch.ts';
 import { main } from '../src/cli/main.ts';
 import { canonicalJson } from '../src/ledger/canonical.ts';
-import { fromBase64 } from '../src/ledger/note.ts';
-import {
-  type Act,
-  newMemberKey,
-  type Signed,
-  type Statement,
-  signStatement,
-} from '../src/ledger/statement.ts';
+import type { Act, Signed, Statement } from '../src/ledger/statement.ts';
 import type { VerifyResult } from '../src/ledger/verify.ts';
 import { assertError, ok, sessions, startHub, type TestHub } from './support/hub.ts';
+import { type MemberKey, registerKey, signWith, statementBy } from './support/keys.ts';
 import { HOUR, iso } from './support/time.ts';
 
 const GOV = 'coalition';
@@ -88,38 +82,16 @@ after(async () => {
 
 // --- Keys and signed statements (docs/transparency.md §4) -------------------------------------------
 
-interface Key {
-  privateKey: string;
-  publicKey: string;
-  id: string;
-}
+type Key = MemberKey;
 
 let origin = '';
 const keys = new Map<string, Key>();
 
-function statement(user: string, act: Act, subject: string, extra: Partial<Statement> = {}): Statement {
-  return {
-    v: 1,
-    origin,
-    act,
-    subject,
-    by: user,
-    party: user.slice(0, user.lastIndexOf('.')),
-    at: iso(t.clock.now()),
-    ...extra,
-  };
-}
-
-const signWith = (st: Statement, key: Key): Signed =>
-  signStatement(st, fromBase64(key.privateKey) as Uint8Array);
+const statement = (user: string, act: Act, subject: string, extra: Partial<Statement> = {}): Statement =>
+  statementBy(origin, user, t.clock.now(), act, subject, extra);
 
 async function register(user: string): Promise<Key> {
-  const key = newMemberKey();
-  const st = statement(user, 'key.register', key.id, { public_key: key.publicKey });
-  ok<MemberKeyView>(
-    await s.req(user, 'POST', '/api/v1/keys', { label: 'agreements', signed: signWith(st, key) }),
-    201,
-  );
+  const key = await registerKey(s.req, origin, user, t.clock.now(), 'agreements');
   keys.set(user, key);
   return key;
 }

@@ -36,6 +36,7 @@ import {
   buildConsole,
   CHROMIUM,
   chromiumAvailable,
+  generateKeyInConsole,
   jumpTo,
   LOAD,
   launch,
@@ -136,17 +137,8 @@ describe('agreements in the console: drafted on the map, signed by every signato
   };
 
   /** A key made under a passphrase in the Keys & record panel and registered; returns its id. */
-  const makeKey = async (page: Page): Promise<string> => {
-    await page.locator('button[data-tab=record]').click();
-    const form = page.locator('form.rk-new');
-    await form.locator('input[name=key-label]').fill('agreements desk, e2e');
-    await form.locator('input[name=passphrase]').fill(PASSPHRASE);
-    await form.locator('input[name=passphrase-again]').fill(PASSPHRASE);
-    await form.locator('button[data-action=generate-key]').click();
-    const status = page.locator('[data-key-status=signing]');
-    await status.waitFor();
-    return (await status.getAttribute('data-key-id')) as string;
-  };
+  const makeKey = (page: Page): Promise<string> =>
+    generateKeyInConsole(page, 'agreements desk, e2e', PASSPHRASE);
 
   /** Click positions on the map, then Enter: a line or an area drawn. */
   const drawOnMap = async (page: Page, action: string, pts: [number, number][]): Promise<void> => {

@@ -35,6 +35,7 @@ import {
   buildConsole,
   CHROMIUM,
   chromiumAvailable,
+  generateKeyInConsole,
   LOAD,
   launch,
   loaded,
@@ -187,16 +188,7 @@ describe('the record in the console: signed acknowledgements, receipts, the witn
 
   /** A key generated under a passphrase, sealed in the browser, registered, cosigning. */
   const generateKey = async (page: Page, cosignPosts: string[]): Promise<Key> => {
-    await page.locator('button[data-tab=record]').click();
-    const form = page.locator('form.rk-new');
-    await form.locator('input[name=key-label]').fill('watch desk, e2e');
-    await form.locator('input[name=passphrase]').fill(PASSPHRASE);
-    await form.locator('input[name=passphrase-again]').fill(PASSPHRASE);
-    await form.locator('button[data-action=generate-key]').click();
-    const status = page.locator('[data-key-status=signing]');
-    await status.waitFor();
-    const id = (await status.getAttribute('data-key-id')) as string;
-    assert.match(id, /^[0-9a-f]{16}$/);
+    const id = await generateKeyInConsole(page, 'watch desk, e2e', PASSPHRASE);
     const keys = await as('GET', '/api/v1/keys');
     const registered = (keys.body.keys as RegisteredKey[]).find((k) => k.id === id);
     assert.ok(registered, `key ${id} is not registered: ${JSON.stringify(keys.body)}`);

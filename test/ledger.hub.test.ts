@@ -39,11 +39,11 @@ import {
   newMemberKey,
   type Signed,
   type Statement,
-  signStatement,
   verifyStatement,
   witnessKeyName,
 } from '../src/ledger/statement.ts';
 import { assertError, ok, sessions, startHub, T0, type TestHub } from './support/hub.ts';
+import { type MemberKey, registerKey, signWith, statementBy } from './support/keys.ts';
 import { HOUR, iso, MIN } from './support/time.ts';
 
 let t: TestHub;
@@ -138,11 +138,7 @@ function checkReceipt(r: ReceiptView): void {
 
 // --- Helpers ------------------------------------------------------------------------------------------
 
-interface Key {
-  privateKey: string;
-  publicKey: string;
-  id: string;
-}
+type Key = MemberKey;
 
 let origin = '';
 async function logView(user = 'coalition.watch'): Promise<LogView> {
@@ -151,31 +147,11 @@ async function logView(user = 'coalition.watch'): Promise<LogView> {
   return v;
 }
 
-function statement(user: string, act: Act, subject: string, extra: Partial<Statement> = {}): Statement {
-  return {
-    v: 1,
-    origin,
-    act,
-    subject,
-    by: user,
-    party: user.split('.')[0] as string,
-    at: iso(t.clock.now()),
-    ...extra,
-  };
-}
-
-const sign = (st: Statement, key: Key): Signed => signStatement(st, fromBase64(key.privateKey) as Uint8Array);
-
-async function register(user: string, label = 'console'): Promise<Key> {
-  const key = newMemberKey();
-  const st = statement(user, 'key.register', key.id, { public_key: key.publicKey });
-  const view = ok<MemberKeyView>(
-    await s.req(user, 'POST', '/api/v1/keys', { label, signed: sign(st, key) }),
-    201,
-  );
-  assert.equal(view.id, key.id);
-  return key;
-}
+const statement = (user: string, act: Act, subject: string, extra: Partial<Statement> = {}): Statement =>
+  statementBy(origin, user, t.clock.now(), act, subject, extra);
+const sign = signWith;
+const register = (user: string, label = 'console'): Promise<Key> =>
+  registerKey(s.req, origin, user, t.clock.now(), label);
 
 const receipt = async (user: string, seq: number, query = '') =>
   s.req(user, 'GET', `/api/v1/receipts/${seq}${query}`);

@@ -42,6 +42,7 @@ import {
   buildConsole,
   CHROMIUM,
   chromiumAvailable,
+  generateKeyInConsole,
   LOAD,
   launch,
   logIn,
@@ -205,15 +206,7 @@ describe('a relief agency notifies a hospital to two forces, end to end', () => 
       .locator('[data-testid=record-line]')
       .filter({ hasText: /Record verified up to entry \d+ at / })
       .waitFor();
-    const form = page.locator('form.rk-new');
-    await form.locator('input[name=key-label]').fill('watch desk, scenario');
-    await form.locator('input[name=passphrase]').fill(PASSPHRASE);
-    await form.locator('input[name=passphrase-again]').fill(PASSPHRASE);
-    await form.locator('button[data-action=generate-key]').click();
-    const status = page.locator('[data-key-status=signing]');
-    await status.waitFor();
-    const keyId = (await status.getAttribute('data-key-id')) as string;
-    assert.match(keyId, /^[0-9a-f]{16}$/);
+    const keyId = await generateKeyInConsole(page, 'watch desk, scenario', PASSPHRASE);
     const keys = ok<{ keys: { id: string; username: string; revoked_at: string | null }[] }>(
       await s.req(WATCH, 'GET', '/api/v1/keys'),
     ).keys;

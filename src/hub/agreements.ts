@@ -48,7 +48,7 @@ import { RawBody, readJson } from './body.ts';
 import { announce, conflictRecord, insertConflicts, sidesOf } from './conflicts.ts';
 import type { Kernel, ScreenedConflict, Screening, TermConflict, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
-import { verifySigned } from './signatures.ts';
+import { requireSigned } from './signatures.ts';
 
 /** Who drafts, edits, proposes and counters: as who declares. */
 const DRAFT_ROLES = ['operator', 'party_admin'] as const;
@@ -520,16 +520,14 @@ export class Agreements {
       const before = await tx.agreements.signatures(id, v.version);
       if (before.some((x) => x.party === party))
         fail('already_signed', `your party has already signed version ${v.version} of agreement ${id}`);
-      if (b.signed === undefined)
-        fail('bad_signature', 'signed: an agreement is signed with a key', 'signed');
-      const verified = await verifySigned(
+      const { signed, key } = await requireSigned(
         tx,
         p,
         b.signed,
         { act: 'agreement.sign', subject: id, version: v.version, content_sha256: v.content_sha256 },
         ctx.now,
+        'an agreement',
       );
-      const { signed, key } = verified as NonNullable<typeof verified>;
       const all = v.body.parties.every((x) => x === party || before.some((s) => s.party === x));
       const entry = await ctx.log(p.username, party, 'agreement.signed', id, {
         version: v.version,
@@ -588,16 +586,14 @@ export class Agreements {
           `effective ${iso(b.effective)} is before now (${iso(ctx.now)}): a withdrawal is never retroactive`,
           'effective',
         );
-      if (b.signed === undefined)
-        fail('bad_signature', 'signed: a withdrawal is signed with a key', 'signed');
-      const verified = await verifySigned(
+      const { signed, key } = await requireSigned(
         tx,
         p,
         b.signed,
         { act: 'agreement.withdraw', subject: id, version: v.version, effective: b.effective },
         ctx.now,
+        'a withdrawal',
       );
-      const { signed, key } = verified as NonNullable<typeof verified>;
       const entry = await ctx.log(p.username, party, 'agreement.withdrawn', id, {
         version: v.version,
         effective: iso(b.effective),

@@ -111,3 +111,19 @@ export async function verifySigned(
   checkStatement(origin, p, signed, expected, now, (key as { public_key: string }).public_key);
   return { signed, key: signed.key };
 }
+
+/**
+ * Verify `signed` for a request that is never taken on the hub's word (signing or withdrawing an
+ * agreement): absent, it is refused (`bad_signature`, naming `what`).
+ */
+export async function requireSigned(
+  tx: Tx,
+  p: Principal,
+  signed: Signed | undefined,
+  expected: Expected,
+  now: number,
+  what: string,
+): Promise<Verified> {
+  if (signed === undefined) refuse(`${what} is signed with a key`);
+  return (await verifySigned(tx, p, signed, expected, now)) as Verified;
+}

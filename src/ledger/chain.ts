@@ -8,28 +8,16 @@
 import { createHash } from 'node:crypto';
 import type { LedgerEntry } from '../domain/records.ts';
 import { canonicalJson } from './canonical.ts';
+import { entryContent, GENESIS_HASH } from './entry.ts';
 
-export { canonicalJson };
+export { canonicalJson, GENESIS_HASH };
 
-/** The `prev_hash` of the first entry. */
-export const GENESIS_HASH = '0'.repeat(64);
-
-/**
- * The exact bytes an entry's hash covers: the canonical JSON of its content, as UTF-8. Written
- * out member by member, in RFC 8785's order (actor, at, party, payload, seq, subject, type), so
- * that a payload canonicalized once serves the chain and the tree's leaf alike (`canonicalPayload`,
- * when given, must be canonicalJson(e.payload); a test checks the two forms agree).
- */
+/** The exact bytes an entry's hash covers: its canonical content (entry.ts), as UTF-8. */
 export function entryBytes(
   e: Omit<LedgerEntry, 'hash' | 'salt' | 'leaf'>,
   canonicalPayload?: string,
 ): Buffer {
-  const payload = canonicalPayload ?? canonicalJson(e.payload, 'payload');
-  const content =
-    `{"actor":${canonicalJson(e.actor, 'actor')},"at":${canonicalJson(e.at, 'at')},` +
-    `"party":${canonicalJson(e.party, 'party')},"payload":${payload},"seq":${canonicalJson(e.seq, 'seq')},` +
-    `"subject":${canonicalJson(e.subject, 'subject')},"type":${canonicalJson(e.type, 'type')}}`;
-  return Buffer.from(content, 'utf8');
+  return Buffer.from(entryContent(e, canonicalPayload), 'utf8');
 }
 
 /** The hash of an entry: SHA-256 of the previous hash, a newline and the canonical content bytes. */

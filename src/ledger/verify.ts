@@ -31,6 +31,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { LedgerEntry } from '../domain/records.ts';
 import { canonicalJson } from './canonical.ts';
+import { entryContent, GENESIS_HASH } from './entry.ts';
 import { type EntryHeader, leafData, payloadHash } from './leaf.ts';
 import { HASH_SIZE, leafHash, MerkleLog, verifyInclusion } from './merkle.ts';
 import {
@@ -44,9 +45,6 @@ import {
   verifierKeyOf,
 } from './note.ts';
 import { keyId, type Signed, verifyStatement, witnessKeyName } from './statement.ts';
-
-/** The `prev_hash` of the first entry (chain.ts has it too, but chain.ts uses node:crypto). */
-const GENESIS_HASH = '0'.repeat(64);
 
 /** How many findings a result lists (all are counted): a rewritten log is one finding per entry. */
 export const MAX_FINDINGS = 1000;
@@ -845,13 +843,9 @@ export class LedgerVerifier {
   }
 }
 
-/** The canonical JSON of an entry's content (chain.ts's entryBytes), the payload's given. */
-function contentJson(e: EntryHeader, seq: number, payloadJson: string): string {
-  // Keys in RFC 8785 order (UTF-16 code units): actor, at, party, payload, seq, subject, type.
-  // Built by hand so that the payload's canonical JSON, the big part, is made once for the hash
-  // and the leaf; test/ledger.verify.test.ts checks it against chain.ts's entryHash.
-  return `{"actor":${canonicalJson(e.actor)},"at":${canonicalJson(e.at)},"party":${canonicalJson(e.party)},"payload":${payloadJson},"seq":${canonicalJson(seq)},"subject":${canonicalJson(e.subject)},"type":${canonicalJson(e.type)}}`;
-}
+/** The canonical JSON of an entry's content as if written at `seq` (entry.ts), the payload's given. */
+const contentJson = (e: EntryHeader, seq: number, payloadJson: string): string =>
+  entryContent({ ...e, seq, payload: null }, payloadJson);
 
 /** "entry 4 was" or "entries 4–6 were". */
 function span(from: number, to: number): string {

@@ -306,3 +306,21 @@ export async function textOf(page: Page, selector: string): Promise<string> {
 export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM);
 }
+
+/**
+ * A member key generated under `passphrase` in the Keys & record panel: sealed in the browser and
+ * registered with the hub once the panel says it may sign. Resolves to its id.
+ */
+export async function generateKeyInConsole(page: Page, label: string, passphrase: string): Promise<string> {
+  await page.locator('button[data-tab=record]').click();
+  const form = page.locator('form.rk-new');
+  await form.locator('input[name=key-label]').fill(label);
+  await form.locator('input[name=passphrase]').fill(passphrase);
+  await form.locator('input[name=passphrase-again]').fill(passphrase);
+  await form.locator('button[data-action=generate-key]').click();
+  const status = page.locator('[data-key-status=signing]');
+  await status.waitFor();
+  const id = (await status.getAttribute('data-key-id')) as string;
+  assert.match(id, /^[0-9a-f]{16}$/);
+  return id;
+}
