@@ -37,6 +37,21 @@ const config = {
       to: { path: PROJECT, pathNot: '^src/engine/' },
     },
     {
+      name: 'blind-is-platform-free',
+      severity: 'error',
+      comment:
+        "src/blind (a party's side of blind matching: cover, rules, OPRF) imports only src/engine and npm packages — no Node built-ins — so an agent, the hub and a browser share it.",
+      from: { path: '^src/blind/' },
+      to: { path: PROJECT, pathNot: '^src/(engine|blind)/' },
+    },
+    {
+      name: 'blind-no-node-builtins',
+      severity: 'error',
+      comment: 'src/blind uses no Node built-ins (a browser runs it too).',
+      from: { path: '^src/blind/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'domain-only-engine',
       severity: 'error',
       comment: 'src/domain imports nothing but the engine (its types) and itself: no packages, no builtins.',

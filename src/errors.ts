@@ -62,6 +62,12 @@ export const ERROR_CODES = {
     'The version of the agreement signed or countered is not its current one: a counter-proposal superseded it (docs/agreements.md §2).',
   agreement_closed:
     'The agreement is withdrawn or expired, or its withdrawal is already recorded: it can no longer be signed, countered or withdrawn.',
+  invalid_sealed:
+    'A sealed declaration is malformed: its window is not on the slot grid of its slot length, too long, at another H3 resolution than the hub’s, or its tokens repeat (docs/blind-matching.md).',
+  blind_state:
+    'The blind check is not waiting for this answer (another step is due, or it is finished or cancelled): read GET /api/v1/blind/tasks again.',
+  bad_elements:
+    'The elements handed for a blind check are not what it asked: another count than the check expects, a slot index outside its slots, or a value that is not a valid ristretto255 element.',
   agreement_state:
     'The agreement is not in a state that allows this: only a draft is edited or proposed; a draft is not countered, signed or withdrawn; one in force is not countered.',
   content_mismatch:

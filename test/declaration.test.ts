@@ -622,6 +622,10 @@ describe('declaration errors', () => {
       'already_signed',
       'not_signatory',
       'effective_in_past',
+      // Sealed declarations and blind checks: test/blind.hub.test.ts, test/blind.attack.test.ts.
+      'invalid_sealed',
+      'blind_state',
+      'bad_elements',
     ]);
     const covered = new Set(CASES.map((c) => c.code));
     for (const code of Object.keys(ERROR_CODES)) {

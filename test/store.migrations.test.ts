@@ -37,6 +37,7 @@ const MIGRATIONS = [
   '0004_devices',
   '0005_transparency',
   '0006_agreements',
+  '0007_sealed',
 ];
 /** Every table of version 1, with the rows the fixture holds in each. */
 const V1_ROWS = {

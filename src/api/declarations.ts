@@ -204,10 +204,22 @@ export const SideView = Type.Union([
       party: Type.String(),
       kind: Kind,
       label: Type.Optional(Type.String()),
+      sealed: Type.Optional(
+        Type.Literal(true, { description: "the viewer's own sealed declaration (docs/blind-matching.md)" }),
+      ),
     },
     { additionalProperties: false },
   ),
-  Type.Object({ party: Type.String(), hidden: Type.Literal(true) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      party: Type.String(),
+      hidden: Type.Literal(true),
+      sealed: Type.Optional(
+        Type.Literal(true, { description: 'a sealed declaration: the hub itself never saw where it is' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object(
     {
       kind: Type.Literal('agreement_term'),
@@ -242,6 +254,12 @@ export const ConflictView = Type.Object(
     window: Type.Object({ start: Instant, end: Nullable(Instant) }, { additionalProperties: false }),
     distance_m: Type.Optional(Type.Number({ description: 'absent when a side is hidden' })),
     closest: Type.Optional(Type.Tuple([Position, Position], { description: 'closest points [on a, on b]' })),
+    matched_slots: Type.Optional(
+      Type.Array(Type.Object({ start: Instant, end: Instant }, { additionalProperties: false }), {
+        description:
+          'a conflict found blind (a sealed side): the time slots in which both covers share a cell (docs/blind-matching.md)',
+      }),
+    ),
     detected_at: Instant,
     resolved_at: Nullable(Instant),
     acceptances: Type.Array(

@@ -11,7 +11,7 @@ import { Instant, Limit, Nullable, Text } from './common.ts';
  * itself ({43}= for 32 bytes, {86}== for 64), so a client — or a generator of test inputs — can
  * read the exact form from the schema, not from a length bound beside a looser pattern.
  */
-const Base64 = (what: string, bytes: number) => {
+export const Base64 = (what: string, bytes: number) => {
   const full = Math.floor(bytes / 3) * 4;
   const tail = bytes % 3 === 0 ? '' : bytes % 3 === 1 ? '[A-Za-z0-9+/]{2}==' : '[A-Za-z0-9+/]{3}=';
   return Type.String({

@@ -2,8 +2,10 @@
  * Wire schemas of the watch (docs/design.md §5): the on-call roster, alerts with deadlines and
  * escalations, the party's event stream, the hotline, and outbound webhooks.
  */
+
 import Type, { type Static } from 'typebox';
 import { PARTY_ID_PATTERN, USERNAME_PATTERN } from '../domain/limits.ts';
+import { BlindCheckView } from './blind.ts';
 import { After, Instant, Limit, Nullable, Precedence, RecordId, Text, TimeInput } from './common.ts';
 import { ConflictView, DeclarationFeature } from './declarations.ts';
 import { Signed, SignedBy } from './ledger.ts';
@@ -257,7 +259,7 @@ export type StreamEvent = EventView;
 export const AlertView = Type.Object(
   {
     id: Type.String(),
-    subject_type: Type.Enum(['conflict', 'notification', 'message', 'probing'] as const),
+    subject_type: Type.Enum(['conflict', 'notification', 'message', 'probing', 'blind_check'] as const),
     subject: Type.String(),
     precedence: Precedence,
     status: Type.Enum(['open', 'acknowledged', 'closed'] as const),
@@ -299,6 +301,7 @@ export const AlertView = Type.Object(
         declaration: Type.Optional(DeclarationFeature),
         message: Type.Optional(MessageView),
         probing: Type.Optional(ProbingSummary),
+        blind_check: Type.Optional(BlindCheckView),
         unacknowledged_by: Type.Optional(
           Type.String({
             description:

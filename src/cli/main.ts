@@ -5,6 +5,7 @@
  * Exit status: 0 no conflict (or success), 1 conflicts found, 2 invalid input or arguments.
  */
 import { adminCommand } from './admin.ts';
+import { agentCommand } from './agent.ts';
 import { checkCommand } from './check.ts';
 import type { Io } from './io.ts';
 import { keyCommand, signCommand } from './keys.ts';
@@ -24,6 +25,7 @@ Usage:
   deconflict serve [--data DIR] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
                    [--lead-times ...] [--probe-budget N] [--work-budget R,P] [--detect-workers N]
                    [--log-level LEVEL] [--webhook-allow NETWORK]... [--checkpoint-every S]
+                   [--blind-timeout S]
       Run the hub on the embedded store in DIR (default ./data), on 127.0.0.1:8080. A second
       process on DIR is refused; a start-up fault (a damaged database, a full disk, a
       directory it may not write) is one line saying what to do, and exit status 2.
@@ -42,6 +44,9 @@ Usage:
       one per core but one, at most 4).
       --checkpoint-every: seconds between checkpoints of the transparency log the hub signs
       while the log grows (default 10; 0: only when one is asked for; docs/transparency.md).
+      --blind-timeout: seconds after which a blind check no agent answered is unknown, both
+      parties alerted as for a risk; it stays open until answered (default 120;
+      docs/blind-matching.md).
       --log-level: fatal, error, warn, info (default), debug, trace or silent; one line per
       request, as JSON (readable when standard output is a terminal).
       --webhook-allow: a network webhooks may lead to although it is not public, such as
@@ -67,6 +72,17 @@ Usage:
       Check the hub's latest checkpoint (its key pinned in the state file, consistent with the
       checkpoint kept there) and cosign it with your member key; once, or every S seconds. A
       split view is exit 1, naming both checkpoints, and nothing is cosigned.
+  deconflict agent init --key FILE --party P
+  deconflict agent seal FILE --hub URL --token T --key FILE --state DIR
+  deconflict agent withdraw ID --hub URL --token T --state DIR
+  deconflict agent run --hub URL --token T --key FILE --state DIR [--budget N] [--interval S]
+                       [--once]
+      Your party's side of blind matching (docs/blind-matching.md): init makes its OPRF key;
+      seal sends only tokens (H3 cells x time slots of each geometry widened by its reach,
+      under the key), kind, category and a coarse window — the geometry stays in DIR; run
+      answers the hub's blind checks: covers and blinds your declarations, evaluates other
+      parties' blinded elements (at most N a day per party, default 5000; past it refused,
+      and the check is unknown), finalizes; once, or every S seconds (default 2).
   deconflict key new --out FILE
       Make a member key (Ed25519; FILE written mode 0600) and print its id and public key.
   deconflict sign --key FILE --origin O --act ACT --subject ID --by USER --party P
@@ -94,6 +110,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return verifyCommand(rest, io);
     case 'witness':
       return witnessCommand(rest, io);
+    case 'agent':
+      return agentCommand(rest, io);
     case 'key':
       return keyCommand(rest, io);
     case 'sign':

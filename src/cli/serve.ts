@@ -37,6 +37,7 @@ export const SERVE_OPTIONS = {
   'work-budget': { type: 'string' },
   'detect-workers': { type: 'string' },
   'checkpoint-every': { type: 'string', default: '10' },
+  'blind-timeout': { type: 'string', default: '120' },
   'log-level': { type: 'string', default: 'info' },
   'webhook-allow': { type: 'string', multiple: true },
 } as const;
@@ -54,6 +55,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     'work-budget'?: string;
     'detect-workers'?: string;
     'checkpoint-every'?: string;
+    'blind-timeout'?: string;
     'log-level'?: string;
     'webhook-allow'?: string[];
   };
@@ -96,6 +98,14 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   if (!(Number.isInteger(every) && every >= 0 && every <= 86_400)) {
     io.stderr(
       `deconflict serve: --checkpoint-every must be whole seconds from 0 to 86400, got "${values['checkpoint-every']}"\n`,
+    );
+    return 2;
+  }
+  // When an unanswered blind check is unknown, alerted as a risk (docs/blind-matching.md §3).
+  const blindTimeout = Number(values['blind-timeout']);
+  if (!(Number.isInteger(blindTimeout) && blindTimeout >= 1 && blindTimeout <= 86_400)) {
+    io.stderr(
+      `deconflict serve: --blind-timeout must be whole seconds from 1 to 86400, got "${values['blind-timeout']}"\n`,
     );
     return 2;
   }
@@ -156,6 +166,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
           ...(probeBudget !== undefined && { probeBudget }),
           ...(workBudget && { workBudget }),
           ...(detectWorkers !== undefined && { detection: { workers: detectWorkers } }),
+          blind: { timeout_ms: blindTimeout * 1000 },
         });
         opened = hub;
         hub.webhooks.configure({ allow: webhookAllow });

@@ -4,7 +4,7 @@
  * epoch milliseconds UTC.
  */
 import type { TermKind } from '../engine/agreements.ts';
-import type { Conflict, Declaration } from '../engine/types.ts';
+import type { Conflict, Declaration, Kind, SiteCategory } from '../engine/types.ts';
 /** Roles of docs/design.md §2. `hub_admin` belongs to no party and creates parties, nothing else. */
 export type Role = 'operator' | 'watch_officer' | 'senior_officer' | 'party_admin' | 'hub_admin';
 /** The roles a member of a party may hold. */
@@ -96,6 +96,21 @@ export interface ConflictRecord extends Conflict {
   readonly parties?: readonly string[];
   /** An `agreement_breach`: `b` is this term of an agreement, not a declaration. */
   readonly term?: TermSide;
+  /**
+   * A conflict found blind (docs/blind-matching.md): `b` is a sealed declaration (and `a` may be
+   * one too); no distance or closest points exist, only the time slots that matched.
+   */
+  readonly sealed?: SealedMatch;
+}
+
+/** What a blind match records: the slots both covers share, and what is known of sealed sides. */
+export interface SealedMatch {
+  /** Slot length (ms) and the starts of the slots in which both covers share a cell. */
+  readonly slot_ms: number;
+  readonly slots: readonly number[];
+  /** The kind of each sealed side (`a` only when the asking declaration is sealed too). */
+  readonly a_kind?: Kind;
+  readonly b_kind: Kind;
 }
 
 /** The term on the `b` side of an `agreement_breach` (docs/agreements.md §3). */
@@ -203,7 +218,7 @@ export interface ShiftRecord {
 }
 
 /** What an alert is about: a conflict, a declaration that names the party in `notify`, a hotline message. */
-export type AlertSubject = 'conflict' | 'notification' | 'message' | 'probing';
+export type AlertSubject = 'conflict' | 'notification' | 'message' | 'probing' | 'blind_check';
 
 /**
  * Escalation levels: 0 the watch officer, 1 the senior officer on call, 2 the party admin,
@@ -450,4 +465,88 @@ export interface AgreementWithdrawalRecord {
   /** The `agreement.withdrawn` ledger entry. */
   readonly entry: number;
   readonly at: number;
+}
+
+/**
+ * A sealed declaration (docs/blind-matching.md): its geometry never reached the hub. The hub holds
+ * its kind, category, a coarse window on the slot grid and its tokens (OPRF outputs under the
+ * owner's key, stored apart: `SealedRepo.tokens`).
+ */
+export interface SealedRecord {
+  readonly id: string;
+  readonly party: string;
+  readonly kind: Kind;
+  readonly category?: SiteCategory;
+  /** Coarse window: whole slots, [start, end). */
+  readonly start: number;
+  readonly end: number;
+  readonly slot_ms: number;
+  readonly resolution: number;
+  readonly token_count: number;
+  /** SHA-256 (hex) of the tokens in the order given: what the ledger entry commits to. */
+  readonly tokens_sha256: string;
+  readonly status: 'active' | 'withdrawn' | 'expired';
+  readonly created_at: number;
+  readonly created_by: string;
+  /** The `sealed.declared` ledger entry. */
+  readonly entry: number;
+}
+
+export type BlindCheckStatus =
+  /** The asking party's side is to cover and blind its declaration. */
+  | 'awaiting_blind'
+  /** The owner's agent is to evaluate the blinded elements. */
+  | 'awaiting_evaluation'
+  /** The asking side is to unblind and hand the outputs. */
+  | 'awaiting_outputs'
+  | 'done'
+  /** The owner's agent refused (over its budget): the result stays unknown. */
+  | 'refused'
+  /** The asking declaration changed or ended first: nothing left to check. */
+  | 'cancelled';
+
+/**
+ * One blind check: an asking party's declaration (clear or sealed) against one owner's sealed
+ * declarations at one slot length, over the slots where their windows meet.
+ */
+export interface BlindCheckRecord {
+  readonly id: string;
+  readonly asker: string;
+  readonly declaration: string;
+  readonly version: number;
+  /** Whether the asking declaration is sealed (its party's side holds the geometry). */
+  readonly asker_sealed: boolean;
+  readonly owner: string;
+  readonly slot_ms: number;
+  readonly resolution: number;
+  /** Slot starts the asking side covers, ascending. */
+  readonly slots: readonly number[];
+  /** What made the check: the asking declaration (a probe by the asker) or a new sealed one. */
+  readonly trigger: 'asker' | 'owner';
+  readonly status: BlindCheckStatus;
+  readonly created_at: number;
+  /** When an unanswered check is unknown (fail closed: alerted as a risk, still retried). */
+  readonly due_at: number;
+  /** When it went past due_at unanswered (its alerts raised); null otherwise. */
+  readonly overdue_at: number | null;
+  readonly answered_at: number | null;
+  /** Blinded elements (base64) and the index of each one's slot, while evaluation is pending. */
+  readonly elements: readonly string[] | null;
+  readonly element_slots: readonly number[] | null;
+  readonly evaluated: readonly string[] | null;
+  readonly element_count: number;
+  readonly refused_reason: string | null;
+  /** Sealed declarations of the owner that matched, with the slots (starts) that matched. */
+  readonly matched: readonly { readonly sealed: string; readonly slots: readonly number[] }[];
+}
+
+/** An asking declaration's outputs under an owner's key, kept to match later sealed declarations. */
+export interface BlindOutputRecord {
+  readonly declaration: string;
+  readonly version: number;
+  readonly owner: string;
+  readonly slot_ms: number;
+  readonly slot: number;
+  /** The output's first 32 bytes, base64: what is compared with the sealed tokens. */
+  readonly output: string;
 }

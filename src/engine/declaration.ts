@@ -54,6 +54,12 @@ export interface ParseOptions {
    */
   readonly partyIds?: boolean;
   readonly limits?: Partial<ParseLimits>;
+  /**
+   * The owner's own side reading its sealed declarations (`deconflict agent seal`; the hub never
+   * sets it): `visibility: "sealed"` is accepted, and such a declaration must end (its tokens
+   * cover a finite window; docs/blind-matching.md).
+   */
+  readonly sealed?: boolean;
 }
 
 const GEOMETRIES_BY_KIND: Record<Kind, readonly Geometry['type'][]> = {
@@ -416,11 +422,19 @@ function parseFeature(
   if (props.visibility !== undefined) {
     const v = props.visibility;
     if (v === 'all') visibility = 'all';
-    else if (v === 'sealed') {
+    else if (v === 'sealed' && options.sealed === true) {
+      visibility = 'sealed';
+      if (props.end === undefined || props.end === null)
+        problems.add(
+          'invalid_property',
+          'properties.end',
+          'a sealed declaration must end: its tokens cover a finite window (seal it again before it ends)',
+        );
+    } else if (v === 'sealed') {
       problems.add(
         'invalid_property',
         'properties.visibility',
-        'sealed declarations take part only in blind matching and cannot carry a geometry in clear',
+        'sealed declarations take part only in blind matching and cannot carry a geometry in clear: seal it with `deconflict agent seal` (docs/blind-matching.md)',
       );
     } else {
       const list = parsePartyList(v, 'properties.visibility', problems);

@@ -58,7 +58,7 @@ export function overlap(a: Window, b: Window): Window | null {
 const CRITICAL_CATEGORIES = new Set(['medical', 'humanitarian', 'own_forces', 'detention']);
 
 /** Which rule, if any, governs a pair of kinds (ordered so that `first` is the rule's first kind). */
-interface Pairing {
+export interface Pairing {
   readonly rule: RuleName;
   /** True when the declarations must be swapped to match the rule's (first, second) order. */
   readonly swap: boolean;
@@ -86,7 +86,12 @@ const PAIRINGS: ReadonlyArray<readonly [Kind, Kind, RuleName]> = [
   ['air_operation', 'restricted_zone', 'restricted'],
 ];
 
-function pairing(a: Kind, b: Kind): Pairing | null {
+/**
+ * The rule that governs a pair of kinds, and whether the pair must be swapped to match the
+ * rule's (first, second) order; null when no rule does. Blind matching (src/blind/rules.ts)
+ * asks it too.
+ */
+export function ruleForKinds(a: Kind, b: Kind): Pairing | null {
   for (const [x, y, rule] of PAIRINGS) {
     if (a === x && b === y) return { rule, swap: false };
     if (a === y && b === x) return { rule, swap: true };
@@ -96,7 +101,7 @@ function pairing(a: Kind, b: Kind): Pairing | null {
 
 /** True when some rule governs a pair of these kinds (the index skips other pairs unprepared). */
 export function kindsCanConflict(a: Kind, b: Kind): boolean {
-  return pairing(a, b) !== null;
+  return ruleForKinds(a, b) !== null;
 }
 
 /** True when two altitude bands may share a height. Different references: assumed to. */
@@ -153,7 +158,12 @@ export function distanceDuring(x: Prepared, y: Prepared, w: Window, limit: numbe
   return shapeDistanceWithin(sx, sy, limit);
 }
 
-function severityOf(rule: RuleName, second: Declaration): Severity {
+/**
+ * The severity of a conflict under `rule`, `second` being the rule's second declaration (for
+ * `strike_protected`, the site: its category decides). Only the category is read, so blind
+ * matching can ask it of a sealed side.
+ */
+export function severityOf(rule: RuleName, second: Pick<Declaration, 'category'>): Severity {
   switch (rule) {
     case 'strike_protected':
       return second.category !== undefined && CRITICAL_CATEGORIES.has(second.category) ? 'critical' : 'high';
@@ -181,7 +191,7 @@ export function reachOf(d: Declaration, opts: EngineOptions): number {
 
 /** Evaluate the rules on one pair; returns the conflict, or null. */
 export function evaluatePair(p: Prepared, q: Prepared, opts: EngineOptions): Conflict | null {
-  const pr = pairing(p.decl.kind, q.decl.kind);
+  const pr = ruleForKinds(p.decl.kind, q.decl.kind);
   if (pr === null) return null;
   const [first, second] = pr.swap ? [q, p] : [p, q];
   const f = first.decl;

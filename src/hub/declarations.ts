@@ -441,6 +441,7 @@ export class Declarations {
     r: DeclarationRecord,
     before: Declaration | null,
   ): Promise<void> {
+    await this.k.declared(ctx, r);
     for (const party of parties) {
       if (canSee(party, r.decl)) {
         await ctx.emit(party, 'declaration.changed', {

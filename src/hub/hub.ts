@@ -22,6 +22,7 @@ import { Hotline } from './hotline.ts';
 import { Kernel } from './kernel.ts';
 import { Notifications } from './notifications.ts';
 import { Probing } from './probing.ts';
+import { Sealed } from './sealed.ts';
 import { Transparency } from './transparency.ts';
 import { Webhooks } from './webhooks.ts';
 
@@ -43,6 +44,8 @@ export interface HubOptions {
   readonly workBudget?: Partial<WorkBudget>;
   /** Heavy submissions are screened in worker threads: above how many vertices, how many workers. */
   readonly detection?: DetectionOptions;
+  /** Blind matching (docs/blind-matching.md): when an unanswered check is unknown, the H3 resolution. */
+  readonly blind?: { readonly timeout_ms?: number; readonly resolution?: number };
 }
 
 export class Hub {
@@ -61,6 +64,8 @@ export class Hub {
   readonly transparency: Transparency;
   /** Agreements the parties sign, and the breaches of their terms (docs/agreements.md). */
   readonly agreements: Agreements;
+  /** Sealed declarations and blind checks (docs/blind-matching.md). */
+  readonly sealed: Sealed;
 
   private constructor(
     readonly kernel: Kernel,
@@ -82,6 +87,11 @@ export class Hub {
     this.notifications = new Notifications(kernel);
     this.transparency = new Transparency(kernel);
     this.agreements = new Agreements(kernel, options.engine);
+    this.sealed = new Sealed(kernel, {
+      ...options.blind,
+      ...(options.engine && { engine: options.engine }),
+      ...(options.probeBudget !== undefined && { probeBudget: options.probeBudget }),
+    });
   }
 
   /** Open the hub on a store: its secret key, the live index from the active declarations. */
@@ -98,6 +108,7 @@ export class Hub {
     await hub.declarations.load();
     await hub.declarations.expire();
     await hub.agreements.load();
+    await hub.sealed.load();
     return hub;
   }
 
@@ -120,15 +131,17 @@ export class Hub {
 
   /**
    * Do what is due at the clock's now: bring agreements into force and close those that stopped
-   * binding (their breaches alert first), escalate alerts past their deadline, send webhook
+   * binding (their breaches alert first), mark blind checks unanswered past their deadline
+   * unknown and expire sealed declarations past their end, escalate alerts past their deadline, send webhook
    * deliveries. The server calls it on a timer (`Scheduler`); tests move a manual clock and call
    * it themselves. Idempotent.
    */
-  async runDue(): Promise<{ agreements: number; escalated: number; delivered: number }> {
+  async runDue(): Promise<{ agreements: number; blind: number; escalated: number; delivered: number }> {
     const agreements = await this.agreements.runDue();
+    const blind = await this.sealed.runDue();
     const escalated = await this.desk.escalate();
     const delivered = await this.webhooks.deliverDue();
-    return { agreements, escalated, delivered };
+    return { agreements, blind, escalated, delivered };
   }
 
   /**
@@ -138,6 +151,7 @@ export class Hub {
   async nextDue(): Promise<number | null> {
     const times = [
       this.agreements.nextDue(),
+      await this.sealed.nextDue(),
       await this.desk.nextDue(),
       await this.webhooks.nextDue(),
     ].filter((t) => t !== null);

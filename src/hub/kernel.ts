@@ -25,6 +25,7 @@
 import type {
   AlertRecord,
   AlertSubject,
+  DeclarationRecord,
   EventRecord,
   LedgerEntry,
   NewLedgerEntry,
@@ -100,6 +101,9 @@ export interface Screening {
 /** A screening hook answers the conflicts to record instead of `found`. */
 type ScreenHook = (s: Screening) => Promise<readonly ScreenedConflict[]>;
 
+/** A declaration version created or changing status, inside the write that did it. */
+type DeclaredHook = (ctx: WriteCtx, r: DeclarationRecord) => Promise<void>;
+
 export class Kernel {
   /** Committed stream events, to open consoles. */
   readonly bus = new EventBus();
@@ -112,6 +116,7 @@ export class Kernel {
   private readonly ackHooks = new Map<AlertSubject, { told: AckHook; audience: AudienceHook }>();
   private readonly escalationHooks = new Map<AlertSubject, EscalationHook>();
   private readonly screenHooks: ScreenHook[] = [];
+  private readonly declaredHooks: DeclaredHook[] = [];
 
   constructor(
     readonly store: Store,
@@ -150,6 +155,20 @@ export class Kernel {
    */
   onScreen(hook: ScreenHook): void {
     this.screenHooks.push(hook);
+  }
+
+  /**
+   * Run inside the write that creates a declaration version or changes its status (amended,
+   * withdrawn, expired), after the declaration's own records: sealed declarations check the new
+   * version blind and drop the checks of the old (sealed.ts).
+   */
+  onDeclared(hook: DeclaredHook): void {
+    this.declaredHooks.push(hook);
+  }
+
+  /** Tell the features that a declaration version was created or changed status. */
+  async declared(ctx: WriteCtx, r: DeclarationRecord): Promise<void> {
+    for (const hook of this.declaredHooks) await hook(ctx, r);
   }
 
   /** The conflicts to record for new declarations, once every screening hook had its say. */

@@ -29,6 +29,22 @@ const dayStart = (t: number): number => Math.floor(t / DAY) * DAY;
 const iso = (t: number): string => new Date(t).toISOString();
 
 /**
+ * The owner of the side of `r` hidden from `caller`, or null when the caller sees both. A sealed
+ * side (found blind, docs/blind-matching.md) is hidden from everyone but its owner.
+ */
+function hiddenOwner(
+  r: ConflictRecord,
+  caller: string,
+  byKey: ReadonlyMap<string, DeclarationRecord>,
+): string | null {
+  if (r.sealed) return r.a_party === caller && r.b_party !== caller ? r.b_party : null;
+  const other =
+    r.a_party === caller ? byKey.get(`${r.b}\n${r.b_version}`) : byKey.get(`${r.a}\n${r.a_version}`);
+  if (other === undefined || other.party === caller || canSee(caller, other.decl)) return null;
+  return other.party;
+}
+
+/**
  * Count the probes among conflicts a submission of `caller` found (inside its write, before the
  * conflicts are stored) and mark those past the budget as withheld from it. `known` holds the
  * declaration versions on both sides. Returns the conflicts as they are to be stored.
@@ -44,13 +60,11 @@ export async function accountProbes(
   const byKey = new Map(known.map((r) => [`${r.id}\n${r.version}`, r]));
   const out: ConflictRecord[] = [];
   for (const r of records) {
-    const other =
-      r.a_party === caller ? byKey.get(`${r.b}\n${r.b_version}`) : byKey.get(`${r.a}\n${r.a_version}`);
-    if (other === undefined || other.party === caller || canSee(caller, other.decl)) {
+    const owner = hiddenOwner(r, caller, byKey);
+    if (owner === null) {
       out.push(r);
       continue;
     }
-    const owner = other.party;
     const since = dayStart(ctx.now);
     // The count reads this write's own probes too (they are in its transaction).
     const before = await ctx.tx.probes.count(owner, caller, since);

@@ -15,7 +15,7 @@
 import type { ConflictView, DeclarationFeature, SideView } from '../api/declarations.ts';
 import type { ConflictRecord, DeclarationRecord } from '../domain/records.ts';
 import { formatIsoUtc } from '../engine/time.ts';
-import type { Declaration } from '../engine/types.ts';
+import type { Declaration, Kind } from '../engine/types.ts';
 
 export function canSee(party: string | null, d: Declaration): boolean {
   if (party === null) return false;
@@ -88,10 +88,22 @@ export function conflictView(
       ...(r.decl.label !== undefined && { label: r.decl.label }),
     };
   };
-  const sa = side(a, c.a, c.a_version, c.a_party);
+  // A sealed side (docs/blind-matching.md) is its owner's only: nobody else, the hub included,
+  // knows where it is, and its owner sees it without a geometry.
+  const sealedSide = (id: string, version: number, party: string, kind: Kind): SideView =>
+    viewer === party ? { id, version, party, kind, sealed: true } : { party, hidden: true, sealed: true };
+  const sealed = c.sealed;
+  const sa = sealed?.a_kind
+    ? sealedSide(c.a, c.a_version, c.a_party, sealed.a_kind)
+    : side(a, c.a, c.a_version, c.a_party);
   // A breach's `b` is a term of an agreement: every party involved signed it and may see it.
-  const sb = c.term ? termSide(c) : side(b, c.b, c.b_version, c.b_party);
-  const clear = !('hidden' in sa) && !('hidden' in sb);
+  const sb = c.term
+    ? termSide(c)
+    : sealed
+      ? sealedSide(c.b, c.b_version, c.b_party, sealed.b_kind)
+      : side(b, c.b, c.b_version, c.b_party);
+  // A blind match has no distance and no closest points: nobody computed them.
+  const clear = !('hidden' in sa) && !('hidden' in sb) && !sealed;
   return {
     id: c.id,
     rule: c.rule,
@@ -111,6 +123,12 @@ export function conflictView(
     ...(clear && {
       distance_m: Math.round(c.distance_m * 1000) / 1000,
       closest: [[...c.closest[0]], [...c.closest[1]]] as [[number, number], [number, number]],
+    }),
+    ...(sealed && {
+      matched_slots: sealed.slots.map((t) => ({
+        start: formatIsoUtc(t),
+        end: formatIsoUtc(t + sealed.slot_ms),
+      })),
     }),
     detected_at: formatIsoUtc(c.detected_at),
     resolved_at: iso(c.resolved_at),
@@ -187,6 +205,7 @@ function ownsHiddenSide(
   a: DeclarationRecord | null,
   b: DeclarationRecord | null,
 ): boolean {
+  if (c.sealed && viewer === c.b_party) return true;
   return [a, b].some(
     (r) => r !== null && r.party === viewer && (c.withheld_from ?? []).some((w) => !canSee(w, r.decl)),
   );

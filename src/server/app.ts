@@ -24,6 +24,7 @@ import { type LogOptions, loggerOptions, logUnexpected, requestLog } from './log
 import { RateLimiter } from './rate.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { agreementRoutes } from './routes/agreements.ts';
+import { blindRoutes } from './routes/blind.ts';
 import { declarationRoutes } from './routes/declarations.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { probingRoutes } from './routes/probing.ts';
@@ -118,6 +119,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     probingRoutes,
     ledgerRoutes,
     agreementRoutes,
+    blindRoutes,
   ])
     routes(app as App, hub);
   streamRoute(app as App, hub, limiter, options.streams);

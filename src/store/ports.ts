@@ -16,6 +16,9 @@ import type {
   AgreementWithdrawalRecord,
   AlertRecord,
   AlertSubject,
+  BlindCheckRecord,
+  BlindCheckStatus,
+  BlindOutputRecord,
   ChannelRecord,
   CheckpointRecord,
   ConflictRecord,
@@ -33,6 +36,7 @@ import type {
   PartyRecord,
   ProbeBudgetRecord,
   ProbeRecord,
+  SealedRecord,
   ShiftRecord,
   TokenRecord,
   WebhookRecord,
@@ -306,6 +310,36 @@ export interface AgreementRepo {
   withdrawal(id: string): Promise<AgreementWithdrawalRecord | null>;
 }
 
+/** Sealed declarations and their tokens (docs/blind-matching.md). */
+export interface SealedRepo {
+  /** A new sealed declaration with its tokens (32 bytes each, concatenated). */
+  insert(r: SealedRecord, tokens: Uint8Array): Promise<void>;
+  get(id: string): Promise<SealedRecord | null>;
+  setStatus(id: string, status: SealedRecord['status']): Promise<void>;
+  /** A party's sealed declarations (every one when `party` is null), oldest first. */
+  list(party: string | null, status?: SealedRecord['status'], limit?: number): Promise<SealedRecord[]>;
+  /** The tokens of a sealed declaration, concatenated (empty when none). */
+  tokens(id: string): Promise<Uint8Array>;
+}
+
+/** Blind checks and the outputs kept from them (docs/blind-matching.md). */
+export interface BlindRepo {
+  insert(c: BlindCheckRecord): Promise<void>;
+  update(c: BlindCheckRecord): Promise<void>;
+  get(id: string): Promise<BlindCheckRecord | null>;
+  /** Checks in these statuses where the party is the asker or the owner, oldest first. */
+  forParty(party: string, statuses: readonly BlindCheckStatus[], limit?: number): Promise<BlindCheckRecord[]>;
+  /** Checks in these statuses (the scheduler's: open ones), oldest first. */
+  withStatus(statuses: readonly BlindCheckStatus[], limit?: number): Promise<BlindCheckRecord[]>;
+  /** Open checks (not done, refused or cancelled) of one asking declaration. */
+  openFor(declaration: string): Promise<BlindCheckRecord[]>;
+  /** Checks created at or after `since` where `party` is the asker or the owner, newest first. */
+  recent(party: string, since: number, limit: number): Promise<BlindCheckRecord[]>;
+  putOutputs(rows: readonly BlindOutputRecord[]): Promise<void>;
+  /** Outputs of a declaration version under an owner's key at a slot length. */
+  outputs(declaration: string, version: number, owner: string, slot_ms: number): Promise<BlindOutputRecord[]>;
+}
+
 /** The repositories, as seen from inside one transaction. */
 export interface Tx {
   readonly meta: MetaRepo;
@@ -327,6 +361,8 @@ export interface Tx {
   readonly log: LogRepo;
   readonly memberKeys: MemberKeyRepo;
   readonly agreements: AgreementRepo;
+  readonly sealed: SealedRepo;
+  readonly blind: BlindRepo;
 }
 
 export interface Store {

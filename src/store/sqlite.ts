@@ -35,6 +35,8 @@ import type {
   AgreementVersionRecord,
   AgreementWithdrawalRecord,
   AlertRecord,
+  BlindCheckRecord,
+  BlindOutputRecord,
   ChannelRecord,
   CheckpointRecord,
   ConflictRecord,
@@ -51,6 +53,7 @@ import type {
   ProbeBudgetRecord,
   ProbeRecord,
   Role,
+  SealedRecord,
   ShiftRecord,
   TokenRecord,
   WebhookRecord,
@@ -280,6 +283,106 @@ function statements<K extends string>(db: Db, sql: Record<K, string>): Record<K,
 
 const body = <T>(r: Row | undefined): T | null => (r ? (JSON.parse(String(r.body)) as T) : null);
 const bodies = <T>(rows: unknown[]): T[] => (rows as Row[]).map((r) => JSON.parse(String(r.body)) as T);
+
+/**
+ * Sealed declarations (docs/blind-matching.md): the record as JSON beside the columns it is found
+ * by; its tokens in a row of their own, one BLOB (32 bytes a token), read only to match.
+ */
+function sealedRepo(db: Db): Tx['sealed'] {
+  const q = statements(db, {
+    insert:
+      'INSERT INTO sealed (id, party, kind, status, start_ms, end_ms, slot_ms, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    tokens: 'INSERT INTO sealed_tokens (sealed, tokens) VALUES (?, ?)',
+    get: 'SELECT body FROM sealed WHERE id = ?',
+    setStatus: "UPDATE sealed SET status = ?, body = json_set(body, '$.status', ?) WHERE id = ?",
+    list: `SELECT body FROM sealed WHERE (? IS NULL OR party = ?) AND (? IS NULL OR status = ?)
+        ORDER BY created_at, id LIMIT ?`,
+    tokensOf: 'SELECT tokens FROM sealed_tokens WHERE sealed = ?',
+  });
+  return {
+    insert: async (r, tokens) => {
+      q.insert.run(
+        r.id,
+        r.party,
+        r.kind,
+        r.status,
+        r.start,
+        r.end,
+        r.slot_ms,
+        r.created_at,
+        JSON.stringify(r),
+      );
+      q.tokens.run(r.id, Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength));
+    },
+    get: async (id) => body<SealedRecord>(q.get.get(id) as Row | undefined),
+    setStatus: async (id, status) => {
+      q.setStatus.run(status, status, id);
+    },
+    list: async (party, status, limit = 10_000) => {
+      const s = status ?? null;
+      return bodies<SealedRecord>(q.list.all(party, party, s, s, limit));
+    },
+    tokens: async (id) => {
+      const r = q.tokensOf.get(id) as { tokens: Buffer } | undefined;
+      return r ? new Uint8Array(r.tokens) : new Uint8Array(0);
+    },
+  };
+}
+
+/** Blind checks (records whole as JSON) and the outputs kept from them. */
+function blindRepo(db: Db): Tx['blind'] {
+  const q = statements(db, {
+    insert:
+      'INSERT INTO blind_checks (id, asker, owner, declaration, status, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    update: 'UPDATE blind_checks SET status = ?, body = ? WHERE id = ?',
+    get: 'SELECT body FROM blind_checks WHERE id = ?',
+    openFor: `SELECT body FROM blind_checks WHERE declaration = ?
+        AND status IN ('awaiting_blind', 'awaiting_evaluation', 'awaiting_outputs') ORDER BY created_at, id`,
+    recent:
+      'SELECT body FROM blind_checks WHERE (asker = ? OR owner = ?) AND created_at >= ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
+    output:
+      'INSERT OR IGNORE INTO blind_outputs (declaration, version, owner, slot_ms, slot, output) VALUES (?, ?, ?, ?, ?, ?)',
+    outputs:
+      'SELECT * FROM blind_outputs WHERE declaration = ? AND version = ? AND owner = ? AND slot_ms = ? ORDER BY slot, output',
+  });
+  const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+  return {
+    insert: async (c) => {
+      q.insert.run(c.id, c.asker, c.owner, c.declaration, c.status, c.created_at, JSON.stringify(c));
+    },
+    update: async (c) => {
+      q.update.run(c.status, JSON.stringify(c), c.id);
+    },
+    get: async (id) => body<BlindCheckRecord>(q.get.get(id) as Row | undefined),
+    forParty: async (party, statuses, limit = 1000) => {
+      if (statuses.length === 0) return [];
+      const sql = `SELECT body FROM blind_checks WHERE (asker = ? OR owner = ?) AND status IN (${marks(statuses.length)})
+          ORDER BY created_at, id LIMIT ?`;
+      return bodies<BlindCheckRecord>(db.prepare(sql).all(party, party, ...statuses, limit));
+    },
+    withStatus: async (statuses, limit = 10_000) => {
+      if (statuses.length === 0) return [];
+      const sql = `SELECT body FROM blind_checks WHERE status IN (${marks(statuses.length)}) ORDER BY created_at, id LIMIT ?`;
+      return bodies<BlindCheckRecord>(db.prepare(sql).all(...statuses, limit));
+    },
+    openFor: async (declaration) => bodies<BlindCheckRecord>(q.openFor.all(declaration)),
+    recent: async (party, since, limit) => bodies<BlindCheckRecord>(q.recent.all(party, party, since, limit)),
+    putOutputs: async (rows) => {
+      for (const r of rows) q.output.run(r.declaration, r.version, r.owner, r.slot_ms, r.slot, r.output);
+    },
+    outputs: async (declaration, version, owner, slot_ms) =>
+      (q.outputs.all(declaration, version, owner, slot_ms) as Row[]).map(
+        (r): BlindOutputRecord => ({
+          declaration: String(r.declaration),
+          version: Number(r.version),
+          owner: String(r.owner),
+          slot_ms: Number(r.slot_ms),
+          slot: Number(r.slot),
+          output: String(r.output),
+        }),
+      ),
+  };
+}
 
 /** The watch's repositories: records kept whole as JSON, with the columns they are found by. */
 /** Probes of hidden declarations and the owners' budgets: records whole, with their keys. */
@@ -846,6 +949,8 @@ function repos(db: Db, storeLeaves = true): Tx {
     log: logRepo(db),
     memberKeys: memberKeyRepo(db),
     agreements: agreementRepo(db),
+    sealed: sealedRepo(db),
+    blind: blindRepo(db),
     meta: {
       get: async (key) => {
         const r = q.metaGet.get(key) as Row | undefined;

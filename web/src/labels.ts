@@ -51,12 +51,13 @@ export function declarationName(f: Pick<Feature, 'geometry' | 'properties'>): st
 }
 
 /**
- * A side of a conflict as people name it: hidden, its label, the name of the declaration when
- * the console holds it (see {@link declarationName}), else its kind and local id (the part of
- * the id after the party, which the party column already says).
+ * A side of a conflict as people name it: sealed or hidden, its label, the name of the
+ * declaration when the console holds it (see {@link declarationName}), else its kind and local
+ * id (the part of the id after the party, which the party column already says).
  */
 export function sideName(s: Side): string {
-  if ('hidden' in s) return '(hidden declaration)';
+  if ('hidden' in s) return s.sealed ? 'sealed' : '(hidden declaration)';
+  if (isSealedSide(s)) return `your sealed ${kindLabel(s.kind).toLowerCase()} ${s.id}`;
   if (isTermSide(s)) return termName(s.id, termFacts(s));
   const label = labelOf(s.label);
   if (label !== null) return label;
@@ -64,6 +65,15 @@ export function sideName(s: Side): string {
   if (f) return declarationName(f);
   const local = s.id.startsWith(`${s.party}:`) ? s.id.slice(s.party.length + 1) : s.id;
   return `${kindLabel(s.kind)} ${local}`;
+}
+
+/**
+ * A sealed side (docs/blind-matching.md): another party's reads only its party, this party's own
+ * its kind and id — nobody, the hub included, holds its geometry, so there is nothing to show on
+ * the map, no distance and no closest point.
+ */
+export function isSealedSide(s: Side): boolean {
+  return 'sealed' in s && s.sealed === true;
 }
 
 /** A side of a breach that is an agreement's term (`agreement:<id>/<term>`), not a declaration. */

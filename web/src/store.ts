@@ -7,11 +7,13 @@ import { mergeAlert, mergeChannel, mergeMessage } from './merge.ts';
 import type {
   AgreementView,
   AlertView,
+  BlindCheckView,
   ChannelView,
   ConflictView,
   Feature,
   MessageView,
   RosterView,
+  SealedView,
 } from './wire.ts';
 
 /** The person logged in on this console, and their session. */
@@ -44,7 +46,8 @@ export type Topic =
   | 'selection'
   | 'connection'
   | 'ledger'
-  | 'agreements';
+  | 'agreements'
+  | 'blind';
 
 /** Everything the console knows, as the hub sent it to this party. */
 export const state = {
@@ -58,6 +61,10 @@ export const state = {
   roster: null as RosterView | null,
   /** The agreements this party drafted or is named in (docs/agreements.md). */
   agreements: new Map<string, AgreementView>(),
+  /** The party's own sealed declarations (docs/blind-matching.md): never another party's. */
+  sealed: new Map<string, SealedView>(),
+  /** The blind checks of the last 7 days this party asked or owned. */
+  blindChecks: new Map<string, BlindCheckView>(),
   /** The moment the map shows (the time slider); null = now, following the clock. */
   time: null as number | null,
   settings: loadSettings(),

@@ -8,6 +8,7 @@
  */
 import { agreementsChanged, forgetAgreements, loadAgreements } from './agreements.ts';
 import { ApiError, api, sessionExpired } from './api.ts';
+import { blindChanged, forgetBlind, isBlindConflict, loadBlind, putSealed } from './blind.ts';
 import { emit, putAlert, putChannel, putMessage, putReceipts, state } from './store.ts';
 import type {
   AlertView,
@@ -16,6 +17,7 @@ import type {
   Feature,
   MessageView,
   RosterView,
+  SealedView,
   StreamEvent,
 } from './wire.ts';
 
@@ -87,6 +89,9 @@ export async function start(): Promise<void> {
   // them yet must not keep the console from its watch.
   forgetAgreements();
   await loadAgreements().catch((err) => console.error('could not read the agreements', err));
+  // Sealed declarations and blind checks (docs/blind-matching.md): the same.
+  forgetBlind();
+  await loadBlind().catch((err) => console.error('could not read the sealed declarations', err));
   connect();
 }
 
@@ -197,10 +202,15 @@ const APPLY: Record<string, (data: unknown) => void> = {
     const c = data as ConflictView;
     state.conflicts.set(c.id, c);
     emit('conflicts');
+    // Found blind: the check that matched is answered.
+    if (isBlindConflict(c)) blindChanged();
   },
   'alert.': (data) => {
-    putAlert(data as AlertView);
+    const a = data as AlertView;
+    putAlert(a);
     emit('alerts');
+    // A blind check's result unknown (or answered since): read the checks again.
+    if (a.subject_type === 'blind_check') blindChanged();
   },
   acknowledgement: (data) => {
     acknowledged(data as Acknowledgement);
@@ -232,6 +242,10 @@ const APPLY: Record<string, (data: unknown) => void> = {
   'roster.changed': () => void loadRoster().catch(() => undefined),
   // Drafted, proposed, countered, signed, in force, withdrawn, expired: read them again.
   'agreement.': () => agreementsChanged(),
+  // One of the party's sealed declarations made, withdrawn or expired (docs/blind-matching.md).
+  'sealed.changed': (data) => putSealed(data as SealedView),
+  // A step of a blind check is this party's agent's to take: the check moved on.
+  'blind.task': () => blindChanged(),
 };
 
 /** Apply one stream event to the state. */

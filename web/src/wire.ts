@@ -6,6 +6,7 @@
 import type { AgreementView as AgreementAnswer } from '../../src/api/agreements.ts';
 
 export type { Session as SessionAnswer } from '../../src/api/accounts.ts';
+export type { BlindCheckView, SealedView } from '../../src/api/blind.ts';
 export type {
   ConflictView,
   DeclarationFeature as Feature,

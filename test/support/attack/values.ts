@@ -223,7 +223,10 @@ export function valueFor(schema: Schema, field: string, world: World, depth = 0)
       return fc.oneof(
         fc.integer({ min: Math.max(min, -1000), max: Math.min(max, Math.max(min, -1000) + 1000) }),
         fc.constantFrom(min, max),
-        fc.maxSafeInteger().filter((n) => n >= min && n <= max),
+        // Any safe integer, where the range is wide enough for most to land in it (a filter on a
+        // narrow range, such as an H3 resolution 0–15 or a slot index, would reject nearly every
+        // draw: a hang).
+        ...(max - min >= 2 ** 52 ? [fc.maxSafeInteger().filter((n) => n >= min && n <= max)] : []),
       );
     }
     case 'number': {

@@ -6,7 +6,9 @@
  * into its sources.
  *
  * Nothing is drawn that the hub did not send: a conflict's hidden side has no id, geometry or
- * closest points in the view, so only the own side is ever drawn.
+ * closest points in the view, so only the own side is ever drawn. A sealed side
+ * (docs/blind-matching.md) has no geometry anywhere, not even at its owner's console: a conflict
+ * found blind draws its other side only.
  */
 import type { Feature as GJFeature, Geometry as GJGeometry } from 'geojson';
 import { parseTermRef } from '../agreements.ts';
@@ -22,7 +24,7 @@ import {
   outlineOf,
   positionsOf,
 } from '../geo/shapes.ts';
-import { declarationName } from '../labels.ts';
+import { declarationName, isSealedSide } from '../labels.ts';
 import { shownTime, state } from '../store.ts';
 import type { ConflictView, Feature } from '../wire.ts';
 import { termGeometry } from './agreements.ts';
@@ -193,11 +195,12 @@ function conflictFeatures(c: ConflictView, color: string, t: number): GF[] {
   };
   const out: GF[] = [];
   for (const side of [c.a, c.b]) {
-    if ('hidden' in side) continue;
+    if ('hidden' in side || isSealedSide(side)) continue;
     const g = sideGeometry(side.id);
     if (g) out.push(feature(outlineOf(g), { ...base, role: 'glow' }));
   }
-  if (c.closest) out.push(...linkFeatures(c, c.closest, base));
+  // Found blind (a sealed side): no closest points, no distance — nothing to join.
+  if (c.closest && c.matched_slots === undefined) out.push(...linkFeatures(c, c.closest, base));
   return out;
 }
 

@@ -3,11 +3,17 @@
  * "<party>: hidden" — the hub sends nothing more of it, and gives the window to the hour),
  * distance, closest points, status and resolution, whether it is withheld from the other party
  * (with Release), and "Show on map".
+ *
+ * A conflict found blind (docs/blind-matching.md) has a sealed side: another party's reads
+ * "<party>: sealed", the party's own "your sealed <kind> <id>" (no link: nobody holds its
+ * geometry). It has the slots in which the two covers met instead of a distance and closest
+ * points, and the map draws only its other side.
  */
 import { termOf } from '../../agreements.ts';
+import { isBlindConflict, slotsText } from '../../blind.ts';
 import { h } from '../../dom.ts';
 import { distance, dtg, dtgWindow, place, toTheHour } from '../../format.ts';
-import { isTermSide, sideName, words } from '../../labels.ts';
+import { isSealedSide, isTermSide, sideName, words } from '../../labels.ts';
 import { attestation } from '../../ledger/view.ts';
 import type { MapApi } from '../../map/api.ts';
 import { openTab } from '../../shell.ts';
@@ -84,14 +90,28 @@ export function conflictView(c: Resolved, map: MapApi): Node {
 
 /** The conflict's facts, row by row. */
 function conflictRows(c: Resolved): (Node | false | undefined)[] {
-  const closest = c.closest;
+  const blind = isBlindConflict(c);
+  // Found blind: nobody computed where the sealed side is, so there is nothing to measure.
+  const closest = blind ? undefined : c.closest;
+  const slots = slotsText(c.matched_slots);
   return [
     row('Rule', h('span.mono', null, c.rule)),
     row('Id', h('span.mono', null, c.id)),
     row(toTheHour(c) ? 'Window (to the hour)' : 'Window', windowRow(c.window.start, c.window.end)),
     sideRow(c.a, isTermSide(c.a) ? 'Term' : 'Side A'),
     sideRow(c.b, isTermSide(c.b) ? 'Term' : 'Side B'),
-    c.distance_m !== undefined &&
+    blind &&
+      row(
+        'Found',
+        h(
+          'span.dt-blind',
+          { dataset: { blind: 'true' } },
+          'blind: the two parties’ agents matched tokens of where and when, and the hub saw no geometry — no distance or closest points.',
+        ),
+      ),
+    slots !== null && row('Matched slots', h('span.mono.dt-slots', { dataset: { slots: 'true' } }, slots)),
+    !blind &&
+      c.distance_m !== undefined &&
       row('Distance', c.distance_m === 0 ? 'overlapping (0 m)' : distance(c.distance_m)),
     closest &&
       row(
@@ -127,10 +147,20 @@ function conflictRows(c: Resolved): (Node | false | undefined)[] {
   ];
 }
 
-/** One side: its party and declaration (a link when held), or that it is hidden. */
+/** One side: its party and declaration (a link when held), or that it is hidden or sealed. */
 function sideRow(s: Side, label: string): Node {
   if ('hidden' in s)
-    return row(label, h('span.dt-hidden', { dataset: { hidden: 'true' } }, `${s.party}: hidden`));
+    return s.sealed
+      ? row(label, h('span.dt-hidden', { dataset: { hidden: 'true', sealed: 'true' } }, `${s.party}: sealed`))
+      : row(label, h('span.dt-hidden', { dataset: { hidden: 'true' } }, `${s.party}: hidden`));
+  if (isSealedSide(s))
+    return row(
+      label,
+      h('span.party.own', null, s.party),
+      ': ',
+      h('span.dt-sealed', { dataset: { sealed: 'true', sealedId: s.id } }, sideName(s)),
+      h('span.dim', null, ' · sealed by your agent: not on the map'),
+    );
   if (isTermSide(s)) return termRow(s, label);
   const show = (e: Event) => {
     e.preventDefault();

@@ -162,7 +162,7 @@ function conflictsOf(f: Feature): Node | false {
 
 /** The other side of a conflict in a few words. */
 function sideText(s: Side): string {
-  if ('hidden' in s) return `${s.party}: hidden`;
+  if ('hidden' in s) return `${s.party}: ${s.sealed ? 'sealed' : 'hidden'}`;
   return `${s.party}: ${s.label ?? `${words(s.kind)} ${s.id}`}`;
 }
 

@@ -46,7 +46,7 @@ function mountDetail(el: HTMLElement, map: MapApi): void {
     if (d.root.contains(document.activeElement) && document.activeElement?.tagName === 'INPUT') return;
     draw(d);
   };
-  for (const t of ['declarations', 'conflicts', 'alerts', 'agreements', 'settings', 'time'] as const)
+  for (const t of ['declarations', 'conflicts', 'alerts', 'agreements', 'blind', 'settings', 'time'] as const)
     on(t, redraw);
   // Who acknowledged a notification: its section reads the hub and redraws with the answer.
   followNotifications(redraw);

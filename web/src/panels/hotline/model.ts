@@ -62,7 +62,7 @@ export function ackText(r: Receipt, requiresAck: boolean): string {
 export function conflictLabel(c: ConflictView): string {
   const me = state.me?.party;
   const side = (s: ConflictView['a']) =>
-    'hidden' in s ? `${s.party} (hidden)` : `${s.party}: ${s.label ?? s.kind}`;
+    'hidden' in s ? `${s.party} (${s.sealed ? 'sealed' : 'hidden'})` : `${s.party}: ${s.label ?? s.kind}`;
   const other = c.a.party === me ? c.b : c.a;
   const own = c.a.party === me ? c.a : c.b;
   return `${words(c.rule)} (${c.severity}) — ${side(other)} / ${'hidden' in own ? own.party : (own.label ?? own.kind)}`;

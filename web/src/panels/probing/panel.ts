@@ -7,16 +7,24 @@
  * withheld from it until a watch officer releases it. Per party: used today / per day, what is
  * left, the last probe and when it ran out; then the recent probes, each a link to its conflict.
  *
+ * For a party that has them, its sealed declarations and the blind checks it asked or owned
+ * (docs/blind-matching.md, blind.ts): who asked about its sealed declarations, never where.
+ *
  * Read from the hub when the console starts, when the tab is shown, and when the stream says a
- * conflict or a probing alert arrived; the tab's badge counts the parties that ran out today.
+ * conflict or a probing alert arrived (the sealed declarations and checks also on `sealed.changed`,
+ * `blind.task` and blind-check alerts: sync.ts); the tab's badge counts the parties that ran out
+ * today.
  */
 import { api, errorText } from '../../api.ts';
+import { loadBlind, withdrawSealed } from '../../blind.ts';
 import { h, mount } from '../../dom.ts';
 import { dtg } from '../../format.ts';
+import { kindLabel } from '../../labels.ts';
 import { registerPanel, setBadge } from '../../shell.ts';
-import { on } from '../../store.ts';
+import { on, state } from '../../store.ts';
 import { onEvent } from '../../sync.ts';
 import type { AlertView, ProbingParty, ProbingView } from '../../wire.ts';
+import { drawChecks, drawSealed } from './blind.ts';
 import { drawBudgets } from './budgets.ts';
 import { drawRecent } from './recent.ts';
 import type { Probing } from './state.ts';
@@ -31,12 +39,17 @@ function mountProbing(el: HTMLElement): void {
     error: h('div.error', { role: 'alert' }),
     parties: h('section.pb-parties', { 'data-testid': 'probing-parties' }),
     recent: h('section.pb-recent', { 'data-testid': 'probing-recent' }),
+    sealed: h('section.pb-sealed-section', { 'data-testid': 'probing-sealed', hidden: true }),
+    checks: h('section.pb-checks-section', { 'data-testid': 'probing-checks', hidden: true }),
     view: null,
     at: null,
     drafts: new Map(),
     busy: new Set(),
     errors: new Map(),
+    withdrawing: new Set(),
+    withdrawErrors: new Map(),
     setBudget: (party) => void setBudget(pr, party),
+    withdrawSealed: (id) => void withdraw(pr, id),
     refresh: () => schedule(pr),
   };
   mount(
@@ -54,6 +67,8 @@ function mountProbing(el: HTMLElement): void {
       pr.error,
       pr.parties,
       pr.recent,
+      pr.sealed,
+      pr.checks,
     ),
   );
   follow(pr);
@@ -73,6 +88,10 @@ function follow(pr: Probing): void {
   // Released, or read again: whether each probe is still withheld.
   on('conflicts', () => drawRecent(pr));
   on('settings', () => draw(pr));
+  // Sealed declarations and blind checks: held in the store, read again on their events (sync.ts).
+  on('blind', () => drawBlind(pr));
+  // An asking declaration is named once it is held.
+  on('declarations', () => drawChecks(pr));
   setInterval(() => {
     if (!pr.el.hidden) schedule(pr, 0);
   }, 60_000);
@@ -95,15 +114,21 @@ async function load(pr: Probing): Promise<void> {
     return;
   }
   reading = true;
-  try {
-    pr.view = await api<ProbingView>('GET', '/probing');
+  // The sealed declarations and checks beside the budgets: one failing does not hide the other.
+  const [probing, blind] = await Promise.allSettled([api<ProbingView>('GET', '/probing'), loadBlind()]);
+  if (probing.status === 'fulfilled') {
+    pr.view = probing.value;
     pr.at = Date.now();
-    pr.error.textContent = '';
-  } catch (err) {
-    pr.error.textContent = `Could not read the probing budgets: ${errorText(err)}`;
-  } finally {
-    reading = false;
   }
+  pr.error.textContent = [
+    probing.status === 'rejected' ? `Could not read the probing budgets: ${errorText(probing.reason)}` : '',
+    blind.status === 'rejected'
+      ? `Could not read the sealed declarations and blind checks: ${errorText(blind.reason)}`
+      : '',
+  ]
+    .filter((x) => x !== '')
+    .join(' ');
+  reading = false;
   draw(pr);
   if (again) {
     again = false;
@@ -142,6 +167,7 @@ function draw(pr: Probing): void {
   }
   drawBudgets(pr);
   drawRecent(pr);
+  drawBlind(pr);
   const out = v.parties.filter((p) => p.exhausted_at !== null).length;
   setBadge('probing', out > 0 ? String(out) : '', out > 0);
 }
@@ -173,4 +199,34 @@ async function setBudget(pr: Probing, party: string): Promise<void> {
   }
   draw(pr);
   schedule(pr);
+}
+
+/** The sealed declarations and the blind checks (hidden while the party has none). */
+function drawBlind(pr: Probing): void {
+  drawSealed(pr);
+  drawChecks(pr);
+}
+
+/** Withdraw one of the party's sealed declarations, once the user confirms. */
+async function withdraw(pr: Probing, id: string): Promise<void> {
+  const s = state.sealed.get(id);
+  if (!s || pr.withdrawing.has(id)) return;
+  const what = `sealed ${kindLabel(s.kind).toLowerCase()} ${id}`;
+  if (
+    !window.confirm(
+      `Withdraw ${what}?\n\nIt stops counting at once: its conflicts close as withdrawn and its open blind checks are cancelled.`,
+    )
+  )
+    return;
+  pr.withdrawing.add(id);
+  pr.withdrawErrors.delete(id);
+  drawBlind(pr);
+  try {
+    await withdrawSealed(id);
+  } catch (err) {
+    pr.withdrawErrors.set(id, errorText(err));
+  } finally {
+    pr.withdrawing.delete(id);
+  }
+  drawBlind(pr);
 }

@@ -1,4 +1,4 @@
-/** The Probing panel's state, shared by its parts (panel.ts, budgets.ts, recent.ts). */
+/** The Probing panel's state, shared by its parts (panel.ts, budgets.ts, recent.ts, blind.ts). */
 import type { ProbingView } from '../../wire.ts';
 
 export interface Probing {
@@ -7,6 +7,9 @@ export interface Probing {
   readonly error: HTMLElement;
   readonly parties: HTMLElement;
   readonly recent: HTMLElement;
+  /** The party's sealed declarations, and the blind checks it asked or owned (blind.ts). */
+  readonly sealed: HTMLElement;
+  readonly checks: HTMLElement;
   /** The hub's last answer, or null before the first. */
   view: ProbingView | null;
   /** When that answer came (ms). */
@@ -16,6 +19,10 @@ export interface Probing {
   /** Budgets being set, and why the last setting of each failed. */
   readonly busy: Set<string>;
   readonly errors: Map<string, string>;
+  /** Sealed declarations being withdrawn, and why the last withdrawal of each failed. */
+  readonly withdrawing: Set<string>;
+  readonly withdrawErrors: Map<string, string>;
   setBudget(party: string): void;
+  withdrawSealed(id: string): void;
   refresh(): void;
 }

@@ -1,13 +1,15 @@
 /**
  * What an alert is about, as its card shows it: a conflict (and whether it is withheld from the
- * other party), a notification, a hotline message, another party's probing, or another party's
- * silence about this party's own message or notification.
+ * other party; found blind: its matched slots), a notification, a hotline message, another
+ * party's probing, a blind check whose result is unknown, or another party's silence about this
+ * party's own message or notification.
  */
+import { checkSentences, currentCheck, isBlindConflict, otherParty, slotsText } from '../../blind.ts';
 import { h } from '../../dom.ts';
 import { conflictWindow, distance, dtg } from '../../format.ts';
 import { declarationName, isTermSide, sideName, words } from '../../labels.ts';
 import { state } from '../../store.ts';
-import type { AlertView, ConflictView, ProbingSummary } from '../../wire.ts';
+import type { AlertView, BlindCheckView, ConflictView, ProbingSummary } from '../../wire.ts';
 import { withheldLine } from '../../withheld.ts';
 
 /** The parts of a card that depend on the alert's subject. */
@@ -52,6 +54,10 @@ export function about(a: AlertView): About {
   }
   const p = a.summary.probing;
   if (p) return probingAbout(p);
+  if (a.subject_type === 'blind_check') {
+    const v = currentCheck(a.subject, a.summary.blind_check);
+    if (v) return blindCheckAbout(v);
+  }
   return { title: [h('b.rule', null, a.subject_type)], lines: [], meta: a.subject };
 }
 
@@ -108,9 +114,39 @@ function conflictAbout(c: ConflictView): About {
         ? h('div.line', null, h('span.k', null, 'other'), h('b', null, other.party), ': ', sideName(other))
         : h('div.line', null, h('span.k', null, 'internal'), 'both declarations are your party’s'),
       h('div.line', null, h('span.k', null, 'own'), own.map(sideName).join(' ↔ ') || '—'),
+      matchedLine(current),
       withheldLine(current),
     ].filter((x): x is HTMLElement => x !== null),
-    meta: `${conflictWindow(c)}${c.distance_m !== undefined ? ` · ${distance(c.distance_m)} apart` : ''}`,
+    meta: `${conflictWindow(c)}${c.distance_m !== undefined && !isBlindConflict(c) ? ` · ${distance(c.distance_m)} apart` : ''}`,
+  };
+}
+
+/** A conflict found blind: "Matched slots: 231000Z–231100ZNOV26" (it has no distance). */
+function matchedLine(c: ConflictView): HTMLElement | null {
+  const slots = slotsText(c.matched_slots);
+  if (slots === null) return null;
+  return h(
+    'div.line.matched-slots',
+    { dataset: { slots: 'true' } },
+    'Matched slots: ',
+    h('span.mono', null, slots),
+  );
+}
+
+/** A blind check whose result is unknown: with whom, why, and to treat it as a conflict meanwhile. */
+function blindCheckAbout(v: BlindCheckView): About {
+  const { head, advice } = checkSentences(v);
+  return {
+    title: [
+      h('b.rule', null, 'blind check'),
+      h('span.dim', null, `${v.role === 'asker' ? 'with' : 'by'} ${otherParty(v)}`),
+      v.unknown ? h('span.sev-tag.sev-tag-critical', null, 'unknown') : '',
+    ],
+    lines: [
+      h('div.line.late-by.blind-text', { dataset: { checkId: v.id, unknown: String(v.unknown) } }, head),
+      ...(advice ? [h('div.line', null, h('b', null, advice))] : []),
+    ],
+    meta: `asked ${dtg(v.created_at)} · due ${dtg(v.due_at)}`,
   };
 }
 

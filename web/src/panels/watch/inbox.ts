@@ -1,4 +1,5 @@
 /** The inbox's logic: the order of alerts, their deadlines, what each is about and who answered. */
+import { checkSentences } from '../../blind.ts';
 import { declarationName, isTermSide, sideName, words } from '../../labels.ts';
 import { state } from '../../store.ts';
 import type { AlertView } from '../../wire.ts';
@@ -60,6 +61,8 @@ export function headline(a: AlertView): string {
   if (m) return `hotline ${m.from.party}: ${m.text.slice(0, 120)}`;
   const p = a.summary.probing;
   if (p) return `probing by ${p.party}: ${p.used_today}/${p.per_day} today, budget used up`;
+  const b = a.summary.blind_check;
+  if (b) return checkSentences(b).head;
   return `${a.subject_type} ${a.subject}`;
 }
 

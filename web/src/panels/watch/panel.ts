@@ -72,8 +72,9 @@ function mountWatch(el: HTMLElement, map: MapApi): void {
 function follow(w: Watch): void {
   // Declarations too: an unlabelled side is named by its place and window once it is held; and
   // agreements: a breach names the agreement its term belongs to.
-  for (const topic of ['alerts', 'conflicts', 'declarations', 'agreements', 'settings', 'me'] as const)
-    on(topic, () => draw(w));
+  // And the blind checks: an unknown check's card says how it stands now.
+  const topics = ['alerts', 'conflicts', 'declarations', 'agreements', 'blind', 'settings', 'me'] as const;
+  for (const topic of topics) on(topic, () => draw(w));
   on('selection', () => {
     if (state.selection?.type !== 'alert') return;
     w.selected = state.selection.id;

@@ -1,0 +1,294 @@
+/**
+ * The seeds' case, blind (docs/blind-matching.md): a relief agency's hospital and another party's
+ * patrol declared in clear; the coalition's strike beside them sealed by its agent. The three
+ * parties' agents (`Agent`, the code of `deconflict agent`) talk to a real hub over HTTP; the
+ * conflicts are found and every party involved alerted — and neither the other parties nor the
+ * hub can say where the strike is: its coordinates, its cells and its label appear nowhere in the
+ * hub's database files, its logs, or any answer any other party receives.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { coverCells } from '../src/blind/cover.ts';
+import { loadOprf, type Oprf } from '../src/blind/oprf.ts';
+import { blindReach } from '../src/blind/rules.ts';
+import { AGENT_KEY_FORMAT, Agent } from '../src/cli/agent.ts';
+import { DEFAULT_OPTIONS } from '../src/engine/types.ts';
+import { loadDemo } from '../src/hub/demo.ts';
+import { buildApp } from '../src/server/app.ts';
+import { assertError, request, startHub, type TestHub } from './support/hub.ts';
+
+const SEEDS = 'test/fixtures/blind/seeds-case.geojson';
+const STRIKE = 'test/fixtures/blind/sealed-strike.geojson';
+
+interface ConflictLike {
+  id: string;
+  rule: string;
+  severity: string;
+  a: Record<string, unknown>;
+  b: Record<string, unknown>;
+  matched_slots?: { start: string; end: string }[];
+  distance_m?: number;
+  closest?: unknown;
+}
+
+describe('blind matching: the seeds’ case (a sealed strike beside a hospital and a patrol)', () => {
+  let t: TestHub;
+  /** The hub's app that listens (and logs, at debug, for the secrecy check). */
+  let app: FastifyInstance;
+  let url: string;
+  let oprf: Oprf;
+  const log = new PassThrough();
+  const logged: string[] = [];
+  const tokens: Record<string, string> = {};
+  const agents: Record<string, Agent> = {};
+  const states: string[] = [];
+  const printed: string[] = [];
+
+  const agentOf = (party: string): Agent => {
+    const state = mkdtempSync(join(tmpdir(), `deconflict-agent-${party}-`));
+    states.push(state);
+    const key = {
+      format: AGENT_KEY_FORMAT,
+      party,
+      key: Buffer.from(oprf.generateKey()).toString('base64'),
+    } as const;
+    return new Agent(url, tokens[party] as string, key, state, oprf, 20_000, () => t.clock.now());
+  };
+  /** Rounds of every agent until none has anything to do. */
+  const settle = async () => {
+    for (let i = 0; i < 6; i++) {
+      let did = 0;
+      for (const party of ['relief-agency', 'northern-forces', 'coalition']) {
+        const lines = await (agents[party] as Agent).round();
+        printed.push(...lines);
+        did += lines.length;
+      }
+      if (did === 0) return;
+    }
+    assert.fail('the agents did not settle');
+  };
+  const get = async <T>(party: string, path: string): Promise<T> => {
+    const r = await request(app, tokens[party] as string, 'GET', path);
+    assert.equal(r.statusCode, 200, `${party} GET ${path}: ${r.body}`);
+    return r.json() as T;
+  };
+
+  before(async () => {
+    oprf = await loadOprf();
+    t = await startHub({ demo: false });
+    await loadDemo(t.hub, SEEDS);
+    // Logs at info, kept, for the secrecy check.
+    log.on('data', (chunk: Buffer) => logged.push(chunk.toString('utf8')));
+    app = await buildApp({
+      hub: t.hub,
+      rate: { perSecond: 10_000, burst: 10_000 },
+      log: { level: 'debug', stream: log },
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    for (const party of ['coalition', 'northern-forces', 'relief-agency']) {
+      tokens[party] = await t.login(`${party}.operator`);
+      agents[party] = agentOf(party);
+    }
+  });
+  after(async () => {
+    await app.close();
+    await t.close();
+    for (const s of states) rmSync(s, { recursive: true, force: true });
+  });
+
+  it('the coalition seals its strike: the hub gets tokens, kind and a coarse window — no geometry', async () => {
+    const input = JSON.parse(readFileSync(STRIKE, 'utf8')) as unknown;
+    const lines = await (agents.coalition as Agent).seal(input);
+    assert.equal(lines.length, 1);
+    assert.match(
+      lines[0] as string,
+      /^sealed strike-depot as sd-\S+: \d+ cells × 1 slots of 1 h = \d+ tokens/,
+    );
+    const { sealed } = await get<{
+      sealed: { id: string; kind: string; start: string; end: string; token_count: number }[];
+    }>('coalition', '/api/v1/sealed');
+    assert.equal(sealed.length, 1);
+    assert.equal(sealed[0]?.kind, 'strike');
+    assert.equal(sealed[0]?.start, '2026-11-23T10:00:00Z');
+    assert.equal(sealed[0]?.end, '2026-11-23T11:00:00Z');
+    // Nobody else lists it.
+    const other = await get<{ sealed: unknown[] }>('relief-agency', '/api/v1/sealed');
+    assert.deepEqual(other.sealed, []);
+  });
+
+  it('a malformed seal is refused with a code naming what is wrong, and changes nothing', async () => {
+    const token = Buffer.alloc(32, 7).toString('base64');
+    const body = {
+      kind: 'strike',
+      start: '2026-11-23T10:00:00Z',
+      end: '2026-11-23T11:00:00Z',
+      slot_ms: 3_600_000,
+      resolution: 8,
+      tokens: [token],
+    };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ start: '2026-11-23T10:30:00Z' }, 'start'],
+      [{ slot_ms: 21_600_000, start: '2026-11-23T06:00:00Z', end: '2026-11-23T12:00:00Z' }, 'slot_ms'],
+      [{ resolution: 9 }, 'resolution'],
+      [{ tokens: [token, token] }, 'tokens'],
+      [{ end: '2026-11-23T10:00:00Z' }, 'end'],
+      [{ start: '2026-11-21T10:00:00Z', end: '2026-11-21T11:00:00Z' }, 'end'],
+    ];
+    for (const [change, path] of cases) {
+      const r = await request(app, tokens.coalition as string, 'POST', '/api/v1/sealed', {
+        ...body,
+        ...change,
+      });
+      assertError(r, 400, 'invalid_sealed', path);
+    }
+    const { sealed } = await get<{ sealed: unknown[] }>('coalition', '/api/v1/sealed');
+    assert.equal(sealed.length, 1);
+  });
+
+  it('the hub asks the clear declarations’ parties to check: one check per declaration that could conflict', async () => {
+    const tasks = await get<{ blind: { declaration: string; slots: string[] }[] }>(
+      'relief-agency',
+      '/api/v1/blind/tasks',
+    );
+    assert.deepEqual(tasks.blind.map((x) => x.declaration).sort(), [
+      'relief-agency:clinic-far',
+      'relief-agency:field-hospital',
+    ]);
+    for (const task of tasks.blind) assert.deepEqual(task.slots, ['2026-11-23T10:00:00Z']);
+    const nf = await get<{ blind: { declaration: string }[] }>('northern-forces', '/api/v1/blind/tasks');
+    assert.deepEqual(nf.blind.map((x) => x.declaration).sort(), [
+      'northern-forces:patrol-depot-road',
+      'northern-forces:patrol-east',
+    ]);
+    // The coalition's agent has nothing to do until they have blinded.
+    const co = await get<{ blind: unknown[]; evaluate: unknown[]; finalize: unknown[] }>(
+      'coalition',
+      '/api/v1/blind/tasks',
+    );
+    assert.deepEqual([co.blind.length, co.evaluate.length, co.finalize.length], [0, 0, 0]);
+  });
+
+  it('the agents answer; the strike conflicts with the hospital and the patrol, not with the far ones', async () => {
+    await settle();
+    const relief = (await get<{ conflicts: ConflictLike[] }>('relief-agency', '/api/v1/conflicts')).conflicts;
+    assert.equal(relief.length, 1);
+    const hc = relief[0] as ConflictLike;
+    assert.equal(hc.rule, 'strike_protected');
+    assert.equal(hc.severity, 'critical');
+    assert.deepEqual(hc.b, { party: 'coalition', hidden: true, sealed: true });
+    assert.equal(hc.a.id, 'relief-agency:field-hospital');
+    assert.deepEqual(hc.matched_slots, [{ start: '2026-11-23T10:00:00Z', end: '2026-11-23T11:00:00Z' }]);
+    assert.equal(hc.distance_m, undefined);
+    assert.equal(hc.closest, undefined);
+    const nf = (await get<{ conflicts: ConflictLike[] }>('northern-forces', '/api/v1/conflicts')).conflicts;
+    assert.deepEqual(
+      nf.map((c) => [c.rule, c.severity, c.a.id]),
+      [['strike_movement', 'critical', 'northern-forces:patrol-depot-road']],
+    );
+    // The coalition sees both, with its own sealed side named.
+    const co = (await get<{ conflicts: ConflictLike[] }>('coalition', '/api/v1/conflicts')).conflicts;
+    assert.equal(co.length, 2);
+    for (const c of co) {
+      assert.equal(c.b.sealed, true);
+      assert.equal(c.b.kind, 'strike');
+      assert.match(String(c.b.id), /^sd-/);
+    }
+    // Every party involved is alerted.
+    for (const party of ['relief-agency', 'northern-forces']) {
+      const { alerts } = await get<{
+        alerts: { subject_type: string; summary: { conflict?: ConflictLike } }[];
+      }>(party, '/api/v1/alerts');
+      assert.ok(
+        alerts.some((a) => a.subject_type === 'conflict' && a.summary.conflict?.b.sealed === true),
+        `${party} alerted`,
+      );
+    }
+    const coAlerts = (await get<{ alerts: { subject_type: string }[] }>('coalition', '/api/v1/alerts'))
+      .alerts;
+    assert.equal(coAlerts.filter((a) => a.subject_type === 'conflict').length, 2);
+  });
+
+  it('the owner sees who touched its sealed declaration, when and what matched — never where', async () => {
+    const { checks } = await get<{
+      checks: {
+        role: string;
+        asker: string;
+        status: string;
+        matched: { sealed?: string }[];
+        declaration?: string;
+      }[];
+    }>('coalition', '/api/v1/blind/checks');
+    const mine = checks.filter((c) => c.role === 'owner');
+    assert.equal(mine.length, 4);
+    assert.ok(mine.every((c) => c.status === 'done' && c.declaration === undefined));
+    assert.deepEqual(mine.map((c) => [c.asker, c.matched.length]).sort(), [
+      ['northern-forces', 0],
+      ['northern-forces', 1],
+      ['relief-agency', 0],
+      ['relief-agency', 1],
+    ]);
+  });
+
+  it('neither the other parties nor the hub can say where the strike is', async () => {
+    const feature = JSON.parse(readFileSync(STRIKE, 'utf8')).features[0] as {
+      geometry: { type: 'Point'; coordinates: [number, number] };
+      properties: { label: string; notes: string; buffer_m: number };
+    };
+    const [lon, lat] = feature.geometry.coordinates;
+    const decl = (agents.coalition as Agent).parseSealed(JSON.parse(readFileSync(STRIKE, 'utf8')))[0];
+    assert.ok(decl);
+    const cells = coverCells(decl.geometry, blindReach(decl, DEFAULT_OPTIONS), 8);
+    assert.ok(cells.length > 0);
+    const secrets = [
+      String(lon),
+      String(lat),
+      lon.toFixed(4),
+      lat.toFixed(4),
+      feature.properties.label,
+      feature.properties.notes,
+      'KESTREL',
+      ...cells,
+    ];
+    const haystacks: [string, string][] = [];
+    // The hub's files, as bytes read as text (latin1 keeps every byte).
+    await t.hub.store.read(async () => undefined);
+    for (const f of readdirSync(t.dir)) {
+      const path = join(t.dir, f);
+      try {
+        haystacks.push([path, readFileSync(path).toString('latin1')]);
+      } catch {
+        // A directory (none expected) or a lock: nothing to read.
+      }
+    }
+    haystacks.push(['logs', logged.join('')]);
+    // Every answer every other party receives.
+    for (const party of ['relief-agency', 'northern-forces']) {
+      for (const path of [
+        '/api/v1/declarations',
+        '/api/v1/conflicts',
+        '/api/v1/alerts',
+        '/api/v1/events',
+        '/api/v1/blind/checks',
+        '/api/v1/blind/tasks',
+        '/api/v1/sealed',
+        '/api/v1/ledger/entries',
+        '/api/v1/probing',
+      ]) {
+        const r = await request(app, tokens[party] as string, 'GET', path);
+        haystacks.push([`${party} GET ${path} (${r.statusCode})`, r.body]);
+      }
+    }
+    assert.ok(haystacks.some(([p]) => p.endsWith('deconflict.db')));
+    for (const [where, text] of haystacks)
+      for (const s of secrets) assert.ok(!text.includes(s), `${where} holds "${s}"`);
+    // And the hub knows where the hospital is: the search would have found a coordinate it holds.
+    assert.ok(haystacks.some(([, text]) => text.includes('21.30325')));
+  });
+});
