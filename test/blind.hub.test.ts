@@ -20,7 +20,9 @@ import { blindReach } from '../src/blind/rules.ts';
 import { AGENT_KEY_FORMAT, Agent } from '../src/cli/agent.ts';
 import { DEFAULT_OPTIONS } from '../src/engine/types.ts';
 import { loadDemo } from '../src/hub/demo.ts';
+import { Hub } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.ts';
 import { assertError, request, startHub, type TestHub } from './support/hub.ts';
 
 const SEEDS = 'test/fixtures/blind/seeds-case.geojson';
@@ -50,16 +52,26 @@ describe('blind matching: the seeds’ case (a sealed strike beside a hospital a
   const states: string[] = [];
   const printed: string[] = [];
 
+  const made = new Map<
+    string,
+    { key: { format: typeof AGENT_KEY_FORMAT; party: string; key: string }; state: string }
+  >();
+  /** A party's agent: its key and state directory made once, kept across a restart of the hub. */
   const agentOf = (party: string): Agent => {
-    const state = mkdtempSync(join(tmpdir(), `deconflict-agent-${party}-`));
-    states.push(state);
-    const key = {
-      format: AGENT_KEY_FORMAT,
-      party,
-      key: Buffer.from(oprf.generateKey()).toString('base64'),
-    } as const;
-    return new Agent(url, tokens[party] as string, key, state, oprf, 20_000, () => t.clock.now());
+    let m = made.get(party);
+    if (!m) {
+      const state = mkdtempSync(join(tmpdir(), `deconflict-agent-${party}-`));
+      states.push(state);
+      m = {
+        key: { format: AGENT_KEY_FORMAT, party, key: Buffer.from(oprf.generateKey()).toString('base64') },
+        state,
+      };
+      made.set(party, m);
+    }
+    return new Agent(url, tokens[party] as string, m.key, m.state, oprf, 20_000, () => t.clock.now());
   };
+  /** After a restart: the reopened hub, its store and app (closed in `after`). */
+  let reopened: { hub: Hub; store: SqliteStore } | null = null;
   /** Rounds of every agent until none has anything to do. */
   const settle = async () => {
     for (let i = 0; i < 6; i++) {
@@ -99,7 +111,12 @@ describe('blind matching: the seeds’ case (a sealed strike beside a hospital a
   });
   after(async () => {
     await app.close();
-    await t.close();
+    if (reopened) {
+      await t.app.close();
+      await reopened.hub.close();
+      await reopened.store.close();
+      rmSync(t.dir, { recursive: true, force: true });
+    } else await t.close();
     for (const s of states) rmSync(s, { recursive: true, force: true });
   });
 
@@ -290,5 +307,41 @@ describe('blind matching: the seeds’ case (a sealed strike beside a hospital a
       for (const s of secrets) assert.ok(!text.includes(s), `${where} holds "${s}"`);
     // And the hub knows where the hospital is: the search would have found a coordinate it holds.
     assert.ok(haystacks.some(([, text]) => text.includes('21.30325')));
+  });
+
+  it('a restart loses nothing: the sealed tokens are matched again, the conflicts are there', async () => {
+    const before = (await get<{ conflicts: ConflictLike[] }>('coalition', '/api/v1/conflicts')).conflicts;
+    await app.close();
+    await t.hub.close();
+    await t.store.close();
+    const store = openSqliteStore({ dir: t.dir });
+    const hub = await Hub.open(store, t.clock);
+    reopened = { hub, store };
+    app = await buildApp({ hub, rate: { perSecond: 10_000, burst: 10_000 } });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    for (const party of ['coalition', 'northern-forces', 'relief-agency']) agents[party] = agentOf(party);
+    const after = (await get<{ conflicts: ConflictLike[] }>('coalition', '/api/v1/conflicts')).conflicts;
+    assert.deepEqual(after, before);
+    // A site declared next to the strike after the restart: found against the reloaded tokens.
+    const site = {
+      type: 'Feature',
+      properties: {
+        id: 'aid-post',
+        kind: 'protected_site',
+        category: 'humanitarian',
+        start: '2026-11-22T00:00:00Z',
+        buffer_m: 50,
+      },
+      geometry: { type: 'Point', coordinates: [21.3001, 46.1535] },
+    };
+    const r = await request(app, tokens['relief-agency'] as string, 'POST', '/api/v1/declarations', site);
+    assert.equal(r.statusCode, 201, r.body);
+    await settle();
+    const relief = (await get<{ conflicts: ConflictLike[] }>('relief-agency', '/api/v1/conflicts')).conflicts;
+    assert.deepEqual(relief.map((c) => [c.a.id, c.rule, c.severity]).sort(), [
+      ['relief-agency:aid-post', 'strike_protected', 'critical'],
+      ['relief-agency:field-hospital', 'strike_protected', 'critical'],
+    ]);
   });
 });
