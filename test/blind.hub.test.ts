@@ -309,6 +309,69 @@ describe('blind matching: the seeds’ case (a sealed strike beside a hospital a
     assert.ok(haystacks.some(([, text]) => text.includes('21.30325')));
   });
 
+  it('two agents of one party: an evaluation is finalized only with the scalars that made it', async () => {
+    const site = (id: string, at: [number, number]) => ({
+      type: 'Feature',
+      properties: {
+        id,
+        kind: 'protected_site',
+        category: 'humanitarian',
+        start: '2026-11-22T00:00:00Z',
+        buffer_m: 50,
+      },
+      geometry: { type: 'Point', coordinates: at },
+    });
+    const relief = tokens['relief-agency'] as string;
+    const a = agents['relief-agency'] as Agent;
+    const m = made.get('relief-agency') as {
+      key: { format: typeof AGENT_KEY_FORMAT; party: string; key: string };
+    };
+    const state = mkdtempSync(join(tmpdir(), 'deconflict-agent-relief-b-'));
+    states.push(state);
+    const b = new Agent(url, relief, m.key, state, oprf, 20_000, () => t.clock.now());
+    assert.equal(
+      (await request(app, relief, 'POST', '/api/v1/declarations', site('aid-post-2', [21.2999, 46.1533])))
+        .statusCode,
+      201,
+    );
+    // Both agents see the task and blind it; the second blinding replaces the first.
+    await Promise.all([a.round(), b.round()]);
+    await (agents.coalition as Agent).round();
+    const said = [...(await a.round()), ...(await b.round())];
+    assert.equal(said.filter((l) => /critical strike_protected/.test(l)).length, 1, said.join('\n'));
+    // (The agent whose blinding was replaced, if it ran first, left the evaluation to the other.)
+    assert.ok(said.every((l) => /critical strike_protected|left to the agent that made them/.test(l)), said.join('\n'));
+    const conflicts = (await get<{ conflicts: ConflictLike[] }>('relief-agency', '/api/v1/conflicts'))
+      .conflicts;
+    assert.ok(conflicts.some((c) => c.a.id === 'relief-agency:aid-post-2' && c.rule === 'strike_protected'));
+
+    // Scalars lost (the state file gone): nobody finalizes noise; past a timeout the check is
+    // unknown (both alerted), offered to be blinded afresh, and found.
+    assert.equal(
+      (await request(app, relief, 'POST', '/api/v1/declarations', site('aid-post-3', [21.2995, 46.153])))
+        .statusCode,
+      201,
+    );
+    await a.round();
+    await (agents.coalition as Agent).round();
+    rmSync(join(made.get('relief-agency')?.state as string, 'blinds.json'));
+    assert.match((await a.round()).join('\n'), /left to the agent that made them/);
+    t.clock.set(t.clock.now() + 121_000);
+    await t.hub.runDue();
+    const { alerts } = await get<{ alerts: { subject_type: string; status: string }[] }>(
+      'relief-agency',
+      '/api/v1/alerts',
+    );
+    assert.ok(alerts.some((x) => x.subject_type === 'blind_check' && x.status === 'open'));
+    await settle();
+    const after = (await get<{ conflicts: ConflictLike[] }>('relief-agency', '/api/v1/conflicts')).conflicts;
+    assert.ok(after.some((c) => c.a.id === 'relief-agency:aid-post-3' && c.rule === 'strike_protected'));
+    const closed = (
+      await get<{ alerts: { subject_type: string; status: string }[] }>('relief-agency', '/api/v1/alerts')
+    ).alerts;
+    assert.ok(closed.filter((x) => x.subject_type === 'blind_check').every((x) => x.status === 'closed'));
+  });
+
   it('a restart loses nothing: the sealed tokens are matched again, the conflicts are there', async () => {
     const before = (await get<{ conflicts: ConflictLike[] }>('coalition', '/api/v1/conflicts')).conflicts;
     await app.close();
@@ -341,6 +404,8 @@ describe('blind matching: the seeds’ case (a sealed strike beside a hospital a
     const relief = (await get<{ conflicts: ConflictLike[] }>('relief-agency', '/api/v1/conflicts')).conflicts;
     assert.deepEqual(relief.map((c) => [c.a.id, c.rule, c.severity]).sort(), [
       ['relief-agency:aid-post', 'strike_protected', 'critical'],
+      ['relief-agency:aid-post-2', 'strike_protected', 'critical'],
+      ['relief-agency:aid-post-3', 'strike_protected', 'critical'],
       ['relief-agency:field-hospital', 'strike_protected', 'critical'],
     ]);
   });

@@ -179,6 +179,11 @@ export const BlindTasks = Type.Object(
           resolution: Type.Integer(),
           slot_ms: Type.Integer(),
           slots: Type.Array(Instant, { description: 'to blind afresh if the scalars were lost' }),
+          elements_sha256: Type.String({
+            pattern: '^[0-9a-f]{64}$',
+            description:
+              'SHA-256 (hex) of the blinded elements evaluated, base64 one per line: finalize only with the scalars that made them',
+          }),
           evaluated: Type.Array(Element),
         },
         { additionalProperties: false },

@@ -11,6 +11,8 @@
  *   nothing of the cells), with the index of each one's slot.
  * - Blinding, evaluation and finalizing are the {@link Oprf}'s; {@link tokenOf} cuts an output.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Declaration, EngineOptions } from '../engine/types.ts';
 import { coverCells } from './cover.ts';
 import type { Oprf } from './oprf.ts';
@@ -113,4 +115,14 @@ export function queryInputs(
     inputs: order.map((i) => (all[i] as { input: Uint8Array }).input),
     slotIndex: order.map((i) => (all[i] as { slot: number }).slot),
   };
+}
+
+/**
+ * The hash of a check's blinded elements (base64, one per line): what the ledger records of a
+ * query, and what binds an evaluation to the blinding it answers — an agent finalizes only the
+ * evaluation of the elements it blinded itself (another agent of the party may have blinded
+ * again since: with the wrong scalars the outputs would be noise, and a match would be missed).
+ */
+export function elementsHash(elements: readonly string[]): string {
+  return bytesToHex(sha256(new TextEncoder().encode(elements.join('\n'))));
 }

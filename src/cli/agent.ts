@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BlindParams, BlindTasks, SealedView } from '../api/blind.ts';
 import { BlindInputError, loadOprf, type Oprf } from '../blind/oprf.ts';
-import { queryInputs, sealTokens, tokenOf } from '../blind/party.ts';
+import { elementsHash, queryInputs, sealTokens, tokenOf } from '../blind/party.ts';
 import { parseDeclarations } from '../engine/declaration.ts';
 import { DeconflictError } from '../engine/errors.ts';
 import { formatIsoUtc, parseIsoUtc } from '../engine/time.ts';
@@ -49,8 +49,8 @@ interface SealedFile {
 }
 
 interface BlindsFile {
-  /** Check id → the inputs (base64) and their scalars, in the order handed. */
-  readonly checks: Record<string, { inputs: string[]; blinds: string[] }>;
+  /** Check id → the inputs (base64), their scalars, in the order handed, and the elements' hash. */
+  readonly checks: Record<string, { inputs: string[]; blinds: string[]; elements_sha256: string }>;
 }
 
 interface BudgetFile {
@@ -217,11 +217,16 @@ export class Agent {
     const slots = t.slots.map((s) => parseIsoUtc(s) as number);
     const q = queryInputs(d, engineOf(params), t.resolution, slots, t.slot_ms, params.max_elements);
     const { blinds: scalars, elements } = this.oprf.blindMany(q.inputs);
-    blinds.checks[t.check] = { inputs: q.inputs.map(b64), blinds: scalars.map(b64) };
+    const handed = elements.map(b64);
+    blinds.checks[t.check] = {
+      inputs: q.inputs.map(b64),
+      blinds: scalars.map(b64),
+      elements_sha256: elementsHash(handed),
+    };
     await writePrivate(this.file('blinds.json'), blinds);
     await this.request(`/api/v1/blind/checks/${t.check}/blinded`, {
       method: 'POST',
-      body: { elements: elements.map((e, i) => ({ slot: q.slotIndex[i] as number, element: b64(e) })) },
+      body: { elements: handed.map((element, i) => ({ slot: q.slotIndex[i] as number, element })) },
     });
     return `check ${t.check}: ${t.declaration} covered and blinded, ${elements.length} elements`;
   }
@@ -232,13 +237,19 @@ export class Agent {
     const tasks = (await this.request('/api/v1/blind/tasks')) as BlindTasks;
     const out: string[] = [];
     const blinds = await readJson<BlindsFile>(this.file('blinds.json'), { checks: {} });
-    for (const t of tasks.blind) out.push(await this.blind(t, blinds));
-    for (const t of tasks.evaluate) out.push(await this.evaluate(t));
+    // Finalize first: a check offered both to finalize and to blind afresh (its evaluation waited
+    // long) is finalized by the agent that holds its scalars, and blinded again by no one.
+    const finalized = new Set<string>();
     for (const t of tasks.finalize) {
       const kept = blinds.checks[t.check];
-      if (!kept || kept.inputs.length !== t.evaluated.length) {
-        // The scalars are lost (a restart, another agent): blind afresh.
-        out.push(await this.blind(t, blinds));
+      if (!kept || kept.elements_sha256 !== t.elements_sha256) {
+        // Not the elements this agent blinded: another agent of the party blinded again since,
+        // and only its scalars finalize them (these would turn the outputs into noise, and miss
+        // a match). If its scalars are lost, the check goes past its deadline (unknown, both
+        // parties alerted) and the hub offers it to be blinded afresh.
+        out.push(
+          `check ${t.check}: the evaluated elements are not this agent's blinding; left to the agent that made them`,
+        );
         continue;
       }
       const outputs = this.oprf
@@ -249,11 +260,14 @@ export class Agent {
         body: { outputs },
       })) as { check: { matched: unknown[] }; conflicts: { id: string; rule: string; severity: string }[] };
       delete blinds.checks[t.check];
+      finalized.add(t.check);
       await writePrivate(this.file('blinds.json'), blinds);
       out.push(
         `check ${t.check}: ${res.conflicts.length === 0 ? 'no conflict' : res.conflicts.map((c) => `${c.severity} ${c.rule} ${c.id}`).join(', ')}`,
       );
     }
+    for (const t of tasks.blind) if (!finalized.has(t.check)) out.push(await this.blind(t, blinds));
+    for (const t of tasks.evaluate) out.push(await this.evaluate(t));
     return out;
   }
 

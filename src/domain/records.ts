@@ -532,8 +532,12 @@ export interface BlindCheckRecord {
   readonly answered_at: number | null;
   /** Blinded elements (base64) and the index of each one's slot, while evaluation is pending. */
   readonly elements: readonly string[] | null;
+  /** SHA-256 (hex) of the elements last handed, one base64 per line (absent before). */
+  readonly elements_sha256?: string;
   readonly element_slots: readonly number[] | null;
   readonly evaluated: readonly string[] | null;
+  /** When the owner's agent handed its evaluation (absent before). */
+  readonly evaluated_at?: number;
   readonly element_count: number;
   readonly refused_reason: string | null;
   /** Sealed declarations of the owner that matched, with the slots (starts) that matched. */

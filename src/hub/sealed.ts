@@ -33,6 +33,7 @@ import {
   slotLengthFor,
   slotsOf,
 } from '../blind/params.ts';
+import { elementsHash } from '../blind/party.ts';
 import { type BlindSide, blindReach, blindRule } from '../blind/rules.ts';
 import type {
   BlindCheckRecord,
@@ -530,7 +531,12 @@ export class Sealed {
     let n = 0;
     for (const c of open) {
       if (n >= TASKS_MAX || elements >= TASK_ELEMENTS_MAX) break;
-      if (c.asker === party && c.status === 'awaiting_blind') {
+      // An evaluation no agent of the party finalized for a whole timeout (the scalars that
+      // blinded it are lost with an agent) is offered to be blinded afresh too.
+      const stuck =
+        c.status === 'awaiting_outputs' &&
+        (c.evaluated_at ?? c.created_at) + this.timeout <= this.k.clock.now();
+      if (c.asker === party && (c.status === 'awaiting_blind' || stuck)) {
         out.blind.push({
           check: c.id,
           declaration: c.declaration,
@@ -540,10 +546,12 @@ export class Sealed {
           slot_ms: c.slot_ms,
           slots: c.slots.map(iso),
         });
-      } else if (c.owner === party && c.status === 'awaiting_evaluation' && c.elements) {
+      }
+      if (c.owner === party && c.status === 'awaiting_evaluation' && c.elements) {
         out.evaluate.push({ check: c.id, asker: c.asker, elements: [...c.elements] });
         elements += c.elements.length;
-      } else if (c.asker === party && c.status === 'awaiting_outputs' && c.evaluated) {
+      }
+      if (c.asker === party && c.status === 'awaiting_outputs' && c.evaluated) {
         out.finalize.push({
           check: c.id,
           declaration: c.declaration,
@@ -552,10 +560,11 @@ export class Sealed {
           resolution: c.resolution,
           slot_ms: c.slot_ms,
           slots: c.slots.map(iso),
+          elements_sha256: c.elements_sha256 ?? '',
           evaluated: [...c.evaluated],
         });
         elements += c.evaluated.length;
-      } else continue;
+      }
       n++;
     }
     return out;
@@ -626,10 +635,12 @@ export class Sealed {
       if (!cur || !OPEN.includes(cur.status))
         fail('blind_state', `blind check ${id} is ${cur?.status ?? 'gone'}`);
       const list = elements.map((e) => e.element);
+      const elements_sha256 = elementsHash(list);
       const next: BlindCheckRecord = {
         ...cur,
         status: 'awaiting_evaluation',
         elements: list,
+        elements_sha256,
         element_slots: elements.map((e) => e.slot),
         evaluated: null,
         element_count: list.length,
@@ -638,7 +649,7 @@ export class Sealed {
       await ctx.log(p.username, party, 'blind.queried', id, {
         owner: c.owner,
         elements: list.length,
-        elements_sha256: createHash('sha256').update(list.join('\n')).digest('hex'),
+        elements_sha256,
         audience: [c.owner],
       });
       await ctx.emit(c.owner, 'blind.task', { check: id, step: 'evaluate' });
