@@ -340,7 +340,10 @@ describe('blind matching: the seeds’ case (a sealed strike beside a hospital a
     const said = [...(await a.round()), ...(await b.round())];
     assert.equal(said.filter((l) => /critical strike_protected/.test(l)).length, 1, said.join('\n'));
     // (The agent whose blinding was replaced, if it ran first, left the evaluation to the other.)
-    assert.ok(said.every((l) => /critical strike_protected|left to the agent that made them/.test(l)), said.join('\n'));
+    assert.ok(
+      said.every((l) => /critical strike_protected|left to the agent that made them/.test(l)),
+      said.join('\n'),
+    );
     const conflicts = (await get<{ conflicts: ConflictLike[] }>('relief-agency', '/api/v1/conflicts'))
       .conflicts;
     assert.ok(conflicts.some((c) => c.a.id === 'relief-agency:aid-post-2' && c.rule === 'strike_protected'));
