@@ -5,7 +5,7 @@
  * check.
  */
 import Type, { type Static } from 'typebox';
-import { Instant, Nullable, Text } from './common.ts';
+import { Instant, Nullable, Text, TimeInput } from './common.ts';
 import { Category, ConflictView, Kind } from './declarations.ts';
 import { Base64 } from './ledger.ts';
 
@@ -47,8 +47,8 @@ export const SealBody = Type.Object(
   {
     kind: Kind,
     category: Type.Optional(Category),
-    start: Instant,
-    end: Instant,
+    start: TimeInput,
+    end: TimeInput,
     slot_ms: SlotMs,
     resolution: Type.Integer({ minimum: 0, maximum: 15 }),
     tokens: Type.Array(Token, { minItems: 1, maxItems: MAX_TOKENS }),

@@ -44,7 +44,8 @@ import type {
   SealedRecord,
 } from '../domain/records.ts';
 import { overlap } from '../engine/rules.ts';
-import { formatIsoUtc, parseIsoUtc } from '../engine/time.ts';
+import { formatIsoUtc } from '../engine/time.ts';
+import { parseTime } from '../field/dtg.ts';
 import { type Conflict, DEFAULT_OPTIONS, type EngineOptions } from '../engine/types.ts';
 import { actingParty, fail, type Principal } from './access.ts';
 import { announce, closeConflictsOf, conflictRecord, insertConflicts, viewsFor } from './conflicts.ts';
@@ -224,12 +225,10 @@ export class Sealed {
   /** A new sealed declaration: recorded, then matched against what already asked (or to ask). */
   async seal(p: Principal, body: SealBody): Promise<SealedView> {
     const party = actingParty(p, ...SUBMIT_ROLES);
-    const start = parseIsoUtc(body.start);
-    const end = parseIsoUtc(body.end);
+    // ISO 8601 UTC or a date-time group, as every time a client types (invalid_time otherwise).
+    const start = parseTime(body.start);
+    const end = parseTime(body.end);
     const bad = (message: string, path: string): never => fail('invalid_sealed', message, path);
-    if (start === null)
-      return bad(`start is not an ISO 8601 UTC time: ${JSON.stringify(body.start)}`, 'start');
-    if (end === null) return bad(`end is not an ISO 8601 UTC time: ${JSON.stringify(body.end)}`, 'end');
     if (end <= start) bad('end must be after start', 'end');
     if (end - start > MAX_SEALED_WINDOW_MS)
       bad(`a sealed window may last at most ${MAX_SEALED_WINDOW_MS / 86_400_000} days`, 'end');
