@@ -6,33 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Io } from '../src/cli/io.ts';
-import { main } from '../src/cli/main.ts';
 import { loadDemo } from '../src/hub/demo.ts';
+import { runCli } from './support/cli.ts';
 import { assertError, ok, request, startHub, type TestHub } from './support/hub.ts';
 
 const STRIKE = 'test/fixtures/blind/sealed-strike.geojson';
 
-async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const io = {
-    out: '',
-    err: '',
-    stdout(t: string) {
-      io.out += t;
-    },
-    stderr(t: string) {
-      io.err += t;
-    },
-    read: (p: string) => readFile(p, 'utf8'),
-  };
-  const status = await main(args, io as Io);
-  return { status, out: io.out, err: io.err };
-}
+const run = runCli;
 
 describe('deconflict agent', () => {
   let t: TestHub;

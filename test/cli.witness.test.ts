@@ -7,13 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Io } from '../src/cli/io.ts';
-import { main } from '../src/cli/main.ts';
 import type { WitnessState } from '../src/cli/witness.ts';
 import {
   formatCheckpoint,
@@ -23,23 +20,10 @@ import {
   signNote,
 } from '../src/ledger/note.ts';
 import { type Signed, verifyStatement } from '../src/ledger/statement.ts';
+import { runCli } from './support/cli.ts';
 import { request, startHub, type TestHub } from './support/hub.ts';
 
-async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const io = {
-    out: '',
-    err: '',
-    stdout(t: string) {
-      io.out += t;
-    },
-    stderr(t: string) {
-      io.err += t;
-    },
-    read: (p: string) => readFile(p, 'utf8'),
-  };
-  const status = await main(args, io as Io);
-  return { status, out: io.out, err: io.err };
-}
+const run = runCli;
 
 describe('deconflict key new, sign and witness', () => {
   let t: TestHub;

@@ -19,7 +19,7 @@
  *
  * Platform-free: imports only the engine.
  */
-import { reachOf, ruleForKinds, severityOf } from '../engine/rules.ts';
+import { partiesAllow, reachOf, ruleForKinds, severityOf } from '../engine/rules.ts';
 import type { Declaration, EngineOptions, Kind, RuleName, Severity, SiteCategory } from '../engine/types.ts';
 
 /** What blind matching knows of one side of a pair. */
@@ -49,25 +49,9 @@ export function blindRule(x: BlindSide, y: BlindSide): BlindRule | null {
   const pr = ruleForKinds(x.kind, y.kind);
   if (pr === null) return null;
   const [first, second] = pr.swap ? [y, x] : [x, y];
-  const sameParty = first.party === second.party;
-  switch (pr.rule) {
-    case 'strike_strike':
-    case 'aor_overlap':
-      if (sameParty) return null;
-      break;
-    case 'incursion':
-      if (sameParty) return null;
-      if (first.kind === 'air_operation' && second.ground_only === true) return null;
-      break;
-    case 'restricted': {
-      // `second` is the zone.
-      const applies = second.applies_to !== undefined ? second.applies_to.includes(first.party) : !sameParty;
-      if (!applies) return null;
-      break;
-    }
-    default:
-      break;
-  }
+  // Same party, `applies_to`, `ground_only`: as the engine (a sealed side's flags are unknown,
+  // so absent: the pair is kept).
+  if (!partiesAllow(pr.rule, first, second)) return null;
   return { rule: pr.rule, severity: severityOf(pr.rule, second), swap: pr.swap };
 }
 

@@ -126,7 +126,7 @@ function bandOf(d: Declaration, opts: EngineOptions): AltitudeBand | null {
 }
 
 /** Does restricted zone `zone` apply to the party of `d`? */
-function zoneApplies(zone: Declaration, d: Declaration): boolean {
+function zoneApplies(zone: PairSide, d: PairSide): boolean {
   if (zone.applies_to !== undefined) return zone.applies_to.includes(d.party);
   return d.party !== zone.party;
 }
@@ -189,6 +189,33 @@ export function reachOf(d: Declaration, opts: EngineOptions): number {
   return own + (d.kind === 'air_operation' ? opts.horizontalSeparation_m / 2 : 0);
 }
 
+/** What the conditions of a rule on parties and declared flags read of a side. */
+export type PairSide = Pick<Declaration, 'kind' | 'party' | 'applies_to' | 'ground_only'>;
+
+/**
+ * The conditions of rule `rule` that need neither geometry nor time, on its `first` and
+ * `second` sides (in the rule's order): two parties for the rules between parties, an air
+ * operation not entering an area declared for the ground only, a zone that binds the activity's
+ * party. Blind matching applies the same (src/blind/rules.ts).
+ */
+export function partiesAllow(rule: RuleName, first: PairSide, second: PairSide): boolean {
+  const sameParty = first.party === second.party;
+  switch (rule) {
+    case 'strike_strike':
+    case 'aor_overlap':
+      return !sameParty;
+    case 'incursion':
+      // An area of responsibility covers every height (it has no band) unless it is declared
+      // for the ground only; then the airspace above it is not part of it.
+      return !sameParty && !(first.kind === 'air_operation' && second.ground_only === true);
+    case 'restricted':
+      // `second` is the zone: it binds the activity's party, or there is nothing to enter.
+      return zoneApplies(second, first);
+    default:
+      return true;
+  }
+}
+
 /** Evaluate the rules on one pair; returns the conflict, or null. */
 export function evaluatePair(p: Prepared, q: Prepared, opts: EngineOptions): Conflict | null {
   const pr = ruleForKinds(p.decl.kind, q.decl.kind);
@@ -198,24 +225,7 @@ export function evaluatePair(p: Prepared, q: Prepared, opts: EngineOptions): Con
   const s = second.decl;
   const sameParty = f.party === s.party;
   let threshold = f.buffer_m + s.buffer_m;
-  switch (pr.rule) {
-    case 'strike_strike':
-    case 'aor_overlap':
-      if (sameParty) return null;
-      break;
-    case 'incursion':
-      if (sameParty) return null;
-      // An area of responsibility covers every height (it has no band) unless it is declared
-      // for the ground only; then the airspace above it is not part of it.
-      if (f.kind === 'air_operation' && s.ground_only === true) return null;
-      break;
-    case 'restricted':
-      // `second` is the zone: it binds the activity's party, or there is nothing to enter.
-      if (!zoneApplies(s, f)) return null;
-      break;
-    default:
-      break;
-  }
+  if (!partiesAllow(pr.rule, f, s)) return null;
   const overlapWindow = overlap(f, s);
   if (overlapWindow === null) return null;
   let w: Window = overlapWindow;

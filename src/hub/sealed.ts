@@ -45,8 +45,8 @@ import type {
 } from '../domain/records.ts';
 import { overlap } from '../engine/rules.ts';
 import { formatIsoUtc } from '../engine/time.ts';
-import { parseTime } from '../field/dtg.ts';
 import { type Conflict, DEFAULT_OPTIONS, type EngineOptions } from '../engine/types.ts';
+import { parseTime } from '../field/dtg.ts';
 import { actingParty, fail, type Principal } from './access.ts';
 import { announce, closeConflictsOf, conflictRecord, insertConflicts, viewsFor } from './conflicts.ts';
 import type { Kernel, WriteCtx } from './kernel.ts';
@@ -656,43 +656,51 @@ export class Sealed {
     });
   }
 
-  /** The owner's agent hands the evaluated elements, in the order given. */
-  async evaluated(p: Principal, id: string, elements: readonly string[]) {
+  /** A step of the owner's agent on a check waiting for its evaluation: one write. */
+  private async ownerStep(
+    p: Principal,
+    id: string,
+    step: (c: BlindCheckRecord, ctx: WriteCtx, party: string) => Promise<BlindCheckRecord>,
+  ) {
     const party = actingParty(p, ...SUBMIT_ROLES);
     await this.checkOf(party, id, 'owner');
     return this.k.write(async (tx, ctx) => {
       const c = (await tx.blind.get(id)) as BlindCheckRecord;
       if (c.status !== 'awaiting_evaluation') fail('blind_state', `blind check ${id} is ${c.status}`);
+      const next = await step(c, ctx, party);
+      await tx.blind.update(next);
+      return { result: this.checkView(next, party) };
+    });
+  }
+
+  /** The owner's agent hands the evaluated elements, in the order given. */
+  evaluated(p: Principal, id: string, elements: readonly string[]) {
+    return this.ownerStep(p, id, async (c, ctx, party) => {
       if (elements.length !== c.element_count)
         fail(
           'bad_elements',
           `the check relayed ${c.element_count} elements, not ${elements.length}`,
           'elements',
         );
-      const next: BlindCheckRecord = {
-        ...c,
-        status: 'awaiting_outputs',
-        elements: null,
-        evaluated: [...elements],
-      };
-      await tx.blind.update(next);
       await ctx.log(p.username, party, 'blind.evaluated', id, {
         asker: c.asker,
         elements: elements.length,
         audience: [c.asker],
       });
       await ctx.emit(c.asker, 'blind.task', { check: id, step: 'finalize' });
-      return { result: this.checkView(next, party) };
+      return {
+        ...c,
+        status: 'awaiting_outputs',
+        elements: null,
+        evaluated: [...elements],
+        evaluated_at: ctx.now,
+      };
     });
   }
 
   /** The owner's agent refuses (over its budget): the result is unknown, both parties alerted. */
-  async refuse(p: Principal, id: string, reason: string) {
-    const party = actingParty(p, ...SUBMIT_ROLES);
-    await this.checkOf(party, id, 'owner');
-    return this.k.write(async (tx, ctx) => {
-      const c = (await tx.blind.get(id)) as BlindCheckRecord;
-      if (c.status !== 'awaiting_evaluation') fail('blind_state', `blind check ${id} is ${c.status}`);
+  refuse(p: Principal, id: string, reason: string) {
+    return this.ownerStep(p, id, async (c, ctx, party) => {
       const next: BlindCheckRecord = {
         ...c,
         status: 'refused',
@@ -700,10 +708,9 @@ export class Sealed {
         refused_reason: reason,
         overdue_at: c.overdue_at ?? ctx.now,
       };
-      await tx.blind.update(next);
       await ctx.log(p.username, party, 'blind.refused', id, { asker: c.asker, reason, audience: [c.asker] });
       if (c.overdue_at === null) await this.alertUnknown(ctx, next);
-      return { result: this.checkView(next, party) };
+      return next;
     });
   }
 
