@@ -31,6 +31,7 @@ import {
   tokenInput,
 } from '../src/blind/params.ts';
 import { type BlindSide, blindReach, blindRule } from '../src/blind/rules.ts';
+import { GEOMETRIES_BY_KIND } from '../src/engine/declaration.ts';
 import { DISTANCE_TOLERANCE_M, shapeDistance } from '../src/engine/geodesy/distance.ts';
 import { direct } from '../src/engine/geodesy/wgs84.ts';
 import { parseDeclarations } from '../src/engine/index.ts';
@@ -282,14 +283,7 @@ function ring(c: Position, r: number, n: number, rot: number): Position[] {
 }
 
 /** The geometry types the parser allows for each kind. */
-const TYPES: Record<Kind, readonly Geometry['type'][]> = {
-  area_of_responsibility: ['Polygon', 'MultiPolygon'],
-  protected_site: ['Point', 'Polygon', 'MultiPolygon'],
-  movement: ['LineString'],
-  air_operation: ['Polygon', 'LineString'],
-  strike: ['Point', 'Polygon'],
-  restricted_zone: ['Polygon', 'MultiPolygon', 'LineString', 'Point'],
-};
+const TYPES = GEOMETRIES_BY_KIND;
 
 function arbGeometry(type: Geometry['type'], centre: Position): fc.Arbitrary<Geometry> {
   const near = fc

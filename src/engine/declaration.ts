@@ -62,7 +62,8 @@ export interface ParseOptions {
   readonly sealed?: boolean;
 }
 
-const GEOMETRIES_BY_KIND: Record<Kind, readonly Geometry['type'][]> = {
+/** The geometry types each kind may take. */
+export const GEOMETRIES_BY_KIND: Record<Kind, readonly Geometry['type'][]> = {
   area_of_responsibility: ['Polygon', 'MultiPolygon'],
   protected_site: ['Point', 'Polygon', 'MultiPolygon'],
   movement: ['LineString'],

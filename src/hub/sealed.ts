@@ -535,30 +535,24 @@ export class Sealed {
       const stuck =
         c.status === 'awaiting_outputs' &&
         (c.evaluated_at ?? c.created_at) + this.timeout <= this.k.clock.now();
-      if (c.asker === party && (c.status === 'awaiting_blind' || stuck)) {
-        out.blind.push({
-          check: c.id,
-          declaration: c.declaration,
-          version: c.version,
-          sealed: c.asker_sealed,
-          resolution: c.resolution,
-          slot_ms: c.slot_ms,
-          slots: c.slots.map(iso),
-        });
-      }
+      // What the asking side needs to cover its declaration (to blind, or to blind afresh).
+      const cover = {
+        check: c.id,
+        declaration: c.declaration,
+        version: c.version,
+        sealed: c.asker_sealed,
+        resolution: c.resolution,
+        slot_ms: c.slot_ms,
+        slots: c.slots.map(iso),
+      };
+      if (c.asker === party && (c.status === 'awaiting_blind' || stuck)) out.blind.push(cover);
       if (c.owner === party && c.status === 'awaiting_evaluation' && c.elements) {
         out.evaluate.push({ check: c.id, asker: c.asker, elements: [...c.elements] });
         elements += c.elements.length;
       }
       if (c.asker === party && c.status === 'awaiting_outputs' && c.evaluated) {
         out.finalize.push({
-          check: c.id,
-          declaration: c.declaration,
-          version: c.version,
-          sealed: c.asker_sealed,
-          resolution: c.resolution,
-          slot_ms: c.slot_ms,
-          slots: c.slots.map(iso),
+          ...cover,
           elements_sha256: c.elements_sha256 ?? '',
           evaluated: [...c.evaluated],
         });
