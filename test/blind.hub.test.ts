@@ -23,7 +23,7 @@ import { loadDemo } from '../src/hub/demo.ts';
 import { Hub } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.ts';
-import { assertError, request, startHub, type TestHub } from './support/hub.ts';
+import { assertError, demoPassword, request, startHub, type TestHub } from './support/hub.ts';
 
 const SEEDS = 'test/fixtures/blind/seeds-case.geojson';
 const STRIKE = 'test/fixtures/blind/sealed-strike.geojson';
@@ -411,5 +411,36 @@ describe('blind matching: the seeds’ case (a sealed strike beside a hospital a
       ['relief-agency:aid-post-3', 'strike_protected', 'critical'],
       ['relief-agency:field-hospital', 'strike_protected', 'critical'],
     ]);
+  });
+
+  it('at its end the sealed declaration expires: its conflicts close, nothing is asked any more', async () => {
+    t.clock.set(Date.parse('2026-11-23T11:00:00Z'));
+    await (reopened as { hub: Hub }).hub.runDue();
+    // Sessions last 12 h: log in again, to the reopened hub.
+    for (const party of ['coalition', 'relief-agency']) {
+      const username = `${party}.operator`;
+      const r = await request(app, null, 'POST', '/api/v1/session', {
+        username,
+        password: demoPassword(username),
+      });
+      tokens[party] = (r.json() as { token: string }).token;
+    }
+    const { sealed } = await get<{ sealed: { status: string }[] }>('coalition', '/api/v1/sealed');
+    assert.deepEqual(
+      sealed.map((x) => x.status),
+      ['expired'],
+    );
+    const { conflicts } = await get<{ conflicts: { status: string; resolution: string | null }[] }>(
+      'relief-agency',
+      '/api/v1/conflicts',
+    );
+    assert.ok(
+      conflicts.length >= 1 && conflicts.every((c) => c.status === 'resolved' && c.resolution === 'expired'),
+    );
+    const tasks = await get<{ blind: unknown[]; evaluate: unknown[]; finalize: unknown[] }>(
+      'relief-agency',
+      '/api/v1/blind/tasks',
+    );
+    assert.deepEqual([tasks.blind.length, tasks.evaluate.length, tasks.finalize.length], [0, 0, 0]);
   });
 });

@@ -192,10 +192,19 @@ export class Sealed {
     }
   }
 
-  private async forget(id: string): Promise<void> {
-    const s = this.active.get(id);
-    if (!s) return;
-    this.active.delete(id);
+  /**
+   * Drop a sealed declaration that stopped counting: from the active ones at once (called as its
+   * write's `apply`, so no match made after the commit can use it; matches look only among the
+   * active), then its tokens from the index.
+   */
+  private forget(id: string): void {
+    if (!this.active.delete(id)) return;
+    // Tokens left in the index (the store closing meanwhile) match nothing: every lookup keeps
+    // only the active declarations.
+    this.dropTokens(id).catch(() => undefined);
+  }
+
+  private async dropTokens(id: string): Promise<void> {
     const tokens = await this.k.read((tx) => tx.sealed.tokens(id));
     for (let i = 0; i < tokens.length; i += 32) {
       const t = b64(tokens.subarray(i, i + 32));
@@ -302,9 +311,8 @@ export class Sealed {
       await this.closeSealed(ctx, p, s, 'withdrawn');
       const next = { ...s, status: 'withdrawn' as const };
       await ctx.emit(party, 'sealed.changed', this.sealedView(next));
-      return { result: this.sealedView(next) };
+      return { result: this.sealedView(next), apply: () => this.forget(id) };
     });
-    await this.forget(id);
     return result;
   }
 
@@ -853,9 +861,13 @@ export class Sealed {
         await ctx.log(null, s.party, 'sealed.expired', s.id, {});
         await this.closeSealed(ctx, null, cur, 'expired');
       }
-      return { result: undefined };
+      return {
+        result: undefined,
+        apply: () => {
+          for (const s of ended) this.forget(s.id);
+        },
+      };
     });
-    for (const s of ended) await this.forget(s.id);
     return late.length + ended.length;
   }
 
