@@ -123,11 +123,17 @@ describe('blind matching: the seeds’ case (a sealed strike beside a hospital a
   it('the coalition seals its strike: the hub gets tokens, kind and a coarse window — no geometry', async () => {
     const input = JSON.parse(readFileSync(STRIKE, 'utf8')) as unknown;
     const lines = await (agents.coalition as Agent).seal(input);
-    assert.equal(lines.length, 1);
     assert.match(
       lines[0] as string,
       /^sealed strike-depot as sd-\S+: \d+ cells × 1 slots of 1 h = \d+ tokens/,
     );
+    // And checked exactly, at the agent, against what the coalition may see in clear (the hub
+    // never learns this answer): the hospital 281 m away, the patrol passing by.
+    assert.deepEqual(lines.slice(1), [
+      '  checked in clear against the 4 declarations your party may see: 2 conflicts',
+      '  in clear: critical strike_movement with northern-forces:patrol-depot-road, 10 m apart',
+      '  in clear: critical strike_protected with relief-agency:field-hospital, 282 m apart',
+    ]);
     const { sealed } = await get<{
       sealed: { id: string; kind: string; start: string; end: string; token_count: number }[];
     }>('coalition', '/api/v1/sealed');

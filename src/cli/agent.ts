@@ -26,6 +26,7 @@ import type { BlindParams, BlindTasks, SealedView } from '../api/blind.ts';
 import { BlindInputError, loadOprf, type Oprf } from '../blind/oprf.ts';
 import { elementsHash, queryInputs, sealTokens, tokenOf } from '../blind/party.ts';
 import { parseDeclarations } from '../engine/declaration.ts';
+import { checkDeclarations } from '../engine/engine.ts';
 import { DeconflictError } from '../engine/errors.ts';
 import { formatIsoUtc, parseIsoUtc } from '../engine/time.ts';
 import { DEFAULT_OPTIONS, type Declaration, type EngineOptions } from '../engine/types.ts';
@@ -164,8 +165,36 @@ export class Agent {
       out.push(
         `sealed ${d.id} as ${view.id}: ${t.cells} cells × ${t.tokens.length / t.cells} slots of ${t.slot_ms / 3_600_000} h = ${t.tokens.length} tokens (ledger entry ${view.entry})`,
       );
+      out.push(...(await this.checkInClear(d, engine)));
     }
     return out;
+  }
+
+  /**
+   * The sealed declaration checked exactly, here, against every active declaration the party may
+   * see in clear (its own included): the engine's answer, with distances, that blind matching
+   * cannot give — and that the hub never learns. The blind checks still run, for the record and
+   * for what the party may not see.
+   */
+  private async checkInClear(d: Declaration, engine: EngineOptions): Promise<string[]> {
+    const query = `start=${formatIsoUtc(d.start)}&end=${formatIsoUtc(d.end as number)}&status=active&limit=5000`;
+    const page = (await this.request(`/api/v1/declarations?${query}`)) as {
+      features: { properties: Record<string, unknown> }[];
+    };
+    const visible = page.features.map(asSubmitted);
+    const others =
+      visible.length === 0
+        ? []
+        : parseDeclarations({ type: 'FeatureCollection', features: visible } as never);
+    const found = checkDeclarations([d, ...others], engine).filter((c) => c.a === d.id || c.b === d.id);
+    const lines = found.map((c) => {
+      const other = c.a === d.id ? c.b : c.a;
+      return `  in clear: ${c.severity} ${c.rule} with ${other}, ${Math.round(c.distance_m)} m apart`;
+    });
+    return [
+      `  checked in clear against the ${others.length} declarations your party may see: ${found.length === 0 ? 'no conflict' : `${found.length} conflicts`}`,
+      ...lines,
+    ];
   }
 
   async withdraw(id: string): Promise<string> {
@@ -190,13 +219,7 @@ export class Agent {
     const f = (await this.request(`/api/v1/declarations/${encodeURIComponent(id)}?version=${version}`)) as {
       properties: Record<string, unknown>;
     };
-    // The hub's own annotations are not part of the declaration as submitted.
-    const { version: _v, status: _s, created_at: _c, created_by: _b, ...props } = f.properties;
-    // An open end is written null by the hub, absent in a submission.
-    if (props.end === null) delete props.end;
-    return parseDeclarations({ ...f, properties: props } as never, {
-      party: this.key.party,
-    })[0] as Declaration;
+    return parseDeclarations(asSubmitted(f) as never, { party: this.key.party })[0] as Declaration;
   }
 
   /** Cover, blind (fresh scalars, kept until finalized) and hand one check's elements. */
@@ -298,6 +321,15 @@ export class Agent {
     });
     return `check ${t.check}: evaluated ${t.elements.length} elements for ${t.asker} (${used + t.elements.length} of ${this.budget} today)`;
   }
+}
+
+/** A declaration as the hub shows it, back in the form it was submitted in (for the engine). */
+function asSubmitted<F extends { properties: Record<string, unknown> }>(f: F): F {
+  // The hub's own annotations are not part of the declaration as submitted.
+  const { version: _v, status: _s, created_at: _c, created_by: _b, ...props } = f.properties;
+  // An open end is written null by the hub, absent in a submission.
+  if (props.end === null) delete props.end;
+  return { ...f, properties: props };
 }
 
 function featuresOf(input: unknown): unknown[] {
