@@ -481,8 +481,12 @@ describe('the console at 3 a.m.', () => {
       () => !(document.querySelector('[data-testid=legend]') as HTMLDetailsElement).open,
     );
     await page.keyboard.press('l');
+    // Open, and remembered: the details element's toggle event (which saves the state) is
+    // dispatched a task after it opens, so a reload right after the attribute could beat it.
     await page.waitForFunction(
-      () => (document.querySelector('[data-testid=legend]') as HTMLDetailsElement).open,
+      () =>
+        (document.querySelector('[data-testid=legend]') as HTMLDetailsElement).open &&
+        localStorage.getItem('deconflict.legend') === 'open',
     );
     await page.reload();
     await page.locator('[data-testid=legend][open]').waitFor({ timeout: LOAD });
