@@ -8,37 +8,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Io } from '../src/cli/io.ts';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './support/cli.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/agreements/castello-road.geojson', import.meta.url));
 
-interface Captured extends Io {
-  out: string;
-  err: string;
-}
-
-/** An Io that keeps what is written, reads files, and serves `stdin` for "-". */
-function capture(stdin = ''): Captured {
-  const io: Captured = {
-    out: '',
-    err: '',
-    stdout: (t) => {
-      io.out += t;
-    },
-    stderr: (t) => {
-      io.err += t;
-    },
-    read: (p) => (p === '-' ? Promise.resolve(stdin) : readFile(p, 'utf8')),
-  };
-  return io;
-}
-
-async function run(args: string[], stdin?: string): Promise<{ status: number; out: string; err: string }> {
-  const io = capture(stdin);
-  const status = await main(args, io);
-  return { status, out: io.out, err: io.err };
-}
+const run = runCli;
 
 interface Output {
   declarations: number;

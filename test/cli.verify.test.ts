@@ -10,14 +10,11 @@
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { Io } from '../src/cli/io.ts';
-import { main } from '../src/cli/main.ts';
 import type { LedgerEntry } from '../src/domain/records.ts';
 import { ManualClock } from '../src/hub/clock.ts';
 import { Hub, type Principal } from '../src/hub/hub.ts';
@@ -35,6 +32,7 @@ import {
 import { newMemberKey, signStatement, witnessKeyName } from '../src/ledger/statement.ts';
 import type { Finding, VerifyResult } from '../src/ledger/verify.ts';
 import { databaseFile, openSqliteStore } from '../src/store/sqlite.ts';
+import { runCli } from './support/cli.ts';
 import { request, startHub, type TestHub } from './support/hub.ts';
 
 const T0 = Date.UTC(2026, 10, 22, 6);
@@ -49,31 +47,7 @@ function tempDir(): string {
   return d;
 }
 
-interface Captured extends Io {
-  out: string;
-  err: string;
-}
-
-function capture(): Captured {
-  const io: Captured = {
-    out: '',
-    err: '',
-    stdout: (t) => {
-      io.out += t;
-    },
-    stderr: (t) => {
-      io.err += t;
-    },
-    read: (p) => readFile(p, 'utf8'),
-  };
-  return io;
-}
-
-async function run(args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const io = capture();
-  const status = await main(args, io);
-  return { status, out: io.out, err: io.err };
-}
+const run = runCli;
 
 async function runJson(args: string[]): Promise<{ status: number; result: VerifyResult }> {
   const r = await run([...args, '--format', 'json']);

@@ -21,7 +21,6 @@
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { BlindParams, BlindTasks, SealedView } from '../api/blind.ts';
 import { BlindInputError, loadOprf, type Oprf } from '../blind/oprf.ts';
 import { elementsHash, queryInputs, sealTokens, tokenOf } from '../blind/party.ts';
@@ -30,6 +29,7 @@ import { checkDeclarations } from '../engine/engine.ts';
 import { DeconflictError } from '../engine/errors.ts';
 import { formatIsoUtc, parseIsoUtc } from '../engine/time.ts';
 import { DEFAULT_OPTIONS, type Declaration, type EngineOptions } from '../engine/types.ts';
+import { commandLine } from './args.ts';
 import type { Io } from './io.ts';
 import { CannotRun, hubRequest } from './verify.ts';
 
@@ -345,28 +345,18 @@ export async function agentCommand(args: readonly string[], io: Io): Promise<num
     io.stderr(`deconflict agent: ${message}\n`);
     return 2;
   };
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    const parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        hub: { type: 'string' },
-        token: { type: 'string' },
-        key: { type: 'string' },
-        party: { type: 'string' },
-        state: { type: 'string' },
-        budget: { type: 'string' },
-        interval: { type: 'string' },
-        once: { type: 'boolean' },
-      },
-    });
-    values = parsed.values;
-    positionals = parsed.positionals;
-  } catch (err) {
-    return fail((err as Error).message.replace(/\s+/g, ' '));
-  }
+  const parsed = commandLine(args, {
+    hub: { type: 'string' },
+    token: { type: 'string' },
+    key: { type: 'string' },
+    party: { type: 'string' },
+    state: { type: 'string' },
+    budget: { type: 'string' },
+    interval: { type: 'string' },
+    once: { type: 'boolean' },
+  });
+  if ('error' in parsed) return fail(parsed.error);
+  const { values, positionals } = parsed;
   const [sub, ...rest] = positionals;
   const need = (...names: string[]): string | null => {
     for (const n of names) if (typeof values[n] !== 'string') return `--${n} is required`;

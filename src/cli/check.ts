@@ -2,7 +2,6 @@
  * `deconflict check`: read declarations (and the agreements a file carries), print every conflict,
  * exit 0 / 1 / 2.
  */
-import { parseArgs } from 'node:util';
 import { type Agreement, breachesOf, incursionAllowedBy, parseAgreement } from '../engine/agreements.ts';
 import { parseDeclarations } from '../engine/declaration.ts';
 import { checkDeclarations, windowContains } from '../engine/engine.ts';
@@ -11,6 +10,7 @@ import { formatIsoUtc } from '../engine/time.ts';
 import type { Conflict, Declaration, EngineOptions, Position } from '../engine/types.ts';
 import { DeconflictError, type ErrorDetail } from '../errors.ts';
 import { parseTime } from '../field/dtg.ts';
+import { asksJson, commandLine } from './args.ts';
 import type { Io } from './io.ts';
 import { formatConflictTable, formatErrorLines, mostSevereFirst } from './table.ts';
 
@@ -63,28 +63,16 @@ function metres(value: string | undefined, name: string, errors: ErrorDetail[]):
 }
 
 export async function checkCommand(args: readonly string[], io: Io): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        format: { type: 'string', default: 'table' },
-        at: { type: 'string' },
-        'horizontal-separation': { type: 'string' },
-        'vertical-separation': { type: 'string' },
-        'hazard-ceiling': { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    // The arguments did not parse, so --format did not either: look for it by hand.
-    const i = args.indexOf('--format');
-    const wantsJson = args.includes('--format=json') || (i >= 0 && args[i + 1] === 'json');
-    return fail(io, wantsJson ? 'json' : 'table', [
-      argError((err as Error).message.replace(/\s+/g, ' '), ''),
-    ]);
-  }
+  const parsed = commandLine(args, {
+    format: { type: 'string', default: 'table' },
+    at: { type: 'string' },
+    'horizontal-separation': { type: 'string' },
+    'vertical-separation': { type: 'string' },
+    'hazard-ceiling': { type: 'string' },
+  });
+  // When the arguments do not parse, --format did not either: it is read by hand.
+  if ('error' in parsed) return fail(io, asksJson(args) ? 'json' : 'table', [argError(parsed.error, '')]);
+  const { values, positionals } = parsed;
   const format = values.format as string;
   if (format !== 'json' && format !== 'table') {
     return fail(io, 'table', [argError(`--format must be json or table, got "${format}"`, '--format')]);

@@ -44,7 +44,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, openSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import type { LedgerEntry } from '../domain/records.ts';
 import { leafData, payloadHash } from '../ledger/leaf.ts';
@@ -71,6 +70,7 @@ import {
   verifyReceipt,
 } from '../ledger/verify.ts';
 import { databaseFile } from '../store/sqlite.ts';
+import { asksJson, commandLine } from './args.ts';
 import type { Io } from './io.ts';
 
 export const EXPORT_FORMAT = 'deconflict.ledger-export/1';
@@ -823,28 +823,18 @@ function usageError(io: Io, format: Format, message: string): number {
 }
 
 export async function verifyCommand(args: readonly string[], io: Io): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  const i = args.indexOf('--format');
-  const wantsJson = args.includes('--format=json') || (i >= 0 && args[i + 1] === 'json');
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        data: { type: 'string' },
-        export: { type: 'string' },
-        file: { type: 'string' },
-        receipt: { type: 'string' },
-        'hub-key': { type: 'string' },
-        token: { type: 'string' },
-        checkpoints: { type: 'string' },
-        format: { type: 'string', default: 'text' },
-      },
-    }));
-  } catch (err) {
-    return usageError(io, wantsJson ? 'json' : 'text', (err as Error).message.replace(/\s+/g, ' '));
-  }
+  const parsed = commandLine(args, {
+    data: { type: 'string' },
+    export: { type: 'string' },
+    file: { type: 'string' },
+    receipt: { type: 'string' },
+    'hub-key': { type: 'string' },
+    token: { type: 'string' },
+    checkpoints: { type: 'string' },
+    format: { type: 'string', default: 'text' },
+  });
+  if ('error' in parsed) return usageError(io, asksJson(args) ? 'json' : 'text', parsed.error);
+  const { values, positionals } = parsed;
   const format = values.format as string;
   if (format !== 'text' && format !== 'json')
     return usageError(io, 'text', `--format must be text or json, got "${format}"`);

@@ -23,11 +23,11 @@
  * cosigned (the size last cosigned, or null), at}.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { verifyConsistency } from '../ledger/merkle.ts';
 import { fromBase64, openNote, signerFromPrivateKey, toBase64, verifierFromKey } from '../ledger/note.ts';
 import { witnessKeyName } from '../ledger/statement.ts';
 import { hubKeyIn } from '../ledger/verify.ts';
+import { commandLine } from './args.ts';
 import type { Io } from './io.ts';
 import { type MemberKeyFile, readKeyFile } from './keys.ts';
 import { CannotRun, hubRequest, type LiveCheckpoint, readCheckpointNote } from './verify.ts';
@@ -186,24 +186,15 @@ export async function witnessCommand(args: readonly string[], io: Io): Promise<n
     io.stderr(`deconflict witness: ${message}\n`);
     return 2;
   };
-  let values: Record<string, string | undefined>;
-  let positionals: string[];
-  try {
-    const parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        token: { type: 'string' },
-        key: { type: 'string' },
-        state: { type: 'string' },
-        every: { type: 'string' },
-      },
-    });
-    values = parsed.values as Record<string, string | undefined>;
-    positionals = parsed.positionals;
-  } catch (err) {
-    return fail((err as Error).message.replace(/\s+/g, ' '));
-  }
+  const parsed = commandLine(args, {
+    token: { type: 'string' },
+    key: { type: 'string' },
+    state: { type: 'string' },
+    every: { type: 'string' },
+  });
+  if ('error' in parsed) return fail(parsed.error);
+  const positionals = parsed.positionals;
+  const values = parsed.values as Record<string, string | undefined>;
   const [url, ...extra] = positionals;
   if (url === undefined || extra.length > 0 || !/^https?:\/\//.test(url))
     return fail('give the hub URL (http:// or https://) once');

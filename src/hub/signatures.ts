@@ -10,7 +10,7 @@
  */
 
 import { parseIsoUtc } from '../engine/time.ts';
-import type { Act, Signed } from '../ledger/statement.ts';
+import type { Signed, Statement } from '../ledger/statement.ts';
 import { verifyStatement } from '../ledger/statement.ts';
 import type { Tx } from '../store/ports.ts';
 import { fail, type Principal } from './access.ts';
@@ -21,19 +21,14 @@ export const SIGNATURE_SKEW_MS = 10 * 60_000;
 /** The meta key of the log's origin (made with the first log key; transparency.ts). */
 export const ORIGIN_KEY = 'log_origin';
 
-/** What the request does, which the statement must say. */
-export interface Expected {
-  readonly act: Act;
-  readonly subject: string;
-  readonly reply?: string | null;
-  readonly reason?: string;
-  readonly up_to?: number;
-  readonly public_key?: string;
-  readonly version?: number;
-  readonly content_sha256?: string;
+/**
+ * What the request does, which the statement must say: the statement's act, subject and what
+ * was said (not who, where or when: those are checked against the caller, the hub and the clock).
+ */
+export type Expected = Omit<Statement, 'v' | 'origin' | 'by' | 'party' | 'at' | 'effective'> & {
   /** An instant (epoch ms): the statement's ISO text must name the same one. */
   readonly effective?: number;
-}
+};
 
 /** A verified signature, as acknowledgements record it. */
 export interface Verified {

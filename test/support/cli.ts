@@ -6,7 +6,11 @@ import { readFile } from 'node:fs/promises';
 import type { Io } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 
-export async function runCli(args: string[]): Promise<{ status: number; out: string; err: string }> {
+/** Run `deconflict ARGS`; `stdin` is what a command reads for "-". */
+export async function runCli(
+  args: string[],
+  stdin = '',
+): Promise<{ status: number; out: string; err: string }> {
   const io = {
     out: '',
     err: '',
@@ -16,7 +20,7 @@ export async function runCli(args: string[]): Promise<{ status: number; out: str
     stderr(t: string) {
       io.err += t;
     },
-    read: (p: string) => readFile(p, 'utf8'),
+    read: (p: string) => (p === '-' ? Promise.resolve(stdin) : readFile(p, 'utf8')),
   };
   const status = await main(args, io as Io);
   return { status, out: io.out, err: io.err };
