@@ -80,6 +80,14 @@ const config = {
       to: { path: '^src/server/' },
     },
     {
+      name: 'formats-are-conversions',
+      severity: 'error',
+      comment:
+        'src/formats converts between the wire shapes (src/api) and files (KML, CSV, XLSX, CoT, GPX, zip): it reads the engine, field conventions, the wire types and the error registry, never the hub, the server or the store.',
+      from: { path: '^src/formats/' },
+      to: { path: '^src/(hub|server|store|cli|ledger|blind)/' },
+    },
+    {
       name: 'console-shared-src-only',
       severity: 'error',
       comment:
