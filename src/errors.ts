@@ -77,6 +77,24 @@ export const ERROR_CODES = {
     'The caller’s party is not a signatory of the agreement (or, creating one, not among its `parties`).',
   effective_in_past:
     'A withdrawal’s `effective` time is before the hub’s clock: an agreement is never withdrawn retroactively.',
+  // Imports of files (src/formats/safe, src/formats/import; docs/formats/import.md).
+  unsafe_file:
+    'The file is refused as hostile: an XML document with a DOCTYPE or ENTITY declaration (external entities, entity expansion), or an archive with too many entries, too many inflated bytes or a compression ratio no real file has.',
+  invalid_file:
+    'The file is not what its format says: malformed XML (line and column named), a damaged archive, an unreadable spreadsheet, or a format the importer does not know.',
+  import_missing_column:
+    'A column the mapping needs is not in the file’s header row (or the mapping names a column that does not exist).',
+  import_bad_value:
+    'A cell or field of an imported file cannot be mapped onto a declaration: the row (as a spreadsheet numbers it, header = 1) and column are named.',
+  // Base map archives served by the hub (src/server/basemap.ts; docs/formats/basemaps.md).
+  range_not_satisfiable:
+    'The `Range` asked for is not one byte range within the archive (past its end, several ranges, or malformed): the answer’s `Content-Range: bytes */SIZE` gives its size.',
+  // Cursor-on-Target imports (src/formats/cot/decode.ts; docs/formats/cot.md).
+  cot_unmapped:
+    'A CoT event is no declaration the hub can map: it carries no `__deconflict` detail and its type is not a hospital, school or religious site marker or a `b-m-r` route (the event index and uid are named).',
+  // Exports and content negotiation (src/server/routes/formats.ts; docs/formats/).
+  not_acceptable:
+    'No format the request accepts (its `Accept` header) can be produced: the message names the media types and `?format=` values this route answers with.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

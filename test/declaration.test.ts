@@ -626,6 +626,17 @@ describe('declaration errors', () => {
       'invalid_sealed',
       'blind_state',
       'bad_elements',
+      // Base map archives: test/basemap.archive.test.ts.
+      'range_not_satisfiable',
+      // Cursor-on-Target imports: test/formats.cot.test.ts.
+      'cot_unmapped',
+      // Exports' content negotiation: test/formats.export.test.ts.
+      'not_acceptable',
+      // Imports of files (hostile, malformed, unmappable): test/formats.import.test.ts.
+      'unsafe_file',
+      'invalid_file',
+      'import_missing_column',
+      'import_bad_value',
     ]);
     const covered = new Set(CASES.map((c) => c.code));
     for (const code of Object.keys(ERROR_CODES)) {

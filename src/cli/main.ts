@@ -7,6 +7,8 @@
 import { adminCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
 import { checkCommand } from './check.ts';
+import { exportCommand } from './export.ts';
+import { importCommand } from './import.ts';
 import type { Io } from './io.ts';
 import { keyCommand, signCommand } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
@@ -25,7 +27,9 @@ Usage:
   deconflict serve [--data DIR] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
                    [--lead-times ...] [--probe-budget N] [--work-budget R,P] [--detect-workers N]
                    [--log-level LEVEL] [--webhook-allow NETWORK]... [--checkpoint-every S]
-                   [--blind-timeout S]
+                   [--blind-timeout S] [--basemap FILE] [--hillshade FILE]
+                   [--cot-port N [--cot-host H] [--cot-tls-cert FILE --cot-tls-key FILE
+                   [--cot-tls-ca FILE]]]
       Run the hub on the embedded store in DIR (default ./data), on 127.0.0.1:8080. A second
       process on DIR is refused; a start-up fault (a damaged database, a full disk, a
       directory it may not write) is one line saying what to do, and exit status 2.
@@ -53,6 +57,15 @@ Usage:
       10.20.0.0/16, fd12:3456::/48 or one address; repeat it for several. Without it, webhooks
       go to public addresses only: never loopback, link-local, private, shared (CGNAT),
       multicast, reserved or cloud metadata addresses (docs/security.md).
+      --basemap: a PMTiles v3 vector tile archive (an OpenStreetMap extract of the theatre)
+      the console draws under the declarations; --hillshade: a PMTiles raster archive of
+      terrain shading drawn faintly under it. Served by the hub itself, to members with a
+      token; nothing is fetched elsewhere (docs/formats/basemaps.md).
+      --cot-port: also stream each party's picture as Cursor-on-Target to TAK clients (ATAK,
+      WinTAK, iTAK) on this port; a client authenticates with an API token as its password
+      (docs/formats/cot-feed.md). --cot-host: its address (default 127.0.0.1); plain TCP only on
+      a loopback address, elsewhere give --cot-tls-cert and --cot-tls-key (PEM) for TLS.
+      --cot-tls-ca: require client certificates signed by this CA (PEM), as TAK servers do.
   deconflict admin create [--data DIR] --username NAME [--party P [--role party_admin]]
       Create a hub administrator, or with --party an administrator of party P (the recovery
       path of a party whose administrators cannot log in; docs/security.md). The password is
@@ -91,6 +104,18 @@ Usage:
       Print a signed statement ({statement, key, signature}) for a request's "signed" member
       (agreement.sign takes --version and --content-sha256; agreement.withdraw --version and
       --effective).
+  deconflict export URL --token T [--format geojson|kml|kmz|csv|xlsx|cot|takpkg] [--out FILE]
+                    [--bbox W,S,E,N] [--start TIME] [--end TIME] [--kind K] [--party P]
+                    [--status active|withdrawn|expired]
+      Write your party's picture from a live hub to FILE (default: the name the hub gives,
+      deconflict-<party>-<DTG>.<ext>): the declarations you may see, your open conflicts and
+      alerts (docs/formats/). Always your own view: nothing hidden from you is in it.
+  deconflict import FILE --hub URL --token T [--format F] [--mapping FILE] [--dry-run]
+      Import a file of declarations (csv, xlsx, kml, kmz, gpx, geojson, cot; F from the
+      extension by default) into the hub as your party: all or none. --mapping: a JSON file of
+      target → column, e.g. {"label":"Site name","kind":"=protected_site"}. Prints each record
+      with its declaration id and the conflicts found; a refusal prints every problem with its
+      row and column, stores nothing and exits 2 (docs/formats/import.md).
   deconflict help
 `;
 
@@ -110,12 +135,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return verifyCommand(rest, io);
     case 'witness':
       return witnessCommand(rest, io);
+    case 'export':
+      return exportCommand(rest, io);
     case 'agent':
       return agentCommand(rest, io);
     case 'key':
       return keyCommand(rest, io);
     case 'sign':
       return signCommand(rest, io);
+    case 'import':
+      return importCommand(rest, io);
     case undefined:
     case 'help':
     case '--help':

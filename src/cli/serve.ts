@@ -18,6 +18,8 @@ import { Hub, type HubOptions } from '../hub/hub.ts';
 import { Scheduler } from '../hub/scheduler.ts';
 import { parseWorkBudget } from '../hub/work-budget.ts';
 import { buildApp } from '../server/app.ts';
+import { type Basemaps, openBasemaps } from '../server/basemap.ts';
+import { type CotFeed, type CotFeedOptions, cotFeedOptions, startCotFeed } from '../server/cot-feed.ts';
 import { LOG_LEVELS } from '../server/logging.ts';
 import type { Io } from './io.ts';
 import { openDataDirectory, reportStartupFault } from './store.ts';
@@ -40,6 +42,14 @@ export const SERVE_OPTIONS = {
   'blind-timeout': { type: 'string', default: '120' },
   'log-level': { type: 'string', default: 'info' },
   'webhook-allow': { type: 'string', multiple: true },
+  // The CoT feed for TAK clients (src/server/cot-feed.ts).
+  'cot-port': { type: 'string' },
+  'cot-host': { type: 'string' },
+  'cot-tls-cert': { type: 'string' },
+  'cot-tls-key': { type: 'string' },
+  'cot-tls-ca': { type: 'string' },
+  basemap: { type: 'string' },
+  hillshade: { type: 'string' },
 } as const;
 
 /** Run `deconflict serve` until SIGINT or SIGTERM; exit status 0, or 2 when it cannot start. */
@@ -58,6 +68,13 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     'blind-timeout'?: string;
     'log-level'?: string;
     'webhook-allow'?: string[];
+    'cot-port'?: string;
+    'cot-host'?: string;
+    'cot-tls-cert'?: string;
+    'cot-tls-key'?: string;
+    'cot-tls-ca'?: string;
+    basemap?: string;
+    hillshade?: string;
   };
   try {
     ({ values } = parseArgs({ args: [...args], options: SERVE_OPTIONS }));
@@ -129,6 +146,25 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
       return 2;
     }
   }
+  // The operator's base maps, checked before anything starts (src/server/basemap.ts).
+  let basemaps: Basemaps;
+  try {
+    basemaps = await openBasemaps({
+      ...(values.basemap !== undefined && { vector: values.basemap }),
+      ...(values.hillshade !== undefined && { hillshade: values.hillshade }),
+    });
+  } catch (err) {
+    io.stderr(`deconflict serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  // The CoT feed: plain TCP on loopback only, else TLS (src/server/cot-feed.ts).
+  let cot: CotFeedOptions | null;
+  try {
+    cot = cotFeedOptions(values);
+  } catch (err) {
+    io.stderr(`deconflict serve: ${(err as Error).message}\n`);
+    return 2;
+  }
   const dir = values.data as string;
   // Listen for a stop from the start: SIGTERM or Ctrl-C while the hub is starting (say, loading
   // the demo) lets it finish the write under way and close the store, instead of killing it.
@@ -151,6 +187,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     if (from > 0 && from < to)
       io.stdout(`Upgraded the data directory from schema version ${from} to ${to}.\n`);
     let app: FastifyInstance | undefined;
+    let feed: CotFeed | undefined;
     let timer: NodeJS.Timeout | undefined;
     let scheduler: Scheduler | undefined;
     let opened: Hub | undefined;
@@ -192,7 +229,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
             `(or start with --demo on an empty data directory for the demo, hub admin "${DEMO_HUB_ADMIN.username}").\n`,
         );
       }
-      app = await buildApp({ hub, log: { level, pretty: process.stdout.isTTY === true } });
+      app = await buildApp({ hub, basemaps, log: { level, pretty: process.stdout.isTTY === true } });
       const expiring = setInterval(() => {
         hub.declarations
           .expire()
@@ -212,11 +249,23 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
       io.stdout(
         `deconflict hub listening on ${address} (data: ${dir}, ${hub.declarations.activeCount} active declarations, ready in ${Math.round(performance.now() - started)} ms)\n`,
       );
+      if (cot !== null) {
+        try {
+          feed = await startCotFeed(hub, cot);
+        } catch (err) {
+          io.stderr(
+            `deconflict serve: cannot start the CoT feed on ${cot.host}:${cot.port}: ${(err as Error).message}\n`,
+          );
+          return 2;
+        }
+        io.stdout(`CoT feed listening on ${feed.url}\n`);
+      }
       await stopped;
       return 0;
     } finally {
       clearInterval(timer);
       await scheduler?.stop();
+      await feed?.close();
       await app?.close();
       await opened?.close();
       await store.close();

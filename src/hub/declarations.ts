@@ -47,6 +47,8 @@ export interface DeclarationFilter {
   readonly party?: string;
   readonly status?: Exclude<DeclarationStatus, 'superseded'>;
   readonly limit?: number;
+  /** Only ids after this one: the next page of a read in id order (exports.ts). */
+  readonly after?: string;
 }
 
 export interface SubmissionResult {
@@ -199,12 +201,13 @@ export class Declarations {
     input: unknown,
     assign: boolean,
     exclude?: string,
+    limits?: Partial<ParseLimits>,
   ): Screened | Promise<Screened> {
     // An amendment (of `exclude`) is one Feature carrying that id (screen.ts parseRequest).
     const request = {
       party,
       assign,
-      limits: this.options.limits ?? {},
+      limits: { ...this.options.limits, ...limits },
       ...(exclude !== undefined && { amend: exclude }),
     };
     // A large body still as bytes is read, counted and screened in a worker (body.ts).
@@ -257,9 +260,15 @@ export class Declarations {
    * Submit one Feature or a FeatureCollection: all accepted or none. Answers with the conflicts
    * found, in the same response (accepted with or without conflict). A dry run stores nothing.
    */
-  async submit(p: Principal, input: unknown, options: { dryRun?: boolean } = {}): Promise<SubmissionResult> {
+  async submit(
+    p: Principal,
+    input: unknown,
+    // `limits`: an import (hub/imports.ts) raises the features per submission to its own bound;
+    // the work budget in vertices still holds.
+    options: { dryRun?: boolean; limits?: Partial<ParseLimits> } = {},
+  ): Promise<SubmissionResult> {
     const party = actingParty(p, ...SUBMIT_ROLES);
-    const screening = this.screen(party, input, true);
+    const screening = this.screen(party, input, true, undefined, options.limits);
     // A light submission is screened at once and queues its write in this same turn (arrival order).
     const screened = screening instanceof Promise ? await screening : screening;
     const { decls } = screened;
@@ -496,6 +505,7 @@ export class Declarations {
         ...(f.party !== undefined && { party: f.party }),
         ...(f.start !== undefined && { start: f.start }),
         ...(f.end !== undefined && { end: f.end }),
+        ...(f.after !== undefined && { after: f.after }),
         limit: Math.min(f.limit ?? 500, 5000),
       }),
     );

@@ -18,6 +18,7 @@ import { MAX_ID_LENGTH } from '../engine/text.ts';
 import { RawBody, READ_IN_WORKER_ABOVE_BYTES, readJson } from '../hub/body.ts';
 import type { Hub } from '../hub/hub.ts';
 import { storageFull } from '../store/errors.ts';
+import { type Basemaps, basemapRoutes } from './basemap.ts';
 import { consoleRoutes } from './console.ts';
 import { coded, errorResponse } from './errors.ts';
 import { type LogOptions, loggerOptions, logUnexpected, requestLog } from './logging.ts';
@@ -26,6 +27,8 @@ import { accountRoutes } from './routes/accounts.ts';
 import { agreementRoutes } from './routes/agreements.ts';
 import { blindRoutes } from './routes/blind.ts';
 import { declarationRoutes } from './routes/declarations.ts';
+import { formatRoutes } from './routes/formats.ts';
+import { importRoutes } from './routes/imports.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { probingRoutes } from './routes/probing.ts';
 import { type App, BEARER, ERRORS, principalOf } from './routes/support.ts';
@@ -62,6 +65,8 @@ export interface AppOptions {
    * undeclared status. Default: on when `DECONFLICT_CHECK_RESPONSES=1` (the test suite sets it).
    */
   readonly checkResponses?: boolean;
+  /** The operator's base map archives (`serve --basemap`, `--hillshade`; src/server/basemap.ts). */
+  readonly basemaps?: Basemaps;
 }
 
 const BEARER_TOKEN = /^Bearer ([A-Za-z0-9_-]{1,200})$/;
@@ -120,9 +125,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ledgerRoutes,
     agreementRoutes,
     blindRoutes,
+    importRoutes,
+    formatRoutes,
   ])
     routes(app as App, hub);
   streamRoute(app as App, hub, limiter, options.streams);
+  basemapRoutes(app as App, options.basemaps);
   if (options.console !== false) consoleRoutes(app as App, options.console);
   serviceRoutes(app as App, hub);
   return app;

@@ -85,6 +85,17 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   already_signed: 409,
   not_signatory: 403,
   effective_in_past: 422,
+  // Imports of files.
+  unsafe_file: 422,
+  invalid_file: 422,
+  import_missing_column: 422,
+  import_bad_value: 422,
+  // Base map archives (src/server/basemap.ts).
+  range_not_satisfiable: 416,
+  // Cursor-on-Target imports.
+  cot_unmapped: 422,
+  // Exports and content negotiation.
+  not_acceptable: 406,
 };
 
 /**

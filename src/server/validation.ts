@@ -261,6 +261,19 @@ export function responseSchemaFor(
 }
 
 /**
+ * The schema of one media type when a status declares several (`{content: {type: {schema}}}`, as
+ * the declaration list does: its JSON, or a file by content negotiation): the answer's own type's.
+ */
+function forMediaType(s: object | null, contentType: unknown): object | null {
+  const content = (s as { content?: Record<string, { schema?: object }> } | null)?.content;
+  if (content === undefined) return s;
+  const type = String(contentType ?? 'application/json')
+    .split(';')[0]
+    ?.trim();
+  return content[type ?? '']?.schema ?? null;
+}
+
+/**
  * Check every answer against its route's declared schema before it is serialized (tests turn it
  * on): an answer with no schema for its status, or one that does not match, throws, so the
  * suite fails on any drift between what the API says and what it does.
@@ -269,7 +282,9 @@ export function installResponseCheck(app: FastifyInstance): void {
   app.addHook('preSerialization', async (req, reply, payload) => {
     const responses = req.routeOptions.schema?.response as Record<string, unknown> | undefined;
     const schema =
-      req.routeOptions.url === undefined ? Errors : responseSchemaFor(responses, reply.statusCode);
+      req.routeOptions.url === undefined
+        ? Errors
+        : forMediaType(responseSchemaFor(responses, reply.statusCode), reply.getHeader('content-type'));
     if (schema === null)
       throw new Error(
         `response check: ${req.method} ${req.routeOptions.url} has no schema for ${reply.statusCode}`,

@@ -64,6 +64,8 @@ export interface DeclarationQuery {
   readonly bbox?: readonly (readonly [number, number, number, number])[];
   /** At most this many (default 1000), the first by id. */
   readonly limit?: number;
+  /** Only ids after this one: the next page of a read in id order (exports). */
+  readonly after?: string;
 }
 
 export interface ConflictQuery {

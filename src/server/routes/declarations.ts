@@ -12,7 +12,6 @@ import {
   DeclarationCollection,
   DeclarationFeature,
   DeclarationParams,
-  ListQuery,
   NotificationsView,
   ResolveBody,
   SubmissionBody,
@@ -22,10 +21,27 @@ import {
   WithdrawBody,
   Withdrawn,
 } from '../../api/declarations.ts';
+import { fileAnswer, ListFormatQuery } from '../../api/formats.ts';
 import { parseTime } from '../../field/dtg.ts';
+import { EXPORTERS } from '../../formats/export/registry.ts';
+import { pictureFor } from '../../hub/exports.ts';
 import { WorkBudgetExceeded } from '../../hub/work-budget.ts';
 import { parseBbox } from '../validation.ts';
+import { exportFilter, negotiate, sendExport } from './formats.ts';
 import { BEARER, ERRORS, principalOf, type Routes } from './support.ts';
+
+/**
+ * The list answers its GeoJSON (as `application/geo+json`, or `application/json` when asked), or
+ * by content negotiation a file of every other format (routes/formats.ts).
+ */
+const listAnswer = {
+  description: 'the declarations as GeoJSON, or as the file a `?format=` or the Accept header asks for',
+  content: {
+    'application/geo+json': { schema: DeclarationCollection },
+    'application/json': { schema: DeclarationCollection },
+    ...fileAnswer([...EXPORTERS.values()].filter((e) => e.format !== 'geojson')).content,
+  },
+};
 
 /** Declarations come as GeoJSON; plain JSON is accepted too. */
 const GEOJSON = ['application/geo+json', 'application/json'];
@@ -74,13 +90,25 @@ export const declarationRoutes: Routes = (app, hub) => {
       schema: {
         tags: ['declarations'],
         summary: 'Declarations the caller may see, as a FeatureCollection',
+        description:
+          'Answered as `application/geo+json`. `?format=` (kml, kmz, csv, xlsx) or an Accept header naming one of their media types answers with that file instead, as GET /api/v1/export writes it, for the same declarations (docs/formats/); `*/*`, application/json and application/geo+json are this JSON; any other Accept is 406 not_acceptable.',
         security: BEARER,
-        querystring: ListQuery,
-        response: { 200: DeclarationCollection, ...ERRORS },
+        querystring: ListFormatQuery,
+        response: { 200: listAnswer, ...ERRORS },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
+      const answer = negotiate(q.format, req.headers.accept);
+      if (!answer.json) {
+        const picture = await pictureFor(hub, principalOf(req), {
+          ...exportFilter(q),
+          status: q.status ?? 'all',
+          limit: q.limit ?? 500,
+        });
+        return sendExport(reply, answer.exporter, picture);
+      }
+      void reply.header('content-type', 'application/geo+json');
       const bbox = q.bbox === undefined ? undefined : (parseBbox(q.bbox) ?? undefined);
       const start = time(q.start);
       const end = time(q.end);

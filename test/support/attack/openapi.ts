@@ -72,7 +72,8 @@ export function operationsOf(doc: unknown): Operation[] {
       const otherStatuses = new Set<string>();
       for (const [status, r] of Object.entries(op.responses ?? {})) {
         const types = Object.keys(r.content ?? {});
-        if (types.length === 0 || types.some(isJsonType)) jsonStatuses.add(status);
+        // A status that may also answer a file (an export: GeoJSON or KML, ...) is not JSON-only.
+        if (types.length === 0 || types.every(isJsonType)) jsonStatuses.add(status);
         else otherStatuses.add(status);
       }
       ops.push({

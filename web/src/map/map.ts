@@ -34,6 +34,7 @@ import {
   type Target,
   theatreBounds,
 } from './features.ts';
+import { loadOperatorBasemap } from './overlay-basemap.ts';
 import { hovering, pick } from './pick.ts';
 import { COLORS, type SourceId, style } from './style.ts';
 import { makeImage } from './symbols.ts';
@@ -173,6 +174,8 @@ class ConsoleMap implements ConsoleMapApi {
       for (const c of [COLORS.own, COLORS.other])
         for (const p of ['hatch', 'xhatch']) this.addImage(`${p}:${c}`);
       void loadBasemap(map);
+      // The operator's own base map, if the hub serves one (overlay-basemap.ts).
+      void loadOperatorBasemap(map);
       this.renderAll();
       this.frameTheatre();
     });

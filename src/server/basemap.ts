@@ -1,0 +1,275 @@
+/**
+ * Base maps the operator brings: a PMTiles v3 vector archive (an OpenStreetMap extract of the
+ * theatre) and a raster hillshade archive, given to `deconflict serve --basemap FILE --hillshade
+ * FILE`, served by the hub itself so that the console draws them without any request leaving it.
+ *
+ * - `GET /api/v1/basemap` says which archives exist, with their header and metadata (bounds,
+ *   zoom range, vector layers) as the console needs them (src/api/basemap.ts).
+ * - `GET /api/v1/basemap/{vector,hillshade}.pmtiles` serves the archive's bytes with HTTP Range
+ *   (RFC 9110 §14): `206 Partial Content` with `Content-Range` for one range, `200` and the whole
+ *   file without one, `416 range_not_satisfiable` with `Content-Range: bytes *\/SIZE` for a
+ *   range past the end or several ranges at once (the PMTiles client asks for one at a time;
+ *   a multipart answer is not worth its code). A strong ETag (size and modification time) and
+ *   Last-Modified let the client notice a replaced archive; an `If-Range` that does not match
+ *   gets the whole file, as the RFC says.
+ *
+ * Both need a token (a session or an API token), unlike the console's own files: the archive is
+ * map data the operator chose, not party data, but on an air-gapped deployment the theatre
+ * extract is itself sensitive — what a party is interested in shows in where it was cut.
+ *
+ * The archive is read where it lies (never copied, never held whole): the header and metadata
+ * when the hub starts and again whenever the file's size or time changes, the ranges asked for
+ * streamed from the file. A file that is not a PMTiles v3 archive of the right kind (vector tiles
+ * for --basemap, images for --hillshade), or whose directories are compressed in a way the
+ * reader does not know (brotli, zstd), is refused when the hub starts. MBTiles is not served:
+ * `pmtiles convert in.mbtiles out.pmtiles` turns one into the other offline (docs/formats/basemaps.md).
+ */
+import { createReadStream, type ReadStream, type Stats, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Compression, PMTiles, type RangeResponse, type Source, TileType } from 'pmtiles';
+import Type from 'typebox';
+import { BASEMAP_ARCHIVES, BasemapAnswer, type BasemapArchive } from '../api/basemap.ts';
+import { Errors } from '../api/common.ts';
+import type { ErrorDetail } from '../errors.ts';
+import { coded, errorResponse } from './errors.ts';
+import { type App, BEARER, ERRORS } from './routes/support.ts';
+
+/** The archives given to `deconflict serve`. */
+export interface BasemapFiles {
+  readonly vector?: string;
+  readonly hillshade?: string;
+}
+
+/** JSON metadata larger than this is not read (a planet build's is a few KiB). */
+const MAX_METADATA_BYTES = 1024 * 1024;
+const TILE_TYPES: Record<number, BasemapArchive['tile_type']> = {
+  [TileType.Mvt]: 'mvt',
+  [TileType.Png]: 'png',
+  [TileType.Jpeg]: 'jpeg',
+  [TileType.Webp]: 'webp',
+  [TileType.Avif]: 'avif',
+};
+/** Compressions of the directories and metadata the reader decompresses. */
+const READABLE = new Set([Compression.None, Compression.Gzip]);
+
+/** A PMTiles source over a local file: each range read with one positioned read. */
+class LocalSource implements Source {
+  constructor(private readonly path: string) {}
+  getKey(): string {
+    return this.path;
+  }
+  async getBytes(offset: number, length: number): Promise<RangeResponse> {
+    const f = await open(this.path, 'r');
+    try {
+      const buf = new Uint8Array(length);
+      const { bytesRead } = await f.read(buf, 0, length, offset);
+      return { data: buf.buffer.slice(0, bytesRead) };
+    } finally {
+      await f.close();
+    }
+  }
+}
+
+/** One archive: its file, and what its header and metadata say (re-read when the file changes). */
+export class Archive {
+  private known: { key: string; info: BasemapArchive } | null = null;
+
+  private constructor(
+    readonly path: string,
+    readonly role: keyof typeof BASEMAP_ARCHIVES,
+  ) {}
+
+  /** Open and check an archive; throws an Error saying what is wrong with the file. */
+  static async open(path: string, role: keyof typeof BASEMAP_ARCHIVES): Promise<Archive> {
+    const a = new Archive(path, role);
+    await a.info();
+    return a;
+  }
+
+  /** The file's state now (size, time): its ETag and Last-Modified. */
+  stat(): { stats: Stats; etag: string } {
+    const stats = statSync(this.path);
+    return { stats, etag: `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"` };
+  }
+
+  /** What the archive's header and metadata say, as of the file's current state. */
+  async info(): Promise<BasemapArchive> {
+    const { stats, etag } = this.stat();
+    if (this.known?.key === etag) return this.known.info;
+    const info = await describe(this.path, this.role, stats.size);
+    this.known = { key: etag, info };
+    return info;
+  }
+}
+
+/** Read and check an archive's header and metadata. */
+async function describe(
+  path: string,
+  role: keyof typeof BASEMAP_ARCHIVES,
+  size: number,
+): Promise<BasemapArchive> {
+  const p = new PMTiles(new LocalSource(path));
+  let h: Awaited<ReturnType<PMTiles['getHeader']>>;
+  try {
+    h = await p.getHeader();
+  } catch (err) {
+    throw new Error(`${path} is not a PMTiles v3 archive (${(err as Error).message})`);
+  }
+  const type = TILE_TYPES[h.tileType];
+  if (type === undefined) throw new Error(`${path} holds tiles of an unknown type`);
+  if (role === 'vector' && type !== 'mvt')
+    throw new Error(`${path} holds ${type} tiles, not vector tiles (MVT)`);
+  if (role === 'hillshade' && type === 'mvt')
+    throw new Error(`${path} holds vector tiles, not images (PNG, JPEG, WebP, AVIF)`);
+  if (!READABLE.has(h.internalCompression))
+    throw new Error(`${path}: its directories are compressed with a method the hub cannot read (use gzip)`);
+  if (h.jsonMetadataLength > MAX_METADATA_BYTES)
+    throw new Error(`${path}: its metadata is larger than ${MAX_METADATA_BYTES} bytes`);
+  const meta = (await p.getMetadata()) as {
+    vector_layers?: { id?: unknown }[];
+    attribution?: unknown;
+  } | null;
+  const layers = (Array.isArray(meta?.vector_layers) ? meta.vector_layers : [])
+    .map((l) => l?.id)
+    .filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200)
+    .slice(0, 1000);
+  const attribution = typeof meta?.attribution === 'string' ? meta.attribution.slice(0, 2000) : null;
+  return {
+    url: `/api/v1/basemap/${BASEMAP_ARCHIVES[role]}`,
+    tile_type: type,
+    bounds: [h.minLon, h.minLat, h.maxLon, h.maxLat],
+    min_zoom: h.minZoom,
+    max_zoom: h.maxZoom,
+    center: [h.centerLon, h.centerLat, h.centerZoom],
+    layers,
+    size,
+    attribution,
+  };
+}
+
+/** Open the archives given to `serve` (throws an Error naming the flag and what is wrong). */
+export async function openBasemaps(files: BasemapFiles): Promise<Basemaps> {
+  const out: { vector?: Archive; hillshade?: Archive } = {};
+  for (const [role, flag] of [
+    ['vector', '--basemap'],
+    ['hillshade', '--hillshade'],
+  ] as const) {
+    const path = files[role];
+    if (path === undefined) continue;
+    try {
+      out[role] = await Archive.open(path, role);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`${flag}: ${e.code === 'ENOENT' ? `no file ${path}` : e.message}`);
+    }
+  }
+  return out;
+}
+
+/** The archives the hub serves. */
+export type Basemaps = { readonly vector?: Archive; readonly hillshade?: Archive };
+
+/**
+ * A `Range` header of one byte range as [first, last] within a file of `size` bytes (RFC 9110
+ * §14.1.2: `first-last`, `first-`, or the `-n` last bytes; a last past the end is the end); null
+ * when none can be served (past the end, several ranges, another unit, malformed).
+ */
+export function byteRange(header: string, size: number): [number, number] | null {
+  const m = /^bytes=(\d{0,16})-(\d{0,16})$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    return n === 0 || size === 0 ? null : [Math.max(0, size - n), size - 1];
+  }
+  const first = Number(m[1]);
+  const last = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return first >= size || Number(m[2] === '' ? first : m[2]) < first ? null : [first, last];
+}
+
+const Bytes = (description: string) => ({
+  description,
+  // The archive's bytes, streamed from the file (no serializer runs on a stream).
+  content: { 'application/octet-stream': { schema: Type.Unsafe<ReadStream>(Type.String()) } },
+});
+
+/** Register the base map routes (they answer "none" and 404 when the hub has no archive). */
+export function basemapRoutes(app: App, basemaps: Basemaps = {}): void {
+  app.get(
+    '/api/v1/basemap',
+    {
+      schema: {
+        tags: ['basemap'],
+        summary: "The operator's base map archives, if any: bounds, zoom range, vector layers",
+        description:
+          'Archives given to `deconflict serve --basemap FILE --hillshade FILE` (docs/formats/basemaps.md); null where none. A token is needed: the theatre extract the operator chose can be sensitive.',
+        security: BEARER,
+        response: { 200: BasemapAnswer, ...ERRORS },
+      },
+    },
+    async () => ({
+      vector: basemaps.vector ? await basemaps.vector.info() : null,
+      hillshade: basemaps.hillshade ? await basemaps.hillshade.info() : null,
+    }),
+  );
+  app.get(
+    '/api/v1/basemap/:name',
+    {
+      schema: {
+        tags: ['basemap'],
+        summary: 'An archive (vector.pmtiles, hillshade.pmtiles), by HTTP Range requests',
+        description:
+          'One byte range per request (`Range: bytes=first-last`): 206 with Content-Range; no Range: 200 and the whole file; a range past the end or several ranges: 416 `range_not_satisfiable` with `Content-Range: bytes */SIZE`. 404 when the hub has no such archive.',
+        security: BEARER,
+        params: Type.Object(
+          { name: Type.String({ maxLength: 64, description: 'vector.pmtiles or hillshade.pmtiles' }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Bytes('The whole archive'),
+          206: Bytes('The range asked for'),
+          '4xx': Errors,
+          '5xx': Errors,
+        },
+      },
+    },
+    async (req, reply) => {
+      const role = req.params.name === BASEMAP_ARCHIVES.vector ? 'vector' : 'hillshade';
+      const archive = req.params.name === BASEMAP_ARCHIVES[role] ? basemaps[role] : undefined;
+      if (!archive) throw coded('not_found', `this hub serves no base map archive ${req.params.name}`);
+      const { stats, etag } = archive.stat();
+      const size = stats.size;
+      reply
+        .header('accept-ranges', 'bytes')
+        .header('etag', etag)
+        .header('last-modified', stats.mtime.toUTCString())
+        .header('cache-control', 'private, no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .type('application/octet-stream');
+      const range = req.headers.range;
+      const ifRange = req.headers['if-range'];
+      if (range === undefined || (ifRange !== undefined && ifRange !== etag)) {
+        return reply.header('content-length', size).send(createReadStream(archive.path));
+      }
+      const r = byteRange(range, size);
+      if (r === null) {
+        const { body } = errorResponse(
+          coded(
+            'range_not_satisfiable',
+            `the archive has ${size} bytes; ask for one range within them (Range: bytes=first-last)`,
+          ),
+        );
+        return reply
+          .status(416)
+          .header('content-range', `bytes */${size}`)
+          .type('application/json')
+          .send(body as { errors: ErrorDetail[] });
+      }
+      const [first, last] = r;
+      return reply
+        .status(206)
+        .header('content-range', `bytes ${first}-${last}/${size}`)
+        .header('content-length', last - first + 1)
+        .send(createReadStream(archive.path, { start: first, end: last }));
+    },
+  );
+}
