@@ -583,7 +583,6 @@ describe('imports into a real hub', () => {
 
   it('GDAL: `ogr2ogr -f GeoJSON out.geojson ours.kml Declarations` imports back unchanged', {
     skip: !hasGdal() && 'ogr2ogr not installed',
-    todo: 'the KML export names an ExtendedData field `visibility`, which GDAL reads as KML’s own <visibility> (0/1): rename it `visible_to` (the importer reads both)',
   }, async () => {
     // KML carries 9 decimals: 1e-9 degree, 0.1 mm.
     await viaGdal('kml', 'GeoJSON', 'gdal.geojson', ['Declarations'], 1e-9);

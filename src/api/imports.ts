@@ -6,7 +6,7 @@
 import Type, { type Static } from 'typebox';
 import { ConflictView } from './declarations.ts';
 
-export const IMPORT_FORMAT_VALUES = ['csv', 'xlsx', 'kml', 'kmz', 'gpx', 'geojson', 'cot'] as const;
+export const IMPORT_FORMAT_VALUES = ['csv', 'xlsx', 'kml', 'kmz', 'gpx', 'geojson', 'cot', 'takpkg'] as const;
 
 export const ImportQuery = Type.Object(
   {
@@ -30,7 +30,7 @@ export type ImportQuery = Static<typeof ImportQuery>;
 
 export const ImportBody = Type.Unknown({
   description:
-    'The file itself, as bytes: CSV, XLSX, KML, KMZ, GPX, GeoJSON or Cursor-on-Target XML (at most 20 MiB).',
+    'The file itself, as bytes: CSV, XLSX, KML, KMZ, GPX, GeoJSON, Cursor-on-Target XML or a TAK data package (at most 20 MiB).',
 });
 
 export const ImportResult = Type.Object(

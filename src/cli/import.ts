@@ -1,9 +1,10 @@
 /**
  * `deconflict import FILE --hub URL --token T [--format F] [--mapping FILE] [--dry-run]`: send a
- * file (CSV, XLSX, KML, KMZ, GPX, GeoJSON, CoT) to `POST /api/v1/imports` as it is, and print each
- * record with the declaration it became and the conflicts found — or every problem, one per
- * line, with its row (or placemark, track…) and column. All or none: a refused file stores
- * nothing. The format is `--format`, else the file's extension.
+ * file (CSV, XLSX, KML, KMZ, GPX, GeoJSON, CoT, TAK data package) to `POST /api/v1/imports` as it
+ * is, and print each record with the declaration it became and the conflicts found — or every
+ * problem, one per line, with its row (or placemark, track…) and column. All or none: a refused
+ * file stores nothing. The format is `--format`, else the file's extension (`.zip`: a TAK data
+ * package; a KMZ or XLSX keeps its own extension).
  *
  * Exit status: 0 imported (or a dry run passed), 2 refused or the command line is wrong.
  */
@@ -24,6 +25,7 @@ const BY_EXTENSION: Record<string, string> = {
   '.json': 'geojson',
   '.cot': 'cot',
   '.xml': 'cot',
+  '.zip': 'takpkg',
 };
 
 export async function importCommand(args: readonly string[], io: Io): Promise<number> {

@@ -111,11 +111,12 @@ Usage:
       deconflict-<party>-<DTG>.<ext>): the declarations you may see, your open conflicts and
       alerts (docs/formats/). Always your own view: nothing hidden from you is in it.
   deconflict import FILE --hub URL --token T [--format F] [--mapping FILE] [--dry-run]
-      Import a file of declarations (csv, xlsx, kml, kmz, gpx, geojson, cot; F from the
-      extension by default) into the hub as your party: all or none. --mapping: a JSON file of
-      target → column, e.g. {"label":"Site name","kind":"=protected_site"}. Prints each record
-      with its declaration id and the conflicts found; a refusal prints every problem with its
-      row and column, stores nothing and exits 2 (docs/formats/import.md).
+      Import a file of declarations (csv, xlsx, kml, kmz, gpx, geojson, cot, takpkg; F from
+      the extension by default, .zip a TAK data package) into the hub as your party: all or
+      none. --mapping: a JSON file of target → column, e.g.
+      {"label":"Site name","kind":"=protected_site"}. Prints each record with its declaration id
+      and the conflicts found; a refusal prints every problem with its row and column, stores
+      nothing and exits 2 (docs/formats/import.md).
   deconflict help
 `;
 

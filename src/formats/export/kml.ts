@@ -9,7 +9,8 @@
  * - Each declaration is a Placemark: name (label, else id), a plain-text description, a
  *   `TimeSpan` (ISO 8601 UTC begin/end; no end when open-ended) so that Google Earth's time slider
  *   shows it when it applies, ExtendedData/SchemaData with every property (lists joined with `;`
- *   as in the CSV, visibility `all` or the parties), and its geometry: Point, LineString
+ *   as in the CSV; who may see it as `visible_to`, `all` or the parties — a field named
+ *   `visibility` would be read by GDAL as KML's own <visibility> 0/1 and lost), and its geometry: Point, LineString
  *   (tessellated: drawn along the ground), Polygon (holes as inner boundaries) or MultiGeometry.
  * - An altitude band is drawn as a volume: the geometry at its upper altitude, `extrude` down to
  *   the ground, `altitudeMode` absolute (AMSL) or relativeToGround (AGL).
@@ -77,7 +78,7 @@ const DECLARATION_FIELDS: readonly (readonly [string, FieldType])[] = [
   ['altitude_upper_m', 'double'],
   ['altitude_reference', 'string'],
   ['ground_only', 'string'],
-  ['visibility', 'string'],
+  ['visible_to', 'string'],
   ['notify', 'string'],
   ['applies_to', 'string'],
   ['schedule', 'string'],
@@ -194,7 +195,7 @@ export function declarationPlacemark(f: DeclarationFeature): string {
     ['altitude_upper_m', p.altitude?.upper_m ?? null],
     ['altitude_reference', p.altitude?.reference ?? null],
     ['ground_only', p.ground_only === undefined ? null : String(p.ground_only)],
-    ['visibility', visibilityText(p.visibility)],
+    ['visible_to', visibilityText(p.visibility)],
     ['notify', list(p.notify)],
     ['applies_to', list(p.applies_to)],
     ['schedule', list(p.schedule)],

@@ -1,9 +1,12 @@
 /**
  * The importers by format: a file's bytes → declaration input features with where each came from,
  * or every problem at once. The format comes from the request (`?format=`), else its media type.
+ * `application/zip` is taken as a TAK data package: the one zip that is not named by a media type
+ * of its own (a KMZ or XLSX sent as a plain zip says its format with `?format=`).
  */
+import { IMPORT_FORMAT_VALUES } from '../../api/imports.ts';
 import { fileError } from '../safe/xml.ts';
-import { readCot } from './cot.ts';
+import { readCot, readTakPackage } from './cot.ts';
 import { readCsv } from './csv.ts';
 import { readGeojson } from './geojson.ts';
 import { readGpx } from './gpx.ts';
@@ -11,7 +14,7 @@ import { readKml, readKmz, utf8 } from './kml.ts';
 import type { Imported, Mapping } from './mapping.ts';
 import { readXlsx } from './xlsx.ts';
 
-export const IMPORT_FORMATS = ['csv', 'xlsx', 'kml', 'kmz', 'gpx', 'geojson', 'cot'] as const;
+export const IMPORT_FORMATS = IMPORT_FORMAT_VALUES;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /** Media types a file may be sent as, and the format each means. */
@@ -23,6 +26,7 @@ export const IMPORT_MEDIA_TYPES: Readonly<Record<string, ImportFormat | null>> =
   'application/gpx+xml': 'gpx',
   'application/geo+json': 'geojson',
   'application/json': 'geojson',
+  'application/zip': 'takpkg',
   // Say the format in `?format=`.
   'application/xml': null,
   'text/xml': null,
@@ -50,6 +54,8 @@ export async function readImport(
       return readGeojson(bytes, mapping, what);
     case 'cot':
       return readCot(utf8(bytes, what), what);
+    case 'takpkg':
+      return readTakPackage(bytes, what);
     default:
       throw fileError('invalid_file', what, `unknown format ${JSON.stringify(format)}`);
   }

@@ -1,18 +1,19 @@
 /**
  * Imports (docs/formats/import.md): `POST /api/v1/imports` takes a file as it is (CSV, XLSX, KML,
- * KMZ, GPX, GeoJSON, CoT) — its format from `?format=` or its Content-Type — maps it to
- * declarations and submits them all or none (hub/imports.ts); `?dry_run=true` stores nothing.
+ * KMZ, GPX, GeoJSON, CoT, TAK data package) — its format from `?format=` or its Content-Type —
+ * maps it to declarations and submits them all or none (hub/imports.ts); `?dry_run=true` stores
+ * nothing.
  * The notification-desk template is served as CSV and XLSX.
  *
  * The file's media types are parsed here only, inside this module's own encapsulated context: the
  * rest of the API still takes JSON alone. Bodies up to {@link IMPORT_BODY_LIMIT}; a compressed file
- * (KMZ, XLSX) is further bounded while inflating (src/formats/safe/zip.ts).
+ * (KMZ, XLSX, TAK data package) is further bounded while inflating (src/formats/safe/zip.ts).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ImportBody, ImportQuery, ImportResult } from '../../api/imports.ts';
 import { parseMapping } from '../../formats/import/mapping.ts';
-import { IMPORT_MEDIA_TYPES, type ImportFormat } from '../../formats/import/read.ts';
+import { IMPORT_FORMATS, IMPORT_MEDIA_TYPES, type ImportFormat } from '../../formats/import/read.ts';
 import { templateCsv, templateXlsx } from '../../formats/import/template.ts';
 import { importFile } from '../../hub/imports.ts';
 import { coded } from '../errors.ts';
@@ -36,7 +37,8 @@ export const importRoutes: Routes = (app, hub) => {
         bodyLimit: IMPORT_BODY_LIMIT,
         schema: {
           tags: ['imports'],
-          summary: 'Import a file of declarations (CSV, XLSX, KML, KMZ, GPX, GeoJSON, CoT): all or none',
+          summary:
+            'Import a file of declarations (CSV, XLSX, KML, KMZ, GPX, GeoJSON, CoT, TAK data package): all or none',
           description:
             'The body is the file itself (at most 20 MiB), its format from `?format=` or the Content-Type. Each record (row, placemark, track, event) is mapped to a declaration — `?mapping=` names the columns — and all are submitted as one submission: the engine parses each strictly and finds the conflicts; any problem is a coded error naming the record and column, and nothing is stored. `?dry_run=true` checks and stores nothing. Hostile files are refused with unsafe_file: XML with a DOCTYPE or ENTITY, archives past their bounds (docs/formats/import.md).',
           security: BEARER,
@@ -57,7 +59,7 @@ export const importRoutes: Routes = (app, hub) => {
         if (!format)
           throw coded(
             'unsupported_media_type',
-            `say the file's format with ?format= (csv, xlsx, kml, kmz, gpx, geojson, cot) or send it as ${Object.entries(
+            `say the file's format with ?format= (${IMPORT_FORMATS.join(', ')}) or send it as ${Object.entries(
               IMPORT_MEDIA_TYPES,
             )
               .filter(([, f]) => f !== null)
