@@ -46,13 +46,14 @@ import {
   declarationCentre,
   declarationEvent,
   declarationStale,
+  pongEvent,
   removalEvent,
   uidOfAlert,
   uidOfConflict,
   uidOfDeclaration,
 } from '../formats/cot/encode.ts';
 import type { Hub, Principal } from '../hub/hub.ts';
-import { isPing, pongEvent } from './cot-feed-wire.ts';
+import { isPing } from './cot-feed-wire.ts';
 
 /** How long an open-ended record is shown before it must be sent again (the encoder's default). */
 export const ROLLING_MS = DEFAULT_STALE_MS;

@@ -16,7 +16,6 @@
  * A client past a bound is closed: nothing it sends is held without limit.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { cotTime, empty } from '../formats/cot/xml.ts';
 import { parseXml } from '../formats/safe/xml.ts';
 
 /** Bytes a client may send before it has authenticated (an auth message is ~200). */
@@ -53,15 +52,6 @@ export function isPing(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The answer to a ping, as TAK servers give it: `t-x-c-t-r` ("pong"), valid for a minute. It
- * carries nothing of the hub's picture, so it is written here rather than by the CoT encoder.
- */
-export function pongEvent(now: number): string {
-  const t = cotTime(now);
-  return `<event version="2.0" uid="takPong" type="t-x-c-t-r" how="h-g-i-g-o" time="${t}" start="${t}" stale="${cotTime(now + 60_000)}">${empty('point', { lat: 0, lon: 0, hae: 9999999, ce: 9999999, le: 9999999 })}<detail/></event>`;
 }
 
 /**

@@ -26,7 +26,7 @@ import type { Hub, Principal } from '../hub/hub.ts';
 import { type FeedSession, openFeedSession } from './cot-feed-session.ts';
 import { ClientReader } from './cot-feed-wire.ts';
 import { RateLimiter } from './rate.ts';
-import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './stream.ts';
+import { DEFAULT_STREAM_LIMITS, OpenStreams, type StreamLimits } from './stream.ts';
 
 /** Time a client has to authenticate (and, with TLS, to finish its handshake). */
 export const AUTH_TIMEOUT_MS = 10_000;
@@ -158,29 +158,6 @@ class FailedAuths {
   }
 }
 
-/** Open feeds per token and per party (a release per feed, called once). */
-class OpenFeeds {
-  private readonly counts = new Map<string, number>();
-  constructor(private readonly limits: StreamLimits) {}
-
-  take(p: Principal & { party: string }): (() => void) | null {
-    const keys = [`t:${p.tokenId}`, `p:${p.party}`] as const;
-    const bounds = [this.limits.perToken, this.limits.perParty];
-    if (keys.some((k, i) => (this.counts.get(k) ?? 0) >= (bounds[i] as number))) return null;
-    for (const k of keys) this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      for (const k of keys) {
-        const n = (this.counts.get(k) ?? 1) - 1;
-        if (n <= 0) this.counts.delete(k);
-        else this.counts.set(k, n);
-      }
-    };
-  }
-}
-
 /** Start the feed; resolves once it listens. Refuses plain TCP on a non-loopback host. */
 export async function startCotFeed(hub: Hub, o: CotFeedOptions): Promise<CotFeed> {
   const refused = checkCotListen(o.host, o.tls !== undefined);
@@ -189,7 +166,7 @@ export async function startCotFeed(hub: Hub, o: CotFeedOptions): Promise<CotFeed
   const rate = o.rate ?? { perSecond: 100, burst: 200 };
   const limiter = new RateLimiter(rate.perSecond, rate.burst, () => hub.clock.now());
   const failures = new FailedAuths(() => hub.clock.now());
-  const feeds = new OpenFeeds({ ...DEFAULT_STREAM_LIMITS, ...o.limits });
+  const feeds = new OpenStreams({ ...DEFAULT_STREAM_LIMITS, ...o.limits });
   const sockets = new Set<net.Socket>();
   const sessions = new Set<FeedSession>();
 
@@ -218,8 +195,8 @@ export async function startCotFeed(hub: Hub, o: CotFeedOptions): Promise<CotFeed
         return void socket.destroy();
       }
       if (p.party === null || socket.destroyed) return void socket.destroy();
-      const release = feeds.take(p as Principal & { party: string });
-      if (release === null) return void socket.destroy();
+      const release = feeds.take(p.tokenId, (p as Principal & { party: string }).party);
+      if (typeof release === 'string') return void socket.destroy();
       clearTimeout(timer);
       const s = openFeedSession(hub, socket, p, {
         ...(o.refreshMs !== undefined && { refreshMs: o.refreshMs }),

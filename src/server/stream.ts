@@ -62,8 +62,8 @@ export interface StreamLimits {
 }
 export const DEFAULT_STREAM_LIMITS: StreamLimits = { perToken: 10, perParty: 200 };
 
-/** The open streams, counted per token and per party. */
-class OpenStreams {
+/** The open streams (and CoT feeds: src/server/cot-feed.ts), counted per token and per party. */
+export class OpenStreams {
   private readonly byToken = new Map<string, number>();
   private readonly byParty = new Map<string, number>();
   constructor(private readonly limits: StreamLimits) {}

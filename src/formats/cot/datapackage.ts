@@ -27,8 +27,8 @@ import { formatDtg } from '../../field/dtg.ts';
 import type { Picture } from '../export/types.ts';
 import { fileError, parseXml } from '../safe/xml.ts';
 import { readZip } from '../safe/zip.ts';
+import { esc } from '../xml-write.ts';
 import { cotToFeatures, type InputFeature, MAX_EVENTS } from './decode.ts';
-import { esc } from './xml.ts';
 
 export const MANIFEST = 'MANIFEST/manifest.xml';
 

@@ -36,6 +36,7 @@ import type { AlertView } from '../../api/watch.ts';
 import type { Kind, Position, SiteCategory } from '../../engine/types.ts';
 import { formatDtg } from '../../field/dtg.ts';
 import { formatDistance } from '../../field/units.ts';
+import { empty, esc, num } from '../xml-write.ts';
 import {
   affiliationOf,
   argb,
@@ -49,7 +50,6 @@ import {
   PALETTE,
   pointSymbol,
 } from './types.ts';
-import { cotTime, empty, esc, num } from './xml.ts';
 
 /** The times of an event: `time` and `start` are `now`; TAK drops it at `stale`. */
 export interface EventTimes {
@@ -401,4 +401,18 @@ export function alertEvent(a: AlertView, o: Placed): string {
 /** TAK's delete of a map item that is gone (`t-x-d-d` with a link to its uid, force-deleted). */
 export function removalEvent(uid: string, now: number): string {
   return `${eventOpen(uidOfRemoval(uid), COT_DELETE, { now, stale: now + 60_000 }, 'h-g-i-g-o')}${pointXml([0, 0])}<detail>${empty('link', { uid, relation: 'none', type: 'none' })}<__forcedelete/></detail></event>`;
+}
+
+/** CoT time: ISO 8601 UTC with milliseconds, as TAK writes it. */
+export function cotTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The answer to a client's `t-x-c-t` ping (TAK's keep-alive): a `t-x-c-t-r` pong, stale in a
+ * minute, at no position.
+ */
+export function pongEvent(now: number): string {
+  const t = cotTime(now);
+  return `<event version="2.0" uid="takPong" type="t-x-c-t-r" how="h-g-i-g-o" time="${t}" start="${t}" stale="${cotTime(now + 60_000)}">${empty('point', { lat: 0, lon: 0, hae: 9999999, ce: 9999999, le: 9999999 })}<detail/></event>`;
 }

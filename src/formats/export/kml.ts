@@ -27,10 +27,10 @@
 import type { ConflictView, DeclarationFeature } from '../../api/declarations.ts';
 import { KINDS } from '../../engine/types.ts';
 import { formatDistance } from '../../field/units.ts';
+import { esc } from '../xml-write.ts';
 import { type Cell, plainNumber } from './cells.ts';
 import { CONFLICT_COLUMNS, conflictRow, visibilityText } from './row.ts';
 import type { Exporter, Picture } from './types.ts';
-import { xmlText } from './xml-text.ts';
 
 /** Kind colours, `#rrggbb`. */
 export const KIND_COLORS: Readonly<Record<(typeof KINDS)[number], string>> = {
@@ -115,7 +115,7 @@ function simpleData(fields: readonly (readonly [string, Cell])[]): string {
   let out = '';
   for (const [name, v] of fields) {
     if (v === null) continue;
-    out += `<SimpleData name="${name}">${typeof v === 'number' ? plainNumber(v) : xmlText(v)}</SimpleData>`;
+    out += `<SimpleData name="${name}">${typeof v === 'number' ? plainNumber(v) : esc(v)}</SimpleData>`;
   }
   return out;
 }
@@ -204,7 +204,7 @@ export function declarationPlacemark(f: DeclarationFeature): string {
     ['status', p.status],
   ]);
   return (
-    `<Placemark><name>${xmlText(p.label ?? p.id)}</name><description>${xmlText(description)}</description>` +
+    `<Placemark><name>${esc(p.label ?? p.id)}</name><description>${esc(description)}</description>` +
     `${timeSpan(p.start, p.end)}<styleUrl>#kind-${p.kind}</styleUrl>` +
     `<ExtendedData><SchemaData schemaUrl="#declaration">${data}</SchemaData></ExtendedData>` +
     `${geometry(f.geometry, p.altitude)}</Placemark>\n`
@@ -221,7 +221,7 @@ export function conflictPlacemark(c: ConflictView): string {
       ? ''
       : `<LineString><tessellate>1</tessellate><coordinates>${positions(c.closest, '')}</coordinates></LineString>`;
   return (
-    `<Placemark><name>${xmlText(name)}</name>${timeSpan(c.window.start, c.window.end)}` +
+    `<Placemark><name>${esc(name)}</name>${timeSpan(c.window.start, c.window.end)}` +
     `<styleUrl>#severity-${c.severity}</styleUrl>` +
     `<ExtendedData><SchemaData schemaUrl="#conflict">${data}</SchemaData></ExtendedData>${line}</Placemark>\n`
   );
@@ -232,7 +232,7 @@ const PLACEMARKS_PER_CHUNK = 256;
 /** The KML document as text chunks. */
 export async function* kmlText(p: Picture): AsyncIterable<string> {
   yield '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">\n<Document>' +
-    `<name>${xmlText(`deconflict — ${p.party}`)}</name>\n` +
+    `<name>${esc(`deconflict — ${p.party}`)}</name>\n` +
     schema('declaration', DECLARATION_FIELDS) +
     schema(
       'conflict',

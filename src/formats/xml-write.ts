@@ -1,11 +1,11 @@
 /**
- * Writing CoT XML text: escaping and numbers. Small on purpose; every string that reaches an event
- * goes through {@link esc}.
+ * Writing XML by hand (the KML export, CoT events, the TAK data package manifest): escaping and
+ * numbers. Small on purpose; every string that reaches a document goes through {@link esc}.
  *
  * Escaping: `& < > " '` always, and line breaks, carriage returns and tabs as character
  * references (`&#10;` `&#13;` `&#9;`), in text as in attributes. So an attribute keeps its line
- * breaks (a conforming parser would otherwise normalise them to spaces) and every event is one
- * line: a multi-event file is newline-separated events a line reader can split.
+ * breaks (a conforming parser would otherwise normalise them to spaces) and every CoT event is
+ * one line: a multi-event file is newline-separated events a line reader can split.
  *
  * Numbers: the shortest decimal that reads back as the same double (ECMAScript `String(n)`), so
  * coordinates survive a round trip exactly; only magnitudes below 1e-6, which JavaScript would
@@ -48,9 +48,4 @@ export function attrs(a: Record<string, string | number | boolean | undefined>):
 /** `<name a="…"/>`. */
 export function empty(name: string, a: Record<string, string | number | boolean | undefined>): string {
   return `<${name}${attrs(a)}/>`;
-}
-
-/** CoT time: ISO 8601 UTC with milliseconds, as TAK writes it. */
-export function cotTime(ms: number): string {
-  return new Date(ms).toISOString();
 }
