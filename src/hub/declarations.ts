@@ -312,10 +312,8 @@ export class Declarations {
       return {
         result: { accepted: true, dry_run: false, declarations, conflicts: views },
         apply: () => {
-          for (const d of decls) {
-            this.index.add(d);
-            this.versions.set(d.id, 1);
-          }
+          this.index.addAll(decls);
+          for (const d of decls) this.versions.set(d.id, 1);
         },
       };
     });
