@@ -9,8 +9,9 @@
  * every property) → the properties of the same names, as text read by mapping.ts. KML's
  * presentation (styles, `visibility` 0/1, `tessellate`, `extrude`, `altitudeMode`) is dropped
  * (foreign.ts), as are the altitudes of coordinates: a declaration's height is its altitude band.
- * Ground overlays and network links are skipped and listed. A Placemark with several geometries (MultiGeometry) becomes a GeometryCollection, which the
- * engine refuses with the placemark named.
+ * Ground overlays and network links are skipped and listed. A MultiGeometry of polygons only (how
+ * our export writes a MultiPolygon) is a MultiPolygon; any other MultiGeometry stays the
+ * GeometryCollection togeojson makes of it, which the engine refuses with the placemark named.
  */
 import { kml } from '@tmcw/togeojson';
 import { fileError, parseXml } from '../safe/xml.ts';
@@ -40,9 +41,16 @@ export function readKml(text: string, mapping: Mapping | undefined, what: string
     // togeojson turns any `visibility` into KML's boolean; ours is ExtendedData text: read it again.
     const ours = dataNamed(placemark, 'visibility');
     if (ours !== null) values.set('visibility', ours);
-    records.push({ where, values, geometry: (f.geometry as Geometry | null) ?? null });
+    records.push({ where, values, geometry: polygonsAsMulti((f.geometry as Geometry | null) ?? null) });
   });
   return mapAll(records, mapping, what, skipped);
+}
+
+/** A GeometryCollection of Polygons (a KML MultiGeometry of polygons) as the MultiPolygon it is. */
+function polygonsAsMulti(g: Geometry | null): Geometry | null {
+  const parts = (g as { geometries?: readonly Geometry[] } | null)?.geometries;
+  if (g?.type !== 'GeometryCollection' || !parts?.length || parts.some((p) => p.type !== 'Polygon')) return g;
+  return { type: 'MultiPolygon', coordinates: parts.map((p) => p.coordinates) };
 }
 
 export async function readKmz(

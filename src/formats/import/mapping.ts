@@ -60,7 +60,9 @@ export const TARGETS = {
   altitude_upper_m: ['altitude_upper_m'],
   altitude_reference: ['altitude_reference'],
   ground_only: ['ground_only'],
-  visibility: ['visibility', 'visible_to'],
+  // `visible_to` first: beside it (GDAL's conversions of our KML), a `visibility` column is KML's
+  // own on/off flag (-1, 0, 1), not who may see the declaration.
+  visibility: ['visible_to', 'visibility'],
   notify: ['notify', 'notified_parties'],
   applies_to: ['applies_to'],
   schedule: ['schedule'],
@@ -339,9 +341,11 @@ function number(v: Raw): number | Refusal {
 
 function boolean(v: Raw): boolean | Refusal {
   if (typeof v === 'boolean') return v;
+  if (v === 1 || v === 0) return v === 1;
   if (typeof v !== 'string') return new Refusal();
+  // true/false, or GDAL's 1/0 (its KML writers and CSV driver write booleans so).
   const s = v.trim().toLowerCase();
-  return s === 'true' ? true : s === 'false' ? false : new Refusal();
+  return s === 'true' || s === '1' ? true : s === 'false' || s === '0' ? false : new Refusal();
 }
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -368,11 +372,23 @@ function time(v: Raw, which: 'start' | 'end'): string | Refusal {
   }
 }
 
-/** A list: a JSON array of strings, or text separated by `;` (blank items dropped). */
+/** OGR's text of a string list, as GDAL's KML writers put one: `(2:coalition,city-police)`. */
+const OGR_LIST = /^\((\d{1,6}):(.*)\)$/s;
+
+/**
+ * A list: a JSON array of strings, OGR's `(n:a,b)` when it holds exactly n items (ids and times
+ * hold no comma), or text separated by `;` (blank items dropped).
+ */
 function list(v: Raw): string[] | Refusal {
   if (Array.isArray(v)) return v.every((x) => typeof x === 'string') ? (v as string[]) : new Refusal();
   if (typeof v !== 'string') return new Refusal();
   const s = v.trim();
+  const ogr = OGR_LIST.exec(s);
+  if (ogr) {
+    const items = (ogr[2] as string).split(',').map((x) => x.trim());
+    if (items.length === Number(ogr[1]) && items.every((x) => x !== ''))
+      return items.map((x) => text(x) as string);
+  }
   if (s.startsWith('[')) {
     try {
       const a = JSON.parse(s) as unknown;

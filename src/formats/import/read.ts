@@ -26,6 +26,7 @@ export const IMPORT_MEDIA_TYPES: Readonly<Record<string, ImportFormat | null>> =
   'application/gpx+xml': 'gpx',
   'application/geo+json': 'geojson',
   'application/json': 'geojson',
+  'application/cot+xml': 'cot',
   'application/zip': 'takpkg',
   // Say the format in `?format=`.
   'application/xml': null,
