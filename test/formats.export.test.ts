@@ -234,6 +234,17 @@ describe('exports of the demo theatre', () => {
       assert.match(String(r.headers['content-type']), /^application\/geo\+json/, accept);
       assert.equal((r.json() as DeclarationCollection).type, 'FeatureCollection');
     }
+    // One declaration, and its versions, are GeoJSON too (RFC 7946 §12).
+    const id = visible.features[0]?.id as string;
+    for (const url of [
+      `/api/v1/declarations/${encodeURIComponent(id)}`,
+      `/api/v1/declarations/${encodeURIComponent(id)}/versions`,
+    ]) {
+      const r = await get(north, url);
+      assert.equal(r.statusCode, 200, url);
+      assert.match(String(r.headers['content-type']), /^application\/geo\+json/, url);
+      assert.match((r.json() as { type: string }).type, /^Feature(Collection)?$/);
+    }
   });
 
   test('an Accept nothing here can write is 406 not_acceptable naming the formats, on both routes', async () => {

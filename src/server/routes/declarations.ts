@@ -46,6 +46,12 @@ const listAnswer = {
 /** Declarations come as GeoJSON; plain JSON is accepted too. */
 const GEOJSON = ['application/geo+json', 'application/json'];
 
+/** A GeoJSON answer (RFC 7946 §12: `application/geo+json`), declared under both JSON media types. */
+const geojson = (schema: typeof DeclarationFeature | typeof DeclarationCollection) => ({
+  description: 'GeoJSON',
+  content: { 'application/geo+json': { schema }, 'application/json': { schema } },
+});
+
 /**
  * A submission refused by its party's work budget says when to retry (`Retry-After`, whole
  * seconds): the budget refills evenly over a minute (hub/work-budget.ts).
@@ -132,10 +138,13 @@ export const declarationRoutes: Routes = (app, hub) => {
         security: BEARER,
         params: DeclarationParams,
         querystring: VersionQuery,
-        response: { 200: DeclarationFeature, ...ERRORS },
+        response: { 200: geojson(DeclarationFeature), ...ERRORS },
       },
     },
-    async (req) => hub.declarations.get(principalOf(req), req.params.id, req.query.version),
+    async (req, reply) => {
+      const feature = await hub.declarations.get(principalOf(req), req.params.id, req.query.version);
+      return reply.header('content-type', 'application/geo+json').send(feature);
+    },
   );
   app.get(
     '/api/v1/declarations/:id/versions',
@@ -145,10 +154,13 @@ export const declarationRoutes: Routes = (app, hub) => {
         summary: 'Every version the caller may see',
         security: BEARER,
         params: DeclarationParams,
-        response: { 200: DeclarationCollection, ...ERRORS },
+        response: { 200: geojson(DeclarationCollection), ...ERRORS },
       },
     },
-    async (req) => hub.declarations.versionsOf(principalOf(req), req.params.id),
+    async (req, reply) => {
+      const versions = await hub.declarations.versionsOf(principalOf(req), req.params.id);
+      return reply.header('content-type', 'application/geo+json').send(versions);
+    },
   );
   app.get(
     '/api/v1/declarations/:id/notifications',
