@@ -10,10 +10,12 @@
  * streamed export grows by a page of declarations and the socket's buffers, not by the file.
  * EXPORT_BENCH_N sets the count (default 100,000).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { systemClock } from '../src/hub/clock.ts';
 import { Hub, type Principal } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
@@ -58,6 +60,59 @@ function download(url: string, token: string): Promise<[number, number]> {
       res.on('error', reject);
     }).on('error', reject);
   });
+}
+
+/** Whether GDAL's ogr2ogr is installed (the anchor is skipped, and says so, when it is not). */
+function hasOgr2ogr(): boolean {
+  try {
+    execFileSync('ogr2ogr', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The anchor: what a user could do instead of asking the hub for KML or CSV — take its GeoJSON
+ * and convert it with GDAL (`ogr2ogr`, the field's reference converter), from a file on disk,
+ * without authentication, visibility or HTTP. Printed beside the hub's own export of the same
+ * declarations, as GDAL's time ÷ the hub's (above 1: the hub is faster).
+ */
+async function gdalAnchor(
+  address: string,
+  token: string,
+  dir: string,
+  hub: Map<string, string>,
+): Promise<void> {
+  if (!hasOgr2ogr()) {
+    console.log('\nanchor skipped: ogr2ogr is not installed (apt-get install gdal-bin)');
+    return;
+  }
+  const geojson = join(dir, 'picture.geojson');
+  await new Promise<void>((resolve, reject) => {
+    get(
+      `${address}/api/v1/export?format=geojson`,
+      { headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        pipeline(res, createWriteStream(geojson)).then(resolve, reject);
+      },
+    ).on('error', reject);
+  });
+  const rows: string[][] = [];
+  for (const [format, args] of [
+    ['kml', ['-f', 'KML', join(dir, 'gdal.kml'), geojson]],
+    ['csv', ['-f', 'CSV', join(dir, 'gdal.csv'), geojson, '-lco', 'GEOMETRY=AS_WKT']],
+  ] as const) {
+    const t = now();
+    execFileSync('ogr2ogr', [...args], { stdio: 'ignore' });
+    const ms = msSince(t);
+    const hubSecs = Number.parseFloat(hub.get(format) ?? 'NaN');
+    rows.push([format, secs(ms), hub.get(format) ?? '-', (ms / 1000 / hubSecs).toFixed(2)]);
+  }
+  console.log(
+    `\nanchor: ogr2ogr (${execFileSync('ogr2ogr', ['--version']).toString().trim()}) from the GeoJSON export on disk:`,
+  );
+  console.log(table(['format', 'GDAL', 'hub', 'GDAL ÷ hub'], rows));
 }
 
 async function main(): Promise<void> {
@@ -121,6 +176,7 @@ async function main(): Promise<void> {
     }
     console.log(`\nexport of ${count(N)} declarations over HTTP (GET /api/v1/export):`);
     console.log(table(['format', 'time', 'MB', 'MB/s', 'peak RSS +MB', 'peak heap +MB'], rows));
+    await gdalAnchor(address, token, dir, new Map(rows.map((r) => [r[0] as string, r[1] as string])));
     await app.close();
     await hub.close();
   } finally {

@@ -9,6 +9,7 @@
  * Run: `node --import tsx --expose-gc bench/import.bench.ts` (part of `npm run bench:formats`).
  * IMPORT_BENCH_ROWS=n changes the count (at most 100,000, the submission's limit).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,42 @@ async function measured<T>(f: () => Promise<T>): Promise<{ value: T; ms: number;
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * The anchor: loading the same CSV into a spatial database with GDAL alone — `ogr2ogr -f GPKG`
+ * (a GeoPackage: SQLite, a spatial index, one transaction), no validation, conflict check,
+ * ledger or HTTP. Printed as GDAL's time ÷ the hub's import (below 1: GDAL is faster).
+ */
+function gdalAnchor(csv: string, dir: string, hubTime: string): void {
+  try {
+    execFileSync('ogr2ogr', ['--version'], { stdio: 'ignore' });
+  } catch {
+    console.log('anchor skipped: ogr2ogr is not installed (apt-get install gdal-bin)');
+    return;
+  }
+  const t0 = now();
+  execFileSync(
+    'ogr2ogr',
+    [
+      '-f',
+      'GPKG',
+      join(dir, 'sites.gpkg'),
+      csv,
+      '-oo',
+      'X_POSSIBLE_NAMES=longitude',
+      '-oo',
+      'Y_POSSIBLE_NAMES=latitude',
+      '-a_srs',
+      'EPSG:4326',
+    ],
+    { stdio: 'ignore' },
+  );
+  const ms = msSince(t0);
+  const ratio = ms / 1000 / Number.parseFloat(hubTime);
+  console.log(
+    `\nanchor: ogr2ogr -f GPKG of the same CSV: ${secs(ms)}; the hub's import ${hubTime}; GDAL ÷ hub ${ratio.toFixed(2)}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -104,6 +141,7 @@ async function main(): Promise<void> {
     }
     console.log(table(['POST /api/v1/imports', 'rows', 'time', 'rows/s', 'peak RSS growth MiB'], rows));
     console.log(`active declarations after: ${count(hub.declarations.activeCount)}`);
+    gdalAnchor(file, dir, rows.find((r) => r[0] === 'import')?.[2] ?? 'NaN');
   } finally {
     await app.close();
     await hub.close();
