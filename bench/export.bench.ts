@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     const app = await buildApp({ hub, rate: { perSecond: 1000, burst: 1000 }, console: false });
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const rows: string[][] = [];
-    for (const format of ['kml', 'csv', 'geojson', 'cot', 'takpkg']) {
+    for (const format of ['kml', 'kmz', 'csv', 'xlsx', 'geojson', 'cot', 'takpkg']) {
       gc();
       const rss0 = process.memoryUsage().rss;
       const heap0 = process.memoryUsage().heapUsed;
