@@ -17,9 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { systemClock } from '../src/hub/clock.ts';
-import { Hub, type Principal } from '../src/hub/hub.ts';
+import { Hub } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
+import { benchParty } from './accounts.ts';
 import { count, MB, msSince, now, secs, table } from './support.ts';
 
 const N = Number(process.env.EXPORT_BENCH_N ?? 100_000);
@@ -120,22 +121,7 @@ async function main(): Promise<void> {
   const store = openSqliteStore({ dir });
   try {
     const hub = await Hub.open(store, systemClock);
-    await hub.accounts.createHubAdmin('bench.admin', 'bench-admin-passphrase');
-    const hubAdmin: Principal = {
-      username: 'bench.admin',
-      party: null,
-      roles: ['hub_admin'],
-      tokenId: 'bench',
-    };
-    const admin = { username: `${PARTY}.admin`, password: 'bench-relief-passphrase' };
-    await hub.accounts.createParty(hubAdmin, { id: PARTY, name: 'Relief', admin });
-    const partyAdmin: Principal = {
-      username: admin.username,
-      party: PARTY,
-      roles: ['party_admin'],
-      tokenId: 'bench',
-    };
-    const { token } = await hub.accounts.createApiToken(partyAdmin, { name: 'bench', roles: ['operator'] });
+    const { admin: partyAdmin, token } = await benchParty(hub, PARTY, 'Relief');
 
     const start = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10).concat('T00:00:00Z');
     const t0 = now();

@@ -14,9 +14,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../src/hub/clock.ts';
-import { Hub, type Principal } from '../src/hub/hub.ts';
+import { Hub } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
+import { benchParty } from './accounts.ts';
 import { count, gc, MB, msSince, mulberry32, now, secs, table, uniform } from './support.ts';
 
 const ROWS = Number(process.env.IMPORT_BENCH_ROWS ?? 100_000);
@@ -95,22 +96,7 @@ async function main(): Promise<void> {
   const hub = await Hub.open(store, systemClock);
   const app = await buildApp({ hub, rate: { perSecond: 10_000, burst: 10_000 } });
   try {
-    await hub.accounts.createHubAdmin('bench.admin', 'bench-admin-passphrase');
-    const hubAdmin: Principal = {
-      username: 'bench.admin',
-      party: null,
-      roles: ['hub_admin'],
-      tokenId: 'bench',
-    };
-    const admin = { username: `${PARTY}.admin`, password: 'bench-relief-passphrase' };
-    await hub.accounts.createParty(hubAdmin, { id: PARTY, name: 'Relief', admin });
-    const partyAdmin: Principal = {
-      username: admin.username,
-      party: PARTY,
-      roles: ['party_admin'],
-      tokenId: 'bench',
-    };
-    const { token } = await hub.accounts.createApiToken(partyAdmin, { name: 'bench', roles: ['operator'] });
+    const { token } = await benchParty(hub, PARTY, 'Relief');
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
 
     const file = join(dir, 'sites.csv');
