@@ -13,6 +13,7 @@ import './panels/detail/panel.ts';
 import './panels/probing/panel.ts';
 import './panels/record/panel.ts';
 import './panels/agreements/panel.ts';
+import './panels/files/panel.ts';
 import { ApiError, logout, onSessionExpired, restoreSession } from './api.ts';
 import { h, mount } from './dom.ts';
 import { lock } from './ledger/state.ts';
