@@ -11,10 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import type { Feature, FeatureCollection, LineString } from 'geojson';
 import { FetchSource, PMTiles, TileType } from 'pmtiles';
 import type { BasemapAnswer } from '../src/api/basemap.ts';
@@ -25,8 +27,15 @@ import type { Position } from '../src/engine/types.ts';
 import { byteRange, openBasemaps } from '../src/server/basemap.ts';
 import { runCli } from './support/cli.ts';
 import { assertError, ok, startHub, type TestHub } from './support/hub.ts';
+import { gdalVectorMbtiles, hillshadeMbtiles, writeMbtiles } from './support/mbtiles.ts';
 import { project } from './support/mvt.ts';
-import { ARAD, aradHillshadeArchive, aradVectorArchive, greyPng } from './support/pmtiles.ts';
+import {
+  ARAD,
+  aradHillshadeArchive,
+  aradVectorArchive,
+  greyPng,
+  HILLSHADE_BOUNDS,
+} from './support/pmtiles.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'deconflict-basemap-'));
 const VECTOR = join(dir, 'arad.pmtiles');
@@ -38,6 +47,49 @@ const size = bytes.length;
 const URL_V = '/api/v1/basemap/vector.pmtiles';
 
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * GDAL's MVT driver reads the tile z/x/y (gzipped or not), and finds Arad's boulevard within 1 m
+ * of the fixture's line and the city hall among the buildings.
+ */
+function assertGdalReadsArad(tile: Uint8Array, z: number, x: number, y: number): void {
+  // GDAL reads a tile as z/x/y.pbf, georeferenced by its path.
+  const at = join(dir, 'tiles', String(z), String(x));
+  mkdirSync(at, { recursive: true });
+  writeFileSync(join(at, `${y}.pbf`), tile);
+  const read = (layer: string) =>
+    JSON.parse(
+      execFileSync(
+        'ogr2ogr',
+        ['-f', 'GeoJSON', '/vsistdout/', join(at, `${y}.pbf`), layer, '-t_srs', 'EPSG:4326'],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    ) as FeatureCollection;
+  const roads = read('roads');
+  const boulevard = roads.features.find(
+    (f) => f.properties?.name === 'Bulevardul Revoluției',
+  ) as Feature<LineString>;
+  assert.ok(boulevard, 'the boulevard is in the tile');
+  assert.equal(boulevard.properties?.kind, 'major_road');
+  const source = ARAD.features.find(
+    (f) => f.properties?.name === 'Bulevardul Revoluției',
+  ) as Feature<LineString>;
+  // Every vertex GDAL read lies on the source line within 1 m (those it made where it cut the
+  // line at the tile's edge too), and the source's vertices inside the tile are among them.
+  const line = source.geometry.coordinates as unknown as Position[];
+  const edges = line.slice(1).map((b, i) => makeEdge(line[i] as Position, b));
+  const readBack = boulevard.geometry.coordinates as unknown as Position[];
+  for (const v of readBack) {
+    const d = Math.min(...edges.map((e) => pointEdge(v, e).d));
+    assert.ok(d < 1, `vertex ${v} is ${d} m from the source line`);
+  }
+  const inside = line.filter((s) => readBack.some((v) => distance(v, s) < 1));
+  assert.ok(inside.length >= 3, `only ${inside.length} source vertices read back within 1 m`);
+  const buildings = read('buildings');
+  assert.ok(buildings.features.some((f) => f.properties?.name === 'Palatul Administrativ'));
+}
 
 describe('a hub serving base map archives', () => {
   let t: TestHub;
@@ -145,42 +197,25 @@ describe('a hub serving base map archives', () => {
     const [x, y] = project([21.3123, 46.1866], 14).map(Math.floor) as [number, number];
     const tile = await p.getZxy(14, x, y);
     assert.ok(tile, 'the tile of Arad city hall at zoom 14');
-    // GDAL reads a tile as z/x/y.pbf, georeferenced by its path.
-    const at = join(dir, 'tiles', '14', String(x));
-    mkdirSync(at, { recursive: true });
-    writeFileSync(join(at, `${y}.pbf`), new Uint8Array(tile.data));
-    const read = (layer: string) =>
-      JSON.parse(
-        execFileSync(
-          'ogr2ogr',
-          ['-f', 'GeoJSON', '/vsistdout/', join(at, `${y}.pbf`), layer, '-t_srs', 'EPSG:4326'],
-          {
-            encoding: 'utf8',
-          },
-        ),
-      ) as FeatureCollection;
-    const roads = read('roads');
-    const boulevard = roads.features.find(
-      (f) => f.properties?.name === 'Bulevardul Revoluției',
-    ) as Feature<LineString>;
-    assert.ok(boulevard, 'the boulevard is in the tile');
-    assert.equal(boulevard.properties?.kind, 'major_road');
-    const source = ARAD.features.find(
-      (f) => f.properties?.name === 'Bulevardul Revoluției',
-    ) as Feature<LineString>;
-    // Every vertex GDAL read lies on the source line within 1 m (those it made where it cut the
-    // line at the tile's edge too), and the source's vertices inside the tile are among them.
-    const line = source.geometry.coordinates as unknown as Position[];
-    const edges = line.slice(1).map((b, i) => makeEdge(line[i] as Position, b));
-    const read14 = boulevard.geometry.coordinates as unknown as Position[];
-    for (const v of read14) {
-      const d = Math.min(...edges.map((e) => pointEdge(v, e).d));
-      assert.ok(d < 1, `vertex ${v} is ${d} m from the source line`);
-    }
-    const inside = line.filter((s) => read14.some((v) => distance(v, s) < 1));
-    assert.ok(inside.length >= 3, `only ${inside.length} source vertices read back within 1 m`);
-    const buildings = read('buildings');
-    assert.ok(buildings.features.some((f) => f.properties?.name === 'Palatul Administrativ'));
+    assertGdalReadsArad(new Uint8Array(tile.data), 14, x, y);
+  });
+
+  test('a PMTiles tile by z/x/y is the tile the pmtiles reader finds (inflated by it)', async () => {
+    const a = ok<BasemapAnswer>(await get('/api/v1/basemap'));
+    assert.equal(a.vector?.kind, 'pmtiles');
+    assert.equal(a.vector?.tiles, '/api/v1/basemap/vector/{z}/{x}/{y}');
+    const [x, y] = project([21.3123, 46.1866], 14).map(Math.floor) as [number, number];
+    const r = await get(`/api/v1/basemap/vector/14/${x}/${y}`);
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.headers['content-type'], 'application/vnd.mapbox-vector-tile');
+    assert.equal(r.headers['content-encoding'], undefined);
+    const p = new PMTiles(
+      new FetchSource(`${base}${URL_V}`, new Headers({ authorization: `Bearer ${token}` })),
+    );
+    const tile = await p.getZxy(14, x, y);
+    assert.ok(tile);
+    assert.deepEqual(r.rawPayload, Buffer.from(tile.data));
+    assert.equal((await get(`/api/v1/basemap/vector/14/${x}/${y - 40}`)).statusCode, 204);
   });
 
   test('the hillshade archive serves the PNG tiles it was made of', async () => {
@@ -195,6 +230,121 @@ describe('a hub serving base map archives', () => {
     const tile = await p.getZxy(12, x, y);
     assert.ok(tile);
     assert.deepEqual(new Uint8Array(tile.data), new Uint8Array(greyPng(40 + 12 * 4, 200)));
+  });
+});
+
+describe('a hub serving MBTiles base maps (vector made by GDAL, hillshade by hand)', () => {
+  const VECTOR_MB = join(dir, 'arad.mbtiles');
+  const HILLSHADE_MB = join(dir, 'hillshade.mbtiles');
+  let t: TestHub;
+  let token: string;
+  const [x, y] = project([21.3123, 46.1866], 14).map(Math.floor) as [number, number];
+  before(async () => {
+    gdalVectorMbtiles(dir, VECTOR_MB);
+    hillshadeMbtiles(HILLSHADE_MB);
+    t = await startHub({
+      app: { basemaps: await openBasemaps({ vector: VECTOR_MB, hillshade: HILLSHADE_MB }) },
+    });
+    token = await t.login('coalition.watch');
+  });
+  after(() => t.close());
+
+  const get = (url: string, headers: Record<string, string> = {}, auth = true) =>
+    t.app.inject({
+      method: 'GET',
+      url,
+      headers: { ...(auth && { authorization: `Bearer ${token}` }), ...headers },
+    });
+  /** The row GDAL stored at zoom, column and TMS row, read with SQLite directly. */
+  const stored = (z: number, col: number, row: number): Buffer | undefined => {
+    const db = new Database(VECTOR_MB, { readonly: true });
+    try {
+      return (
+        db
+          .prepare('SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?')
+          .get(z, col, row) as { tile_data: Buffer } | undefined
+      )?.tile_data;
+    } finally {
+      db.close();
+    }
+  };
+
+  test('GET /api/v1/basemap says MBTiles, with the tile URL, zooms, bounds and layers of its metadata', async () => {
+    const a = ok<BasemapAnswer>(await get('/api/v1/basemap'));
+    assert.ok(a.vector && a.hillshade);
+    assert.equal(a.vector.kind, 'mbtiles');
+    assert.equal(a.vector.url, null);
+    assert.equal(a.vector.tiles, '/api/v1/basemap/vector/{z}/{x}/{y}');
+    assert.equal(a.vector.tile_type, 'mvt');
+    assert.deepEqual([a.vector.min_zoom, a.vector.max_zoom], [10, 14]);
+    assert.deepEqual(a.vector.layers, ['buildings', 'landuse', 'places', 'roads', 'water']);
+    assert.equal(a.vector.size, statSync(VECTOR_MB).size);
+    const all = ARAD.features.flatMap((f) => (f.geometry as LineString).coordinates.flat(2));
+    const lons = all.filter((_, i) => i % 2 === 0);
+    const lats = all.filter((_, i) => i % 2 === 1);
+    const box = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+    for (const [i, v] of a.vector.bounds.entries())
+      assert.ok(Math.abs(v - (box[i] as number)) < 1e-6, `bound ${i}: ${v}`);
+    assert.equal(a.hillshade.kind, 'mbtiles');
+    assert.equal(a.hillshade.tiles, '/api/v1/basemap/hillshade/{z}/{x}/{y}');
+    assert.equal(a.hillshade.tile_type, 'png');
+    assert.deepEqual([a.hillshade.min_zoom, a.hillshade.max_zoom], [8, 12]);
+    assert.deepEqual(a.hillshade.bounds, [...HILLSHADE_BOUNDS]);
+  });
+
+  test('a tile is the row at the flipped TMS row, as stored, gzipped; GDAL reads it within 1 m', async () => {
+    const r = await get(`/api/v1/basemap/vector/14/${x}/${y}`);
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.headers['content-type'], 'application/vnd.mapbox-vector-tile');
+    assert.equal(r.headers['content-encoding'], 'gzip');
+    assert.equal(r.headers['content-length'], String(r.rawPayload.length));
+    const row = 2 ** 14 - 1 - y;
+    assert.notEqual(row, y);
+    assert.deepEqual(r.rawPayload, stored(14, x, row), 'the stored row 2^z - 1 - y');
+    assert.equal(stored(14, x, y), undefined, 'no row at the unflipped y');
+    assertGdalReadsArad(gunzipSync(r.rawPayload), 14, x, y);
+  });
+
+  test('a tile the file lacks is 204 No Content; an address off the zoom level is 400', async () => {
+    const none = await get(`/api/v1/basemap/vector/14/${x}/${y + 50}`);
+    assert.equal(none.statusCode, 204);
+    assert.equal(none.rawPayload.length, 0);
+    assert.equal((await get(`/api/v1/basemap/vector/3/0/0`)).statusCode, 204);
+    assertError(await get('/api/v1/basemap/vector/2/4/0'), 400, 'invalid_request');
+    assertError(await get('/api/v1/basemap/vector/2/0/4'), 400, 'invalid_request');
+    for (const bad of ['25/0/0', '-1/0/0', '1.5/0/0', 'a/0/0'])
+      assertError(await get(`/api/v1/basemap/vector/${bad}`), 400, 'invalid_request');
+    assertError(await get('/api/v1/basemap/terrain/1/0/0'), 400, 'invalid_request');
+  });
+
+  test('a tile has an ETag; If-None-Match with it is 304', async () => {
+    const r = await get(`/api/v1/basemap/vector/14/${x}/${y}`);
+    const etag = String(r.headers.etag);
+    assert.match(etag, new RegExp(`^"[0-9a-f]+-[0-9a-f]+-14-${x}-${y}"$`));
+    const again = await get(`/api/v1/basemap/vector/14/${x}/${y}`, { 'if-none-match': etag });
+    assert.equal(again.statusCode, 304);
+    assert.equal(again.rawPayload.length, 0);
+    assert.equal(
+      (await get(`/api/v1/basemap/vector/14/${x}/${y}`, { 'if-none-match': '"0-0"' })).statusCode,
+      200,
+    );
+  });
+
+  test('the hillshade serves its PNG tiles as they are, from the map and images tables', async () => {
+    const [hx, hy] = project([21.3, 46.175], 12).map(Math.floor) as [number, number];
+    const r = await get(`/api/v1/basemap/hillshade/12/${hx}/${hy}`);
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.headers['content-type'], 'image/png');
+    assert.equal(r.headers['content-encoding'], undefined);
+    assert.deepEqual(new Uint8Array(r.rawPayload), new Uint8Array(greyPng(40 + 12 * 4, 200)));
+  });
+
+  test('tiles need a token; the .pmtiles path of an MBTiles archive is 404 naming the tile URL', async () => {
+    assertError(await get(`/api/v1/basemap/vector/14/${x}/${y}`, {}, false), 401, 'unauthorized');
+    assertError(await get('/api/v1/basemap/hillshade/12/0/0', {}, false), 401, 'unauthorized');
+    const r = await get('/api/v1/basemap/vector.pmtiles', { range: 'bytes=0-99' });
+    assertError(r, 404, 'not_found');
+    assert.match(r.body, /vector\/\{z\}\/\{x\}\/\{y\}/);
   });
 });
 
@@ -221,6 +371,11 @@ describe('a hub without base map archives', () => {
         404,
         'not_found',
       );
+    assertError(
+      await t.app.inject({ method: 'GET', url: '/api/v1/basemap/vector/0/0/0', headers: auth }),
+      404,
+      'not_found',
+    );
   });
 });
 
@@ -251,8 +406,32 @@ describe('deconflict serve --basemap / --hillshade', () => {
     const data = join(dir, 'data');
     const geojson = join(dir, 'arad.geojson');
     writeFileSync(geojson, JSON.stringify(ARAD));
+    // MBTiles of the wrong kind, and SQLite files that are not MBTiles.
+    const vectorMb = join(dir, 'refused-vector.mbtiles');
+    const hillshadeMb = join(dir, 'refused-hillshade.mbtiles');
+    gdalVectorMbtiles(dir, vectorMb);
+    hillshadeMbtiles(hillshadeMb);
+    const notMbtiles = join(dir, 'store.sqlite');
+    const other = new Database(notMbtiles);
+    other.exec('CREATE TABLE tiles (zoom_level, tile_column, tile_row, tile_data)');
+    other.close();
+    const noTiles = join(dir, 'no-tiles.mbtiles');
+    const bare = new Database(noTiles);
+    bare.exec('CREATE TABLE metadata (name text, value text)');
+    bare.close();
+    const tile = { z: 0, x: 0, y: 0, data: greyPng(0, 255) };
+    const tiff = join(dir, 'tiff.mbtiles');
+    writeMbtiles(tiff, { tiles: [tile], metadata: { format: 'tiff' } });
+    const empty = join(dir, 'empty.mbtiles');
+    writeMbtiles(empty, { tiles: [], metadata: { format: 'pbf' } });
     const cases: [string[], RegExp][] = [
-      [['--basemap', geojson], /--basemap: .*not a PMTiles v3 archive/],
+      [['--basemap', geojson], /--basemap: .*neither a PMTiles v3 archive nor an MBTiles file/],
+      [['--basemap', hillshadeMb], /--basemap: .*png tiles, not vector tiles/],
+      [['--hillshade', vectorMb], /--hillshade: .*vector tiles, not images/],
+      [['--basemap', notMbtiles], /--basemap: .*has a metadata table; this has none/],
+      [['--basemap', noTiles], /--basemap: .*has a tiles table \(or map and images\); this has none/],
+      [['--basemap', tiff], /--basemap: .*tiles are "tiff", not pbf, png, jpg or webp/],
+      [['--basemap', empty], /--basemap: .*holds no tiles/],
       [['--basemap', HILLSHADE], /--basemap: .*png tiles, not vector tiles/],
       [['--hillshade', VECTOR], /--hillshade: .*vector tiles, not images/],
       [['--basemap', join(dir, 'missing.pmtiles')], /--basemap: no file/],

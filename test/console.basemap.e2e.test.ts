@@ -9,6 +9,10 @@
  *   the roads, buildings and water of Arad from the served tiles (queryRenderedFeatures).
  * - The archives are read by Range requests to the hub carrying the session's token (206), and
  *   every request the page made stayed on the hub (no tile, font or style from anywhere else).
+ * - The same from MBTiles files (the vector one made by GDAL, `ogr2ogr -f MBTILES`; the hillshade
+ *   in mbutil's layout: test/support/mbtiles.ts): the console reads them tile by tile from the
+ *   hub's z/x/y route, every request with the session's token, answered 200, 204 (no tile
+ *   there) or 304, never an error.
  * - A hub started without --basemap: the console has no operator layer, the built-in map as
  *   before.
  *
@@ -38,6 +42,7 @@ import {
   screenshot,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
+import { gdalVectorMbtiles, hillshadeMbtiles } from './support/mbtiles.ts';
 import { aradHillshadeArchive, aradVectorArchive } from './support/pmtiles.ts';
 import { killAll, type Served, serve } from './support/serve.ts';
 
@@ -57,10 +62,50 @@ const USER = 'coalition.watch';
 const layerIds = (page: Page): Promise<string[]> =>
   page.evaluate(() => (window as unknown as Win).deconflict.map.getStyle().layers.map((l) => l.id));
 
+/** The operator layers are added in their place, and MapLibre draws Arad's features from them. */
+async function drawsArad(page: Page): Promise<void> {
+  await page.waitForFunction(
+    (ids) => {
+      const m = (window as unknown as Win).deconflict.map;
+      const have = new Set(m.getStyle().layers.map((l) => l.id));
+      return ids.every((id) => have.has(id));
+    },
+    [...OPERATOR_LAYERS, 'op-hillshade'],
+    { timeout: LOAD, polling: 100 },
+  );
+  // Above the built-in land (the hillshade first), below the coastline and every declaration.
+  const ids = await layerIds(page);
+  const at = (id: string) => ids.indexOf(id);
+  assert.ok(at('land') < at('op-hillshade'), 'the hillshade is above the built-in land');
+  for (const id of OPERATOR_LAYERS) {
+    assert.ok(at('op-hillshade') < at(id), `${id} is above the hillshade`);
+    assert.ok(at(id) < at('coast'), `${id} is below the coastline`);
+    assert.ok(at(id) < at('decl-fill'), `${id} is below the declarations`);
+  }
+
+  // Arad's centre, closer than the theatre view: the tiles' features are drawn.
+  await jumpTo(page, 21.312, 46.1705, 15);
+  await layersDrawn(page, ['op-water', 'op-landuse', 'op-path']);
+  await jumpTo(page, 21.3125, 46.1845, 15);
+  await layersDrawn(page, ['op-road', 'op-building', 'op-place']);
+  const drawn = await page.evaluate(() => {
+    const m = (window as unknown as Win).deconflict.map;
+    return {
+      roads: m.queryRenderedFeatures({ layers: ['op-road'] }).map((f) => String(f.properties.name)),
+      buildings: m.queryRenderedFeatures({ layers: ['op-building'] }).map((f) => String(f.properties.name)),
+      hillshade: m.isSourceLoaded('operator-hillshade'),
+    };
+  });
+  assert.ok(drawn.roads.includes('Bulevardul Revoluției'), `roads drawn: ${drawn.roads.join(', ')}`);
+  assert.ok(drawn.buildings.includes('Palatul Administrativ'), `buildings: ${drawn.buildings.join(', ')}`);
+  assert.equal(drawn.hillshade, true, 'the hillshade tiles are loaded');
+}
+
 describe('the operator base map in the console', () => {
   let dir: string;
   let hub: Served;
   let plain: Served;
+  let mbtiles: Served;
   let browser: Browser;
   const people: Person[] = [];
 
@@ -72,16 +117,21 @@ describe('the operator base map in the console', () => {
     const hillshade = join(dir, 'hillshade.pmtiles');
     writeFileSync(vector, aradVectorArchive());
     writeFileSync(hillshade, aradHillshadeArchive());
-    [hub, plain] = await Promise.all([
+    const vectorMb = join(dir, 'arad.mbtiles');
+    const hillshadeMb = join(dir, 'hillshade.mbtiles');
+    gdalVectorMbtiles(dir, vectorMb);
+    hillshadeMbtiles(hillshadeMb);
+    [hub, plain, mbtiles] = await Promise.all([
       serve(['--demo', '--data', join(dir, 'data'), '--basemap', vector, '--hillshade', hillshade]),
       serve(['--demo', '--data', join(dir, 'plain')]),
+      serve(['--demo', '--data', join(dir, 'mb'), '--basemap', vectorMb, '--hillshade', hillshadeMb]),
     ]);
     browser = await launch();
   });
   after(async () => {
     for (const p of people) await p.context.close().catch(() => {});
     await browser?.close();
-    await Promise.all([hub?.stop(), plain?.stop()]);
+    await Promise.all([hub?.stop(), plain?.stop(), mbtiles?.stop()]);
     await killAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -97,41 +147,7 @@ describe('the operator base map in the console', () => {
     });
     await logIn(p, hub.url, USER, demoPassword(USER));
     await mapReady(p.page);
-    await p.page.waitForFunction(
-      (ids) => {
-        const m = (window as unknown as Win).deconflict.map;
-        const have = new Set(m.getStyle().layers.map((l) => l.id));
-        return ids.every((id) => have.has(id));
-      },
-      [...OPERATOR_LAYERS, 'op-hillshade'],
-      { timeout: LOAD, polling: 100 },
-    );
-    // Above the built-in land (the hillshade first), below the coastline and every declaration.
-    const ids = await layerIds(p.page);
-    const at = (id: string) => ids.indexOf(id);
-    assert.ok(at('land') < at('op-hillshade'), 'the hillshade is above the built-in land');
-    for (const id of OPERATOR_LAYERS) {
-      assert.ok(at('op-hillshade') < at(id), `${id} is above the hillshade`);
-      assert.ok(at(id) < at('coast'), `${id} is below the coastline`);
-      assert.ok(at(id) < at('decl-fill'), `${id} is below the declarations`);
-    }
-
-    // Arad's centre, closer than the theatre view: the tiles' features are drawn.
-    await jumpTo(p.page, 21.312, 46.1705, 15);
-    await layersDrawn(p.page, ['op-water', 'op-landuse', 'op-path']);
-    await jumpTo(p.page, 21.3125, 46.1845, 15);
-    await layersDrawn(p.page, ['op-road', 'op-building', 'op-place']);
-    const drawn = await p.page.evaluate(() => {
-      const m = (window as unknown as Win).deconflict.map;
-      return {
-        roads: m.queryRenderedFeatures({ layers: ['op-road'] }).map((f) => String(f.properties.name)),
-        buildings: m.queryRenderedFeatures({ layers: ['op-building'] }).map((f) => String(f.properties.name)),
-        hillshade: m.isSourceLoaded('operator-hillshade'),
-      };
-    });
-    assert.ok(drawn.roads.includes('Bulevardul Revoluției'), `roads drawn: ${drawn.roads.join(', ')}`);
-    assert.ok(drawn.buildings.includes('Palatul Administrativ'), `buildings: ${drawn.buildings.join(', ')}`);
-    assert.equal(drawn.hillshade, true, 'the hillshade tiles are loaded');
+    await drawsArad(p.page);
     await screenshot(p.page, 'operator-basemap.png');
 
     // Both archives were read in ranges, each request with the session's token, each answered 206.
@@ -148,6 +164,34 @@ describe('the operator base map in the console', () => {
       archive.filter((a) => !a.url.startsWith(`${hub.url}/api/v1/basemap/`)),
       [],
       'no archive request left the hub',
+    );
+    await assertClean(p);
+  });
+
+  it('draws an MBTiles base map the same, read tile by tile with the token, never an error', async () => {
+    const p = await person(browser, mbtiles.url);
+    people.push(p);
+    const tiles: { url: string; status: number; auth: string }[] = [];
+    p.page.on('response', (r) => {
+      if (!r.url().includes('/api/v1/basemap/')) return;
+      tiles.push({ url: r.url(), status: r.status(), auth: r.request().headers().authorization ?? '' });
+    });
+    await logIn(p, mbtiles.url, USER, demoPassword(USER));
+    await mapReady(p.page);
+    await drawsArad(p.page);
+    for (const role of ['vector', 'hillshade']) {
+      const mine = tiles.filter((t) => t.url.startsWith(`${mbtiles.url}/api/v1/basemap/${role}/`));
+      assert.ok(mine.length >= 2, `${role}: ${mine.length} tile requests`);
+      for (const t of mine) {
+        assert.match(t.url, /\/\d+\/\d+\/\d+$/, 'a z/x/y request');
+        assert.match(t.auth, /^Bearer [A-Za-z0-9_-]+$/, `${t.url} with the token`);
+        assert.ok([200, 204, 304].includes(t.status), `${t.url}: ${t.status}`);
+      }
+    }
+    assert.deepEqual(
+      tiles.filter((t) => !t.url.startsWith(`${mbtiles.url}/api/v1/basemap/`) || t.url.endsWith('.pmtiles')),
+      [],
+      'only tile requests, all to the hub',
     );
     await assertClean(p);
   });

@@ -57,10 +57,11 @@ Usage:
       10.20.0.0/16, fd12:3456::/48 or one address; repeat it for several. Without it, webhooks
       go to public addresses only: never loopback, link-local, private, shared (CGNAT),
       multicast, reserved or cloud metadata addresses (docs/security.md).
-      --basemap: a PMTiles v3 vector tile archive (an OpenStreetMap extract of the theatre)
-      the console draws under the declarations; --hillshade: a PMTiles raster archive of
-      terrain shading drawn faintly under it. Served by the hub itself, to members with a
-      token; nothing is fetched elsewhere (docs/formats/basemaps.md).
+      --basemap: a vector tile archive, PMTiles v3 or MBTiles (an OpenStreetMap extract of
+      the theatre), the console draws under the declarations; --hillshade: a raster archive
+      (PMTiles or MBTiles) of terrain shading drawn faintly under it. MBTiles is opened
+      read-only. Served by the hub itself, to members with a token; nothing is fetched
+      elsewhere (docs/formats/basemaps.md).
       --cot-port: also stream each party's picture as Cursor-on-Target to TAK clients (ATAK,
       WinTAK, iTAK) on this port; a client authenticates with an API token as its password
       (docs/formats/cot-feed.md). --cot-host: its address (default 127.0.0.1); plain TCP only on

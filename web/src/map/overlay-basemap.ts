@@ -1,8 +1,11 @@
 /**
  * The operator's base map, when the hub has one (`deconflict serve --basemap FILE --hillshade
- * FILE`; docs/formats/basemaps.md): an OpenStreetMap extract as PMTiles vector tiles, and a
- * terrain hillshade as raster tiles, read from the hub by HTTP Range requests through the
- * `pmtiles` protocol — same origin, with the session's token, nothing fetched elsewhere.
+ * FILE`; docs/formats/basemaps.md): an OpenStreetMap extract as vector tiles, and a terrain
+ * hillshade as raster tiles, each a PMTiles archive — read from the hub by HTTP Range requests
+ * through the `pmtiles` protocol — or an MBTiles file, read tile by tile from the hub's
+ * `{z}/{x}/{y}` route as an ordinary tiled source. Same origin, with the session's token (set
+ * on the PMTiles source's requests, and on the tile requests by MapLibre's transformRequest),
+ * nothing fetched elsewhere.
  *
  * Drawn above the built-in land and rivers and below the coastline, borders, cities and every
  * declaration, in a dark style a night watch can read: water a shade off the sea, parks and woods
@@ -22,9 +25,11 @@ import maplibregl, {
   type ExpressionSpecification,
   type LayerSpecification,
   type Map as MapLibre,
+  type RasterSourceSpecification,
+  type VectorSourceSpecification,
 } from 'maplibre-gl';
 import { FetchSource, PMTiles, Protocol, type RangeResponse } from 'pmtiles';
-import type { BasemapAnswer } from '../../../src/api/basemap.ts';
+import type { BasemapAnswer, BasemapArchive } from '../../../src/api/basemap.ts';
 import { api } from '../api.ts';
 import { state } from '../store.ts';
 
@@ -273,18 +278,48 @@ function archiveUrl(path: string): string {
   return `pmtiles://${url}`;
 }
 
+/** Where the hub serves its base map tiles, and the header that carries the session's token. */
+const TILE_PREFIX = '/api/v1/basemap/';
+const withToken = (url: string) =>
+  url.startsWith(`${location.origin}${TILE_PREFIX}`) && state.me
+    ? { url, headers: { authorization: `Bearer ${state.me.token}` } }
+    : { url };
+
+/**
+ * A map source of an archive: a PMTiles archive through the `pmtiles` protocol (its TileJSON
+ * from the archive's header), an MBTiles file as tiles by URL with the answer's bounds and zooms
+ * (MapLibre asks for nothing outside them; a tile the file lacks is a quiet 204).
+ */
+function sourceOf(
+  type: 'vector' | 'raster',
+  a: BasemapArchive,
+): VectorSourceSpecification | RasterSourceSpecification {
+  const where =
+    a.kind === 'pmtiles' && a.url !== null
+      ? { url: archiveUrl(a.url) }
+      : {
+          tiles: [`${location.origin}${a.tiles}`],
+          bounds: a.bounds as [number, number, number, number],
+          minzoom: a.min_zoom,
+          maxzoom: a.max_zoom,
+          ...(a.attribution !== null && { attribution: a.attribution }),
+        };
+  return type === 'vector' ? { type, ...where } : { type, tileSize: 256, ...where };
+}
+
 /** Add the operator's archives to the map, if the hub has any (a failure leaves the built-in map). */
 export async function loadOperatorBasemap(map: MapLibre): Promise<void> {
   try {
     const b = await api<BasemapAnswer>('GET', '/basemap');
+    if (b.vector?.kind === 'mbtiles' || b.hillshade?.kind === 'mbtiles') map.setTransformRequest(withToken);
     const below = map.getLayer(BELOW) ? BELOW : undefined;
     if (b.hillshade) {
-      map.addSource(HILLSHADE_SOURCE, { type: 'raster', url: archiveUrl(b.hillshade.url), tileSize: 256 });
+      map.addSource(HILLSHADE_SOURCE, sourceOf('raster', b.hillshade));
       map.addLayer(HILLSHADE_LAYER, below);
     }
     const schema = b.vector ? schemaOf(b.vector.layers) : null;
     if (b.vector && schema) {
-      map.addSource(OPERATOR_SOURCE, { type: 'vector', url: archiveUrl(b.vector.url) });
+      map.addSource(OPERATOR_SOURCE, sourceOf('vector', b.vector));
       for (const layer of operatorLayers(schema, b.vector.layers)) map.addLayer(layer, below);
     }
   } catch (err) {
