@@ -362,7 +362,8 @@ export function basemapRoutes(app: App, basemaps: Basemaps = {}): void {
     },
   );
   app.get(
-    '/api/v1/basemap/:role/:z/:x/:y',
+    // `:name` as in the archive's route: the router holds one parameter at this place.
+    '/api/v1/basemap/:name/:z/:x/:y',
     {
       schema: {
         tags: ['basemap'],
@@ -372,7 +373,7 @@ export function basemapRoutes(app: App, basemaps: Basemaps = {}): void {
         security: BEARER,
         params: Type.Object(
           {
-            role: Type.Enum(['vector', 'hillshade'], { description: 'which archive' }),
+            name: Type.Enum(['vector', 'hillshade'], { description: 'which archive' }),
             z: Type.Integer({ minimum: 0, maximum: MAX_TILE_ZOOM }),
             x: Type.Integer({
               minimum: 0,
@@ -402,7 +403,7 @@ export function basemapRoutes(app: App, basemaps: Basemaps = {}): void {
       },
     },
     async (req, reply) => {
-      const { role, z, x, y } = req.params;
+      const { name: role, z, x, y } = req.params;
       const archive = basemaps[role];
       if (!archive) throw coded('not_found', `this hub serves no ${role} base map`);
       const n = 2 ** z;
