@@ -25,31 +25,26 @@
  * Run: node --import tsx --test test/console.agreements.e2e.test.ts (needs Debian's chromium).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type Signed, verifyStatement } from '../src/ledger/statement.ts';
 import {
   assertClean,
-  buildConsole,
-  CHROMIUM,
-  chromiumAvailable,
+  closeDemoConsole,
   generateKeyInConsole,
   jumpTo,
   LOAD,
-  launch,
   layersDrawn,
   logIn,
   mapPixel,
+  openDemoConsole,
   type Person,
   person,
   screenshot,
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
+import { api, demoTokens, type Served } from './support/serve.ts';
 
 const NAME = 'Mures west road humanitarian corridor';
 const PASSPHRASE = 'Castello road, never again 2016';
@@ -112,20 +107,10 @@ describe('agreements in the console: drafted on the map, signed by every signato
     api(url, await tokenOf(username), method, path, body);
 
   before(async () => {
-    assert.ok(chromiumAvailable(), `the browser tests need Debian's chromium at ${CHROMIUM}`);
-    buildConsole();
-    dir = mkdtempSync(join(tmpdir(), 'deconflict-agreements-e2e-'));
-    hub = await serve(['--demo', '--data', dir]);
-    url = hub.url;
-    browser = await launch();
+    ({ dir, hub, url, browser } = await openDemoConsole('agreements-e2e'));
   });
 
-  after(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await killAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeDemoConsole({ dir, hub, browser }));
 
   /** A party admin's console, confirmations accepted (signing asks first). */
   const open = async (username: string): Promise<Person> => {

@@ -28,24 +28,19 @@
  * Run: node --import tsx --test test/console.e2e.test.ts (needs Debian's chromium: scripts/test.sh installs it).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
   APPEAR,
   assertClean,
-  buildConsole,
-  CHROMIUM,
-  chromiumAvailable,
+  closeDemoConsole,
   jumpTo,
-  launch,
   layersDrawn,
   loaded,
   logIn,
   mapIdle,
   mapPixel,
+  openDemoConsole,
   type Person,
   person,
   record,
@@ -53,7 +48,7 @@ import {
   sessionToken,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
+import { api, demoTokens, type Served } from './support/serve.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -129,24 +124,11 @@ describe('the web console in a browser', () => {
   };
 
   before(async () => {
-    assert.ok(
-      chromiumAvailable(),
-      `the browser tests need Debian's chromium at ${CHROMIUM} (scripts/test.sh installs it)`,
-    );
-    buildConsole();
-    dir = mkdtempSync(join(tmpdir(), 'deconflict-e2e-'));
-    hub = await serve(['--demo', '--data', dir]);
-    url = hub.url;
+    ({ dir, hub, url, browser } = await openDemoConsole('e2e'));
     day = Math.floor(Date.now() / DAY) * DAY + DAY;
-    browser = await launch();
   });
 
-  after(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await killAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeDemoConsole({ dir, hub, browser }));
 
   let operator: Person | undefined;
   let strikeConflict: Conflict;

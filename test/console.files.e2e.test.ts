@@ -25,19 +25,17 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
   assertClean,
-  buildConsole,
-  CHROMIUM,
-  chromiumAvailable,
+  closeDemoConsole,
   LOAD,
-  launch,
   logIn,
+  openDemoConsole,
   type Person,
   person,
   SCREENSHOTS,
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
+import { api, demoTokens, type Served } from './support/serve.ts';
 
 interface Feature {
   id: string;
@@ -128,22 +126,14 @@ describe('the Files panel in the console', () => {
   };
 
   before(async () => {
-    assert.ok(chromiumAvailable(), `the browser tests need Debian's chromium at ${CHROMIUM}`);
-    buildConsole();
-    dir = mkdtempSync(join(tmpdir(), 'deconflict-files-e2e-'));
+    ({ dir, hub, url, browser } = await openDemoConsole('files-e2e'));
     // A temporary directory, unless SCREENSHOTS names one to keep them in (test/support/browser.ts).
     shots = process.env.SCREENSHOTS ? SCREENSHOTS : mkdtempSync(join(tmpdir(), 'deconflict-files-shots-'));
     mkdirSync(shots, { recursive: true });
-    hub = await serve(['--demo', '--data', join(dir, 'data')]);
-    url = hub.url;
-    browser = await launch();
   });
 
   after(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await killAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await closeDemoConsole({ dir, hub, browser });
     if (shots && !process.env.SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
   });
 

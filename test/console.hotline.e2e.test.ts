@@ -31,26 +31,21 @@
  * Run: node --import tsx --test test/console.hotline.e2e.test.ts (needs Debian's chromium).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
   assertClean,
-  buildConsole,
-  CHROMIUM,
-  chromiumAvailable,
+  closeDemoConsole,
   LOAD,
-  launch,
   logIn,
+  openDemoConsole,
   type Person,
   person,
   screenshot,
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
+import { api, demoTokens, type Served } from './support/serve.ts';
 import { HOUR, iso, MIN } from './support/time.ts';
 
 const SENDER = 'coalition';
@@ -126,20 +121,10 @@ describe('hotline replies and notification state in the console', () => {
   };
 
   before(async () => {
-    assert.ok(chromiumAvailable(), `the browser tests need Debian's chromium at ${CHROMIUM}`);
-    buildConsole();
-    dir = mkdtempSync(join(tmpdir(), 'deconflict-hotline-e2e-'));
-    hub = await serve(['--demo', '--data', dir, '--ack-deadlines', '5,0.1,0.1,240']);
-    url = hub.url;
-    browser = await launch();
+    ({ dir, hub, url, browser } = await openDemoConsole('hotline-e2e', ['--ack-deadlines', '5,0.1,0.1,240']));
   });
 
-  after(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await killAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeDemoConsole({ dir, hub, browser }));
 
   it('a flash call acknowledged with a reply reaches the sender; an unanswered one shows late', {
     timeout: 300_000,

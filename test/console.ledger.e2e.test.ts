@@ -24,28 +24,24 @@
  * Run: node --import tsx --test test/console.ledger.e2e.test.ts (needs Debian's chromium).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type Signed, verifyStatement } from '../src/ledger/statement.ts';
 import {
   assertClean,
-  buildConsole,
-  CHROMIUM,
-  chromiumAvailable,
+  closeDemoConsole,
   generateKeyInConsole,
   LOAD,
-  launch,
   loaded,
   logIn,
+  openDemoConsole,
   person,
   screenshot,
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
+import { api, demoTokens, type Served } from './support/serve.ts';
 
 const WATCH = 'coalition.watch';
 const PASSPHRASE = 'Mures line night watch 2026';
@@ -95,20 +91,10 @@ describe('the record in the console: signed acknowledgements, receipts, the witn
   const as = (method: string, path: string, body?: unknown) => asUser(WATCH, method, path, body);
 
   before(async () => {
-    assert.ok(chromiumAvailable(), `the browser tests need Debian's chromium at ${CHROMIUM}`);
-    buildConsole();
-    dir = mkdtempSync(join(tmpdir(), 'deconflict-ledger-e2e-'));
-    hub = await serve(['--demo', '--data', dir]);
-    url = hub.url;
-    browser = await launch();
+    ({ dir, hub, url, browser } = await openDemoConsole('ledger-e2e'));
   });
 
-  after(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await killAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeDemoConsole({ dir, hub, browser }));
 
   /** The member's open alerts, as the hub has them. */
   const openAlerts = async (): Promise<Alert[]> => {

@@ -22,9 +22,6 @@
  * Run: node --import tsx --test test/console.night.e2e.test.ts (needs Debian's chromium).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { formatDtg } from '../src/field/dtg.ts';
@@ -33,21 +30,19 @@ import { COLORS, CRITICAL_LAYERS } from '../web/src/map/style.ts';
 import {
   APPEAR,
   assertClean,
-  buildConsole,
-  CHROMIUM,
-  chromiumAvailable,
+  closeDemoConsole,
   jumpTo,
   LOAD,
-  launch,
   logIn,
   mapIdle,
   mapPixel,
+  openDemoConsole,
   type Person,
   person,
   screenshot,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
+import { api, demoTokens, type Served } from './support/serve.ts';
 import { DAY, HOUR } from './support/time.ts';
 
 type Pos = [number, number];
@@ -273,21 +268,11 @@ describe('the console at 3 a.m.', () => {
   };
 
   before(async () => {
-    assert.ok(chromiumAvailable(), `the browser tests need Debian's chromium at ${CHROMIUM}`);
-    buildConsole();
-    dir = mkdtempSync(join(tmpdir(), 'deconflict-night-'));
-    hub = await serve(['--demo', '--data', dir]);
-    url = hub.url;
+    ({ dir, hub, url, browser } = await openDemoConsole('night'));
     day = Math.floor(Date.now() / DAY) * DAY + DAY;
-    browser = await launch();
   });
 
-  after(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await killAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeDemoConsole({ dir, hub, browser }));
 
   let coalition: Person | undefined;
 

@@ -23,25 +23,20 @@
  * Run: node --import tsx --test test/console.probing.e2e.test.ts (needs Debian's chromium).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
   assertClean,
-  buildConsole,
-  CHROMIUM,
-  chromiumAvailable,
-  launch,
+  closeDemoConsole,
   logIn,
+  openDemoConsole,
   type Person,
   person,
   screenshot,
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, killAll, type Served, serve } from './support/serve.ts';
+import { api, demoTokens, type Served } from './support/serve.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -105,21 +100,11 @@ describe('probing budgets in the console', () => {
   };
 
   before(async () => {
-    assert.ok(chromiumAvailable(), `the browser tests need Debian's chromium at ${CHROMIUM}`);
-    buildConsole();
-    dir = mkdtempSync(join(tmpdir(), 'deconflict-probing-e2e-'));
-    hub = await serve(['--demo', '--data', dir]);
-    url = hub.url;
+    ({ dir, hub, url, browser } = await openDemoConsole('probing-e2e'));
     day = Math.floor(Date.now() / DAY) * DAY + DAY;
-    browser = await launch();
   });
 
-  after(async () => {
-    await browser?.close();
-    await hub?.stop();
-    await killAll();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeDemoConsole({ dir, hub, browser }));
 
   it('the owner sees who probed, is alerted, sets the budget and releases a withheld conflict', {
     timeout: 240_000,

@@ -14,10 +14,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { killAll, type Served, serve } from './serve.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -323,4 +325,36 @@ export async function generateKeyInConsole(page: Page, label: string, passphrase
   const id = (await status.getAttribute('data-key-id')) as string;
   assert.match(id, /^[0-9a-f]{16}$/);
   return id;
+}
+
+/** What a console test holds: a temporary directory, the demo hub in its own process, Chromium. */
+export interface DemoConsole {
+  readonly dir: string;
+  readonly hub: Served;
+  readonly url: string;
+  readonly browser: Browser;
+}
+
+/**
+ * The usual fixture of a console test: Chromium there, the console built, the demo hub
+ * (`deconflict serve --demo` on `<dir>/data`, plus `args`) serving it from its own process, and a
+ * browser. `name` names the temporary directory.
+ */
+export async function openDemoConsole(name: string, args: readonly string[] = []): Promise<DemoConsole> {
+  assert.ok(
+    chromiumAvailable(),
+    `the browser tests need Debian's chromium at ${CHROMIUM} (scripts/test.sh installs it)`,
+  );
+  buildConsole();
+  const dir = mkdtempSync(join(tmpdir(), `deconflict-${name}-`));
+  const hub = await serve(['--demo', '--data', join(dir, 'data'), ...args]);
+  return { dir, hub, url: hub.url, browser: await launch() };
+}
+
+/** Undo {@link openDemoConsole} (what of it was done): the browser, the hub and any stray process, the directory. */
+export async function closeDemoConsole(c: Partial<DemoConsole>): Promise<void> {
+  await c.browser?.close();
+  await c.hub?.stop();
+  await killAll();
+  if (c.dir) rmSync(c.dir, { recursive: true, force: true });
 }
