@@ -588,6 +588,30 @@ function storeContract(name: string, open: () => Promise<StoreUnderTest>): void 
           });
         });
 
+        it('reads page by page after an id, with the filters, and a page past the last is empty', async () => {
+          const pages = async (q: { status?: 'active' }, limit: number) =>
+            store.read(async (tx) => {
+              const seen: string[][] = [];
+              let after: string | undefined;
+              for (;;) {
+                const page = ids(
+                  await tx.declarations.query({ ...q, limit, ...(after !== undefined && { after }) }),
+                );
+                if (page.length === 0) return seen;
+                seen.push(page);
+                after = page[page.length - 1];
+              }
+            });
+          assert.deepEqual(await pages({}, 2), [['a', 'b'], ['c', 'd'], ['e']]);
+          assert.deepEqual(await pages({ status: 'active' }, 3), [['a', 'b', 'c'], ['e']]);
+          assert.deepEqual(await pages({ status: 'active' }, 1), [['a'], ['b'], ['c'], ['e']]);
+          // The after id need not exist: the page starts at the next id there is.
+          await store.read(async (tx) => {
+            assert.deepEqual(ids(await tx.declarations.query({ after: 'bb', limit: 10 })), ['c', 'd', 'e']);
+            assert.deepEqual(ids(await tx.declarations.query({ after: 'e', limit: 10 })), []);
+          });
+        });
+
         it('filters by overlap with a half-open window [start, end)', async () => {
           const at = (start?: number, end?: number) =>
             store.read(async (tx) =>
