@@ -20,6 +20,7 @@ import { systemClock } from '../src/hub/clock.ts';
 import { Hub } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
+import { gdalVersion } from '../test/support/gdal.ts';
 import { benchParty } from './accounts.ts';
 import { count, MB, msSince, now, secs, table } from './support.ts';
 
@@ -63,16 +64,6 @@ function download(url: string, token: string): Promise<[number, number]> {
   });
 }
 
-/** Whether GDAL's ogr2ogr is installed (the anchor is skipped, and says so, when it is not). */
-function hasOgr2ogr(): boolean {
-  try {
-    execFileSync('ogr2ogr', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The anchor: what a user could do instead of asking the hub for KML or CSV — take its GeoJSON
  * and convert it with GDAL (`ogr2ogr`, the field's reference converter), from a file on disk,
@@ -85,7 +76,8 @@ async function gdalAnchor(
   dir: string,
   hub: Map<string, string>,
 ): Promise<void> {
-  if (!hasOgr2ogr()) {
+  const version = gdalVersion();
+  if (version === null) {
     console.log('\nanchor skipped: ogr2ogr is not installed (apt-get install gdal-bin)');
     return;
   }
@@ -110,9 +102,7 @@ async function gdalAnchor(
     const hubSecs = Number.parseFloat(hub.get(format) ?? 'NaN');
     rows.push([format, secs(ms), hub.get(format) ?? '-', (ms / 1000 / hubSecs).toFixed(2)]);
   }
-  console.log(
-    `\nanchor: ogr2ogr (${execFileSync('ogr2ogr', ['--version']).toString().trim()}) from the GeoJSON export on disk:`,
-  );
+  console.log(`\nanchor: ogr2ogr (${version}) from the GeoJSON export on disk:`);
   console.log(table(['format', 'GDAL', 'hub', 'GDAL ÷ hub'], rows));
 }
 

@@ -17,6 +17,7 @@ import { systemClock } from '../src/hub/clock.ts';
 import { Hub } from '../src/hub/hub.ts';
 import { buildApp } from '../src/server/app.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
+import { hasGdal } from '../test/support/gdal.ts';
 import { benchParty } from './accounts.ts';
 import { count, gc, MB, msSince, mulberry32, now, secs, table, uniform } from './support.ts';
 
@@ -60,9 +61,7 @@ async function measured<T>(f: () => Promise<T>): Promise<{ value: T; ms: number;
  * ledger or HTTP. Printed as GDAL's time ÷ the hub's import (below 1: GDAL is faster).
  */
 function gdalAnchor(csv: string, dir: string, hubTime: string): void {
-  try {
-    execFileSync('ogr2ogr', ['--version'], { stdio: 'ignore' });
-  } catch {
+  if (!hasGdal()) {
     console.log('anchor skipped: ogr2ogr is not installed (apt-get install gdal-bin)');
     return;
   }

@@ -44,7 +44,7 @@ import {
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, type Served } from './support/serve.ts';
+import { demoApi, type Served } from './support/serve.ts';
 
 const NAME = 'Mures west road humanitarian corridor';
 const PASSPHRASE = 'Castello road, never again 2016';
@@ -102,9 +102,8 @@ describe('agreements in the console: drafted on the map, signed by every signato
   let url: string;
   let dir: string;
   let browser: Browser;
-  const tokenOf = demoTokens(() => url, demoPassword);
-  const as = async (username: string, method: string, path: string, body?: unknown) =>
-    api(url, await tokenOf(username), method, path, body);
+  /** API calls as demo accounts, with the test's own tokens (one login each). */
+  const { as } = demoApi(() => url, demoPassword);
 
   before(async () => {
     ({ dir, hub, url, browser } = await openDemoConsole('agreements-e2e'));

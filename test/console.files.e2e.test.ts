@@ -35,7 +35,7 @@ import {
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, type Served } from './support/serve.ts';
+import { demoApi, type Served } from './support/serve.ts';
 
 interface Feature {
   id: string;
@@ -90,9 +90,8 @@ describe('the Files panel in the console', () => {
   let browser: Browser;
   const people: Person[] = [];
 
-  const tokenOf = demoTokens(() => url, demoPassword);
-  const as = async (username: string, method: string, path: string, body?: unknown) =>
-    api(url, await tokenOf(username), method, path, body);
+  /** API calls as demo accounts, with the test's own tokens (one login each). */
+  const { as, tokenOf } = demoApi(() => url, demoPassword);
   /** The active declarations `username`'s party is shown, as the hub lists them. */
   const listed = async (username: string, query = ''): Promise<Feature[]> => {
     const r = await as(username, 'GET', `/api/v1/declarations?limit=5000${query}`);

@@ -45,7 +45,7 @@ import {
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, type Served } from './support/serve.ts';
+import { demoApi, type Served } from './support/serve.ts';
 import { HOUR, iso, MIN } from './support/time.ts';
 
 const SENDER = 'coalition';
@@ -88,11 +88,8 @@ describe('hotline replies and notification state in the console', () => {
   let browser: Browser;
   const people: Person[] = [];
 
-  /** A bearer token of the test's own (not a browser's), one login per account. */
-  const tokenOf = demoTokens(() => url, demoPassword);
-  /** An API call as `username`. */
-  const as = async (username: string, method: string, path: string, body?: unknown) =>
-    api(url, await tokenOf(username), method, path, body);
+  /** API calls as demo accounts, with the test's own tokens (one login each). */
+  const { as } = demoApi(() => url, demoPassword);
 
   /** A browser context logged in as `username`, showing `tab`. */
   const open = async (username: string, tab: string): Promise<Person> => {

@@ -41,7 +41,7 @@ import {
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, type Served } from './support/serve.ts';
+import { demoApi, type Served } from './support/serve.ts';
 
 const WATCH = 'coalition.watch';
 const PASSPHRASE = 'Mures line night watch 2026';
@@ -85,9 +85,7 @@ describe('the record in the console: signed acknowledgements, receipts, the witn
   let url: string;
   let dir: string;
   let browser: Browser;
-  const tokenOf = demoTokens(() => url, demoPassword);
-  const asUser = async (username: string, method: string, path: string, body?: unknown) =>
-    api(url, await tokenOf(username), method, path, body);
+  const { as: asUser } = demoApi(() => url, demoPassword);
   const as = (method: string, path: string, body?: unknown) => asUser(WATCH, method, path, body);
 
   before(async () => {

@@ -36,7 +36,7 @@ import {
   textOf,
 } from './support/browser.ts';
 import { demoPassword } from './support/hub.ts';
-import { api, demoTokens, type Served } from './support/serve.ts';
+import { demoApi, type Served } from './support/serve.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -85,11 +85,8 @@ describe('probing budgets in the console', () => {
   let day: number;
   const people: Person[] = [];
 
-  /** A bearer token of the test's own (not a browser's), one login per account. */
-  const tokenOf = demoTokens(() => url, demoPassword);
-  /** An API call as `username`. */
-  const as = async (username: string, method: string, path: string, body?: unknown) =>
-    api(url, await tokenOf(username), method, path, body);
+  /** API calls as demo accounts, with the test's own tokens (one login each). */
+  const { as } = demoApi(() => url, demoPassword);
 
   /** A browser context logged in as `username`. */
   const open = async (username: string): Promise<Person> => {

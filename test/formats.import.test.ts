@@ -20,6 +20,7 @@ import { readZip } from '../src/formats/safe/zip.ts';
 import { DEMO_HUB_ADMIN, DEMO_PARTIES, demoAccounts } from '../src/hub/demo.ts';
 import type { Principal } from '../src/hub/hub.ts';
 import { runCli } from './support/cli.ts';
+import { hasGdal } from './support/gdal.ts';
 import { assertError, errorsOf, ok, type Res, startHub, type TestHub } from './support/hub.ts';
 
 const FIXTURES = new URL('./fixtures/imports/', import.meta.url);
@@ -96,15 +97,6 @@ function essence(f: DeclarationFeature): unknown {
     Object.entries(p).filter(([k]) => !['created_at', 'created_by', 'updated_at', 'signed'].includes(k)),
   );
   return { geometry: f.geometry, properties: keep };
-}
-
-function hasGdal(): boolean {
-  try {
-    execFileSync('ogr2ogr', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A hub with the demo's parties and accounts but none of their declarations. */

@@ -28,7 +28,7 @@
  * formats.import.test.ts; here are the conversions it does not make, for every party.)
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,7 @@ import { IMPORT_MEDIA_TYPES } from '../src/formats/import/read.ts';
 import { readZip } from '../src/formats/safe/zip.ts';
 import { DEMO_PARTIES, loadDemo } from '../src/hub/demo.ts';
 import { runCli } from './support/cli.ts';
+import { hasGdal } from './support/gdal.ts';
 import { assertError, ok, type Res, request, startHub, type TestHub } from './support/hub.ts';
 
 const run = promisify(execFile);
@@ -267,15 +268,6 @@ async function zipOf(entries: readonly [string, Uint8Array][]): Promise<Buffer> 
   const chunks: Buffer[] = [];
   for await (const c of z.outputStream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
-}
-
-function hasGdal(): boolean {
-  try {
-    execFileSync('ogr2ogr', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('round trips: export → import into a fresh hub', () => {

@@ -241,3 +241,14 @@ export function demoTokens(url: () => string, password: (username: string) => st
     return t;
   };
 }
+
+/**
+ * API calls as demo accounts: `as(username, method, path, body)`, each account's bearer token
+ * from one login (the test's own, not a browser's), and `tokenOf` for calls made otherwise.
+ */
+export function demoApi(url: () => string, password: (username: string) => string) {
+  const tokenOf = demoTokens(url, password);
+  const as = async (username: string, method: string, path: string, body?: unknown) =>
+    api(url(), await tokenOf(username), method, path, body);
+  return { as, tokenOf };
+}

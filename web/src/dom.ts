@@ -47,3 +47,14 @@ export function mount(el: Element, ...children: Child[]): void {
   el.replaceChildren();
   append(el, children);
 }
+
+/** Save `blob` as the file `name` in the browser's downloads (no network: a Blob URL). */
+export function saveFile(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The browser reads the Blob after the click returns: let it go a little later.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -150,6 +150,13 @@ export function toTheHour(c: Pick<ConflictView, 'a' | 'b'>): boolean {
   return 'hidden' in c.a || 'hidden' in c.b;
 }
 
+/** A conflict's line under its rule: its distance (`(overlap)` at 0 m, none when hidden) and window. */
+export function conflictReach(c: Pick<ConflictView, 'a' | 'b' | 'window' | 'distance_m'>): string {
+  const apart =
+    c.distance_m !== undefined ? `${distance(c.distance_m)}${c.distance_m === 0 ? ' (overlap)' : ''} · ` : '';
+  return `${apart}${conflictWindow(c)}`;
+}
+
 /** A conflict's window as DTGs ("open end" when it has none), marked when given to the hour. */
 export function conflictWindow(c: Pick<ConflictView, 'a' | 'b' | 'window'>): string {
   const w = `${dtg(c.window.start)}–${c.window.end === null ? 'open end' : dtg(c.window.end)}`;

@@ -6,6 +6,7 @@
  * party's own bookkeeping.
  */
 import type { Kind } from '../../src/engine/types.ts';
+import { KIND_LABEL } from '../../src/field/kinds.ts';
 import { parseTermRef, termName } from './agreements.ts';
 import { dtgWindow, placeShort } from './format.ts';
 import { anchorOf } from './geo/shapes.ts';
@@ -15,15 +16,8 @@ import type { Feature, Side } from './wire.ts';
 /** Words for an identifier: `strike_protected` → `strike protected`. */
 export const words = (s: string): string => s.replace(/_/g, ' ');
 
-/** Each kind of declaration, as a person names it. */
-export const KIND_LABEL: Record<Kind, string> = {
-  area_of_responsibility: 'Area of responsibility',
-  protected_site: 'Protected site',
-  movement: 'Movement',
-  air_operation: 'Air operation',
-  strike: 'Strike',
-  restricted_zone: 'Restricted zone',
-};
+/** Each kind of declaration, as a person names it (src/field/kinds.ts). */
+export { KIND_LABEL };
 
 /** A kind's name, or its words when the console does not know it. */
 export function kindLabel(kind: string): string {

@@ -33,8 +33,9 @@
  */
 import type { ConflictView, DeclarationFeature, SideView } from '../../api/declarations.ts';
 import type { AlertView } from '../../api/watch.ts';
-import type { Kind, Position, SiteCategory } from '../../engine/types.ts';
+import type { Position, SiteCategory } from '../../engine/types.ts';
 import { formatDtg } from '../../field/dtg.ts';
+import { KIND_LABEL } from '../../field/kinds.ts';
 import { formatDistance } from '../../field/units.ts';
 import { empty, esc, num } from '../xml-write.ts';
 import {
@@ -158,15 +159,6 @@ function eventOpen(uid: string, type: string, o: EventTimes, how = 'h-e'): strin
 
 // --- declarations ----------------------------------------------------------------------------------
 
-const KIND_NAMES: Record<Kind, string> = {
-  area_of_responsibility: 'Area of responsibility',
-  protected_site: 'Protected site',
-  movement: 'Movement',
-  air_operation: 'Air operation',
-  strike: 'Strike',
-  restricted_zone: 'Restricted zone',
-};
-
 const dtg = (iso: string): string => formatDtg(Date.parse(iso));
 const list = (xs: readonly string[] | undefined): string | undefined => xs?.join(' ');
 
@@ -178,7 +170,7 @@ function windowText(start: string, end: string | null): string {
 function remarksOf(f: DeclarationFeature): string {
   const p = f.properties;
   const lines = [
-    `${KIND_NAMES[p.kind]}${p.category ? ` (${p.category.replace(/_/g, ' ')})` : ''} of ${p.party}, version ${p.version}, ${p.status}`,
+    `${KIND_LABEL[p.kind]}${p.category ? ` (${p.category.replace(/_/g, ' ')})` : ''} of ${p.party}, version ${p.version}, ${p.status}`,
     `Window ${windowText(p.start, p.end)}`,
   ];
   if (p.buffer_m > 0) lines.push(`Buffer ${formatDistance(p.buffer_m)}`);

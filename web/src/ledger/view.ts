@@ -6,7 +6,7 @@
 
 import type { ReceiptView } from '../../../src/api/ledger.ts';
 import { api, errorText } from '../api.ts';
-import { h, mount } from '../dom.ts';
+import { h, mount, saveFile } from '../dom.ts';
 import { dtg } from '../format.ts';
 import { openTab } from '../shell.ts';
 import { on } from '../store.ts';
@@ -21,14 +21,7 @@ export interface Attested {
 
 /** Save `value` as a JSON file in the browser's downloads. */
 export function downloadJson(name: string, value: unknown): void {
-  const blob = new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: 'application/json' });
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: name, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // The download has started from the link; the blob can go once the browser has read it.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  saveFile(name, new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: 'application/json' }));
 }
 
 /**

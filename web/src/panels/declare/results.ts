@@ -5,7 +5,7 @@
  * party says so: a real submission may still conflict with it.
  */
 import { h, mount } from '../../dom.ts';
-import { conflictWindow, distance, dtg } from '../../format.ts';
+import { conflictReach, dtg } from '../../format.ts';
 import { sideName } from '../../labels.ts';
 import type { MapApi } from '../../map/api.ts';
 import { select } from '../../store.ts';
@@ -138,14 +138,7 @@ function conflictItem(c: ConflictView, ours: Set<string>, stored: boolean): HTML
       c.internal ? h('span.dim', null, ' internal') : null,
     ),
     h('div', null, 'with ', who),
-    h(
-      'div.dim.mono',
-      null,
-      c.distance_m !== undefined
-        ? `${distance(c.distance_m)}${c.distance_m === 0 ? ' (overlap)' : ''} · `
-        : '',
-      conflictWindow(c),
-    ),
+    h('div.dim.mono', null, conflictReach(c)),
   );
 }
 

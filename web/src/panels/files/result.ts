@@ -8,7 +8,7 @@
 import type { ImportResult } from '../../../../src/api/imports.ts';
 import type { ApiError } from '../../api.ts';
 import { h } from '../../dom.ts';
-import { conflictWindow, distance, dtg } from '../../format.ts';
+import { conflictReach, dtg } from '../../format.ts';
 import { sideName, words } from '../../labels.ts';
 import type { ConflictView, Side } from '../../wire.ts';
 
@@ -136,13 +136,6 @@ function conflict(c: ConflictView, id: string): HTMLElement {
     h('b', null, other.party),
     ' · ',
     'hidden' in other ? h('i.dim', null, 'hidden') : sideName(other),
-    h(
-      'div.dim.mono',
-      null,
-      c.distance_m !== undefined
-        ? `${distance(c.distance_m)}${c.distance_m === 0 ? ' (overlap)' : ''} · `
-        : '',
-      conflictWindow(c),
-    ),
+    h('div.dim.mono', null, conflictReach(c)),
   );
 }

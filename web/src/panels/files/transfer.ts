@@ -9,7 +9,7 @@
  * in `Content-Disposition`.
  */
 import { ApiError, sessionExpired } from '../../api.ts';
-import { h } from '../../dom.ts';
+import { saveFile } from '../../dom.ts';
 import { state } from '../../store.ts';
 
 /** A request to the hub's API with a file body (or none); the answer when it is 2xx, else thrown. */
@@ -45,13 +45,7 @@ export function fileNameOf(res: Response, fallback: string): string {
 export async function download(res: Response, fallback: string): Promise<{ name: string; bytes: number }> {
   const name = fileNameOf(res, fallback);
   const blob = await res.blob();
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: name, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // The browser reads the Blob after the click returns: let it go a little later.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  saveFile(name, blob);
   return { name, bytes: blob.size };
 }
 
