@@ -156,6 +156,7 @@ export class Agreements {
     private readonly engine: Partial<EngineOptions> = {},
   ) {
     k.onScreen((s) => this.screen(s));
+    k.onReset(() => this.load());
   }
 
   /** At start: the agreements in force and the open ones' due times, from the store. */

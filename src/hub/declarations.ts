@@ -155,6 +155,8 @@ export class Declarations {
   ) {
     this.index = new LiveIndex(options.engine, options.detection);
     this.budgets = new WorkBudgets(workBudget(options.workBudget), () => k.clock.now());
+    // A group commit that failed: what its writes applied to the index is read back from the store.
+    k.onReset(() => this.load());
   }
 
   /** Stop the detection workers (the hub closing). */

@@ -5,10 +5,22 @@
  * declarations, conflicts, the watch desk, the hotline, webhooks) depend on the kernel and never
  * on each other through a hub object; `hub.ts` only wires them.
  *
- * Invariant: every write runs under one lock, inside one store transaction, and what it changes
- * in memory (the live index) or pushes (stream events) happens only after that transaction
- * committed. So each submission is checked against exactly the declarations committed before it,
- * and an event never reaches a console for a change that did not commit.
+ * Invariant: writes run one at a time, in arrival order, each in a transaction (a savepoint of a
+ * group, below), and what one changes in memory (the live index) happens right after its own
+ * work succeeded, before the next write runs; what it pushes (stream events) and its answer go
+ * out only after the commit is durable. So each submission is checked against exactly the
+ * declarations accepted before it (committed, or earlier in its group), and neither an answer nor
+ * an event ever reaches anyone for a change that did not commit.
+ *
+ * Group commit: writes that queue while a commit is in flight are run together, in order, in one
+ * store transaction (`Store.transactGroup`), each in a savepoint: one that fails (refused,
+ * invalid) is undone alone and does not fail its neighbours; the group commits once, with one
+ * fsync (`synchronous = FULL`), and only then are the answers given. One fsync (0.4 ms on a quiet
+ * disk, ~3 ms on a busy one) is shared by everything that arrived meanwhile, instead of one per
+ * write in turn on the only thread. A group starts as soon as the previous one committed: a lone
+ * write waits for nothing. When the commit itself fails (a full disk), every write of the group
+ * fails and the features' memory is read back from the store ({@link Kernel.onReset}), undoing
+ * what the group's writes had applied.
  *
  * Extension points, so that features stay apart:
  * - {@link Kernel.onEmit}: runs inside the transaction for every stream event (webhooks write
@@ -63,8 +75,24 @@ export interface WriteCtx {
   escalated(a: AlertRecord): Promise<void>;
 }
 
-/** A write's work: its answer, and what to change in memory once it committed. */
+/**
+ * A write's work: its answer, and what to change in memory once it succeeded (run before the next
+ * write of its group; undone by {@link Kernel.onReset} if the group's commit fails).
+ */
 export type Work<T> = (tx: Tx, ctx: WriteCtx) => Promise<{ result: T; apply?: () => void }>;
+
+/** A write waiting for its group commit. */
+interface QueuedWrite {
+  readonly work: Work<unknown>;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * Writes per group commit at most: a bound on how long the first of a group waits for the last
+ * (a few ms of light submissions), and on the transaction's size.
+ */
+const MAX_GROUP = 256;
 
 type EmitHook = (ctx: WriteCtx, e: EventRecord, memo: Map<string, unknown>) => Promise<void>;
 type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<void>;
@@ -111,7 +139,10 @@ export class Kernel {
   readonly revocations = new RevocationBus();
   /** Called after a commit that emitted events (the scheduler wakes: a delivery may be due). */
   onCommitted: (() => void) | undefined;
-  private lock: Promise<unknown> = Promise.resolve();
+  /** Writes waiting for the next group commit, in arrival order. */
+  private readonly queued: QueuedWrite[] = [];
+  private draining = false;
+  private readonly resetHooks: (() => Promise<void>)[] = [];
   private readonly emitHooks: EmitHook[] = [];
   private readonly ackHooks = new Map<AlertSubject, { told: AckHook; audience: AudienceHook }>();
   private readonly escalationHooks = new Map<AlertSubject, EscalationHook>();
@@ -187,24 +218,70 @@ export class Kernel {
   }
 
   /**
-   * Run a write under the lock: the transaction, then (after it committed) the in-memory changes
-   * it returns, then the stream events it emitted go to open consoles. Writes are serialized in
-   * arrival order; reads never wait for them.
+   * Run a write: queued in arrival order and committed with whatever else queued meanwhile (group
+   * commit, above). The work runs in its own savepoint; its in-memory changes (`apply`) right after
+   * it succeeded, so the next write sees them; its answer and stream events once the group's
+   * commit is durable. Reads never wait for writes.
    */
   write<T>(work: Work<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      const outbox: EventRecord[] = [];
-      const { result, apply } = await this.store.transact((tx) => work(tx, this.context(tx, outbox)));
-      apply?.();
-      if (outbox.length > 0) {
-        this.bus.publish(outbox);
-        this.onCommitted?.();
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ work: work as Work<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) {
+        this.draining = true;
+        queueMicrotask(() => void this.drain());
       }
-      return result;
-    };
-    const p = this.lock.then(run, run);
-    this.lock = p.catch(() => undefined);
-    return p;
+    });
+  }
+
+  /**
+   * Read a feature's memory back from the store after a group commit failed (what the group's
+   * writes applied did not commit). Features register their `load`.
+   */
+  onReset(hook: () => Promise<void>): void {
+    this.resetHooks.push(hook);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queued.length > 0) await this.commitGroup(this.queued.splice(0, MAX_GROUP));
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async commitGroup(jobs: readonly QueuedWrite[]): Promise<void> {
+    const outboxes = jobs.map((): EventRecord[] => []);
+    let outcomes: PromiseSettledResult<unknown>[];
+    try {
+      outcomes = await this.store.transactGroup(
+        jobs.map((job, i) => async (tx: Tx) => {
+          const { result, apply } = await job.work(tx, this.context(tx, outboxes[i] as EventRecord[]));
+          apply?.();
+          return result;
+        }),
+      );
+    } catch (err) {
+      // Memory first, so that whoever hears of the failure finds the hub as the store has it.
+      try {
+        for (const hook of this.resetHooks) await hook();
+      } finally {
+        for (const job of jobs) job.reject(err);
+      }
+      return;
+    }
+    // The events of writes that were undone were rolled back with them: never published.
+    const committed = outcomes.flatMap((o, i) =>
+      o.status === 'fulfilled' ? (outboxes[i] as EventRecord[]) : [],
+    );
+    if (committed.length > 0) {
+      this.bus.publish(committed);
+      this.onCommitted?.();
+    }
+    outcomes.forEach((o, i) => {
+      const job = jobs[i] as QueuedWrite;
+      if (o.status === 'fulfilled') job.resolve(o.value);
+      else job.reject(o.reason);
+    });
   }
 
   /** A ledger entry made by a principal (or by the hub itself when `p` is null). */

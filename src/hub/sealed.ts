@@ -161,6 +161,7 @@ export class Sealed {
   ) {
     this.engine = { ...DEFAULT_OPTIONS, ...options.engine };
     k.onDeclared((ctx, r) => this.declared(ctx, r));
+    k.onReset(() => this.load());
   }
 
   get resolution(): number {

@@ -103,7 +103,12 @@ export class Transparency {
   /** The largest checkpoint kept in the store by this process. */
   private keptSize = 0;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: Kernel) {
+    // A group commit that failed may have held a checkpoint: keep the next one again.
+    k.onReset(async () => {
+      this.keptSize = 0;
+    });
+  }
 
   /** The log's origin, `deconflict/<16 hex digits>`: the checkpoints' first line and key name. */
   get origin(): string {

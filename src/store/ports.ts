@@ -373,6 +373,13 @@ export interface Store {
    * exception rolls back). Commits are durable when the promise resolves.
    */
   transact<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Group commit: run `works` in order in one transaction, each in a savepoint of its own, and
+   * commit once (one durable flush for all). A unit that throws is undone alone and its outcome
+   * is `rejected`; the others commit. Resolves once the commit is durable; rejects (nothing of
+   * any unit committed) when the transaction itself fails, e.g. on a full disk.
+   */
+  transactGroup<T>(works: readonly ((tx: Tx) => Promise<T>)[]): Promise<PromiseSettledResult<T>[]>;
   /** Read without a write transaction (a consistent snapshot). */
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;

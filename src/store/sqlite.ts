@@ -2,8 +2,9 @@
  * The embedded store: SQLite through better-sqlite3, one file in the data directory.
  *
  * Durability: WAL journal with `synchronous = FULL`, so a transaction whose promise resolved is
- * on disk and survives a crash or SIGKILL. One writer at a time: transactions are serialized by
- * a queue in this process, and an OS lock (`hub.lock`, see `holdLock`) refuses a second process
+ * on disk and survives a crash or SIGKILL. Group commit (`transactGroup`): units of work that
+ * queued while a commit was in flight run in one transaction, each in a savepoint, and share one
+ * commit and one fsync. One writer at a time: transactions are serialized by a queue in this process, and an OS lock (`hub.lock`, see `holdLock`) refuses a second process
  * (or a second store in this one) on the same directory. Each read is a read transaction on a
  * connection of its own: a snapshot. The ledger table refuses UPDATE, DELETE and REPLACE by
  * trigger. A write that finds the disk full is refused as `storage_full`, whole.
@@ -1306,8 +1307,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   };
   const store: SqliteStore = {
     migration,
-    transact<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-      const run = async (): Promise<T> => {
+    async transact<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+      const [outcome] = await store.transactGroup([work]);
+      if (outcome?.status !== 'fulfilled') throw outcome?.reason;
+      return outcome.value;
+    },
+    transactGroup<T>(works: readonly ((tx: Tx) => Promise<T>)[]): Promise<PromiseSettledResult<T>[]> {
+      const run = async (): Promise<PromiseSettledResult<T>[]> => {
         if (closed) throw new Error('the store is closed');
         try {
           writer.exec('BEGIN IMMEDIATE');
@@ -1315,13 +1321,29 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           throw refused(err);
         }
         const before = changes.get() as number;
+        const out: PromiseSettledResult<T>[] = [];
         try {
-          const result = await work(txWriter);
-          writer.exec('COMMIT');
+          for (const work of works) {
+            // Each unit in a savepoint of its own: one that fails is undone alone, and the others
+            // of the group still commit.
+            writer.exec('SAVEPOINT unit');
+            try {
+              out.push({ status: 'fulfilled', value: await work(txWriter) });
+              writer.exec('RELEASE unit');
+            } catch (err) {
+              // A full disk makes SQLite roll the whole transaction back itself: the units before
+              // this one are gone too, so the group fails whole (below).
+              if (!writer.inTransaction) throw err;
+              writer.exec('ROLLBACK TO unit');
+              writer.exec('RELEASE unit');
+              out.push({ status: 'rejected', reason: refused(err) });
+            }
+          }
+          // One commit, one fsync (synchronous = FULL), for every unit that succeeded.
+          writer.exec(out.some((o) => o.status === 'fulfilled') ? 'COMMIT' : 'ROLLBACK');
           if ((changes.get() as number) > before) markStorage(store, false);
-          return result;
+          return out;
         } catch (err) {
-          // SQLite may have rolled the transaction back itself (it does on a full disk).
           if (writer.inTransaction) writer.exec('ROLLBACK');
           throw refused(err);
         }
