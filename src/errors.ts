@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   payload_too_large: 'The request body exceeds the size limit.',
   rate_limited:
     'Too many requests for this token, or logins for this name, device or address, or too many logins waiting: retry after the seconds of the `Retry-After` header (when given).',
+  rate_above_ceiling:
+    'An API token’s `rate_limit` asks for more requests per second, or a larger burst, than the ceiling this hub’s operator allows (`serve --rate-limit-max`, `--rate-burst-max`); the message names it.',
   notify_not_visible:
     '`notify` names a party that `visibility` does not let see the declaration: list it in `visibility` too.',
   weak_password: 'The password is shorter than the hub requires (12 characters).',

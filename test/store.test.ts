@@ -103,6 +103,7 @@ function token(
     created_at: T,
     expires_at: T + 12 * H,
     revoked_at: null,
+    rate: null,
     ...over,
   };
 }

@@ -4,6 +4,7 @@
 import Type, { type Static } from 'typebox';
 import {
   MAX_PASSWORD_LENGTH,
+  MAX_REQUEST_RATE,
   MIN_PASSWORD_LENGTH,
   PARTY_ID_PATTERN,
   USERNAME_PATTERN,
@@ -109,6 +110,25 @@ export const DeviceView = Type.Object(
 );
 export type DeviceView = Static<typeof DeviceView>;
 
+/** A whole number of requests (per second, or at once) a token may be given. */
+const RequestCount = (description: string) =>
+  Type.Integer({ minimum: 1, maximum: MAX_REQUEST_RATE, description });
+
+/** A token's own request rate, as stored and listed. */
+export const RateLimit = Type.Object(
+  {
+    per_second: RequestCount('requests per second, on average'),
+    burst: RequestCount('requests at once, after a quiet spell'),
+  },
+  {
+    additionalProperties: false,
+    title: 'RateLimit',
+    description:
+      'the token’s own request rate (null: the hub’s default, as for every session); past it 429 `rate_limited` with Retry-After',
+  },
+);
+export type RateLimit = Static<typeof RateLimit>;
+
 export const TokenView = Type.Object(
   {
     id: Type.String(),
@@ -118,6 +138,7 @@ export const TokenView = Type.Object(
     created_at: Instant,
     expires_at: Nullable(Instant),
     revoked_at: Nullable(Instant),
+    rate_limit: Nullable(RateLimit),
   },
   { additionalProperties: false, title: 'Token' },
 );
@@ -145,8 +166,33 @@ export const TokenBody = Type.Object(
     ttl_days: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 3650, description: 'a whole number of days from 1 to 3650' }),
     ),
+    rate_limit: Type.Optional(
+      Type.Object(
+        {
+          per_second: RequestCount(`requests per second, a whole number from 1 to ${MAX_REQUEST_RATE}`),
+          burst: Type.Optional(
+            RequestCount('requests at once (default twice per_second, within the ceiling)'),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'the token’s own request rate instead of the hub’s default, higher or lower, within the ceiling the hub’s operator sets (else 422 rate_above_ceiling, naming it)',
+        },
+      ),
+    ),
   },
-  { additionalProperties: false, examples: [{ name: 'unit gateway', roles: ['operator'], ttl_days: 90 }] },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        name: 'unit gateway',
+        roles: ['operator'],
+        ttl_days: 90,
+        rate_limit: { per_second: 500, burst: 1000 },
+      },
+    ],
+  },
 );
 export type TokenBody = Static<typeof TokenBody>;
 

@@ -26,6 +26,7 @@ Usage:
       TIME is ISO 8601 UTC (2026-11-23T06:00:00Z) or a date-time group (230600ZNOV26).
   deconflict serve [--data DIR] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
                    [--lead-times ...] [--probe-budget N] [--work-budget R,P] [--detect-workers N]
+                   [--rate-limit N/s [--rate-burst B]] [--rate-limit-max N/s [--rate-burst-max B]]
                    [--log-level LEVEL] [--webhook-allow NETWORK]... [--checkpoint-every S]
                    [--blind-timeout S] [--basemap FILE] [--hillshade FILE]
                    [--cot-port N [--cot-host H] [--cot-tls-cert FILE --cot-tls-key FILE
@@ -44,6 +45,11 @@ Usage:
       pair and UTC day unless the owner sets another (default 20; docs/visibility.md).
       --work-budget: vertices one submission may carry, then vertices per party and minute,
       such as 250000,1000000 (docs/security.md).
+      --rate-limit: requests per second per token, on average (default 100/s); --rate-burst:
+      requests at once (default twice the rate). Past them 429 with Retry-After.
+      --rate-limit-max, --rate-burst-max: the most a party administrator may give one API
+      token of its own (a gateway submitting for a whole unit; default the hub's rate: tokens
+      can then only be given less; docs/security.md).
       --detect-workers: threads that check submissions off the main thread, 1-64 (default
       one per core but one, at most 4).
       --checkpoint-every: seconds between checkpoints of the transparency log the hub signs

@@ -37,3 +37,27 @@ export const DEFAULT_WORK_BUDGET: WorkBudget = { perRequest: 250_000, perPartyPe
  * its vertices, and 1,000 vertices take ~30 ms on the main thread, the most it should block.
  */
 export const DEFAULT_OFFLOAD_ABOVE_VERTICES = 1_000;
+
+/**
+ * How many requests a token may make: `perSecond` on average, `burst` at once (a token bucket;
+ * src/server/rate.ts). Whole numbers: an integrator reads "50/s, burst 100", not a fraction.
+ */
+export interface RequestRate {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/**
+ * The hub's default, for every token without a rate of its own: a console polls a few times a
+ * second, a script that submits in a loop a few dozen; 100/s is far above either and far below
+ * what one token could take from everyone else. It is also the default ceiling of a token's own
+ * rate: only the hub's operator can let a party ask for more (`serve --rate-limit-max`).
+ */
+export const DEFAULT_REQUEST_RATE: RequestRate = { perSecond: 100, burst: 200 };
+
+/**
+ * The largest rate and burst anyone may set, the hub's operator included: well above what one
+ * hub answers (a few thousand submissions a second), so that it never binds an honest setting,
+ * and small enough that a bucket's arithmetic stays exact.
+ */
+export const MAX_REQUEST_RATE = 100_000;

@@ -5,6 +5,8 @@
  */
 import type { TermKind } from '../engine/agreements.ts';
 import type { Conflict, Declaration, Kind, SiteCategory } from '../engine/types.ts';
+import type { RequestRate } from './limits.ts';
+
 /** Roles of docs/design.md §2. `hub_admin` belongs to no party and creates parties, nothing else. */
 export type Role = 'operator' | 'watch_officer' | 'senior_officer' | 'party_admin' | 'hub_admin';
 /** The roles a member of a party may hold. */
@@ -47,6 +49,8 @@ export interface TokenRecord {
   readonly created_at: number;
   readonly expires_at: number | null;
   readonly revoked_at: number | null;
+  /** The token's own request rate (API tokens); null: the hub's default. */
+  readonly rate: RequestRate | null;
 }
 
 export type DeclarationStatus = 'active' | 'superseded' | 'withdrawn' | 'expired';

@@ -3,6 +3,7 @@
  * error; the HTTP edge maps it to a status.
  */
 
+import type { RequestRate } from '../domain/limits.ts';
 import type { Role } from '../domain/records.ts';
 import { DeconflictError, type ErrorCode } from '../errors.ts';
 
@@ -14,6 +15,8 @@ export interface Principal {
   readonly tokenId: string;
   /** When the token expires (epoch ms; null = never), for whatever holds it open. */
   readonly expiresAt?: number | null;
+  /** The token's own request rate, within the hub's ceiling; null or absent: the hub's default. */
+  readonly rate?: RequestRate | null;
 }
 
 export function fail(code: ErrorCode, message: string, path = ''): never {

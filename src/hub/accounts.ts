@@ -14,7 +14,13 @@
  * login gate's (`server/login-gate.ts`).
  */
 
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from '../domain/limits.ts';
+import {
+  DEFAULT_REQUEST_RATE,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  type RequestRate,
+  USERNAME_PATTERN,
+} from '../domain/limits.ts';
 import type { MemberRecord, PartyRole, Role, TokenRecord } from '../domain/records.ts';
 import type { DeviceRecord, Tx } from '../store/ports.ts';
 import { actingParty, fail, type Principal, requireRole } from './access.ts';
@@ -65,6 +71,12 @@ export interface TokenInput {
   /** Party roles the token carries (default operator). */
   readonly roles?: readonly PartyRole[];
   readonly ttl_days?: number;
+  /**
+   * The token's own request rate (a gateway submitting for a whole unit needs more than the
+   * hub's default, a dashboard less): per second, and the burst (default twice that, within
+   * the ceiling). Absent: the hub's default, whatever it is when the token is used.
+   */
+  readonly rate_limit?: { readonly per_second: number; readonly burst?: number };
 }
 
 export interface MemberInput {
@@ -95,8 +107,41 @@ function tokenView(t: TokenRecord) {
     created_at: new Date(t.created_at).toISOString(),
     expires_at: iso(t.expires_at),
     revoked_at: iso(t.revoked_at),
+    rate_limit: t.rate === null ? null : { per_second: t.rate.perSecond, burst: t.rate.burst },
   };
 }
+
+/**
+ * The rate a party administrator asks for a token, checked against the operator's ceiling: a
+ * value above it is refused (`rate_above_ceiling`, naming the ceiling), never lowered in
+ * silence. Without a burst, twice the rate, as far as the ceiling allows.
+ */
+function tokenRate(asked: TokenInput['rate_limit'], ceiling: RequestRate): RequestRate | null {
+  if (asked === undefined) return null;
+  const whole = (n: number | undefined) => n === undefined || (Number.isInteger(n) && n >= 1);
+  if (!whole(asked.per_second) || !whole(asked.burst))
+    fail('invalid_request', 'rate_limit: per_second and burst are whole numbers from 1', 'rate_limit');
+  const limit = `${ceiling.perSecond}/s, burst ${ceiling.burst}`;
+  if (asked.per_second > ceiling.perSecond)
+    fail(
+      'rate_above_ceiling',
+      `${asked.per_second}/s is above this hub's ceiling for a token (${limit}); its operator sets it`,
+      'rate_limit.per_second',
+    );
+  if (asked.burst !== undefined && asked.burst > ceiling.burst)
+    fail(
+      'rate_above_ceiling',
+      `a burst of ${asked.burst} is above this hub's ceiling for a token (${limit}); its operator sets it`,
+      'rate_limit.burst',
+    );
+  return { perSecond: asked.per_second, burst: asked.burst ?? Math.min(2 * asked.per_second, ceiling.burst) };
+}
+
+/** A token's own rate as it applies now: a ceiling lowered since it was set lowers it too. */
+const withinCeiling = (r: RequestRate | null, ceiling: RequestRate): RequestRate | null =>
+  r === null
+    ? null
+    : { perSecond: Math.min(r.perSecond, ceiling.perSecond), burst: Math.min(r.burst, ceiling.burst) };
 
 function memberView(m: MemberRecord) {
   return { username: m.username, party: m.party, roles: [...m.roles], disabled: m.disabled };
@@ -133,6 +178,8 @@ export class Accounts {
   constructor(
     private readonly k: Kernel,
     private readonly sessionTtl_ms = DEFAULT_SESSION_TTL_MS,
+    /** The most a token's own request rate may be (`serve --rate-limit-max`). */
+    private readonly rateCeiling: RequestRate = DEFAULT_REQUEST_RATE,
   ) {}
 
   /** Create a hub administrator (the CLI's `admin create`, or the demo). */
@@ -233,6 +280,7 @@ export class Accounts {
         created_at: now,
         expires_at,
         revoked_at: null,
+        rate: null,
       });
       await tx.ledger.append({
         at: now,
@@ -332,7 +380,14 @@ export class Accounts {
     // with them): it keeps them while its issuer administers the party.
     const issuerAdmin = t.kind === 'api' && m.party === t.party && m.roles.includes('party_admin');
     const roles = issuerAdmin ? [...t.roles] : t.roles.filter((r) => m.roles.includes(r));
-    return { username: t.username, party: t.party, roles, tokenId: t.id, expiresAt: t.expires_at };
+    return {
+      username: t.username,
+      party: t.party,
+      roles,
+      tokenId: t.id,
+      expiresAt: t.expires_at,
+      rate: withinCeiling(t.rate, this.rateCeiling),
+    };
   }
 
   /** Whether a token still stands (not revoked, not expired, its member not disabled). */
@@ -353,6 +408,7 @@ export class Accounts {
   /** An API token for a system of the caller's party, with party roles (default operator). */
   async createApiToken(p: Principal, input: TokenInput) {
     const party = actingParty(p, 'party_admin');
+    const rate = tokenRate(input.rate_limit, this.rateCeiling);
     const t = newToken();
     const now = this.k.clock.now();
     const roles: PartyRole[] = [...new Set(input.roles ?? ['operator' as const])];
@@ -367,10 +423,12 @@ export class Accounts {
       created_at: now,
       expires_at: input.ttl_days === undefined ? null : now + input.ttl_days * DAY,
       revoked_at: null,
+      rate,
     };
     await this.k.write(async (tx) => {
       await tx.tokens.create(record);
-      await tx.ledger.append(this.k.entry(p, 'token.created', t.id, { name: input.name, roles }));
+      const limit = rate === null ? {} : { rate_limit: { per_second: rate.perSecond, burst: rate.burst } };
+      await tx.ledger.append(this.k.entry(p, 'token.created', t.id, { name: input.name, roles, ...limit }));
       return { result: undefined };
     });
     return { token: t.secret, ...tokenView(record) };

@@ -14,6 +14,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import Type from 'typebox';
 import { Errors } from '../api/common.ts';
+import { DEFAULT_REQUEST_RATE, type RequestRate } from '../domain/limits.ts';
 import { MAX_ID_LENGTH } from '../engine/text.ts';
 import { RawBody, READ_IN_WORKER_ABOVE_BYTES, readJson } from '../hub/body.ts';
 import type { Hub } from '../hub/hub.ts';
@@ -50,10 +51,12 @@ export interface AppOptions {
   /** Request body limit in bytes (default 5 MiB). */
   readonly bodyLimit?: number;
   /**
-   * Requests per second per token, and the burst allowed (default 100/s, burst 200). A stream
-   * that authenticates in its first frame takes from the same bucket as a request.
+   * Requests per second per token, and the burst allowed (default 100/s, burst 200), for every
+   * token without a rate of its own (an API token may have one, within the hub's ceiling:
+   * `HubOptions.tokenRateCeiling`). A stream that authenticates in its first frame takes from
+   * the same bucket as a request.
    */
-  readonly rate?: { readonly perSecond: number; readonly burst: number };
+  readonly rate?: RequestRate;
   /** Open streams allowed per token and per party (default 10 and 200; src/server/stream.ts). */
   readonly streams?: Partial<StreamLimits>;
   /** Logs (default: none, as in tests; `deconflict serve` logs at `info`). */
@@ -96,8 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.checkResponses ?? process.env.DECONFLICT_CHECK_RESPONSES === '1') installResponseCheck(app);
   jsonOnly(app);
   errorHandlers(app);
-  const rate = options.rate ?? { perSecond: 100, burst: 200 };
-  const limiter = new RateLimiter(rate.perSecond, rate.burst, () => hub.clock.now());
+  const limiter = new RateLimiter(options.rate ?? DEFAULT_REQUEST_RATE, () => hub.clock.now());
   authentication(app, hub, limiter);
 
   await app.register(swagger, {
@@ -245,10 +247,12 @@ function errorHandlers(app: FastifyInstance): void {
 
 /**
  * Every /api/v1 route needs a bearer token unless its config says `public`; the stream may
- * instead authenticate in its first frame (a browser's WebSocket cannot send the header).
+ * instead authenticate in its first frame (a browser's WebSocket cannot send the header). The
+ * token is known before its bucket is taken from, so that its own rate applies; past it, 429
+ * `rate_limited` with `Retry-After`: when the bucket will admit the next request.
  */
 function authentication(app: FastifyInstance, hub: Hub, limiter: RateLimiter): void {
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     const config = req.routeOptions.config;
     if (!req.url.startsWith('/api/v1/') || config.public) return;
     const auth = req.headers.authorization;
@@ -256,8 +260,17 @@ function authentication(app: FastifyInstance, hub: Hub, limiter: RateLimiter): v
     const m = typeof auth === 'string' ? BEARER_TOKEN.exec(auth) : null;
     if (!m) throw coded('unauthorized', 'send "Authorization: Bearer <token>"');
     const secret = m[1] as string;
-    if (!limiter.take(secret)) throw coded('rate_limited', 'too many requests for this token; slow down');
-    req.principal = await hub.accounts.authenticate(secret);
+    const principal = await hub.accounts.authenticate(secret);
+    const rate = principal.rate ?? limiter.defaultRate;
+    const wait_s = limiter.admit(secret, rate);
+    if (wait_s > 0) {
+      void reply.header('retry-after', String(wait_s));
+      throw coded(
+        'rate_limited',
+        `too many requests for this token (${rate.perSecond}/s, burst ${rate.burst}); retry in ${wait_s} s`,
+      );
+    }
+    req.principal = principal;
   });
 }
 

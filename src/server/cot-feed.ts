@@ -140,7 +140,7 @@ class FailedAuths {
   private readonly held = new Map<string, number>();
 
   constructor(private readonly now: () => number) {
-    this.bucket = new RateLimiter(FAILURES.perSecond, FAILURES.burst, now);
+    this.bucket = new RateLimiter(FAILURES, now);
   }
 
   refused(address: string): boolean {
@@ -164,7 +164,7 @@ export async function startCotFeed(hub: Hub, o: CotFeedOptions): Promise<CotFeed
   if (refused !== null) throw new Error(refused);
   const authTimeout = o.authTimeoutMs ?? AUTH_TIMEOUT_MS;
   const rate = o.rate ?? { perSecond: 100, burst: 200 };
-  const limiter = new RateLimiter(rate.perSecond, rate.burst, () => hub.clock.now());
+  const limiter = new RateLimiter(rate, () => hub.clock.now());
   const failures = new FailedAuths(() => hub.clock.now());
   const feeds = new OpenStreams({ ...DEFAULT_STREAM_LIMITS, ...o.limits });
   const sockets = new Set<net.Socket>();

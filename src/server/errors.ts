@@ -51,6 +51,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   channel_not_active: 409,
   payload_too_large: 413,
   rate_limited: 429,
+  rate_above_ceiling: 422,
   unknown_party: 422,
   notify_not_visible: 422,
   weak_password: 422,

@@ -179,9 +179,6 @@ export function streamRoute(
         }
         if (msg?.type !== 'auth' || typeof msg.token !== 'string' || !TOKEN.test(msg.token))
           return fail(4401, 'unauthorized', 'the first frame is {"type":"auth","token":"…"}');
-        // The same bucket as the token's HTTP requests (app.ts): a first frame is a request.
-        if (!limiter.take(msg.token))
-          return fail(4429, 'rate_limited', 'too many requests for this token; slow down');
         const s = msg.since === undefined ? since : parseSince(msg.since);
         if (s === null) return fail(4400, 'invalid_request', 'since: a whole number from 0');
         let p: Principal;
@@ -190,6 +187,11 @@ export function streamRoute(
         } catch {
           return fail(4401, 'unauthorized', 'the token is unknown, expired or revoked');
         }
+        // The same bucket, at the token's own rate, as its HTTP requests (app.ts): a first frame
+        // is a request.
+        const wait = limiter.admit(msg.token, p.rate ?? limiter.defaultRate);
+        if (wait > 0)
+          return fail(4429, 'rate_limited', `too many requests for this token; retry after ${wait} s`);
         void open(hub, socket, p, s, fail, streams);
       });
     },

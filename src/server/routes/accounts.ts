@@ -141,6 +141,8 @@ export const accountRoutes: Routes = (app, hub) => {
       schema: {
         tags: ['accounts'],
         summary: 'Create an API token for a system (party_admin); the secret is shown once',
+        description:
+          "Every token takes the hub's default request rate unless it is given its own (`rate_limit`), higher or lower, within the ceiling the hub's operator sets; above it 422 `rate_above_ceiling`, naming the ceiling, and nothing is created. To change a token's rate, revoke it and create another.",
         security: BEARER,
         body: TokenBody,
         response: { 201: NewToken, ...ERRORS },
