@@ -51,7 +51,7 @@ describe('deconflict migrate', () => {
       assert.equal(first.status, 0, first.stderr);
       assert.equal(
         first.stdout,
-        `${dir}: schema version 1 → ${SCHEMA_VERSION}, applied 0002_declaration_filters, 0003_probing, 0004_devices, 0005_transparency, 0006_agreements, 0007_sealed.\n`,
+        `${dir}: schema version 1 → ${SCHEMA_VERSION}, applied 0002_declaration_filters, 0003_probing, 0004_devices, 0005_transparency, 0006_agreements, 0007_sealed, 0008_token_rates, 0009_shared_feed.\n`,
       );
       assert.equal(first.stderr, '');
       const second = await run(['migrate', '--data', dir]);

@@ -22,7 +22,7 @@ import { HOUR, iso } from './support/time.ts';
 
 const T0 = Date.parse('2026-11-20T06:00:00Z');
 const party = 'northern-forces';
-const operator: Principal = { username: `${party}.operator`, party, roles: ['operator'] } as Principal;
+const operator: Principal = { username: `${party}.operator`, party, roles: ['operator'], tokenId: 'test' };
 
 /** A strike far from the demo's theatre (Arad): at 10°E, 50°N plus `i` hundredths of a degree east. */
 function strike(id: string, i: number, buffer_m = 50) {
@@ -90,7 +90,9 @@ describe('group commit', () => {
     writes.push(
       hub.kernel.write(async (_tx: Tx, ctx) => {
         await ctx.emit(party, 'test.undone', { n: 1 });
-        throw new DeconflictError([{ code: 'invalid_request', message: 'this write fails on purpose' }]);
+        throw new DeconflictError([
+          { code: 'invalid_request', feature: null, path: '', message: 'this write fails on purpose' },
+        ]);
       }),
     );
     writes.push(hub.declarations.submit(operator, strike('g-3', 40)));

@@ -38,6 +38,8 @@ const MIGRATIONS = [
   '0005_transparency',
   '0006_agreements',
   '0007_sealed',
+  '0008_token_rates',
+  '0009_shared_feed',
 ];
 /** Every table of version 1, with the rows the fixture holds in each. */
 const V1_ROWS = {
@@ -202,6 +204,16 @@ describe('schema migrations', () => {
       assert.equal((await allVersions(store)).length, V1_ROWS.declarations);
     });
 
+    it('reads its tokens as taking the hub’s default rate (none of their own)', async () => {
+      const ids = inspect(dir, (db) => db.prepare('SELECT id FROM tokens').pluck().all() as string[]);
+      assert.equal(ids.length, V1_ROWS.tokens);
+      for (const id of ids) {
+        const t = await store.read((tx) => tx.tokens.get(id));
+        assert.equal(t?.id, id);
+        assert.equal(t?.rate, null);
+      }
+    });
+
     it('answers visibleTo on the upgraded declarations as canSee does', async () => {
       const current = await store.read((tx) => tx.declarations.query({ limit: Number.MAX_SAFE_INTEGER }));
       assert.equal(current.length, 25);
@@ -272,6 +284,48 @@ describe('schema migrations', () => {
       );
       assert.deepEqual(inspect(dir, rowCounts), before);
     });
+  });
+
+  it('reads every party’s stream of an upgraded directory as it was, a shared event after it', async () => {
+    const dir = v1Copy();
+    const rows = inspect(
+      dir,
+      (db) =>
+        db.prepare('SELECT party, seq, at, type, data FROM events ORDER BY party, seq').all() as {
+          party: string;
+          seq: number;
+          at: number;
+          type: string;
+          data: string;
+        }[],
+    );
+    const store = openSqliteStore({ dir });
+    try {
+      const heads: Record<string, number> = {};
+      for (const party of PARTIES) {
+        const old = rows.filter((r) => r.party === party).map((r) => ({ ...r, data: JSON.parse(r.data) }));
+        assert.ok(old.length > 0, party);
+        assert.deepEqual(await store.read((tx) => tx.events.since(party, 0, 1_000_000)), old, party);
+        heads[party] = await store.read((tx) => tx.events.head(party));
+        assert.equal(heads[party], old.length, party);
+      }
+      const change = { id: 'coalition:coa-pacific-zone', status: 'withdrawn' };
+      await store.transact((tx) =>
+        tx.events.appendShared({ at: 1, type: 'declaration.changed', data: change }),
+      );
+      for (const party of PARTIES) {
+        const seq = (heads[party] as number) + 1;
+        assert.deepEqual(await store.read((tx) => tx.events.get(party, seq)), {
+          party,
+          seq,
+          at: 1,
+          type: 'declaration.changed',
+          data: change,
+        });
+      }
+    } finally {
+      await store.close();
+    }
   });
 
   it('recognises a directory of a hub older still (without the watch tables) as version 1', async () => {

@@ -42,6 +42,14 @@ export class EventBus {
     }
   }
 
+  /**
+   * The parties someone listens to now: a shared event (one row for every party) is numbered in
+   * these parties' streams only, not in every party's.
+   */
+  parties(): string[] {
+    return [...this.listeners.keys()];
+  }
+
   /** Number of listeners (all parties). */
   get size(): number {
     let n = 0;

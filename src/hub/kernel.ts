@@ -17,14 +17,17 @@
  * invalid) is undone alone and does not fail its neighbours; the group commits once, with one
  * fsync (`synchronous = FULL`), and only then are the answers given. One fsync (0.4 ms on a quiet
  * disk, ~3 ms on a busy one) is shared by everything that arrived meanwhile, instead of one per
- * write in turn on the only thread. A group starts as soon as the previous one committed: a lone
- * write waits for nothing. When the commit itself fails (a full disk), every write of the group
- * fails and the features' memory is read back from the store ({@link Kernel.onReset}), undoing
+ * write in turn on the only thread. A group starts once the event loop has read what arrived
+ * (`setImmediate`, not a microtask: the requests read in the same turn queue their writes first),
+ * and the next as soon as it committed: a lone write waits for one turn, not for a timer. When
+ * the commit itself fails (a full disk), every write of the group fails and the features' memory is read back from the store ({@link Kernel.onReset}), undoing
  * what the group's writes had applied.
  *
  * Extension points, so that features stay apart:
  * - {@link Kernel.onEmit}: runs inside the transaction for every stream event (webhooks write
- *   their outbox deliveries there);
+ *   their outbox deliveries there); {@link Kernel.onEmitShared} for every event of the shared
+ *   feed (a change every party may see, written once and numbered in each party's stream:
+ *   src/store/feed.ts);
  * - {@link Kernel.onAcknowledged}: runs inside the transaction when an alert about a subject type
  *   is acknowledged (conflicts tell the other party, the hotline records its receipt);
  * - {@link Kernel.onEscalated}: runs inside the transaction when such an alert's deadline passed
@@ -44,7 +47,7 @@ import type {
   TermSide,
 } from '../domain/records.ts';
 import type { Conflict, Declaration } from '../engine/types.ts';
-import type { Store, Tx } from '../store/ports.ts';
+import type { SharedEventRecord, Store, Tx } from '../store/ports.ts';
 import type { Principal } from './access.ts';
 import type { Clock } from './clock.ts';
 import type { Deadlines } from './deadlines.ts';
@@ -56,6 +59,12 @@ export interface WriteCtx {
   readonly now: number;
   /** Append an event to a party's stream (published to open consoles once committed). */
   emit(party: string, type: string, data: unknown): Promise<void>;
+  /**
+   * Append an event every party may see to every party's stream, written once (the shared feed:
+   * src/store/feed.ts); each party numbers it in its own stream. Only for what every party may
+   * see: a change some parties may not see goes to each party that may, by {@link emit}.
+   */
+  emitShared(type: string, data: unknown): Promise<void>;
   /** Append a ledger entry; resolves to it as stored (its seq). */
   log(
     actor: string | null,
@@ -95,6 +104,20 @@ interface QueuedWrite {
 const MAX_GROUP = 256;
 
 type EmitHook = (ctx: WriteCtx, e: EventRecord, memo: Map<string, unknown>) => Promise<void>;
+/** A shared event's hook; `seqOf` numbers it in a party's stream (read once per party). */
+type SharedEmitHook = (
+  ctx: WriteCtx,
+  e: SharedEventRecord,
+  seqOf: (party: string) => Promise<number>,
+  memo: Map<string, unknown>,
+) => Promise<void>;
+
+/**
+ * What a write publishes once committed: a party's event, or a shared event with its number in
+ * the streams of the parties that were listening when it was written (others are numbered after
+ * the commit, in {@link Kernel.publish}, if they listen by then).
+ */
+type Outgoing = EventRecord | { readonly shared: SharedEventRecord; readonly seqs: Map<string, number> };
 type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<void>;
 /** The parties a feature tells of an acknowledgement (it must tell exactly these). */
 type AudienceHook = (ctx: WriteCtx, a: AlertRecord) => Promise<readonly string[]>;
@@ -144,6 +167,7 @@ export class Kernel {
   private draining = false;
   private readonly resetHooks: (() => Promise<void>)[] = [];
   private readonly emitHooks: EmitHook[] = [];
+  private readonly sharedEmitHooks: SharedEmitHook[] = [];
   private readonly ackHooks = new Map<AlertSubject, { told: AckHook; audience: AudienceHook }>();
   private readonly escalationHooks = new Map<AlertSubject, EscalationHook>();
   private readonly screenHooks: ScreenHook[] = [];
@@ -160,6 +184,11 @@ export class Kernel {
   /** Run inside every write, for each stream event, in its transaction. */
   onEmit(hook: EmitHook): void {
     this.emitHooks.push(hook);
+  }
+
+  /** Run inside every write, for each shared event, in its transaction. */
+  onEmitShared(hook: SharedEmitHook): void {
+    this.sharedEmitHooks.push(hook);
   }
 
   /**
@@ -228,7 +257,9 @@ export class Kernel {
       this.queued.push({ work: work as Work<unknown>, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) {
         this.draining = true;
-        queueMicrotask(() => void this.drain());
+        // After this turn of the event loop's I/O: every request that arrived with this one queues
+        // its write first, and they share the commit (a microtask would commit each alone).
+        setImmediate(() => void this.drain());
       }
     });
   }
@@ -250,12 +281,12 @@ export class Kernel {
   }
 
   private async commitGroup(jobs: readonly QueuedWrite[]): Promise<void> {
-    const outboxes = jobs.map((): EventRecord[] => []);
+    const outboxes = jobs.map((): Outgoing[] => []);
     let outcomes: PromiseSettledResult<unknown>[];
     try {
       outcomes = await this.store.transactGroup(
         jobs.map((job, i) => async (tx: Tx) => {
-          const { result, apply } = await job.work(tx, this.context(tx, outboxes[i] as EventRecord[]));
+          const { result, apply } = await job.work(tx, this.context(tx, outboxes[i] as Outgoing[]));
           apply?.();
           return result;
         }),
@@ -271,10 +302,10 @@ export class Kernel {
     }
     // The events of writes that were undone were rolled back with them: never published.
     const committed = outcomes.flatMap((o, i) =>
-      o.status === 'fulfilled' ? (outboxes[i] as EventRecord[]) : [],
+      o.status === 'fulfilled' ? (outboxes[i] as Outgoing[]) : [],
     );
     if (committed.length > 0) {
-      this.bus.publish(committed);
+      await this.publish(committed);
       this.onCommitted?.();
     }
     outcomes.forEach((o, i) => {
@@ -296,7 +327,42 @@ export class Kernel {
     };
   }
 
-  private context(tx: Tx, outbox: EventRecord[]): WriteCtx {
+  /**
+   * Give committed events to the bus, in commit order. A shared event was numbered, when written,
+   * for the parties listening then; a party whose console began listening before the commit but
+   * after that (its backlog may have been read before the commit) has it numbered now, from the
+   * committed store, so that no listening console misses it.
+   */
+  private async publish(out: readonly Outgoing[]): Promise<void> {
+    const listening = this.bus.parties();
+    const late = out.flatMap((o) =>
+      'shared' in o ? listening.filter((p) => !o.seqs.has(p)).map((p) => ({ o, p })) : [],
+    );
+    if (late.length > 0) {
+      try {
+        await this.store.read(async (tx) => {
+          for (const { o, p } of late) o.seqs.set(p, await tx.events.seqOf(p, o.shared.useq));
+        });
+      } catch {
+        // Committed all the same: a console that misses it live reads it when it reconnects.
+      }
+    }
+    this.bus.publish(
+      out.flatMap((o) =>
+        'shared' in o
+          ? [...o.seqs].map(([party, seq]) => ({
+              party,
+              seq,
+              at: o.shared.at,
+              type: o.shared.type,
+              data: o.shared.data,
+            }))
+          : [o],
+      ),
+    );
+  }
+
+  private context(tx: Tx, outbox: Outgoing[]): WriteCtx {
     const now = this.clock.now();
     // Per-write memo for hooks (e.g. a party's webhooks, read once per write).
     const memo = new Map<string, unknown>();
@@ -307,6 +373,23 @@ export class Kernel {
         const e = await tx.events.append({ party, at: now, type, data });
         outbox.push(e);
         for (const hook of this.emitHooks) await hook(ctx, e, memo);
+      },
+      emitShared: async (type, data) => {
+        const e = await tx.events.appendShared({ at: now, type, data });
+        // Numbered for the listening parties now, through this transaction (so that the rows
+        // of this write and of its group before it count), and for any other a hook asks about.
+        const seqs = new Map<string, number>();
+        const seqOf = async (party: string): Promise<number> => {
+          let seq = seqs.get(party);
+          if (seq === undefined) {
+            seq = await tx.events.seqOf(party, e.useq);
+            seqs.set(party, seq);
+          }
+          return seq;
+        };
+        for (const party of this.bus.parties()) await seqOf(party);
+        outbox.push({ shared: e, seqs });
+        for (const hook of this.sharedEmitHooks) await hook(ctx, e, seqOf, memo);
       },
       log: (actor, party, type, subject, payload) =>
         tx.ledger.append({ at: now, actor, party, type, subject, payload }),

@@ -5,7 +5,8 @@
  *
  * The tree lives in memory (about 64 bytes an entry) and follows the ledger: `sync` appends the
  * leaf hashes written since it last looked (the store computes each entry's leaf when appending,
- * so a start rebuilds a million-entry tree from 32 MB of hashes, not by re-reading payloads). It
+ * so a start rebuilds a million-entry tree from 32 MB of hashes, not by re-reading payloads; in
+ * the background, so that a start does not wait for it). It
  * is never written to from inside a transaction, so a rolled-back write can never leave a leaf
  * in the tree that is not in the ledger: the tree only reads what committed.
  *
@@ -133,7 +134,11 @@ export class Transparency {
         return { result: undefined };
       });
     this.logOrigin = (await this.k.read((tx) => tx.meta.get(ORIGIN_KEY))) ?? '';
-    await this.sync();
+    // The tree is rebuilt in the background, a page of 10,000 leaves at a time between requests:
+    // at 1M entries that is ~2 s of hashing a start need not wait for (nothing but the log reads
+    // the tree, and every read of it awaits `sync` first: a receipt asked for in the first
+    // seconds waits for it). A page that fails is read again by the next `sync`.
+    void this.sync().catch(() => undefined);
   }
 
   /** Sign a checkpoint every `everyMs` while the log grows (0: only when one is asked for). */
@@ -171,6 +176,8 @@ export class Transparency {
         if (rows.length === 0) return;
         for (const leaf of rows) this.tree.append(leaf);
         if (rows.length < SYNC_PAGE) return;
+        // Let requests through between pages (a start's rebuild runs beside them).
+        await new Promise((resolve) => setImmediate(resolve));
       }
     };
     const p = this.syncing.then(run, run);

@@ -19,9 +19,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { DeliveryView, WebhookView } from '../api/watch.ts';
 import type { DeliveryRecord, WebhookRecord } from '../domain/records.ts';
+import type { Tx } from '../store/ports.ts';
 import { actingParty, fail, ownRecord, type Principal } from './access.ts';
 import { EgressPolicy, hostOf, post, type Resolve, systemResolve, target } from './egress.ts';
-import type { Kernel } from './kernel.ts';
+import type { Kernel, WriteCtx } from './kernel.ts';
 import { newId } from './secrets.ts';
 
 /** Attempts before a delivery is given up as failed, and the first retry delay (then ×3 each). */
@@ -77,6 +78,17 @@ function deliveryView(d: DeliveryRecord): DeliveryView {
   };
 }
 
+/** A party's enabled webhooks, read once per write (`memo` is the write's). */
+function enabledHooks(tx: Tx, memo: Map<string, unknown>, party: string): Promise<WebhookRecord[]> {
+  const key = `webhooks:${party}`;
+  let hooks = memo.get(key) as Promise<WebhookRecord[]> | undefined;
+  if (hooks === undefined) {
+    hooks = tx.webhooks.listByParty(party).then((list) => list.filter((w) => w.disabled_at === null));
+    memo.set(key, hooks);
+  }
+  return hooks;
+}
+
 /** An http(s) URL without credentials (the schema checked it is a URL of bounded length). */
 function validUrl(v: string): string {
   let u: URL;
@@ -104,28 +116,39 @@ export class Webhooks {
     // the event's own transaction. A party's hooks are read once per write (a write that emits
     // never changes hooks: registering or disabling one is a write of its own that emits nothing).
     k.onEmit(async (ctx, e, memo) => {
-      const memoKey = `webhooks:${e.party}`;
-      let hooks = memo.get(memoKey) as Promise<WebhookRecord[]> | undefined;
-      if (hooks === undefined) {
-        hooks = ctx.tx.webhooks.listByParty(e.party);
-        memo.set(memoKey, hooks);
+      for (const w of await enabledHooks(ctx.tx, memo, e.party)) await this.outbox(ctx, w, e.seq);
+    });
+    // A shared event is in every party's stream: a delivery per enabled hook of every party,
+    // each carrying the event's number in that party's stream (read only for parties with hooks).
+    k.onEmitShared(async (ctx, _e, seqOf, memo) => {
+      let parties = memo.get('webhooks:parties') as Promise<string[]> | undefined;
+      if (parties === undefined) {
+        parties = ctx.tx.parties.list().then((list) => list.map((x) => x.id));
+        memo.set('webhooks:parties', parties);
       }
-      for (const w of await hooks) {
-        if (w.disabled_at !== null) continue;
-        await ctx.tx.deliveries.insert({
-          id: newId('dl'),
-          webhook: w.id,
-          party: e.party,
-          event_seq: e.seq,
-          status: 'pending',
-          attempts: 0,
-          next_at: ctx.now,
-          last_status: null,
-          last_error: null,
-          created_at: ctx.now,
-          delivered_at: null,
-        });
+      for (const party of await parties) {
+        const hooks = await enabledHooks(ctx.tx, memo, party);
+        if (hooks.length === 0) continue;
+        const seq = await seqOf(party);
+        for (const w of hooks) await this.outbox(ctx, w, seq);
       }
+    });
+  }
+
+  /** A pending delivery of event `seq` of the webhook's party, sent at once. */
+  private async outbox(ctx: WriteCtx, w: WebhookRecord, seq: number): Promise<void> {
+    await ctx.tx.deliveries.insert({
+      id: newId('dl'),
+      webhook: w.id,
+      party: w.party,
+      event_seq: seq,
+      status: 'pending',
+      attempts: 0,
+      next_at: ctx.now,
+      last_status: null,
+      last_error: null,
+      created_at: ctx.now,
+      delivered_at: null,
     });
   }
 

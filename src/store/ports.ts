@@ -217,11 +217,27 @@ export interface AlertRepo {
   nextDue(): Promise<number | null>;
 }
 
+/** A row of the shared feed: a change every party may see, written once (numbered by `useq`). */
+export interface SharedEventRecord {
+  readonly useq: number;
+  readonly at: number;
+  readonly type: string;
+  readonly data: unknown;
+}
+
+/**
+ * Each party's stream: its own rows merged, in commit order, with the shared feed (every party
+ * sees every shared row). `seq` is per party and contiguous; a hub-wide number is never shown.
+ */
 export interface EventRepo {
-  /** Append to a party's stream; the sequence number is the party's next. */
+  /** Append to a party's own stream; the sequence number is the party's next. */
   append(e: Omit<EventRecord, 'seq'>): Promise<EventRecord>;
+  /** Append once to the shared feed: the next event of every party's stream. */
+  appendShared(e: Omit<SharedEventRecord, 'useq'>): Promise<SharedEventRecord>;
+  /** The sequence number shared row `useq` has in a party's stream. */
+  seqOf(party: string, useq: number): Promise<number>;
   get(party: string, seq: number): Promise<EventRecord | null>;
-  /** Events of a party after `after`, in order. */
+  /** Events of a party after `after`, in order (its own rows and the shared feed, merged). */
   since(party: string, after: number, limit: number): Promise<EventRecord[]>;
   /** The party's last sequence number (0 before its first event). */
   head(party: string): Promise<number>;

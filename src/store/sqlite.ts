@@ -72,9 +72,18 @@ import {
   startupFault,
   storageFullError,
 } from './errors.ts';
+import { mergeStream, type OwnRow, ownCount, sharedAfter } from './feed.ts';
 import { declarationFootprint } from './footprint.ts';
 import { type MigrationReport, migrate } from './migrate.ts';
-import type { AlertQuery, ConflictQuery, DeclarationQuery, DeviceRecord, Store, Tx } from './ports.ts';
+import type {
+  AlertQuery,
+  ConflictQuery,
+  DeclarationQuery,
+  DeviceRecord,
+  SharedEventRecord,
+  Store,
+  Tx,
+} from './ports.ts';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
@@ -229,6 +238,10 @@ function toToken(r: Row): TokenRecord {
     created_at: Number(r.created_at),
     expires_at: r.expires_at === null ? null : Number(r.expires_at),
     revoked_at: r.revoked_at === null ? null : Number(r.revoked_at),
+    rate:
+      r.rate_per_second === null || r.rate_burst === null
+        ? null
+        : { perSecond: Number(r.rate_per_second), burst: Number(r.rate_burst) },
   };
 }
 
@@ -691,10 +704,17 @@ function watchRepos(
     alertDue:
       "SELECT body FROM alerts WHERE status = 'open' AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
     alertNextDue: "SELECT min(due_at) AS t FROM alerts WHERE status = 'open' AND due_at IS NOT NULL",
-    eventHead: 'SELECT max(seq) AS s FROM events WHERE party = ?',
-    eventInsert: 'INSERT INTO events (party, seq, at, type, data) VALUES (?, ?, ?, ?, ?)',
-    eventGet: 'SELECT * FROM events WHERE party = ? AND seq = ?',
-    eventSince: 'SELECT * FROM events WHERE party = ? AND seq > ? ORDER BY seq LIMIT ?',
+    // A party's stream is its own rows merged with the shared feed (feed.ts); every read below
+    // walks the primary key (party, seq) or the feed's useq, from the end or from a cursor.
+    eventLast: 'SELECT seq, pub FROM events WHERE party = ? ORDER BY seq DESC LIMIT 1',
+    eventLastAt: 'SELECT seq, pub FROM events WHERE party = ? AND seq <= ? ORDER BY seq DESC LIMIT 1',
+    eventLastBefore: 'SELECT seq, pub FROM events WHERE party = ? AND pub < ? ORDER BY seq DESC LIMIT 1',
+    eventInsert: 'INSERT INTO events (party, seq, pub, at, type, data) VALUES (?, ?, ?, ?, ?, ?)',
+    eventSince:
+      'SELECT seq, pub, at, type, data FROM events WHERE party = ? AND seq > ? ORDER BY seq LIMIT ?',
+    feedHead: 'SELECT max(useq) AS u FROM feed',
+    feedInsert: 'INSERT INTO feed (useq, at, type, data) VALUES (?, ?, ?, ?)',
+    feedSince: 'SELECT useq, at, type, data FROM feed WHERE useq > ? ORDER BY useq LIMIT ?',
     channelInsert: 'INSERT INTO channels (id, body) VALUES (?, ?)',
     channelMember: 'INSERT OR IGNORE INTO channel_parties (party, channel) VALUES (?, ?)',
     channelGet: 'SELECT body FROM channels WHERE id = ?',
@@ -721,13 +741,29 @@ function watchRepos(
     deliveryByWebhook:
       'SELECT body FROM deliveries WHERE webhook = ? AND (? IS NULL OR status = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?',
   });
-  const toEvent = (r: Row): EventRecord => ({
-    party: String(r.party),
+  const toOwn = (r: Row): OwnRow => ({
     seq: Number(r.seq),
+    pub: Number(r.pub),
     at: Number(r.at),
     type: String(r.type),
     data: JSON.parse(String(r.data)),
   });
+  const toShared = (r: Row): SharedEventRecord => ({
+    useq: Number(r.useq),
+    at: Number(r.at),
+    type: String(r.type),
+    data: JSON.parse(String(r.data)),
+  });
+  const position = (r: Row | undefined) =>
+    r === undefined ? undefined : { seq: Number(r.seq), pub: Number(r.pub) };
+  const feedHead = (): number => num(q.feedHead.get() as Row | undefined, 'u') ?? 0;
+  const mine = (party: string): number => ownCount(position(q.eventLast.get(party) as Row | undefined));
+  const since = (party: string, after: number, limit: number): EventRecord[] => {
+    const k = ownCount(position(q.eventLastAt.get(party, after) as Row | undefined));
+    const own = (q.eventSince.all(party, after, limit) as Row[]).map(toOwn);
+    const shared = (q.feedSince.all(sharedAfter(after, k), limit) as Row[]).map(toShared);
+    return mergeStream(party, k, own, shared, limit);
+  };
   const num = (r: Row | undefined, k: string): number | null =>
     r === undefined || r[k] === null ? null : Number(r[k]);
   return {
@@ -774,17 +810,26 @@ function watchRepos(
     },
     events: {
       append: async (e) => {
-        const seq = (num(q.eventHead.get(e.party) as Row | undefined, 's') ?? 0) + 1;
+        const pub = feedHead();
+        const seq = mine(e.party) + pub + 1;
         const data = JSON.stringify(e.data) ?? 'null';
-        q.eventInsert.run(e.party, seq, e.at, e.type, data);
+        q.eventInsert.run(e.party, seq, pub, e.at, e.type, data);
         return { party: e.party, seq, at: e.at, type: e.type, data: JSON.parse(data) as unknown };
       },
-      get: async (party, seq) => {
-        const r = q.eventGet.get(party, seq) as Row | undefined;
-        return r ? toEvent(r) : null;
+      appendShared: async (e) => {
+        const useq = feedHead() + 1;
+        const data = JSON.stringify(e.data) ?? 'null';
+        q.feedInsert.run(useq, e.at, e.type, data);
+        return { useq, at: e.at, type: e.type, data: JSON.parse(data) as unknown };
       },
-      since: async (party, after, limit) => (q.eventSince.all(party, after, limit) as Row[]).map(toEvent),
-      head: async (party) => num(q.eventHead.get(party) as Row | undefined, 's') ?? 0,
+      seqOf: async (party, useq) =>
+        useq + ownCount(position(q.eventLastBefore.get(party, useq) as Row | undefined)),
+      get: async (party, seq) => {
+        const [e] = seq >= 1 ? since(party, seq - 1, 1) : [];
+        return e?.seq === seq ? e : null;
+      },
+      since: async (party, after, limit) => since(party, after, limit),
+      head: async (party) => mine(party) + feedHead(),
     },
     channels: {
       insert: async (c) => {
@@ -913,7 +958,7 @@ function repos(db: Db, storeLeaves = true): Tx {
     memberByParty: 'SELECT * FROM members WHERE party = ? ORDER BY username',
     hubAdmins: 'SELECT count(*) AS n FROM members WHERE party IS NULL AND disabled = 0',
     tokenInsert:
-      'INSERT INTO tokens (id, hash, username, party, roles, kind, name, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO tokens (id, hash, username, party, roles, kind, name, created_at, expires_at, revoked_at, rate_per_second, rate_burst) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     tokenByHash: 'SELECT * FROM tokens WHERE hash = ?',
     tokenGet: 'SELECT * FROM tokens WHERE id = ?',
     tokenByParty: 'SELECT * FROM tokens WHERE party IS ? ORDER BY created_at, id',
@@ -1030,6 +1075,8 @@ function repos(db: Db, storeLeaves = true): Tx {
           t.created_at,
           t.expires_at,
           t.revoked_at,
+          t.rate?.perSecond ?? null,
+          t.rate?.burst ?? null,
         );
       },
       getByHash: async (hash) => {
