@@ -3,21 +3,40 @@
  * declaration costs about as much as checking it against its neighbours.
  *
  * Layout (log-structured, like an LSM tree):
- * - a static packed Hilbert R-tree (flatbush) over the widened boxes of the bulk of the set,
- * - a small unsorted "delta" of boxes added since the last rebuild, scanned linearly,
- * - tombstones for withdrawn declarations.
- * When the delta or the tombstones grow past a fraction of the set, the tree is rebuilt
- * (amortized cost per change stays small). Time is filtered per candidate from the windows.
+ * - a static packed tree (packed-tree.ts) over the entries of the bulk of the set: each entry is
+ *   a box widened by the declaration's reach, its window and its kind, and every node holds the
+ *   union of its children in all three, so a search prunes in space, time and kind at once (a
+ *   point strike no longer visits the ~180 boxes it meets in space but not in time, and an air
+ *   corridor no longer visits the protected sites no rule pairs it with);
+ * - a small "delta" of the entries added since the tree was built, scanned linearly with the
+ *   same three tests;
+ * - withdrawn slots, skipped on every visit until a rebuild drops them.
+ * A declaration has one entry per box (reach-entries.ts: one per point and polygon, one per edge
+ * or short run of edges of a line), so a candidate may be met more than once per query: a stamp
+ * per slot keeps it once.
  *
- * Invariant (never miss a conflict): every stored box is the declaration's geometry widened by
- * its own reach ({@link reachOf}); a query widens the new declaration by its reach. Two
- * declarations within the sum of their reaches have intersecting boxes (the midpoint of the
- * geodesic between their closest points lies in both), so the index only ever removes pairs
- * that no rule can fire on. Exactness is the rules' job.
+ * Rebuilds. When the delta passes `compaction.delta` entries (or 1/64 of the set) the tree is
+ * rebuilt from the live entries of the old tree and the delta (boxes are never computed again).
+ * In place by default (`deconflict check`, tests, the engine alone). With a {@link TreeBuilder}
+ * (the hub gives one that builds in a worker thread) the new tree is built elsewhere from the
+ * entries as they were when it started, while the old tree and the whole delta keep answering;
+ * when it arrives it replaces the old tree and the delta forgets only the entries it holds, so
+ * what was added meanwhile stays in the delta and what was withdrawn meanwhile is skipped. A
+ * rebuild in place (many withdrawals compact the slots; a delta grown past {@link DELTA_SLACK}
+ * times its threshold) makes a tree still being built elsewhere stale: it is dropped on arrival.
+ *
+ * Invariant (never miss a conflict): every stored box is (part of) the declaration's geometry
+ * widened by its own reach ({@link reachOf}), the union of its boxes holds every point within
+ * that reach, and a query widens the new declaration likewise. Two declarations within the sum
+ * of their reaches have intersecting boxes (the midpoint of the geodesic between their closest
+ * points lies in both); their half-open windows must overlap and a rule must govern their kinds
+ * for any rule to fire. So the index only ever removes pairs that no rule can fire on. Exactness
+ * is the rules' job.
  */
-import Flatbush from 'flatbush';
-import { type Box, boxesIntersect, pointReachBoxes, reachBoxes } from './geodesy/bbox.ts';
+import type { Box } from './geodesy/bbox.ts';
 import { toShape } from './geodesy/shape.ts';
+import { type MergeInput, PackedTree, type TreeInput } from './packed-tree.ts';
+import { entryBoxes } from './reach-entries.ts';
 import { evaluatePair, kindsCanConflict, type Prepared, reachOf } from './rules.ts';
 import { makeTrack } from './track.ts';
 import {
@@ -27,7 +46,6 @@ import {
   type EngineOptions,
   KINDS,
   type Kind,
-  type Position,
 } from './types.ts';
 
 const KIND_CODE = new Map<Kind, number>(KINDS.map((k, i) => [k, i]));
@@ -52,36 +70,132 @@ export function compareConflicts(x: Conflict, y: Conflict): number {
   return x.rule < y.rule ? -1 : x.rule > y.rule ? 1 : 0;
 }
 
-interface Entry {
-  readonly box: Box;
-  readonly slot: number;
+/** Kinds a query of kind k may conflict with, as a bit mask over KINDS codes (the tree's masks). */
+const MASK_OF = Uint8Array.from(
+  KINDS.map((_, a) => KINDS.reduce((m, _k, b) => (CAN_CONFLICT[a * KINDS.length + b] ? m | (1 << b) : m), 0)),
+);
+
+/** Entries of the tree to be: per entry a box, a window, a kind and a slot, in growable typed arrays. */
+class Entries {
+  items: Float64Array;
+  kinds: Uint8Array;
+  ids: Int32Array;
+  length = 0;
+
+  constructor(capacity = 64) {
+    this.items = new Float64Array(capacity * 6);
+    this.kinds = new Uint8Array(capacity);
+    this.ids = new Int32Array(capacity);
+  }
+
+  push(
+    x0: number,
+    y0: number,
+    x1: number,
+    y1: number,
+    start: number,
+    end: number,
+    kind: number,
+    id: number,
+  ): void {
+    if (this.length === this.ids.length) this.grow(this.length * 2 + 64);
+    const n = this.length++;
+    const o = n * 6;
+    const items = this.items;
+    items[o] = x0;
+    items[o + 1] = y0;
+    items[o + 2] = x1;
+    items[o + 3] = y1;
+    items[o + 4] = start;
+    items[o + 5] = end;
+    this.kinds[n] = kind;
+    this.ids[n] = id;
+  }
+
+  private grow(capacity: number): void {
+    const items = new Float64Array(capacity * 6);
+    items.set(this.items.subarray(0, this.length * 6));
+    const kinds = new Uint8Array(capacity);
+    kinds.set(this.kinds.subarray(0, this.length));
+    const ids = new Int32Array(capacity);
+    ids.set(this.ids.subarray(0, this.length));
+    this.items = items;
+    this.kinds = kinds;
+    this.ids = ids;
+  }
+
+  /** Forget the first `k` entries (those a tree built elsewhere now holds). */
+  dropFirst(k: number): void {
+    this.items.copyWithin(0, k * 6, this.length * 6);
+    this.kinds.copyWithin(0, k, this.length);
+    this.ids.copyWithin(0, k, this.length);
+    this.length -= k;
+  }
+
+  /** The entries as a tree's input (views, not copies). */
+  view(): TreeInput {
+    return {
+      items: this.items.subarray(0, this.length * 6),
+      kinds: this.kinds.subarray(0, this.length),
+      ids: this.ids.subarray(0, this.length),
+    };
+  }
 }
+
+/**
+ * Builds the next tree somewhere else (the hub: a worker thread) and answers its buffer
+ * (packed-tree.ts `mergePackedTree`); the index swaps it in when it arrives. The old tree is
+ * shared; the other arrays of the input are the builder's to keep or move. The engine itself never
+ * starts a thread: without a builder it rebuilds in place, synchronously.
+ */
+export type TreeBuilder = (input: MergeInput) => Promise<ArrayBufferLike>;
+
+/** When the tree is rebuilt; see {@link ConflictIndex}'s constructor. */
+export interface Compaction {
+  readonly delta: number;
+  readonly dead: number;
+}
+
+/**
+ * While a tree is being built elsewhere the delta keeps growing; past this many times its
+ * threshold (a slow or stuck builder, a large import) the index rebuilds in place rather than
+ * scan an ever longer delta.
+ */
+const DELTA_SLACK = 8;
 
 export class ConflictIndex {
   readonly options: EngineOptions;
   private decls: (Declaration | undefined)[] = [];
   private prepared: (Prepared | undefined)[] = [];
-  /** Per slot, kept beside the declarations so the candidate filter touches no object. */
+  /** Per slot, kept beside the declarations so that filters touch no object. */
   private starts: number[] = [];
   private ends: number[] = [];
   private kinds: number[] = [];
   private readonly slotOf = new Map<string, number>();
-  private tree: Flatbush | null = null;
-  private treeSlots: Int32Array = new Int32Array(0);
-  /** The tree's boxes, 4 numbers per item in item order (for rebuilding without recomputing). */
-  private treeBoxes: Float64Array = new Float64Array(0);
-  private delta: Entry[] = [];
+  private tree: PackedTree | null = null;
+  /** Entries added since the tree was built (scanned linearly), in the tree's input form. */
+  private delta = new Entries();
+  /** Withdrawn slots not yet compacted away (holes in the slot arrays). */
   private dead = 0;
+  /** Per slot: 1 while its declaration is active (what a build elsewhere keeps). */
+  private alive = new Uint8Array(64);
   private stamp: Uint32Array = new Uint32Array(0);
   private stampValue = 0;
+  private builder: TreeBuilder | null = null;
+  /** Bumped by every rebuild in place: a tree being built elsewhere from older entries is dropped. */
+  private generation = 0;
+  private building = false;
+  // The query being checked, read by `visit` (one closure for the index's lifetime).
+  private qId = '';
+  private qOut: number[] = [];
 
   /**
-   * @param compaction when the tree is rebuilt: after `delta` boxes were added (or 1/64 of the
+   * @param compaction when the tree is rebuilt: after `delta` entries were added (or 1/64 of the
    *   set, whichever is more), or `dead` withdrawals (and a quarter of the set). Tests lower them.
    */
   constructor(
     options: Partial<EngineOptions> = {},
-    private readonly compaction = { delta: 2048, dead: 1024 },
+    private readonly compaction: Compaction = { delta: 2048, dead: 1024 },
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
   }
@@ -104,23 +218,29 @@ export class ConflictIndex {
   static build(
     decls: Iterable<Declaration>,
     options: Partial<EngineOptions> = {},
-    compaction?: { delta: number; dead: number },
+    compaction?: Compaction,
   ): ConflictIndex {
     const index = new ConflictIndex(options, compaction);
+    if (Array.isArray(decls)) index.delta = new Entries(Math.ceil(decls.length * 1.25));
     for (const d of decls) {
       if (index.slotOf.has(d.id)) throw new Error(`duplicate declaration id ${d.id}`);
-      index.slotOf.set(d.id, index.decls.length);
-      index.decls.push(d);
+      index.place(d);
     }
-    index.rebuild(true);
+    index.rebuild();
     return index;
   }
 
-  private boxesOf(slot: number): Box[] {
-    const d = this.decls[slot] as Declaration;
-    const reach = reachOf(d, this.options);
-    if (d.geometry.type === 'Point') return pointReachBoxes(d.geometry.coordinates as Position, reach);
-    return reachBoxes(d.geometry, reach);
+  /**
+   * Rebuild the tree elsewhere from now on (the hub: in a worker thread), swapping it in when it
+   * is done; `null` rebuilds in place again. A builder that fails is dropped (in place from then).
+   */
+  buildWith(builder: TreeBuilder | null): void {
+    this.builder = builder;
+  }
+
+  /** True while a tree is being built elsewhere. */
+  get rebuilding(): boolean {
+    return this.building;
   }
 
   private preparedAt(slot: number): Prepared {
@@ -132,94 +252,155 @@ export class ConflictIndex {
     return p;
   }
 
-  /**
-   * Rebuild the tree from every live declaration, compacting slots when some were withdrawn.
-   * Boxes are taken from the old tree and the delta, not computed again; `fresh` computes them
-   * all (the first build).
-   */
-  private rebuild(fresh = false): void {
-    const remap = new Int32Array(this.decls.length).fill(-1);
-    if (this.dead > 0) {
-      const decls: Declaration[] = [];
-      const prepared: (Prepared | undefined)[] = [];
-      for (let i = 0; i < this.decls.length; i++) {
-        const d = this.decls[i];
-        if (d === undefined) continue;
-        remap[i] = decls.length;
-        decls.push(d);
-        prepared.push(this.prepared[i]);
-      }
-      this.decls = decls;
-      this.prepared = prepared;
-      this.slotOf.clear();
-      for (let i = 0; i < decls.length; i++) this.slotOf.set((decls[i] as Declaration).id, i);
-    } else {
-      for (let i = 0; i < remap.length; i++) remap[i] = i;
+  /** Give a declaration a slot and put its entries in the delta. */
+  private place(d: Declaration): void {
+    const slot = this.decls.length;
+    this.decls.push(d);
+    const kind = KIND_CODE.get(d.kind) as number;
+    const end = d.end ?? Number.POSITIVE_INFINITY;
+    this.starts.push(d.start);
+    this.ends.push(end);
+    this.kinds.push(kind);
+    this.slotOf.set(d.id, slot);
+    if (slot >= this.alive.length) {
+      const alive = new Uint8Array(slot * 2 + 64);
+      alive.set(this.alive);
+      this.alive = alive;
     }
-    this.starts = [];
-    this.ends = [];
-    this.kinds = [];
-    for (const d of this.decls) this.remember(d as Declaration);
-    const boxes: number[] = [];
-    const slots: number[] = [];
-    const keep = (b: ArrayLike<number>, at: number, oldSlot: number): void => {
-      const slot = remap[oldSlot] as number;
-      if (slot < 0) return;
-      boxes.push(b[at] as number, b[at + 1] as number, b[at + 2] as number, b[at + 3] as number);
-      slots.push(slot);
-    };
-    if (fresh) {
-      for (let i = 0; i < this.decls.length; i++) for (const b of this.boxesOf(i)) keep(b, 0, i);
-    } else {
-      for (let k = 0; k < this.treeSlots.length; k++)
-        keep(this.treeBoxes, k * 4, this.treeSlots[k] as number);
-      for (const e of this.delta) keep(e.box, 0, e.slot);
-    }
-    this.delta = [];
-    this.dead = 0;
-    this.stamp = new Uint32Array(Math.max(16, this.decls.length * 2));
-    this.stampValue = 0;
-    const n = slots.length;
-    if (n === 0) {
-      this.tree = null;
-      this.treeSlots = new Int32Array(0);
-      this.treeBoxes = new Float64Array(0);
-      return;
-    }
-    const tree = new Flatbush(n);
-    for (let k = 0; k < n; k++)
-      tree.add(
-        boxes[4 * k] as number,
-        boxes[4 * k + 1] as number,
-        boxes[4 * k + 2] as number,
-        boxes[4 * k + 3] as number,
-      );
-    tree.finish();
-    this.tree = tree;
-    this.treeSlots = Int32Array.from(slots);
-    this.treeBoxes = Float64Array.from(boxes);
+    this.alive[slot] = 1;
+    for (const b of entryBoxes(d.geometry, reachOf(d, this.options)))
+      this.delta.push(b[0], b[1], b[2], b[3], d.start, end, kind, slot);
   }
 
-  private remember(d: Declaration): void {
-    this.starts.push(d.start);
-    this.ends.push(d.end ?? Number.POSITIVE_INFINITY);
-    this.kinds.push(KIND_CODE.get(d.kind) as number);
+  /**
+   * The live entries of the tree and the delta, as a new tree's input; with `remap`, slots are
+   * renumbered (−1: dropped).
+   */
+  private entries(remap?: Int32Array): TreeInput {
+    const tree = this.tree;
+    if (tree === null && remap === undefined) return this.delta.view();
+    const out = new Entries((tree?.numItems ?? 0) + this.delta.length);
+    const take = (items: Float64Array, k: number, slot: number): void => {
+      const to = remap === undefined ? (this.decls[slot] === undefined ? -1 : slot) : (remap[slot] as number);
+      if (to < 0) return;
+      const o = k * 6;
+      out.push(
+        items[o] as number,
+        items[o + 1] as number,
+        items[o + 2] as number,
+        items[o + 3] as number,
+        items[o + 4] as number,
+        items[o + 5] as number,
+        this.kinds[slot] as number,
+        to,
+      );
+    };
+    if (tree !== null) for (let k = 0; k < tree.numItems; k++) take(tree.boxes, k, tree.ids[k] as number);
+    const d = this.delta;
+    for (let k = 0; k < d.length; k++) take(d.items, k, d.ids[k] as number);
+    return out.view();
+  }
+
+  /**
+   * Rebuild the tree here and now from the live entries (boxes are taken from the old tree and
+   * the delta, never computed again), compacting slots when some were withdrawn. A tree being
+   * built elsewhere is dropped when it arrives.
+   */
+  private rebuild(): void {
+    this.generation++;
+    this.building = false;
+    const remap = this.dead > 0 ? new Int32Array(this.decls.length).fill(-1) : undefined;
+    if (remap !== undefined) {
+      let n = 0;
+      for (let i = 0; i < this.decls.length; i++) if (this.decls[i] !== undefined) remap[i] = n++;
+    }
+    const input = this.entries(remap);
+    if (remap !== undefined) {
+      const keep = <T>(xs: readonly T[]): T[] => xs.filter((_, i) => (remap[i] as number) >= 0);
+      const decls = keep(this.decls);
+      this.prepared = keep(Array.from(this.decls, (_, i) => this.prepared[i]));
+      this.starts = keep(this.starts);
+      this.ends = keep(this.ends);
+      this.kinds = keep(this.kinds);
+      this.decls = decls;
+      this.alive = new Uint8Array(decls.length + 64);
+      this.alive.fill(1, 0, decls.length);
+      this.slotOf.clear();
+      for (let i = 0; i < decls.length; i++) this.slotOf.set((decls[i] as Declaration).id, i);
+      this.dead = 0;
+    }
+    this.tree = input.ids.length === 0 ? null : PackedTree.build(input);
+    this.delta = new Entries();
+    this.stamp = new Uint32Array(Math.max(16, this.decls.length * 2));
+    this.stampValue = 0;
+  }
+
+  /** Build the next tree elsewhere; the delta keeps what is added meanwhile. */
+  private rebuildElsewhere(builder: TreeBuilder): void {
+    const generation = this.generation;
+    const taken = this.delta.length;
+    this.building = true;
+    // The old tree is shared (never written); the rest are copies a builder may move.
+    const d = this.delta.view();
+    const input: MergeInput = {
+      base: this.tree?.data ?? null,
+      added: { items: d.items.slice(), kinds: d.kinds.slice(), ids: d.ids.slice() },
+      alive: this.alive.slice(0, this.decls.length),
+    };
+    builder(input).then(
+      (data) => {
+        if (generation !== this.generation) return;
+        this.building = false;
+        // Entries of declarations withdrawn meanwhile are still in it: a withdrawn slot is
+        // skipped on every visit, and left out of the next build.
+        this.tree = PackedTree.from(data);
+        this.delta.dropFirst(taken);
+        this.compactIfDue();
+      },
+      () => {
+        if (generation !== this.generation) return;
+        this.building = false;
+        this.builder = null;
+        this.compactIfDue();
+      },
+    );
+  }
+
+  private compactIfDue(): void {
+    const limit = Math.max(this.compaction.delta, this.slotOf.size / 64);
+    if (this.delta.length <= limit) return;
+    if (this.builder !== null && this.delta.length <= limit * DELTA_SLACK) {
+      if (!this.building) this.rebuildElsewhere(this.builder);
+      return;
+    }
+    this.rebuild();
+  }
+
+  private growStamp(): void {
+    if (this.decls.length <= this.stamp.length) return;
+    const s = new Uint32Array(this.decls.length * 2 + 16);
+    s.set(this.stamp);
+    this.stamp = s;
   }
 
   /** Add a declaration to the active set (replacing none: ids are unique). */
   add(decl: Declaration): void {
-    if (this.slotOf.has(decl.id)) throw new Error(`declaration ${decl.id} is already active`);
-    const slot = this.decls.length;
-    this.decls.push(decl);
-    this.remember(decl);
-    this.slotOf.set(decl.id, slot);
-    for (const box of this.boxesOf(slot)) this.delta.push({ box, slot });
-    if (slot >= this.stamp.length) {
-      const s = new Uint32Array(this.stamp.length * 2 + 16);
-      s.set(this.stamp);
-      this.stamp = s;
+    this.addAll([decl]);
+  }
+
+  /**
+   * Add a batch: into the delta, then at most one rebuild (a large batch is bulk-loaded with the
+   * tree's entries rather than rebuilding every 2,048 additions).
+   */
+  addAll(decls: readonly Declaration[]): void {
+    const fresh = new Set<string>();
+    for (const d of decls) {
+      if (this.slotOf.has(d.id) || fresh.has(d.id)) throw new Error(`declaration ${d.id} is already active`);
+      fresh.add(d.id);
     }
-    if (this.delta.length > Math.max(this.compaction.delta, this.slotOf.size / 64)) this.rebuild();
+    for (const d of decls) this.place(d);
+    this.growStamp();
+    this.compactIfDue();
   }
 
   /** Remove a declaration (withdrawn, amended or expired). Returns false if it was not active. */
@@ -229,51 +410,61 @@ export class ConflictIndex {
     this.slotOf.delete(id);
     this.decls[slot] = undefined;
     this.prepared[slot] = undefined;
+    this.alive[slot] = 0;
     this.dead++;
     if (this.dead > this.compaction.dead && this.dead > this.slotOf.size / 4) this.rebuild();
     return true;
   }
 
-  /** Active declarations whose widened boxes meet the widened boxes of `decl`. */
+  /** Each candidate once per query: de-duplicated by a stamp per slot, live, not the query itself. */
+  private readonly visit = (slot: number): void => {
+    if (this.stamp[slot] === this.stampValue) return;
+    this.stamp[slot] = this.stampValue;
+    const d = this.decls[slot];
+    if (d === undefined || d.id === this.qId) return;
+    this.qOut.push(slot);
+  };
+
+  /**
+   * Active declarations with an entry that meets an entry of `decl` in space (boxes widened by
+   * both reaches), in time (half-open windows) and in kind (some rule governs the pair).
+   */
   private candidates(decl: Declaration, queryBoxes: readonly Box[]): number[] {
     this.stampValue++;
     if (this.stampValue === 0xffffffff) {
       this.stamp.fill(0);
       this.stampValue = 1;
     }
-    const mark = this.stampValue;
     const out: number[] = [];
+    this.qId = decl.id;
+    this.qOut = out;
     const start = decl.start;
     const end = decl.end ?? Number.POSITIVE_INFINITY;
-    const row = (KIND_CODE.get(decl.kind) as number) * KINDS.length;
-    const { stamp, starts, ends, kinds } = this;
-    const visit = (slot: number): void => {
-      if (stamp[slot] === mark) return;
-      stamp[slot] = mark;
-      // Cheap filters first, on plain arrays: a rule must govern the kinds, and the half-open
-      // windows must overlap. Only then is the declaration itself looked at.
-      if (CAN_CONFLICT[row + (kinds[slot] as number)] === 0) return;
-      if ((ends[slot] as number) <= start || end <= (starts[slot] as number)) return;
-      const d = this.decls[slot];
-      if (d === undefined || d.id === decl.id) return;
-      out.push(slot);
-    };
+    const mask = MASK_OF[KIND_CODE.get(decl.kind) as number] as number;
+    const { items, kinds, ids, length } = this.delta;
     for (const q of queryBoxes) {
-      if (this.tree !== null) {
-        for (const i of this.tree.search(q[0], q[1], q[2], q[3])) visit(this.treeSlots[i] as number);
+      this.tree?.search(q[0], q[1], q[2], q[3], start, end, mask, this.visit);
+      for (let k = 0; k < length; k++) {
+        const o = k * 6;
+        if (
+          ((1 << (kinds[k] as number)) & mask) === 0 ||
+          (items[o] as number) > q[2] ||
+          (items[o + 1] as number) > q[3] ||
+          (items[o + 2] as number) < q[0] ||
+          (items[o + 3] as number) < q[1] ||
+          (items[o + 4] as number) >= end ||
+          (items[o + 5] as number) <= start
+        )
+          continue;
+        this.visit(ids[k] as number);
       }
-      for (const e of this.delta) if (boxesIntersect(e.box, q)) visit(e.slot);
     }
     return out;
   }
 
   /** Every conflict between `decl` and the active set (decl itself need not be in the set). */
   check(decl: Declaration, prepared: Prepared = prepare(decl)): Conflict[] {
-    const reach = reachOf(decl, this.options);
-    const boxes =
-      decl.geometry.type === 'Point'
-        ? pointReachBoxes(decl.geometry.coordinates as Position, reach)
-        : reachBoxes(decl.geometry, reach);
+    const boxes = entryBoxes(decl.geometry, reachOf(decl, this.options));
     const out: Conflict[] = [];
     for (const slot of this.candidates(decl, boxes)) {
       const c = evaluatePair(prepared, this.preparedAt(slot), this.options);

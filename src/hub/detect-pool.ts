@@ -36,7 +36,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_OFFLOAD_ABOVE_VERTICES } from '../domain/limits.ts';
-import { ConflictIndex, prepare } from '../engine/stindex.ts';
+import type { MergeInput } from '../engine/packed-tree.ts';
+import { ConflictIndex, prepare, type TreeBuilder } from '../engine/stindex.ts';
 import type { Conflict, Declaration, EngineOptions } from '../engine/types.ts';
 import { DeconflictError, type ErrorDetail } from '../errors.ts';
 import { readJson } from './body.ts';
@@ -71,7 +72,9 @@ export type ToWorker =
       readonly exclude?: string;
     }
   | { readonly t: 'rescreen'; readonly job: number; readonly changed: readonly string[] }
-  | { readonly t: 'release'; readonly job: number };
+  | { readonly t: 'release'; readonly job: number }
+  /** Build the live index's next tree (the old one shared, the rest moved), answered as `built`. */
+  | { readonly t: 'build'; readonly job: number; readonly input: MergeInput };
 
 /** Answers from a worker, each about one job. */
 export type FromWorker =
@@ -83,6 +86,7 @@ export type FromWorker =
       readonly batch: Conflict[][];
     }
   | { readonly t: 'rescreened'; readonly job: number; readonly fresh: Conflict[][] }
+  | { readonly t: 'built'; readonly job: number; readonly tree: ArrayBufferLike }
   | { readonly t: 'read'; readonly job: number; readonly vertices: number }
   | { readonly t: 'refused'; readonly job: number; readonly details: readonly ErrorDetail[] }
   | { readonly t: 'failed'; readonly job: number; readonly message: string };
@@ -92,6 +96,11 @@ export interface DetectionOptions {
   readonly offloadAbove?: number;
   /** Worker threads (default: one per core but one, 1–4). */
   readonly workers?: number;
+  /**
+   * Rebuild the live index's tree in a worker thread of its own, off the write path (default
+   * true); false rebuilds it on the main thread, in the write that passes the threshold.
+   */
+  readonly rebuildInWorker?: boolean;
 }
 
 /** The default number of workers: the main thread keeps a core of its own. */
@@ -123,9 +132,6 @@ export interface Screened {
 /** Declarations per seed message: the seed crosses in parts, so that no one message blocks long. */
 const SEED_PART = 2000;
 
-/** Batches larger than this are added to the live index by rebuilding it in one bulk load. */
-const BULK_ADD = 2048;
-
 /**
  * The live index of active declarations (the hub's, on the main thread) with its epoch (one per
  * change) and the pool of detection workers holding replicas of it. Every change to the index
@@ -145,12 +151,15 @@ export class LiveIndex {
   private workers: Handle[] = [];
   private nextJob = 1;
   private closed = false;
+  /** Builds the index's trees in a thread of its own (started on the first rebuild), or null. */
+  private readonly trees: TreeWorker | null;
 
   constructor(
     private readonly engine: Partial<EngineOptions> = {},
     options: DetectionOptions = {},
   ) {
-    this.index = new ConflictIndex(engine);
+    this.trees = options.rebuildInWorker === false ? null : new TreeWorker(engine);
+    this.index = this.fresh(new ConflictIndex(engine));
     this.offloadAbove = options.offloadAbove ?? DEFAULT_OFFLOAD_ABOVE_VERTICES;
     this.size_ = options.workers ?? defaultWorkers();
     if (!(Number.isSafeInteger(this.size_) && this.size_ >= 1 && this.size_ <= 64))
@@ -172,7 +181,7 @@ export class LiveIndex {
 
   /** Replace the whole set (the hub's load at start): workers are started afresh when next needed. */
   load(decls: Iterable<Declaration>): void {
-    this.index = ConflictIndex.build(decls, this.engine);
+    this.index = this.fresh(ConflictIndex.build(decls, this.engine));
     this.epoch++;
     this.reloadedAt = this.epoch;
     this.stopWorkers();
@@ -182,17 +191,24 @@ export class LiveIndex {
     this.addAll([d]);
   }
 
+  /** True while the index's next tree is being built in the tree worker. */
+  get rebuilding(): boolean {
+    return this.index.rebuilding;
+  }
+
+  private fresh(index: ConflictIndex): ConflictIndex {
+    if (this.trees !== null) index.buildWith(this.trees.build);
+    return index;
+  }
+
   /**
    * Add a batch (a submission's, an import's): to the workers in parts of {@link SEED_PART}, one
    * message per part rather than per declaration (100,000 messages of one declaration each held
    * hundreds of MiB in their queues and took seconds to post).
    */
   addAll(ds: readonly Declaration[]): void {
-    // A large batch is loaded in bulk with what is there, like the hub's load: added one by one,
-    // the tree is rebuilt every 2,048 additions.
-    if (ds.length > BULK_ADD)
-      this.index = ConflictIndex.build([...this.index.declarations(), ...ds], this.engine);
-    else for (const d of ds) this.index.add(d);
+    // One rebuild at most for the whole batch, from the tree's own entries (none recomputed).
+    this.index.addAll(ds);
     for (const d of ds) this.changed(d.id);
     if (this.workers.length === 0) return;
     for (let at = 0; at < ds.length; at += SEED_PART) {
@@ -359,7 +375,48 @@ export class LiveIndex {
     this.closed = true;
     const stopping = this.workers;
     this.workers = [];
-    await Promise.all(stopping.map((w) => w.stop()));
+    this.index.buildWith(null);
+    await Promise.all([...stopping.map((w) => w.stop()), this.trees?.stop()]);
+  }
+}
+
+/**
+ * The thread that builds the live index's trees (stindex.ts {@link TreeBuilder}): a detection
+ * worker that holds no replica (never seeded), started on the first rebuild and restarted after
+ * one that died. Rebuilding 1M entries takes the better part of a second; here it no longer holds
+ * the write path: the main thread sends only the entries added since the last tree, one byte per
+ * slot saying which are active, and the old tree (shared memory, not copied), then swaps.
+ */
+export class TreeWorker {
+  private handle: Handle | null = null;
+  private nextJob = 1;
+  private stopped = false;
+
+  constructor(private readonly engine: Partial<EngineOptions> = {}) {}
+
+  readonly build: TreeBuilder = async (input) => {
+    if (this.stopped) throw new Error('the tree worker stopped');
+    if (this.handle === null) {
+      this.handle = new Handle(
+        this.engine,
+        (dead) => {
+          if (this.handle === dead) this.handle = null;
+        },
+        false,
+      );
+    }
+    const { added, alive } = input;
+    const moved = [added.items.buffer, added.kinds.buffer, added.ids.buffer, alive.buffer] as ArrayBuffer[];
+    const answer = await this.handle.ask({ t: 'build', job: this.nextJob++, input }, moved);
+    if (answer.t !== 'built') throw new Error(`tree worker answered ${answer.t} to a build`);
+    return answer.tree;
+  };
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const h = this.handle;
+    this.handle = null;
+    await h?.stop();
   }
 }
 
@@ -382,14 +439,17 @@ class Handle {
     number,
     { resolve: (m: FromWorker) => void; reject: (e: Error) => void }
   >();
-  /** Messages held back while the seed crosses, so that they arrive after it. */
-  private queue: [ToWorker, ArrayBuffer[]][] | null = [];
+  /** Messages held back while the seed crosses, so that they arrive after it (null: none to wait for). */
+  private queue: [ToWorker, ArrayBuffer[]][] | null;
   private stopped = false;
 
+  /** @param seeded a replica to be seeded (`seed`); a tree worker holds none. */
   constructor(
     engine: Partial<EngineOptions>,
     private readonly onDead: (h: Handle) => void,
+    seeded = true,
   ) {
+    this.queue = seeded ? [] : null;
     this.worker = new Worker(BOOT, { eval: true, workerData: { engine } });
     // An idle worker does not keep the process alive; one with a job in hand does (see ask).
     this.worker.unref();

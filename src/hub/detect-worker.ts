@@ -8,8 +8,12 @@
  * checked against the index exactly as it was at that moment, by the same engine code as on the
  * main thread (screen.ts). A screening's parsed and prepared declarations stay here until the
  * pool releases it, for the re-check under the write lock of what changed in between.
+ *
+ * The same entry serves as the tree worker (detect-pool.ts `TreeWorker`): never seeded, it only
+ * builds the live index's next packed tree from entries moved to it and moves the tree back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { mergePackedTree } from '../engine/packed-tree.ts';
 import type { Prepared } from '../engine/rules.ts';
 import { ConflictIndex, prepare } from '../engine/stindex.ts';
 import type { Declaration, EngineOptions } from '../engine/types.ts';
@@ -50,7 +54,7 @@ function handle(m: ToWorker): void {
       }
       return;
     case 'add':
-      for (const d of unpackDeclarations(m.decls)) index.add(d);
+      index.addAll(unpackDeclarations(m.decls));
       return;
     case 'withdraw':
       index.withdraw(m.id);
@@ -78,6 +82,11 @@ function handle(m: ToWorker): void {
         { t: 'screened', job: m.job, decls: packed, indexed: s.indexed, batch: s.batch } satisfies FromWorker,
         transfers(packed.packed),
       );
+      return;
+    }
+    case 'build': {
+      // Shared memory: posted, not copied or moved.
+      reply({ t: 'built', job: m.job, tree: mergePackedTree(m.input) });
       return;
     }
     case 'rescreen': {
