@@ -6,8 +6,10 @@
  * be, a damaged database, a full disk, no permission to write) are one line on standard error
  * saying what to do, and exit status 2; the hub never starts on data it cannot trust.
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
+import { DEFAULT_REQUEST_RATE, type RequestRate } from '../domain/limits.ts';
 import { PRECEDENCES } from '../domain/records.ts';
 import { systemClock } from '../hub/clock.ts';
 import { deadlines as deadlinePolicy } from '../hub/deadlines.ts';
@@ -16,11 +18,13 @@ import { parseDetectWorkers } from '../hub/detect-pool.ts';
 import { parseNetwork } from '../hub/egress.ts';
 import { Hub, type HubOptions } from '../hub/hub.ts';
 import { Scheduler } from '../hub/scheduler.ts';
+import { SNAPSHOT_FILE } from '../hub/snapshot.ts';
 import { parseWorkBudget } from '../hub/work-budget.ts';
 import { buildApp } from '../server/app.ts';
 import { type Basemaps, openBasemaps } from '../server/basemap.ts';
 import { type CotFeed, type CotFeedOptions, cotFeedOptions, startCotFeed } from '../server/cot-feed.ts';
 import { LOG_LEVELS } from '../server/logging.ts';
+import { parseRequestRate } from '../server/rate.ts';
 import type { Io } from './io.ts';
 import { openDataDirectory, reportStartupFault } from './store.ts';
 
@@ -37,6 +41,11 @@ export const SERVE_OPTIONS = {
   'lead-times': { type: 'string' },
   'probe-budget': { type: 'string' },
   'work-budget': { type: 'string' },
+  // Requests per token (src/server/rate.ts; docs/security.md, "Request rates").
+  'rate-limit': { type: 'string' },
+  'rate-burst': { type: 'string' },
+  'rate-limit-max': { type: 'string' },
+  'rate-burst-max': { type: 'string' },
   'detect-workers': { type: 'string' },
   'checkpoint-every': { type: 'string', default: '10' },
   'blind-timeout': { type: 'string', default: '120' },
@@ -63,6 +72,10 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     'lead-times'?: string;
     'probe-budget'?: string;
     'work-budget'?: string;
+    'rate-limit'?: string;
+    'rate-burst'?: string;
+    'rate-limit-max'?: string;
+    'rate-burst-max'?: string;
     'detect-workers'?: string;
     'checkpoint-every'?: string;
     'blind-timeout'?: string;
@@ -136,6 +149,13 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     io.stderr(`deconflict serve: ${(err as Error).message}\n`);
     return 2;
   }
+  let rates: { hub: RequestRate; ceiling: RequestRate };
+  try {
+    rates = parseRates(values);
+  } catch (err) {
+    io.stderr(`deconflict serve: ${(err as Error).message}\n`);
+    return 2;
+  }
   // Networks webhooks may lead to although they are not public (src/hub/egress.ts).
   const webhookAllow = values['webhook-allow'] ?? [];
   for (const net of webhookAllow) {
@@ -202,8 +222,10 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
           ...(leadTimes && { leadTimes }),
           ...(probeBudget !== undefined && { probeBudget }),
           ...(workBudget && { workBudget }),
+          tokenRateCeiling: rates.ceiling,
           ...(detectWorkers !== undefined && { detection: { workers: detectWorkers } }),
           blind: { timeout_ms: blindTimeout * 1000 },
+          snapshot: { path: join(dir, SNAPSHOT_FILE), log: (line) => io.stdout(`${line}\n`) },
         });
         opened = hub;
         hub.webhooks.configure({ allow: webhookAllow });
@@ -229,7 +251,12 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
             `(or start with --demo on an empty data directory for the demo, hub admin "${DEMO_HUB_ADMIN.username}").\n`,
         );
       }
-      app = await buildApp({ hub, basemaps, log: { level, pretty: process.stdout.isTTY === true } });
+      app = await buildApp({
+        hub,
+        basemaps,
+        rate: rates.hub,
+        log: { level, pretty: process.stdout.isTTY === true },
+      });
       const expiring = setInterval(() => {
         hub.declarations
           .expire()
@@ -323,4 +350,35 @@ export function parseLeadTimes(v: string | undefined): HubOptions['leadTimes'] {
     throw new Error(`--lead-times: ${(err as Error).message}`);
   }
   return out;
+}
+
+/**
+ * The hub's request rate per token (`--rate-limit`, `--rate-burst`; default 100/s, burst 200)
+ * and the ceiling of a token's own (`--rate-limit-max`, `--rate-burst-max`; default the hub's
+ * rate: a party can then only ask for less). A ceiling below the hub's rate is refused: a token
+ * asking for more would get less than one asking for nothing.
+ */
+function parseRates(values: {
+  'rate-limit'?: string;
+  'rate-burst'?: string;
+  'rate-limit-max'?: string;
+  'rate-burst-max'?: string;
+}): { hub: RequestRate; ceiling: RequestRate } {
+  const hub =
+    parseRequestRate(values['rate-limit'], values['rate-burst'], {
+      limit: '--rate-limit',
+      burst: '--rate-burst',
+    }) ?? DEFAULT_REQUEST_RATE;
+  const ceiling =
+    parseRequestRate(
+      values['rate-limit-max'],
+      values['rate-burst-max'],
+      { limit: '--rate-limit-max', burst: '--rate-burst-max' },
+      hub,
+    ) ?? hub;
+  if (ceiling.perSecond < hub.perSecond || ceiling.burst < hub.burst)
+    throw new Error(
+      `--rate-limit-max ${ceiling.perSecond}/s, burst ${ceiling.burst} is below the hub's rate (${hub.perSecond}/s, burst ${hub.burst}): a token's own rate could only be lower`,
+    );
+  return { hub, ceiling };
 }

@@ -34,6 +34,7 @@ import { type DetectionOptions, LiveIndex, releasing, type Screened } from './de
 import type { Kernel, ScreenedConflict, WriteCtx } from './kernel.ts';
 import { notifyParties } from './notifications.ts';
 import { accountProbes, DEFAULT_PROBE_BUDGET } from './probing.ts';
+import { type IndexSource, positionOf, usableSnapshot, writeSnapshot } from './snapshot.ts';
 import { type ConflictView, canSee, declarationFeature, involvesHidden } from './views.ts';
 import { closeAlerts } from './watch.ts';
 import { verticesOf, WorkBudgets, workBudget } from './work-budget.ts';
@@ -66,8 +67,13 @@ const SUBMIT_ROLES = ['operator', 'party_admin'] as const;
 export { assignedId } from './screen.ts';
 
 /** Every party's id, for telling each what it may see (read once per write). */
-async function partyIds(tx: Tx): Promise<string[]> {
-  return (await tx.parties.list()).map((x) => x.id);
+function partyIds(tx: Tx): () => Promise<string[]> {
+  // Read only when a change is not for every party (most declarations are visible to all).
+  let ids: Promise<string[]> | undefined;
+  return () => {
+    ids ??= tx.parties.list().then((list) => list.map((x) => x.id));
+    return ids;
+  };
 }
 
 /** The current version of a declaration the party owns and may still change, or the coded error. */
@@ -159,19 +165,49 @@ export class Declarations {
     k.onReset(() => this.load());
   }
 
-  /** Stop the detection workers (the hub closing). */
-  stop(): Promise<void> {
-    return this.index.close();
+  /**
+   * Stop the detection workers (the hub closing), having written the index's snapshot at
+   * `snapshot` when given (snapshot.ts): taken inside a write, after every write queued before
+   * it, so that the declarations and the ledger position are those of one moment.
+   */
+  async stop(snapshot?: string): Promise<void> {
+    try {
+      if (snapshot === undefined) return;
+      const taken = await this.k.write(async (tx) => ({
+        result: {
+          position: positionOf(await tx.ledger.head()),
+          entries: [...this.index.declarations()].map((decl) => ({
+            decl,
+            version: this.versions.get(decl.id) ?? 0,
+          })),
+        },
+      }));
+      writeSnapshot(snapshot, taken.position, taken.entries);
+    } finally {
+      await this.index.close();
+    }
   }
 
-  /** Rebuild the live index from the active declarations in the store (at start). */
-  async load(): Promise<void> {
-    const active = await this.k.read((tx) => tx.declarations.active());
-    this.index.load(active);
+  /**
+   * Rebuild the live index from the active declarations in the store (at start), or from the
+   * snapshot at `snapshot` when there is one that reflects the store (snapshot.ts): no
+   * declaration's JSON is then read or parsed. `told` hears which it was, and why.
+   */
+  async load(snapshot?: string, told?: (source: IndexSource) => void): Promise<void> {
+    const { head, active } = await this.k.read(async (tx) => ({
+      head: positionOf(await tx.ledger.head()),
+      active: await tx.declarations.activeVersions(),
+    }));
     this.versions.clear();
-    for (const [id, version] of await this.k.read((tx) => tx.declarations.activeVersions())) {
-      this.versions.set(id, version);
+    for (const [id, version] of active) this.versions.set(id, version);
+    const usable = usableSnapshot(snapshot, head, this.versions);
+    if (!('ok' in usable)) {
+      this.index.load(usable.entries.map((e) => e.decl));
+      told?.({ from: 'snapshot', why: `taken at ledger entry ${head.seq}, matches the store` });
+      return;
     }
+    this.index.load(await this.k.read((tx) => tx.declarations.active()));
+    told?.({ from: 'store', why: usable.reason });
   }
 
   private get probeBudget(): number {
@@ -306,7 +342,7 @@ export class Declarations {
       }
       await insertConflicts(this.k, ctx, p, records);
       await announce(this.k, ctx, records, known);
-      const parties = await partyIds(tx);
+      const parties = partyIds(tx);
       for (const r of fresh) {
         await this.declarationChanged(ctx, parties, r, null);
         await this.notifyParties(ctx, r);
@@ -357,7 +393,7 @@ export class Declarations {
       const records = await accountProbes(this.k, ctx, party, found, known, this.probeBudget);
       await insertConflicts(this.k, ctx, p, records);
       await announce(this.k, ctx, records, known);
-      await this.declarationChanged(ctx, await partyIds(tx), amended, cur.decl);
+      await this.declarationChanged(ctx, partyIds(tx), amended, cur.decl);
       await this.notifyParties(ctx, amended);
       const views = await viewsFor(tx, records, party, known);
       return {
@@ -379,7 +415,7 @@ export class Declarations {
       const cur = await activeOwnDeclaration(tx, party, id);
       await tx.declarations.setStatus(id, cur.version, 'withdrawn');
       await tx.ledger.append(this.k.entry(p, 'declaration.withdrawn', id, { version: cur.version, reason }));
-      await this.close(ctx, p, cur, 'withdrawn', await partyIds(tx));
+      await this.close(ctx, p, cur, 'withdrawn', partyIds(tx));
       return {
         result: { id, version: cur.version, status: 'withdrawn' as const },
         apply: () => this.forget(id),
@@ -393,7 +429,7 @@ export class Declarations {
     p: Principal | null,
     cur: DeclarationRecord,
     status: 'withdrawn' | 'expired',
-    parties: readonly string[],
+    parties: () => Promise<readonly string[]>,
   ): Promise<void> {
     await closeConflictsOf(this.k, ctx, p, cur.id, status);
     await closeAlerts(ctx, 'notification', cur.id, status);
@@ -419,7 +455,7 @@ export class Declarations {
       // Look again under the lock: a declaration amended (say, extended) or withdrawn since the
       // list above was taken must not be expired.
       const expired: string[] = [];
-      const parties = await partyIds(tx);
+      const parties = partyIds(tx);
       for (const id of ended) {
         const cur = await tx.declarations.current(id);
         if (cur?.status !== 'active' || cur.decl.end === null || cur.decl.end > now) continue;
@@ -442,24 +478,22 @@ export class Declarations {
    * expired, so its consoles keep the map current without reloading. The event is slim: the
    * console reads the declaration itself, as its party may see it. A party that could see the
    * previous version and no longer can gets `{id, status: 'hidden'}` so it drops it (it knew of
-   * it already; nothing new is told).
+   * it already; nothing new is told). A declaration every party may see is told once, on the
+   * shared feed (every party's stream, numbered in each; src/store/feed.ts); one shown to some
+   * parties only, to each of them.
    */
   private async declarationChanged(
     ctx: WriteCtx,
-    parties: readonly string[],
+    parties: () => Promise<readonly string[]>,
     r: DeclarationRecord,
     before: Declaration | null,
   ): Promise<void> {
     await this.k.declared(ctx, r);
-    for (const party of parties) {
+    const change = { id: r.id, party: r.party, kind: r.kind, version: r.version, status: r.status };
+    if (r.decl.visibility === 'all') return ctx.emitShared('declaration.changed', change);
+    for (const party of await parties()) {
       if (canSee(party, r.decl)) {
-        await ctx.emit(party, 'declaration.changed', {
-          id: r.id,
-          party: r.party,
-          kind: r.kind,
-          version: r.version,
-          status: r.status,
-        });
+        await ctx.emit(party, 'declaration.changed', change);
       } else if (before !== null && canSee(party, before)) {
         await ctx.emit(party, 'declaration.changed', { id: r.id, status: 'hidden' });
       }

@@ -5,7 +5,7 @@
  * write context, buses, deadlines). Routes call the features; the hub knows nothing of HTTP.
  */
 import { randomBytes } from 'node:crypto';
-import type { WorkBudget } from '../domain/limits.ts';
+import type { RequestRate, WorkBudget } from '../domain/limits.ts';
 import type { Precedence } from '../domain/records.ts';
 import type { ParseLimits } from '../engine/declaration.ts';
 import type { EngineOptions } from '../engine/types.ts';
@@ -23,6 +23,7 @@ import { Kernel } from './kernel.ts';
 import { Notifications } from './notifications.ts';
 import { Probing } from './probing.ts';
 import { Sealed } from './sealed.ts';
+import type { IndexSource } from './snapshot.ts';
 import { Transparency } from './transparency.ts';
 import { Webhooks } from './webhooks.ts';
 
@@ -34,6 +35,8 @@ export interface HubOptions {
   readonly limits?: Partial<ParseLimits>;
   /** Session lifetime (ms); default 12 h, a watch. */
   readonly sessionTtl_ms?: number;
+  /** The most an API token's own request rate may be (default the hub's default rate). */
+  readonly tokenRateCeiling?: RequestRate;
   /** Acknowledgement deadlines (ms) per precedence: [watch officer, senior officer, party admin]. */
   readonly deadlines?: Partial<Record<Precedence, readonly [number, number, number]>>;
   /** How the time before an activity relaxes precedence and stretches deadlines (deadlines.ts). */
@@ -46,6 +49,12 @@ export interface HubOptions {
   readonly detection?: DetectionOptions;
   /** Blind matching (docs/blind-matching.md): when an unanswered check is unknown, the H3 resolution. */
   readonly blind?: { readonly timeout_ms?: number; readonly resolution?: number };
+  /**
+   * The live index's snapshot (snapshot.ts): written at `path` when the hub closes, read at the
+   * next open when it matches the store. `log` is told where the index came from, and of a
+   * snapshot that could not be written.
+   */
+  readonly snapshot?: { readonly path: string; readonly log?: (line: string) => void };
 }
 
 export class Hub {
@@ -66,12 +75,14 @@ export class Hub {
   readonly agreements: Agreements;
   /** Sealed declarations and blind checks (docs/blind-matching.md). */
   readonly sealed: Sealed;
+  /** Where the live index came from when the hub opened (a snapshot or the store), and why. */
+  indexSource: IndexSource = { from: 'store', why: 'not opened' };
 
   private constructor(
     readonly kernel: Kernel,
-    options: HubOptions,
+    private readonly options: HubOptions,
   ) {
-    this.accounts = new Accounts(kernel, options.sessionTtl_ms);
+    this.accounts = new Accounts(kernel, options.sessionTtl_ms, options.tokenRateCeiling);
     this.declarations = new Declarations(kernel, {
       ...(options.engine && { engine: options.engine }),
       ...(options.limits && { limits: options.limits }),
@@ -105,7 +116,14 @@ export class Hub {
     );
     const hub = new Hub(kernel, options);
     await hub.transparency.open();
-    await hub.declarations.load();
+    await hub.declarations.load(options.snapshot?.path, (source) => {
+      hub.indexSource = source;
+    });
+    options.snapshot?.log?.(
+      hub.indexSource.from === 'snapshot'
+        ? `live index read from its snapshot (${hub.indexSource.why})`
+        : `live index rebuilt from the store: ${hub.indexSource.why}`,
+    );
     await hub.declarations.expire();
     await hub.agreements.load();
     await hub.sealed.load();
@@ -121,12 +139,20 @@ export class Hub {
   }
 
   /**
-   * Stop the threads the hub started (the detection workers), before its store closes. They do
-   * not keep a process alive when idle, so a hub left open does not hang an exit.
+   * Stop the threads the hub started (the detection workers), before its store closes, having
+   * written the live index's snapshot when the hub keeps one. The workers do not keep a process
+   * alive when idle, so a hub left open does not hang an exit. A snapshot that cannot be written
+   * (a full disk) is logged and skipped: the next start rebuilds from the store.
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.transparency.stopCheckpoints();
-    return this.declarations.stop();
+    const snapshot = this.options.snapshot;
+    try {
+      await this.declarations.stop(snapshot?.path);
+    } catch (err) {
+      if (snapshot === undefined) throw err;
+      snapshot.log?.(`the live index's snapshot was not written: ${(err as Error).message}`);
+    }
   }
 
   /**

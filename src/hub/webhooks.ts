@@ -121,14 +121,17 @@ export class Webhooks {
     // A shared event is in every party's stream: a delivery per enabled hook of every party,
     // each carrying the event's number in that party's stream (read only for parties with hooks).
     k.onEmitShared(async (ctx, _e, seqOf, memo) => {
-      let parties = memo.get('webhooks:parties') as Promise<string[]> | undefined;
-      if (parties === undefined) {
-        parties = ctx.tx.parties.list().then((list) => list.map((x) => x.id));
-        memo.set('webhooks:parties', parties);
+      // Every enabled hook, read in one query once per write, by party.
+      let byParty = memo.get('webhooks:enabled') as Promise<Map<string, WebhookRecord[]>> | undefined;
+      if (byParty === undefined) {
+        byParty = ctx.tx.webhooks.list().then((list) => {
+          const out = new Map<string, WebhookRecord[]>();
+          for (const w of list) if (w.disabled_at === null) out.set(w.party, [...(out.get(w.party) ?? []), w]);
+          return out;
+        });
+        memo.set('webhooks:enabled', byParty);
       }
-      for (const party of await parties) {
-        const hooks = await enabledHooks(ctx.tx, memo, party);
-        if (hooks.length === 0) continue;
+      for (const [party, hooks] of await byParty) {
         const seq = await seqOf(party);
         for (const w of hooks) await this.outbox(ctx, w, seq);
       }

@@ -265,6 +265,8 @@ export interface WebhookRepo {
   get(id: string): Promise<WebhookRecord | null>;
   update(w: WebhookRecord): Promise<void>;
   listByParty(party: string): Promise<WebhookRecord[]>;
+  /** Every party's webhooks, oldest first (a party registers a handful). */
+  list(): Promise<WebhookRecord[]>;
 }
 
 export interface DeliveryRepo {

@@ -731,6 +731,7 @@ function watchRepos(
     webhookGet: 'SELECT body FROM webhooks WHERE id = ?',
     webhookUpdate: 'UPDATE webhooks SET body = ? WHERE id = ?',
     webhookByParty: 'SELECT body FROM webhooks WHERE party = ? ORDER BY rowid',
+    webhookAll: 'SELECT body FROM webhooks ORDER BY rowid',
     deliveryInsert:
       'INSERT INTO deliveries (id, webhook, status, next_at, created_at, body) VALUES (?, ?, ?, ?, ?, ?)',
     deliveryGet: 'SELECT body FROM deliveries WHERE id = ?',
@@ -864,6 +865,7 @@ function watchRepos(
         q.webhookUpdate.run(JSON.stringify(w), w.id);
       },
       listByParty: async (party) => bodies<WebhookRecord>(q.webhookByParty.all(party)),
+      list: async () => bodies<WebhookRecord>(q.webhookAll.all()),
     },
     deliveries: {
       insert: async (d) => {
