@@ -94,6 +94,20 @@ export class OpenStreams {
   }
 }
 
+/**
+ * Hold a connection's writes until the end of this tick: the events of a group commit reach a
+ * console in one write of its TCP socket, not one each (a burst of five submissions fans out a
+ * few thousand frames over a thousand consoles; one system call per frame set its p99). The
+ * socket is `ws`'s underlying one; without it (another transport) frames go out one by one.
+ */
+function corkForThisTick(socket: WebSocket): void {
+  const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void; writableCorked: number } })
+    ._socket;
+  if (raw === undefined || raw.writableCorked > 0) return;
+  raw.cork();
+  process.nextTick(() => raw.uncork());
+}
+
 /** Frames by event: the consoles of a party all receive the same event, serialized once. */
 const frames = new WeakMap<EventRecord, string>();
 
@@ -225,6 +239,7 @@ async function open(
   const send = (e: EventRecord) => {
     if (e.seq <= last || socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > MAX_BUFFERED) return fail(4408, 'too_slow', 'reconnect with since');
+    corkForThisTick(socket);
     socket.send(frame(e));
     last = e.seq;
     // A hotline message from another party reached one of this party's consoles: delivered.

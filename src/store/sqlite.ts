@@ -1340,6 +1340,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const txWriter = repos(writer, options.storeLeaves !== false);
   // Rows changed so far by the writer: a commit that changed some wrote to the disk.
   const changes = writer.prepare('SELECT total_changes()').pluck();
+  // Each write of a group runs in a savepoint: prepared once, not parsed for every write.
+  const savepoint = writer.prepare('SAVEPOINT unit');
+  const releaseUnit = writer.prepare('RELEASE unit');
+  const rollbackTo = writer.prepare('ROLLBACK TO unit');
   const reading = new Set<Promise<unknown>>();
   // Serialize write transactions: one unit of work at a time, in arrival order.
   let queue: Promise<unknown> = Promise.resolve();
@@ -1375,16 +1379,16 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           for (const work of works) {
             // Each unit in a savepoint of its own: one that fails is undone alone, and the others
             // of the group still commit.
-            writer.exec('SAVEPOINT unit');
+            savepoint.run();
             try {
               out.push({ status: 'fulfilled', value: await work(txWriter) });
-              writer.exec('RELEASE unit');
+              releaseUnit.run();
             } catch (err) {
               // A full disk makes SQLite roll the whole transaction back itself: the units before
               // this one are gone too, so the group fails whole (below).
               if (!writer.inTransaction) throw err;
-              writer.exec('ROLLBACK TO unit');
-              writer.exec('RELEASE unit');
+              rollbackTo.run();
+              releaseUnit.run();
               out.push({ status: 'rejected', reason: refused(err) });
             }
           }
