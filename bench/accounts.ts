@@ -1,6 +1,6 @@
 /**
- * The accounts a single-party benchmark needs, made in-process: a hub admin, one party with its
- * administrator, and an operator API token for the HTTP client (as a party's system has one).
+ * The accounts a benchmark needs, made in-process: a hub admin, parties with their administrators,
+ * and operator API tokens for the HTTP clients (as a party's system has them).
  */
 import type { Hub, Principal } from '../src/hub/hub.ts';
 
@@ -11,17 +11,26 @@ export interface BenchParty {
   readonly token: string;
 }
 
-export async function benchParty(hub: Hub, party: string, name: string): Promise<BenchParty> {
+/** The hub's administrator, made in-process, and its principal. */
+export async function benchHubAdmin(hub: Hub): Promise<Principal> {
   await hub.accounts.createHubAdmin('bench.admin', 'bench-admin-passphrase');
-  const hubAdmin: Principal = {
-    username: 'bench.admin',
-    party: null,
-    roles: ['hub_admin'],
-    tokenId: 'bench',
-  };
+  return { username: 'bench.admin', party: null, roles: ['hub_admin'], tokenId: 'bench' };
+}
+
+/** A party and its administrator (`<party>.admin`), made by the hub admin; the admin's principal. */
+export async function benchPartyAdmin(
+  hub: Hub,
+  hubAdmin: Principal,
+  party: string,
+  name: string,
+): Promise<Principal> {
   const admin = { username: `${party}.admin`, password: `bench-${party}-passphrase` };
   await hub.accounts.createParty(hubAdmin, { id: party, name, admin });
-  const principal: Principal = { username: admin.username, party, roles: ['party_admin'], tokenId: 'bench' };
+  return { username: admin.username, party, roles: ['party_admin'], tokenId: 'bench' };
+}
+
+export async function benchParty(hub: Hub, party: string, name: string): Promise<BenchParty> {
+  const principal = await benchPartyAdmin(hub, await benchHubAdmin(hub), party, name);
   const { token } = await hub.accounts.createApiToken(principal, { name: 'bench', roles: ['operator'] });
   return { admin: principal, token };
 }

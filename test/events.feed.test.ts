@@ -28,20 +28,9 @@ import type { Store } from '../src/store/ports.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { sessions, startHub, T0, type TestHub } from './support/hub.ts';
 import { own } from './support/ids.ts';
+import { seeded } from './support/random.ts';
 import { http, StreamConsole, streamUrl } from './support/stream.ts';
 import { iso, MIN } from './support/time.ts';
-
-/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Seen = Pick<EventRecord, 'type' | 'data'>;
 const PARTIES = ['alpha', 'bravo', 'charlie'] as const;
@@ -59,7 +48,7 @@ describe('the shared feed in the store, against a brute-force model', () => {
   });
 
   it('numbers, merges and pages every party’s stream as the model does', async () => {
-    const rnd = random(20261122);
+    const rnd = seeded(20261122);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
     // The model: each party's whole stream, in order; a shared event is appended to all three.
     let model = new Map<string, Seen[]>(PARTIES.map((p) => [p, []]));

@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_PARTIES, demoAccounts } from '../../../src/hub/demo.ts';
 import { verifyChain } from '../../../src/ledger/chain.ts';
+import { seeded } from '../random.ts';
 import { login, type Served, serve } from '../serve.ts';
 import { readLedger } from './processes.ts';
 
@@ -75,18 +76,6 @@ export interface SigkillReport {
   readonly ms: number;
 }
 
-/** A small seeded generator (mulberry32), so that a run's choices can be replayed by its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 interface Decl {
   readonly party: string;
   readonly local: string;
@@ -112,7 +101,7 @@ const password = (party: string): string => (demoAccounts(party)[0] as { passwor
 export async function sigkillLoop(options: SigkillOptions): Promise<SigkillReport> {
   const started = performance.now();
   const log = options.log ?? (() => {});
-  const rnd = random(options.seed ?? 1);
+  const rnd = seeded(options.seed ?? 1);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const [minLoad, maxLoad] = options.loadMs ?? [300, 2_500];
   const dir = mkdtempSync(join(tmpdir(), 'deconflict-sigkill-'));
