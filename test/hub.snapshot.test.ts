@@ -1,15 +1,18 @@
 /**
  * The live index's snapshot (src/hub/snapshot.ts): written when the hub closes, read at the next
  * open only when it reflects the store, and otherwise refused with the reason, the index then
- * rebuilt from the store. Real SQLite data directories in temporary directories, real files, the
- * demo theatre around Arad; the index is compared through what it answers (dry runs), against a
- * hub that rebuilt it from the store.
+ * rebuilt from the store; the index itself restored as built, or built from the snapshot's
+ * declarations when its saved state is missing or does not fit. Real SQLite data directories in
+ * temporary directories, real files, the demo theatre around Arad; the index is compared through
+ * what it answers (dry runs), against a hub that rebuilt it from the store.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { IndexState } from '../src/engine/stindex.ts';
 import { DEMO_SCENARIO, demoAccounts } from '../src/hub/demo.ts';
 import type { Principal } from '../src/hub/hub.ts';
 import { positionOf, SNAPSHOT_FILE, takeSnapshot, writeSnapshot } from '../src/hub/snapshot.ts';
@@ -106,6 +109,7 @@ describe('the live index snapshot', () => {
     let fromSnapshot: { active: number; conflicts: string[] };
     try {
       assert.equal(t.hub.indexSource.from, 'snapshot', t.hub.indexSource.why);
+      assert.match(t.hub.indexSource.why, /matches the store; the index restored as built$/);
       assert.ok(!existsSync(path), 'a snapshot is read once, then removed');
       fromSnapshot = { active: t.hub.declarations.activeCount, conflicts: await probe(t) };
     } finally {
@@ -176,6 +180,70 @@ describe('the live index snapshot', () => {
       } finally {
         await t.close(true);
       }
+    }
+  });
+
+  it('builds the index from its declarations when its index state is missing or does not fit', async () => {
+    const dir = fresh();
+    const path = join(dir, SNAPSHOT_FILE);
+    await theatre(dir);
+    const good = takeSnapshot(path);
+    if ('ok' in good) assert.fail(`the snapshot reads back: ${good.reason}`);
+    assert.ok(good.index !== null && good.index.slots.length === good.entries.length, 'it holds the index');
+    const reference = await rebuilt(dir);
+    const cases: [string, IndexState | null, RegExp][] = [
+      ['no index state', null, /matches the store; no index state, index rebuilt$/],
+      [
+        'boxes made otherwise',
+        { ...good.index, boxes: 'boxes 0; horizontal separation 9260 m' },
+        /matches the store; its index state was not used: its boxes were made as "boxes 0; .*", index rebuilt$/,
+      ],
+      [
+        'the slots of other declarations',
+        { ...good.index, slots: good.index.slots.map((s, i) => (i === 0 ? s + 1 : s)) },
+        /its index state was not used: .*, index rebuilt$/,
+      ],
+    ];
+    for (const [what, index, reason] of cases) {
+      writeSnapshot(path, good.position, good.entries, index);
+      const t = await startHub({ dir, demo: false, hub: { snapshot: { path } } });
+      try {
+        assert.equal(t.hub.indexSource.from, 'snapshot', what);
+        assert.match(t.hub.indexSource.why, reason, what);
+        assert.deepEqual(
+          { active: t.hub.declarations.activeCount, conflicts: await probe(t) },
+          reference,
+          what,
+        );
+      } finally {
+        await t.app.close();
+        await t.hub.declarations.stop();
+        await t.store.close();
+      }
+    }
+  });
+
+  it('refuses a snapshot of the previous format (declarations only) by its number', async () => {
+    const dir = fresh();
+    const path = join(dir, SNAPSHOT_FILE);
+    await theatre(dir);
+    const store = openSqliteStore({ dir });
+    const head = positionOf(await store.read((tx) => tx.ledger.head()));
+    await store.close();
+    // A whole file of format 1 (its checksum holds): magic, header, no part, SHA-256.
+    const header = Buffer.from(JSON.stringify({ format: 1, position: head, declarations: 0, parts: 0 }));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(header.byteLength);
+    const body = Buffer.concat([Buffer.from('deconflict index snapshot\n', 'latin1'), length, header]);
+    writeFileSync(path, Buffer.concat([body, createHash('sha256').update(body).digest()]));
+    const t = await startHub({ dir, demo: false, hub: { snapshot: { path } } });
+    try {
+      assert.deepEqual(t.hub.indexSource, { from: 'store', why: 'the snapshot is of format 1' });
+      assert.equal(t.hub.declarations.activeCount, DEMO_DECLARATIONS + 1);
+    } finally {
+      await t.app.close();
+      await t.hub.declarations.stop();
+      await t.store.close();
     }
   });
 

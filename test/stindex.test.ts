@@ -2,7 +2,9 @@
  * The spatio-temporal index's layout, each part against trying every pair (checkAllPairs): a box
  * per edge of long lines, windows straddling the sort's time buckets, open-ended windows, the
  * withdrawal of a declaration with many boxes, a tree built elsewhere and swapped in while
- * additions and withdrawals continue, and the tree worker's tree against one built here.
+ * additions and withdrawals continue, the tree worker's tree against one built here, and an index
+ * restored from its saved state (a restart's snapshot) against the index it was saved from and a
+ * rebuild.
  *
  * Fixtures are GeoJSON features around Arad (the demo theatre, 46.1°N 21.3°E), parsed by the
  * engine's own parser, so each is a declaration a party could submit.
@@ -20,7 +22,7 @@ import {
   type TreeInput,
 } from '../src/engine/packed-tree.ts';
 import { MAX_RUNS } from '../src/engine/reach-entries.ts';
-import { ConflictIndex, type TreeBuilder } from '../src/engine/stindex.ts';
+import { ConflictIndex, type IndexState, type TreeBuilder } from '../src/engine/stindex.ts';
 import type { Conflict, Declaration, Position } from '../src/engine/types.ts';
 import { TreeWorker } from '../src/hub/detect-pool.ts';
 import { arbDeclaration, CENTRES, direct } from './support/arbitraries.ts';
@@ -521,5 +523,124 @@ describe('the tree worker', () => {
     } finally {
       await trees.stop();
     }
+  });
+});
+
+describe('the index restored from its state', () => {
+  /** Four theatres of random declarations, ids distinct across them. */
+  const sets = fc
+    .sample(arbSet(60), { numRuns: 4, seed: 1606 })
+    .map((set, k) => set.map((d) => ({ ...d, id: `${k}-${d.id}` })));
+  const all = sets.flat();
+
+  /** An index with a tree, a delta and withdrawn slots not yet compacted: the state a hub stops in. */
+  function lived(): ConflictIndex {
+    const ix = ConflictIndex.build(all.slice(0, 150), {}, { delta: 16, dead: 1000 });
+    for (const d of all.slice(150, 160)) ix.add(d);
+    for (const d of all.slice(0, 160).filter((_, i) => i % 7 === 3)) ix.withdraw(d.id);
+    return ix;
+  }
+
+  /** A copy of a state, so that a case may damage it. */
+  const copy = (s: IndexState): IndexState => {
+    const tree = s.tree === null ? null : new SharedArrayBuffer(s.tree.byteLength);
+    if (tree !== null && s.tree !== null) new Uint8Array(tree).set(new Uint8Array(s.tree));
+    const { items, kinds, ids } = s.delta;
+    return {
+      ...s,
+      slots: s.slots.slice(),
+      tree,
+      delta: { items: items.slice(), kinds: kinds.slice(), ids: ids.slice() },
+    };
+  };
+
+  it('answers every check as the index it was saved from and as a rebuild, then lives on alike', () => {
+    const source = lived();
+    const state = source.state();
+    assert.ok(state.tree !== null, 'a tree');
+    assert.ok(state.delta.ids.length > 0, 'entries in the delta');
+    assert.ok(state.slotCount > state.slots.length, 'withdrawn slots not yet compacted');
+    const live = [...source.declarations()];
+    const restored = ConflictIndex.restore(live, state, {}, { delta: 16, dead: 1000 });
+    const rebuilt = ConflictIndex.build(live, {}, { delta: 16, dead: 1000 });
+    assert.equal(restored.size, live.length);
+    let found = 0;
+    for (const d of all) {
+      const want = rebuilt.check(d);
+      found += want.length;
+      assert.deepEqual(restored.check(d), want, d.id);
+      assert.deepEqual(source.check(d), want, d.id);
+    }
+    assert.ok(found > 100, `the checks meet the set (${found} conflicts)`);
+    // Additions (past a rebuild) and withdrawals go on from the restored state as from a rebuild.
+    for (const d of all.slice(160)) {
+      restored.add(d);
+      rebuilt.add(d);
+    }
+    for (const d of all.filter((_, i) => i % 5 === 1)) {
+      assert.equal(restored.withdraw(d.id), rebuilt.withdraw(d.id), d.id);
+    }
+    assert.deepEqual(restored.allConflicts(), rebuilt.allConflicts());
+    const remaining = [...rebuilt.declarations()];
+    assert.deepEqual(restored.allConflicts(), checkAllPairs(remaining));
+  });
+
+  it('hands its restored tree to the tree worker, which builds the next one from it', async () => {
+    const source = lived();
+    const live = [...source.declarations()];
+    const trees = new TreeWorker();
+    try {
+      const restored = ConflictIndex.restore(live, source.state(), {}, { delta: 16, dead: 1000 });
+      restored.buildWith(trees.build);
+      const rebuilt = ConflictIndex.build(live, {}, { delta: 16, dead: 1000 });
+      let swaps = 0;
+      for (const d of all.slice(160)) {
+        assert.deepEqual(restored.check(d), rebuilt.check(d), d.id);
+        restored.add(d);
+        rebuilt.add(d);
+        if (restored.rebuilding) {
+          while (restored.rebuilding) await new Promise((r) => setTimeout(r, 5));
+          swaps++;
+        }
+      }
+      assert.ok(swaps >= 2, `only ${swaps} trees came from the worker`);
+      assert.deepEqual(restored.allConflicts(), rebuilt.allConflicts());
+    } finally {
+      await trees.stop();
+    }
+  });
+
+  it('is refused when the state does not fit the declarations, saying why', () => {
+    const source = lived();
+    const state = source.state();
+    const live = [...source.declarations()];
+    const leafMoved = copy(state);
+    const leaves = PackedTree.from(leafMoved.tree as SharedArrayBuffer);
+    leaves.boxes[0] = (leaves.boxes[0] as number) - 0.01;
+    const strayDelta = copy(state);
+    strayDelta.delta.ids[0] = state.slotCount + 5;
+    const cases: [
+      string,
+      readonly Declaration[],
+      IndexState,
+      Parameters<typeof ConflictIndex.restore>[2],
+      RegExp,
+    ][] = [
+      ['another separation', live, state, { horizontalSeparation_m: 18_520 }, /boxes were made as/],
+      ['a declaration fewer', live.slice(1), state, {}, /slots for \d+ declarations/],
+      [
+        'the declarations in another order',
+        [...live].reverse(),
+        state,
+        {},
+        /is not its kind and window|has no entry|are not those/,
+      ],
+      ['a box moved', live, leafMoved, {}, /the boxes of .+ are not those it has now/],
+      ['an entry past the slots', live, strayDelta, {}, /an entry of slot \d+, past \d+ slots/],
+    ];
+    for (const [what, decls, s, options, reason] of cases)
+      assert.throws(() => ConflictIndex.restore(decls, s, options), reason, what);
+    // The state itself was fine: restored as given, it answers.
+    assert.equal(ConflictIndex.restore(live, state).size, live.length);
   });
 });

@@ -25,6 +25,12 @@
  * rebuild in place (many withdrawals compact the slots; a delta grown past {@link DELTA_SLACK}
  * times its threshold) makes a tree still being built elsewhere stale: it is dropped on arrival.
  *
+ * Restarts. {@link ConflictIndex.state} gives the built index as typed arrays (the tree's buffer,
+ * the delta, each declaration's slot) and {@link ConflictIndex.restore} takes them back over the
+ * same declarations with no box computed and nothing sorted (the hub's snapshot, snapshot.ts). A
+ * restore checks what it can cheaply (options, slots, each entry's kind and window, a sample of
+ * boxes computed again) and refuses the rest, so a caller builds instead.
+ *
  * Invariant (never miss a conflict): every stored box is (part of) the declaration's geometry
  * widened by its own reach ({@link reachOf}), the union of its boxes holds every point within
  * that reach, and a query widens the new declaration likewise. Two declarations within the sum
@@ -163,6 +169,39 @@ export interface Compaction {
  */
 const DELTA_SLACK = 8;
 
+/**
+ * The index's built state ({@link ConflictIndex.state}), what a restart restores instead of
+ * computing every box and sorting every entry again ({@link ConflictIndex.restore}): the tree's
+ * buffer as built, the delta's entries and, per active declaration in the order
+ * {@link ConflictIndex.declarations} yields them, its slot (slots of withdrawn declarations not
+ * yet compacted away are holes). Typed arrays only, so that a snapshot file holds it as bytes.
+ */
+export interface IndexState {
+  /** How the boxes were made ({@link boxesFingerprint}): a restore under other options is refused. */
+  readonly boxes: string;
+  /** Slots in use, holes included. */
+  readonly slotCount: number;
+  /** The slot of each active declaration, ascending. */
+  readonly slots: Int32Array;
+  /** The tree's buffer (packed-tree.ts), or null before the first build. */
+  readonly tree: ArrayBufferLike | null;
+  readonly delta: TreeInput;
+}
+
+/**
+ * Bump when the boxes of a declaration change (reach-entries.ts, `reachOf`): a state saved by an
+ * older build is then refused, since its boxes may no longer cover what the rules need.
+ */
+const BOXES_LAYOUT = 1;
+
+/** What the stored boxes depend on besides a declaration: the layout and the reach's options. */
+export function boxesFingerprint(options: EngineOptions): string {
+  return `boxes ${BOXES_LAYOUT}; horizontal separation ${options.horizontalSeparation_m} m`;
+}
+
+/** Declarations whose boxes a restore computes again and compares with the state's (a spot check). */
+const RESTORE_SAMPLE = 64;
+
 export class ConflictIndex {
   readonly options: EngineOptions;
   private decls: (Declaration | undefined)[] = [];
@@ -228,6 +267,112 @@ export class ConflictIndex {
     }
     index.rebuild();
     return index;
+  }
+
+  /**
+   * The built state, for a snapshot: the tree's buffer itself (never written once built) and
+   * copies of the rest (the delta is at most a few thousand entries), so later changes of the
+   * index do not reach it. Its `slots` follow {@link declarations} taken at the same moment.
+   */
+  state(): IndexState {
+    const d = this.delta.view();
+    return {
+      boxes: boxesFingerprint(this.options),
+      slotCount: this.decls.length,
+      slots: Int32Array.from(this.slotOf.values()),
+      tree: this.tree?.data ?? null,
+      delta: { items: d.items.slice(), kinds: d.kinds.slice(), ids: d.ids.slice() },
+    };
+  }
+
+  /**
+   * The index whose {@link state} was `state`, over `decls` (the declarations it held, in that
+   * state's order): no box is computed and nothing is sorted, the tree is used as it was built.
+   * Throws, saying what, when the state does not fit the declarations: other options, a slot out
+   * of place, an entry whose kind or window is not its declaration's, a declaration with no
+   * entry, or (spot-checked on {@link RESTORE_SAMPLE} declarations) boxes other than those
+   * `entryBoxes` makes now. The caller then builds from the declarations instead.
+   */
+  static restore(
+    decls: readonly Declaration[],
+    state: IndexState,
+    options: Partial<EngineOptions> = {},
+    compaction?: Compaction,
+  ): ConflictIndex {
+    const index = new ConflictIndex(options, compaction);
+    const { slots, slotCount } = state;
+    if (state.boxes !== boxesFingerprint(index.options))
+      throw new Error(`its boxes were made as "${state.boxes}", not "${boxesFingerprint(index.options)}"`);
+    if (slots.length !== decls.length)
+      throw new Error(`${slots.length} slots for ${decls.length} declarations`);
+    const n = slotCount;
+    if (!(Number.isSafeInteger(n) && n >= decls.length))
+      throw new Error(`${n} slots for ${decls.length} declarations`);
+    index.alive = new Uint8Array(n + 64);
+    // Slot by slot, pushed (holes as withdrawn slots are): the arrays stay packed, as a build's are.
+    const { slotOf, alive } = index;
+    const all = index.decls;
+    let i = 0;
+    for (let slot = 0; slot < n; slot++) {
+      const d = slots[i] === slot ? decls[i++] : undefined;
+      all.push(d);
+      index.starts.push(d?.start ?? 0);
+      index.ends.push(d === undefined ? 0 : (d.end ?? Number.POSITIVE_INFINITY));
+      index.kinds.push(d === undefined ? 0 : (KIND_CODE.get(d.kind) as number));
+      if (d === undefined) continue;
+      alive[slot] = 1;
+      slotOf.set(d.id, slot);
+    }
+    if (i !== decls.length) throw new Error(`slot ${slots[i]} of ${decls[i]?.id} is out of order`);
+    if (slotOf.size !== decls.length) throw new Error('a declaration id appears twice');
+    index.dead = n - decls.length;
+    const tree = state.tree === null ? null : PackedTree.from(state.tree);
+    const delta = new Entries(state.delta.ids.length + 64);
+    delta.items.set(state.delta.items);
+    delta.kinds.set(state.delta.kinds);
+    delta.ids.set(state.delta.ids);
+    delta.length = state.delta.ids.length;
+    index.verifyEntries(tree, delta);
+    index.tree = tree;
+    index.delta = delta;
+    index.stamp = new Uint32Array(Math.max(16, n * 2));
+    return index;
+  }
+
+  /**
+   * Every entry belongs to an active or withdrawn slot with its declaration's kind and window,
+   * every active declaration has one, and the sampled declarations' entries are the boxes
+   * `entryBoxes` makes of them now (as multisets; a tree holds its leaves in its own order).
+   */
+  private verifyEntries(tree: PackedTree | null, delta: Entries): void {
+    const n = this.decls.length;
+    const seen = new Uint8Array(n);
+    const every = Math.max(1, Math.floor(this.slotOf.size / RESTORE_SAMPLE));
+    const sampled = new Map<number, number[][]>();
+    let i = 0;
+    for (const slot of this.slotOf.values()) if (i++ % every === 0) sampled.set(slot, []);
+    const check = (box: Float64Array, o: number, kind: number, slot: number): void => {
+      if (!(slot >= 0 && slot < n)) throw new Error(`an entry of slot ${slot}, past ${n} slots`);
+      if (this.alive[slot] !== 1) return;
+      if (kind !== this.kinds[slot] || box[o + 4] !== this.starts[slot] || box[o + 5] !== this.ends[slot])
+        throw new Error(`an entry of ${(this.decls[slot] as Declaration).id} is not its kind and window`);
+      seen[slot] = 1;
+      sampled.get(slot)?.push([box[o], box[o + 1], box[o + 2], box[o + 3]] as number[]);
+    };
+    if (tree !== null)
+      for (let k = 0; k < tree.numItems; k++)
+        check(tree.boxes, k * 6, 31 - Math.clz32(tree.masks[k] as number), tree.ids[k] as number);
+    for (let k = 0; k < delta.length; k++)
+      check(delta.items, k * 6, delta.kinds[k] as number, delta.ids[k] as number);
+    for (const slot of this.slotOf.values())
+      if (seen[slot] !== 1) throw new Error(`${(this.decls[slot] as Declaration).id} has no entry`);
+    const key = (b: readonly number[]): string => b.join(' ');
+    for (const [slot, got] of sampled) {
+      const d = this.decls[slot] as Declaration;
+      const want = entryBoxes(d.geometry, reachOf(d, this.options)).map((b) => key([b[0], b[1], b[2], b[3]]));
+      if (want.sort().join('\n') !== got.map(key).sort().join('\n'))
+        throw new Error(`the boxes of ${d.id} are not those it has now`);
+    }
   }
 
   /**

@@ -173,16 +173,16 @@ export class Declarations {
   async stop(snapshot?: string): Promise<void> {
     try {
       if (snapshot === undefined) return;
-      const taken = await this.k.write(async (tx) => ({
-        result: {
-          position: positionOf(await tx.ledger.head()),
-          entries: [...this.index.declarations()].map((decl) => ({
-            decl,
-            version: this.versions.get(decl.id) ?? 0,
-          })),
-        },
-      }));
-      writeSnapshot(snapshot, taken.position, taken.entries);
+      const taken = await this.k.write(async (tx) => {
+        const position = positionOf(await tx.ledger.head());
+        // The declarations and the index's state of one moment: the state's slots follow them.
+        const entries = [...this.index.declarations()].map((decl) => ({
+          decl,
+          version: this.versions.get(decl.id) ?? 0,
+        }));
+        return { result: { position, entries, state: this.index.state() } };
+      });
+      writeSnapshot(snapshot, taken.position, taken.entries, taken.state);
     } finally {
       await this.index.close();
     }
@@ -191,7 +191,8 @@ export class Declarations {
   /**
    * Rebuild the live index from the active declarations in the store (at start), or from the
    * snapshot at `snapshot` when there is one that reflects the store (snapshot.ts): no
-   * declaration's JSON is then read or parsed. `told` hears which it was, and why.
+   * declaration's JSON is then read or parsed, and the index itself is restored as it was built
+   * (no box computed, nothing sorted) when its state fits. `told` hears which it was, and why.
    */
   async load(snapshot?: string, told?: (source: IndexSource) => void): Promise<void> {
     const { head, active } = await this.k.read(async (tx) => ({
@@ -202,8 +203,14 @@ export class Declarations {
     for (const [id, version] of active) this.versions.set(id, version);
     const usable = usableSnapshot(snapshot, head, this.versions);
     if (!('ok' in usable)) {
-      this.index.load(usable.entries.map((e) => e.decl));
-      told?.({ from: 'snapshot', why: `taken at ledger entry ${head.seq}, matches the store` });
+      // The index as it was built, when its state fits; else built from the snapshot's declarations.
+      const refused = this.index.load(
+        usable.entries.map((e) => e.decl),
+        usable.index,
+      );
+      const built = usable.index === null ? 'no index state' : refused;
+      const how = built === null ? 'the index restored as built' : `${built}, index rebuilt`;
+      told?.({ from: 'snapshot', why: `taken at ledger entry ${head.seq}, matches the store; ${how}` });
       return;
     }
     this.index.load(await this.k.read((tx) => tx.declarations.active()));

@@ -126,7 +126,8 @@ export class Webhooks {
       if (byParty === undefined) {
         byParty = ctx.tx.webhooks.list().then((list) => {
           const out = new Map<string, WebhookRecord[]>();
-          for (const w of list) if (w.disabled_at === null) out.set(w.party, [...(out.get(w.party) ?? []), w]);
+          for (const w of list)
+            if (w.disabled_at === null) out.set(w.party, [...(out.get(w.party) ?? []), w]);
           return out;
         });
         memo.set('webhooks:enabled', byParty);
