@@ -628,6 +628,8 @@ describe('declaration errors', () => {
       'bad_elements',
       // Base map archives: test/basemap.archive.test.ts.
       'range_not_satisfiable',
+      // Request rates per token: test/rate.limits.test.ts.
+      'rate_above_ceiling',
       // Cursor-on-Target imports: test/formats.cot.test.ts.
       'cot_unmapped',
       // Exports' content negotiation: test/formats.export.test.ts.
