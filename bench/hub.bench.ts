@@ -620,12 +620,7 @@ async function partOne(): Promise<{ preloadMsPer1000: number }> {
     `1. Sustained submissions over HTTP with ${count(PRELOAD)} active declarations ` +
       `(${CLIENTS} keep-alive clients, ${DURATION_MS / 1000} s)`,
   );
-  const dir = mkdtempSync(join(os.tmpdir(), 'deconflict-hub-bench-'));
-  const store = openSqliteStore({ dir });
-  try {
-    const hub = await Hub.open(store, systemClock);
-    const tokens = await benchAccounts(hub);
-
+  return withBenchHub('deconflict-hub-bench-', async ({ dir, store, hub, tokens }) => {
     const t0 = Date.now();
     console.log(
       `theatre: 5°×5° box ${LON0}°E–${LON0 + SPAN}°E × ${LAT0}°N–${LAT0 + SPAN}°N; windows from 30 days ago to` +
@@ -759,6 +754,19 @@ async function partOne(): Promise<{ preloadMsPer1000: number }> {
     );
     anchorComparison(okRps);
     return { preloadMsPer1000: pre.ms / (PRELOAD / BATCH) };
+  });
+}
+
+/** A hub of its own in a temporary data directory, with the benchmark's accounts; removed after. */
+async function withBenchHub<T>(
+  prefix: string,
+  run: (h: { dir: string; store: Store; hub: Hub; tokens: Map<string, string> }) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(os.tmpdir(), prefix));
+  const store = openSqliteStore({ dir });
+  try {
+    const hub = await Hub.open(store, systemClock);
+    return await run({ dir, store, hub, tokens: await benchAccounts(hub) });
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -776,11 +784,7 @@ async function hotSpot(): Promise<void> {
     `1b. Hot spot: ${CLIENTS} clients submitting into one 2 km × 2 km square holding ${count(HOTSPOT_PRELOAD)}` +
       ` declarations (${seconds} s)`,
   );
-  const dir = mkdtempSync(join(os.tmpdir(), 'deconflict-hub-hotspot-'));
-  const store = openSqliteStore({ dir });
-  try {
-    const hub = await Hub.open(store, systemClock);
-    const tokens = await benchAccounts(hub);
+  await withBenchHub('deconflict-hub-hotspot-', async ({ store, hub, tokens }) => {
     const t0 = Date.now();
     const rng = mulberry32(0x40b0200);
     const parts = hotspotPreload(rng, t0);
@@ -848,10 +852,7 @@ async function hotSpot(): Promise<void> {
       `group commit: ${count(commits.groups)} commits for ${count(commits.units)} writes` +
         ` (${(commits.units / Math.max(1, commits.groups)).toFixed(1)} per commit)`,
     );
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Count the store's group commits and the writes they held until the returned function is called. */
