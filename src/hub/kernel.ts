@@ -20,8 +20,8 @@
  * write in turn on the only thread. A group starts once the event loop has read what arrived
  * (`setImmediate`, not a microtask: the requests read in the same turn queue their writes first),
  * and the next as soon as it committed: a lone write waits for one turn, not for a timer. When
- * the commit itself fails (a full disk), every write of the group fails and the features' memory is read back from the store ({@link Kernel.onReset}), undoing
- * what the group's writes had applied.
+ * the commit itself fails (a full disk), every write of the group fails and the features' memory
+ * is read back from the store ({@link Kernel.onReset}), undoing what the group's writes applied.
  *
  * Extension points, so that features stay apart:
  * - {@link Kernel.onEmit}: runs inside the transaction for every stream event (webhooks write
