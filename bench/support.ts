@@ -6,17 +6,8 @@ import type { AltitudeBand, Position, SiteCategory } from '../src/engine/types.t
 
 export type Rng = () => number;
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a tiny seeded PRNG, uniform in [0, 1) (the tests' own, one definition). */
+export { seeded as mulberry32 } from '../test/support/random.ts';
 
 export const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng();
 

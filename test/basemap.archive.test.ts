@@ -91,6 +91,15 @@ function assertGdalReadsArad(tile: Uint8Array, z: number, x: number, y: number):
   assert.ok(buildings.features.some((f) => f.properties?.name === 'Palatul Administrativ'));
 }
 
+/** GET through the hub's app, with the token's bearer header when one is given. */
+function getAs(t: TestHub, token: string | null, url: string, headers: Record<string, string> = {}) {
+  return t.app.inject({
+    method: 'GET',
+    url,
+    headers: { ...(token !== null && { authorization: `Bearer ${token}` }), ...headers },
+  });
+}
+
 describe('a hub serving base map archives', () => {
   let t: TestHub;
   let token: string;
@@ -103,11 +112,7 @@ describe('a hub serving base map archives', () => {
   after(() => t.close());
 
   const get = (url: string, headers: Record<string, string> = {}, auth = true) =>
-    t.app.inject({
-      method: 'GET',
-      url,
-      headers: { ...(auth && { authorization: `Bearer ${token}` }), ...headers },
-    });
+    getAs(t, auth ? token : null, url, headers);
 
   test('GET /api/v1/basemap lists both archives with what their headers and metadata say', async () => {
     const a = ok<BasemapAnswer>(await get('/api/v1/basemap'));
@@ -250,11 +255,7 @@ describe('a hub serving MBTiles base maps (vector made by GDAL, hillshade by han
   after(() => t.close());
 
   const get = (url: string, headers: Record<string, string> = {}, auth = true) =>
-    t.app.inject({
-      method: 'GET',
-      url,
-      headers: { ...(auth && { authorization: `Bearer ${token}` }), ...headers },
-    });
+    getAs(t, auth ? token : null, url, headers);
   /** The row GDAL stored at zoom, column and TMS row, read with SQLite directly. */
   const stored = (z: number, col: number, row: number): Buffer | undefined => {
     const db = new Database(VECTOR_MB, { readonly: true });

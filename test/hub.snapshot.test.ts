@@ -62,6 +62,13 @@ async function probe(t: TestHub): Promise<string[]> {
   return r.conflicts.map((c) => JSON.stringify([c.rule, c.a, c.b].map((x) => JSON.stringify(x)))).sort();
 }
 
+/** Stop a test hub without writing a snapshot (its detection workers, its app, its store). */
+async function shut(t: TestHub): Promise<void> {
+  await t.app.close();
+  await t.hub.declarations.stop();
+  await t.store.close();
+}
+
 describe('the live index snapshot', () => {
   const dirs: string[] = [];
   const fresh = (): string => {
@@ -143,9 +150,7 @@ describe('the live index snapshot', () => {
       answered = { active: t.hub.declarations.activeCount, conflicts: await probe(t) };
     } finally {
       // Without a snapshot kept, so that the reference below rebuilds too.
-      await t.app.close();
-      await t.hub.declarations.stop();
-      await t.store.close();
+      await shut(t);
     }
     assert.deepEqual(answered, await rebuilt(dir));
     assert.equal(answered.active, DEMO_DECLARATIONS + 1);
@@ -216,9 +221,7 @@ describe('the live index snapshot', () => {
           what,
         );
       } finally {
-        await t.app.close();
-        await t.hub.declarations.stop();
-        await t.store.close();
+        await shut(t);
       }
     }
   });
@@ -241,9 +244,7 @@ describe('the live index snapshot', () => {
       assert.deepEqual(t.hub.indexSource, { from: 'store', why: 'the snapshot is of format 1' });
       assert.equal(t.hub.declarations.activeCount, DEMO_DECLARATIONS + 1);
     } finally {
-      await t.app.close();
-      await t.hub.declarations.stop();
-      await t.store.close();
+      await shut(t);
     }
   });
 
@@ -273,9 +274,7 @@ describe('the live index snapshot', () => {
         assert.deepEqual({ active: t.hub.declarations.activeCount, conflicts: await probe(t) }, reference);
       } finally {
         // Closed without a snapshot kept: the next case starts from its own file.
-        await t.app.close();
-        await t.hub.declarations.stop();
-        await t.store.close();
+        await shut(t);
       }
     }
   });
