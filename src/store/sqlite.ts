@@ -4,8 +4,9 @@
  * Durability: WAL journal with `synchronous = FULL`, so a transaction whose promise resolved is
  * on disk and survives a crash or SIGKILL. Group commit (`transactGroup`): units of work that
  * queued while a commit was in flight run in one transaction, each in a savepoint, and share one
- * commit and one fsync. One writer at a time: transactions are serialized by a queue in this process, and an OS lock (`hub.lock`, see `holdLock`) refuses a second process
- * (or a second store in this one) on the same directory. Each read is a read transaction on a
+ * commit and one fsync. One writer at a time: transactions are serialized by a queue in this
+ * process, and an OS lock (`hub.lock`, see `holdLock`) refuses a second process (or a second
+ * store in this one) on the same directory. Each read is a read transaction on a
  * connection of its own: a snapshot. The ledger table refuses UPDATE, DELETE and REPLACE by
  * trigger. A write that finds the disk full is refused as `storage_full`, whole.
  *
