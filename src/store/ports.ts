@@ -385,7 +385,46 @@ export interface Tx {
   readonly blind: BlindRepo;
 }
 
+/** A row of a table as whole-hub export carries it: numbers, text, bytes or null. */
+export type DumpRow = Readonly<Record<string, number | string | Uint8Array | null>>;
+
+/** What a group commit may run before its units. */
+export interface GroupOptions {
+  /**
+   * Runs first in the transaction, once the writers' lock is held (PostgreSQL: every write
+   * transaction of every instance takes one advisory lock first, so writes are totally ordered
+   * across instances): the hub catches its memory up there with what other instances committed.
+   * Throwing fails the whole group.
+   */
+  readonly first?: (tx: Tx) => Promise<void>;
+}
+
 export interface Store {
+  /** Which adapter: the embedded SQLite store (one process) or PostgreSQL (any number of instances). */
+  readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * Whether other processes may write to this store (PostgreSQL): the hub then follows their
+   * writes ({@link follow}) and catches up under the writers' lock ({@link GroupOptions.first}).
+   */
+  readonly shared: boolean;
+  /**
+   * Be told that another instance may have committed writes: on each of their commits
+   * (PostgreSQL LISTEN/NOTIFY), after the listening connection came back from a loss, and every
+   * few seconds regardless (a notification can be lost). The hub then reads what changed from the
+   * store. Returns a function that stops it. The embedded store never calls it (one process).
+   */
+  follow(onChange: () => void): () => void;
+  /** Check the link to the database (`/readyz`); rejects with `store_unavailable` when down. */
+  ping(): Promise<void>;
+  /** The tables whole-hub export carries, in an order that loads (a row's references first). */
+  tables(): readonly string[];
+  /**
+   * A page of a table's rows in primary-key order, for whole-hub export: the first page with
+   * `cursor` null, the next with the `next` it answered (null after the last page).
+   */
+  dump(table: string, cursor: string | null, limit: number): Promise<{ rows: DumpRow[]; next: string | null }>;
+  /** Insert rows as dumped (whole-hub import into an empty store), in one transaction of their own. */
+  load(table: string, rows: readonly DumpRow[]): Promise<void>;
   /**
    * Run `work` as one transaction: everything it wrote commits together, or nothing does (an
    * exception rolls back). Commits are durable when the promise resolves.
@@ -397,7 +436,10 @@ export interface Store {
    * is `rejected`; the others commit. Resolves once the commit is durable; rejects (nothing of
    * any unit committed) when the transaction itself fails, e.g. on a full disk.
    */
-  transactGroup<T>(works: readonly ((tx: Tx) => Promise<T>)[]): Promise<PromiseSettledResult<T>[]>;
+  transactGroup<T>(
+    works: readonly ((tx: Tx) => Promise<T>)[],
+    options?: GroupOptions,
+  ): Promise<PromiseSettledResult<T>[]>;
   /** Read without a write transaction (a consistent snapshot). */
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -81,6 +81,7 @@ import type {
   ConflictQuery,
   DeclarationQuery,
   DeviceRecord,
+  GroupOptions,
   SharedEventRecord,
   Store,
   Tx,
@@ -1361,12 +1362,31 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   };
   const store: SqliteStore = {
     migration,
+    dialect: 'sqlite',
+    // One process holds the data directory (its lock): nobody else writes, nothing to follow.
+    shared: false,
+    follow: () => () => undefined,
+    async ping() {
+      if (closed) throw new Error('the store is closed');
+    },
+    tables: () => {
+      throw new Error('whole-hub export of the embedded store: not built yet');
+    },
+    dump: async () => {
+      throw new Error('whole-hub export of the embedded store: not built yet');
+    },
+    load: async () => {
+      throw new Error('whole-hub import into the embedded store: not built yet');
+    },
     async transact<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
       const [outcome] = await store.transactGroup([work]);
       if (outcome?.status !== 'fulfilled') throw outcome?.reason;
       return outcome.value;
     },
-    transactGroup<T>(works: readonly ((tx: Tx) => Promise<T>)[]): Promise<PromiseSettledResult<T>[]> {
+    transactGroup<T>(
+      works: readonly ((tx: Tx) => Promise<T>)[],
+      options?: GroupOptions,
+    ): Promise<PromiseSettledResult<T>[]> {
       const run = async (): Promise<PromiseSettledResult<T>[]> => {
         if (closed) throw new Error('the store is closed');
         try {
@@ -1377,6 +1397,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const before = changes.get() as number;
         const out: PromiseSettledResult<T>[] = [];
         try {
+          await options?.first?.(txWriter);
           for (const work of works) {
             // Each unit in a savepoint of its own: one that fails is undone alone, and the others
             // of the group still commit.
