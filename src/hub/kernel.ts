@@ -90,6 +90,16 @@ export interface WriteCtx {
  */
 export type Work<T> = (tx: Tx, ctx: WriteCtx) => Promise<{ result: T; apply?: () => void }>;
 
+/** A group commit as {@link Kernel.onGroup} reports it. */
+export interface GroupReport {
+  /** From the start of its transaction to its durable commit (or its failure), in ms. */
+  readonly ms: number;
+  /** Writes it carried (committed or undone alone). */
+  readonly writes: number;
+  /** False when the transaction itself failed (a full disk, the database unreachable). */
+  readonly committed: boolean;
+}
+
 /** A write waiting for its group commit. */
 interface QueuedWrite {
   readonly work: Work<unknown>;
@@ -172,6 +182,7 @@ export class Kernel {
   private readonly escalationHooks = new Map<AlertSubject, EscalationHook>();
   private readonly screenHooks: ScreenHook[] = [];
   private readonly declaredHooks: DeclaredHook[] = [];
+  private readonly groupHooks: ((g: GroupReport) => void)[] = [];
 
   constructor(
     readonly store: Store,
@@ -280,7 +291,20 @@ export class Kernel {
     }
   }
 
+  /**
+   * Be told of every group commit once it ended: how long the transaction took (from its start to
+   * its durable commit), how many writes it carried, and whether it committed (`/metrics`).
+   */
+  onGroup(hook: (g: GroupReport) => void): void {
+    this.groupHooks.push(hook);
+  }
+
   private async commitGroup(jobs: readonly QueuedWrite[]): Promise<void> {
+    const started = performance.now();
+    const report = (committed: boolean): void => {
+      const g = { ms: performance.now() - started, writes: jobs.length, committed };
+      for (const hook of this.groupHooks) hook(g);
+    };
     const outboxes = jobs.map((): Outgoing[] => []);
     let outcomes: PromiseSettledResult<unknown>[];
     try {
@@ -292,6 +316,7 @@ export class Kernel {
         }),
       );
     } catch (err) {
+      report(false);
       // Memory first, so that whoever hears of the failure finds the hub as the store has it.
       try {
         for (const hook of this.resetHooks) await hook();
@@ -300,6 +325,7 @@ export class Kernel {
       }
       return;
     }
+    report(true);
     // The events of writes that were undone were rolled back with them: never published.
     const committed = outcomes.flatMap((o, i) =>
       o.status === 'fulfilled' ? (outboxes[i] as Outgoing[]) : [],
