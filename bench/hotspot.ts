@@ -11,16 +11,12 @@
  * weeks) or, one in five, a movement like the preloaded ones. So a submission meets a handful of
  * conflicts, not thousands: many overlap in space, few in time.
  *
- * Afterwards every conflict the hub recorded is compared with a brute-force check: every pair of
- * the square's active declarations evaluated by the engine's pair rule (`evaluatePair`, no
- * index): the same set, or the benchmark says MISSED / EXTRA.
+ * Afterwards every conflict the hub recorded is compared with a brute-force check
+ * (test/support/brute-force.ts: every pair of the square's active declarations evaluated by the
+ * engine's pair rule, no index): the same set, or the benchmark says MISSED / EXTRA.
  */
 
 import { formatIsoUtc } from '../src/engine/index.ts';
-import { evaluatePair, type Prepared } from '../src/engine/rules.ts';
-import { prepare } from '../src/engine/stindex.ts';
-import { DEFAULT_OPTIONS } from '../src/engine/types.ts';
-import type { Store } from '../src/store/ports.ts';
 import { intIn, type Rng, roundForJson, uniform } from './support.ts';
 
 /** The square's south-west corner and its side in degrees (2 km: 0.018° of latitude, 0.026° of longitude at 46.5°N). */
@@ -88,56 +84,4 @@ export function hotspotPreload(rng: Rng, t0: number): Feature[][] {
   const out: Feature[][] = [];
   for (let i = 0; i < all.length; i += 1000) out.push(all.slice(i, i + 1000));
   return out;
-}
-
-const pairKey = (rule: string, a: string, b: string): string =>
-  `${rule} ${a < b ? `${a} ${b}` : `${b} ${a}`}`;
-
-/**
- * Compare the conflicts the hub recorded (open ones) with every pair of its active declarations
- * evaluated one by one. Returns the counts and a few examples of any difference.
- */
-export async function bruteForceCompare(
-  store: Store,
-  parties: readonly string[],
-): Promise<{
-  declarations: number;
-  pairs: number;
-  expected: number;
-  recorded: number;
-  missed: string[];
-  extra: string[];
-  ms: number;
-}> {
-  const t = performance.now();
-  const active = await store.read((tx) => tx.declarations.active());
-  const recorded = await store.read(async (tx) => {
-    const byId = new Map<string, { rule: string; a: string; b: string }>();
-    for (const party of parties)
-      for (const c of await tx.conflicts.query({ party, status: 'open', limit: 10_000_000 }))
-        byId.set(c.id, c);
-    return [...byId.values()];
-  });
-  const prepared: Prepared[] = active.map((d) => prepare(d));
-  const expected = new Set<string>();
-  let pairs = 0;
-  for (let i = 0; i < prepared.length; i++) {
-    for (let j = i + 1; j < prepared.length; j++) {
-      pairs++;
-      const c = evaluatePair(prepared[i] as Prepared, prepared[j] as Prepared, DEFAULT_OPTIONS);
-      if (c !== null) expected.add(pairKey(c.rule, c.a, c.b));
-    }
-  }
-  const got = new Set(recorded.map((c) => pairKey(c.rule, c.a, c.b)));
-  const missed = [...expected].filter((k) => !got.has(k));
-  const extra = [...got].filter((k) => !expected.has(k));
-  return {
-    declarations: active.length,
-    pairs,
-    expected: expected.size,
-    recorded: got.size,
-    missed: missed.slice(0, 5),
-    extra: extra.slice(0, 5),
-    ms: performance.now() - t,
-  };
 }

@@ -180,7 +180,17 @@ export class Accounts {
     private readonly sessionTtl_ms = DEFAULT_SESSION_TTL_MS,
     /** The most a token's own request rate may be (`serve --rate-limit-max`). */
     private readonly rateCeiling: RequestRate = DEFAULT_REQUEST_RATE,
-  ) {}
+  ) {
+    // A token revoked or a member disabled through another instance (a shared store): the
+    // streams this instance holds for them close at once, as they do for its own revocations.
+    k.onFollow(async (_tx, entries) => {
+      for (const e of entries) {
+        if (e.type === 'token.revoked') k.revocations.publish({ tokenId: e.subject });
+        else if (e.type === 'member.updated' && (e.payload as { disabled?: unknown }).disabled === true)
+          k.revocations.publish({ username: e.subject });
+      }
+    });
+  }
 
   /** Create a hub administrator (the CLI's `admin create`, or the demo). */
   async createHubAdmin(username: string, password: string): Promise<void> {

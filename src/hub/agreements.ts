@@ -157,6 +157,10 @@ export class Agreements {
   ) {
     k.onScreen((s) => this.screen(s));
     k.onReset(() => this.load());
+    // Another instance changed agreements (a shared store): read the open ones again (a handful).
+    k.onFollow(async (_tx, entries) => {
+      if (entries.some((e) => e.type.startsWith('agreement.'))) await this.load();
+    });
   }
 
   /** At start: the agreements in force and the open ones' due times, from the store. */

@@ -163,6 +163,32 @@ export class Declarations {
     this.budgets = new WorkBudgets(workBudget(options.workBudget), () => k.clock.now());
     // A group commit that failed: what its writes applied to the index is read back from the store.
     k.onReset(() => this.load());
+    // Another instance created, amended, withdrew or expired declarations (a shared store).
+    k.onFollow((tx, entries) =>
+      this.follow(
+        tx,
+        entries.filter((e) => e.type.startsWith('declaration.')).map((e) => e.subject),
+      ),
+    );
+  }
+
+  /**
+   * Bring the live index up to the store for these declarations, as another instance left them:
+   * the current version when it is active, else nothing. Idempotent; each changed declaration
+   * counts as a change for the screenings under way, as a write's own would (detect-pool.ts).
+   */
+  private async follow(tx: Tx, ids: readonly string[]): Promise<void> {
+    for (const id of new Set(ids)) {
+      const cur = await tx.declarations.current(id);
+      const active = cur?.status === 'active' ? cur : null;
+      const known = this.versions.get(id);
+      if (known !== undefined && known === active?.version) continue;
+      if (known !== undefined) this.forget(id);
+      if (active) {
+        this.index.add(active.decl);
+        this.versions.set(id, active.version);
+      }
+    }
   }
 
   /**

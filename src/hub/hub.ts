@@ -115,6 +115,9 @@ export class Hub {
       Buffer.from(secret, 'base64'),
     );
     const hub = new Hub(kernel, options);
+    // Several instances: the ledger position first, so that what others commit while the
+    // features load is read after (kernel.ts, "followOthers").
+    await kernel.beginFollowing();
     await hub.transparency.open();
     await hub.declarations.load(options.snapshot?.path, (source) => {
       hub.indexSource = source;
@@ -127,6 +130,7 @@ export class Hub {
     await hub.declarations.expire();
     await hub.agreements.load();
     await hub.sealed.load();
+    kernel.startFollowing();
     return hub;
   }
 
@@ -145,6 +149,7 @@ export class Hub {
    * (a full disk) is logged and skipped: the next start rebuilds from the store.
    */
   async close(): Promise<void> {
+    this.kernel.stopFollowingWrites();
     this.transparency.stopCheckpoints();
     const snapshot = this.options.snapshot;
     try {

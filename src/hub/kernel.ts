@@ -132,6 +132,11 @@ type AckHook = (ctx: WriteCtx, a: AlertRecord, reply: string | null) => Promise<
 /** The parties a feature tells of an acknowledgement (it must tell exactly these). */
 type AudienceHook = (ctx: WriteCtx, a: AlertRecord) => Promise<readonly string[]>;
 type EscalationHook = (ctx: WriteCtx, a: AlertRecord) => Promise<void>;
+/** A feature reading the ledger entries other instances committed (see {@link Kernel.onFollow}). */
+type FollowHook = (tx: Tx, entries: readonly LedgerEntry[]) => Promise<void>;
+
+/** Ledger entries (and stream events) read per page while catching up with other instances. */
+const FOLLOW_PAGE = 1000;
 
 /**
  * A conflict as the screening of new declarations records it: one the engine found between two
@@ -183,6 +188,16 @@ export class Kernel {
   private readonly screenHooks: ScreenHook[] = [];
   private readonly declaredHooks: DeclaredHook[] = [];
   private readonly groupHooks: ((g: GroupReport) => void)[] = [];
+  private readonly followHooks: FollowHook[] = [];
+  /** The ledger entry the features' memory reflects (a shared store; 0 on the embedded one). */
+  private seen = 0;
+  /** A reset could not read the store: memory is read again before the next write. */
+  private stale = false;
+  /** Other instances may have committed: catch up between write groups. */
+  private followPending = false;
+  private stopFollowing: (() => void) | undefined;
+  /** Per party listening here: the last stream event published here (see {@link listening}). */
+  private readonly marks = new Map<string, number>();
 
   constructor(
     readonly store: Store,
@@ -283,12 +298,123 @@ export class Kernel {
     this.resetHooks.push(hook);
   }
 
+  /**
+   * Read what other instances committed, in ledger order, into a feature's memory (several
+   * instances on one PostgreSQL database): `entries` are the ledger entries after those this
+   * instance already reflects; the hook reads whatever it keeps from `tx` (a snapshot that holds
+   * them) and must be idempotent — an entry may be seen twice (after a reset).
+   */
+  onFollow(hook: FollowHook): void {
+    this.followHooks.push(hook);
+  }
+
+  /**
+   * Begin following the writes of other instances (a shared store; nothing to do on the embedded
+   * one): the ledger position the features' memory reflects is taken first, before the features
+   * load, so that nothing committed while they load is missed (what is seen twice is idempotent).
+   */
+  async beginFollowing(): Promise<void> {
+    if (!this.store.shared) return;
+    this.seen = (await this.store.read((tx) => tx.ledger.head()))?.seq ?? 0;
+  }
+
+  /** Start reading other instances' writes as they are notified (after the features loaded). */
+  startFollowing(): void {
+    if (!this.store.shared || this.stopFollowing) return;
+    this.stopFollowing = this.store.follow(() => this.followSoon());
+    this.followSoon();
+  }
+
+  /** Stop following (the hub closing). */
+  stopFollowingWrites(): void {
+    this.stopFollowing?.();
+    this.stopFollowing = undefined;
+  }
+
+  /**
+   * A console of `party` on this instance has read its stream up to `seq` and now listens: the
+   * events other instances commit for that party are published here from there on.
+   */
+  listening(party: string, seq: number): void {
+    const mark = this.marks.get(party);
+    if (mark === undefined || seq < mark) this.marks.set(party, seq);
+  }
+
+  /** Catch up with other instances soon, between write groups (never inside one). */
+  followSoon(): void {
+    this.followPending = true;
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => void this.drain());
+    }
+  }
+
   private async drain(): Promise<void> {
     try {
-      while (this.queued.length > 0) await this.commitGroup(this.queued.splice(0, MAX_GROUP));
+      while (this.queued.length > 0 || this.followPending) {
+        if (this.queued.length > 0) await this.commitGroup(this.queued.splice(0, MAX_GROUP));
+        else await this.followOthers();
+      }
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * What other instances committed since this one last looked: their ledger entries into the
+   * features' memory, their stream events to the consoles listening here, and a wake-up for the
+   * scheduler (an alert they raised may fall due here). Runs in a read snapshot, without the
+   * writers' lock; a write group catches up again under the lock ({@link catchUp}).
+   */
+  private async followOthers(): Promise<void> {
+    this.followPending = false;
+    try {
+      const published = await this.store.read(async (tx) => {
+        await this.catchUp(tx);
+        return this.othersEvents(tx);
+      });
+      if (published.length > 0) this.bus.publish(published);
+      this.onCommitted?.();
+    } catch {
+      // The database is out of reach: the next notification, the store's periodic call or the
+      // next write catches up (the position did not move).
+    }
+  }
+
+  /** Bring the features' memory up to the ledger head `tx` sees (a shared store). */
+  private async catchUp(tx: Tx): Promise<void> {
+    if (this.stale) {
+      // A group commit failed and its reset could not read the store: read everything again.
+      const head = (await tx.ledger.head())?.seq ?? 0;
+      for (const hook of this.resetHooks) await hook();
+      this.stale = false;
+      if (this.store.shared) this.seen = head;
+    }
+    if (!this.store.shared) return;
+    for (;;) {
+      const entries = await tx.ledger.range(this.seen + 1, FOLLOW_PAGE);
+      if (entries.length === 0) return;
+      for (const hook of this.followHooks) await hook(tx, entries);
+      this.seen = (entries[entries.length - 1] as LedgerEntry).seq;
+      if (entries.length < FOLLOW_PAGE) return;
+    }
+  }
+
+  /** Events committed for the parties listening here since they were last published here. */
+  private async othersEvents(tx: Tx): Promise<EventRecord[]> {
+    const out: EventRecord[] = [];
+    for (const party of this.bus.parties()) {
+      let mark = this.marks.get(party);
+      if (mark === undefined) continue;
+      for (;;) {
+        const page = await tx.events.since(party, mark, FOLLOW_PAGE);
+        out.push(...page);
+        if (page.length > 0) mark = (page[page.length - 1] as EventRecord).seq;
+        if (page.length < FOLLOW_PAGE) break;
+      }
+      this.marks.set(party, mark);
+    }
+    return out;
   }
 
   /**
@@ -307,24 +433,45 @@ export class Kernel {
     };
     const outboxes = jobs.map((): Outgoing[] => []);
     let outcomes: PromiseSettledResult<unknown>[];
+    // The ledger head once the group's writes are done (a shared store: what memory reflects).
+    let head = this.seen;
     try {
       outcomes = await this.store.transactGroup(
-        jobs.map((job, i) => async (tx: Tx) => {
-          const { result, apply } = await job.work(tx, this.context(tx, outboxes[i] as Outgoing[]));
-          apply?.();
-          return result;
-        }),
+        [
+          ...jobs.map((job, i) => async (tx: Tx) => {
+            const { result, apply } = await job.work(tx, this.context(tx, outboxes[i] as Outgoing[]));
+            apply?.();
+            return result;
+          }),
+          ...(this.store.shared
+            ? [
+                async (tx: Tx) => {
+                  head = (await tx.ledger.head())?.seq ?? 0;
+                },
+              ]
+            : []),
+        ],
+        // Under the writers' lock, before the first write: what other instances committed.
+        { first: (tx) => this.catchUp(tx) },
       );
     } catch (err) {
       report(false);
       // Memory first, so that whoever hears of the failure finds the hub as the store has it.
+      // When the store cannot be read either (PostgreSQL out of reach), memory is marked stale
+      // and read again by the next group, under the lock, before its first write.
       try {
+        const at = this.store.shared ? await this.store.read((tx) => tx.ledger.head()) : null;
         for (const hook of this.resetHooks) await hook();
+        if (this.store.shared) this.seen = at?.seq ?? 0;
+      } catch {
+        this.stale = true;
       } finally {
         for (const job of jobs) job.reject(err);
       }
       return;
     }
+    if (this.store.shared) outcomes.pop();
+    this.seen = head;
     report(true);
     // The events of writes that were undone were rolled back with them: never published.
     const committed = outcomes.flatMap((o, i) =>
@@ -373,19 +520,23 @@ export class Kernel {
         // Committed all the same: a console that misses it live reads it when it reconnects.
       }
     }
-    this.bus.publish(
-      out.flatMap((o) =>
-        'shared' in o
-          ? [...o.seqs].map(([party, seq]) => ({
-              party,
-              seq,
-              at: o.shared.at,
-              type: o.shared.type,
-              data: o.shared.data,
-            }))
-          : [o],
-      ),
+    const events = out.flatMap((o) =>
+      'shared' in o
+        ? [...o.seqs].map(([party, seq]) => ({
+            party,
+            seq,
+            at: o.shared.at,
+            type: o.shared.type,
+            data: o.shared.data,
+          }))
+        : [o],
     );
+    this.bus.publish(events);
+    // Published here: other instances' events are read from after these (followOthers).
+    for (const e of events) {
+      const mark = this.marks.get(e.party);
+      if (mark !== undefined && e.seq > mark) this.marks.set(e.party, e.seq);
+    }
   }
 
   private context(tx: Tx, outbox: Outgoing[]): WriteCtx {

@@ -162,6 +162,10 @@ export class Sealed {
     this.engine = { ...DEFAULT_OPTIONS, ...options.engine };
     k.onDeclared((ctx, r) => this.declared(ctx, r));
     k.onReset(() => this.load());
+    // Another instance sealed, withdrew or expired declarations (a shared store): read them again.
+    k.onFollow(async (_tx, entries) => {
+      if (entries.some((e) => e.type.startsWith('sealed.'))) await this.load();
+    });
   }
 
   get resolution(): number {

@@ -29,6 +29,8 @@ import { newId } from './secrets.ts';
 export const MAX_ATTEMPTS = 8;
 export const FIRST_RETRY_MS = 10_000;
 const TIMEOUT_MS = 10_000;
+/** A delivery's lease: twice the send timeout and this (a send that overran it is sent again). */
+const LEASE_MARGIN_MS = 5_000;
 const MAX_WEBHOOKS = 10;
 /** How long registration waits for a name to resolve before accepting it unchecked (delivery checks). */
 const REGISTRATION_LOOKUP_MS = 5_000;
@@ -264,9 +266,33 @@ export class Webhooks {
   async deliverDue(limit = 50): Promise<number> {
     const now = this.k.clock.now();
     const due = await this.k.read((tx) => tx.deliveries.due(now, limit));
-    const work = due.filter((d) => !this.inFlight.has(d.id));
+    const candidates = due.filter((d) => !this.inFlight.has(d.id));
+    if (candidates.length === 0) return 0;
+    const work = await this.claim(candidates);
     await Promise.all(work.map((d) => this.send(d)));
     return work.length;
+  }
+
+  /**
+   * Take a lease on deliveries before sending them: under the writers' lock, each still pending
+   * and due has its next attempt moved past the longest a send can take. Another instance (or
+   * this one) finds it not due until then, so a delivery is sent once across instances; if the
+   * instance sending it dies, the lease runs out and another sends it (the receiver may then see
+   * it twice, with the same `X-Deconflict-Delivery` id: at-least-once where a crash leaves no
+   * other way). The outcome's record replaces the lease.
+   */
+  private claim(ds: readonly DeliveryRecord[]): Promise<DeliveryRecord[]> {
+    return this.k.write(async (tx, ctx) => {
+      const mine: DeliveryRecord[] = [];
+      for (const d of ds) {
+        const cur = await tx.deliveries.get(d.id);
+        if (cur?.status !== 'pending' || cur.next_at === null || cur.next_at > ctx.now) continue;
+        const held: DeliveryRecord = { ...cur, next_at: ctx.now + 2 * this.timeout_ms + LEASE_MARGIN_MS };
+        await tx.deliveries.update(held);
+        mine.push(held);
+      }
+      return { result: mine };
+    });
   }
 
   private async send(d: DeliveryRecord): Promise<void> {

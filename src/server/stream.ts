@@ -41,6 +41,8 @@ import { type App, ERRORS } from './routes/support.ts';
 const AUTH_TIMEOUT_MS = 10_000;
 /** The backstop recheck of the token (revocations arrive at once; see the header). */
 const RECHECK_MS = 60_000;
+/** How soon a stream looks again for an event another instance committed but it cannot read yet. */
+const FILL_RETRY_MS = 100;
 /** setTimeout's longest delay; a later expiry is left to the recheck. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const PING_MS = 30_000;
@@ -236,7 +238,45 @@ async function open(
   let last = 0;
   let live = false;
   const buffered: EventRecord[] = [];
+  // Live events that came ahead of one not yet published here: with several instances, an event
+  // this instance wrote can overtake one another instance committed before it. Those in between
+  // are read from the store, and everything goes out in order, with no gap.
+  const ahead: EventRecord[] = [];
+  let filling = false;
+  const fill = async (): Promise<void> => {
+    filling = true;
+    try {
+      while (ahead.length > 0 && socket.readyState === socket.OPEN) {
+        const before = last;
+        const page = await hub.store.read((tx) => tx.events.since(party, last, PAGE));
+        for (const e of page) emit(e);
+        ahead.sort((x, y) => x.seq - y.seq);
+        while (ahead.length > 0 && (ahead[0] as EventRecord).seq <= last + 1)
+          emit(ahead.shift() as EventRecord);
+        // Nothing more in the store yet: look again shortly.
+        if (last === before) {
+          setTimeout(() => filling || void fill(), FILL_RETRY_MS).unref();
+          break;
+        }
+      }
+    } catch (err) {
+      fail(1011, 'internal', (err as Error).message);
+    } finally {
+      filling = false;
+    }
+  };
   const send = (e: EventRecord) => {
+    if (e.seq <= last || socket.readyState !== socket.OPEN) return;
+    if (live && (filling || e.seq > last + 1)) {
+      ahead.push(e);
+      if (!filling) void fill();
+      return;
+    }
+    emit(e);
+    // It may have closed a gap that held others back.
+    if (ahead.length > 0) void fill();
+  };
+  const emit = (e: EventRecord) => {
     if (e.seq <= last || socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > MAX_BUFFERED) return fail(4408, 'too_slow', 'reconnect with since');
     corkForThisTick(socket);
@@ -286,8 +326,11 @@ async function open(
       for (const e of page) send(e);
       if (page.length < PAGE || socket.readyState !== socket.OPEN) break;
     }
-    for (const e of buffered.splice(0)) send(e);
+    // Live first: an event held back meanwhile that is ahead of the backlog fills the gap.
     live = true;
+    for (const e of buffered.splice(0)) send(e);
+    // Events other instances commit for this party are published here from `last` on.
+    hub.kernel.listening(party, last);
   } catch (err) {
     return fail(1011, 'internal', (err as Error).message);
   }
