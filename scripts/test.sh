@@ -13,6 +13,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# PostgreSQL (and PostGIS) for the PostgreSQL store's tests: installed and started when missing.
+# shellcheck source=scripts/test-postgres.sh
+source scripts/test-postgres.sh
 # `npm install` rather than `npm ci`: npm 11 writes lock files without the other platforms'
 # optional packages (biome, esbuild) and then refuses them in `npm ci`. Versions are pinned
 # exactly in package.json and the lock file, so the result is the same. It also builds the

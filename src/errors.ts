@@ -42,6 +42,10 @@ export const ERROR_CODES = {
     'The webhook URL is, or its name resolves to, an address the hub does not send to (loopback, private, link-local, metadata, ...) unless its operator allows that network (`--webhook-allow`).',
   storage_full:
     'The hub’s disk is full: the change was not applied and nothing stored was lost; retry once the hub’s operator has freed space.',
+  store_unavailable:
+    'The hub cannot reach its database (PostgreSQL down, restarting or out of reach): the change was not applied and nothing acknowledged was lost; retry in a few seconds.',
+  shutting_down:
+    'This hub instance is stopping (its operator restarts or upgrades it): the request was not read and changed nothing; send it again, to another instance or once this one is back.',
   method_not_allowed:
     'The path exists but does not take this method (the `Allow` header lists those it takes).',
   unsupported_media_type:

@@ -39,7 +39,7 @@ describe('deconflict migrate', () => {
   it('is listed by help', TIMEOUT, async () => {
     const r = await run(['help']);
     assert.equal(r.status, 0);
-    assert.match(r.stdout, /deconflict migrate \[--data DIR\]/);
+    assert.match(r.stdout, /deconflict migrate \[--data DIR \| --database URL\]/);
   });
 
   it(

@@ -597,6 +597,10 @@ describe('declaration errors', () => {
       // The edge, logins, work budgets and faults: test/attack.*.test.ts, test/hub.api.test.ts.
       'address_not_allowed',
       'storage_full',
+      // The database out of reach: test/store.postgres.test.ts (a private cluster stopped).
+      'store_unavailable',
+      // A hub instance draining on SIGTERM: test/serve.shutdown.test.ts.
+      'shutting_down',
       'method_not_allowed',
       'unsupported_media_type',
       'uri_too_long',

@@ -1,41 +1,45 @@
 /**
- * `deconflict migrate [--data DIR]`: bring a data directory's schema to this release's version
- * and say from which version to which. `serve` and `admin` do the same when they open it; this
- * command does it alone, for an operator who upgrades deliberately (say, right after a backup).
+ * `deconflict migrate [--data DIR | --database URL]`: bring a store's schema to this release's
+ * version and say from which version to which. `serve` and `admin` do the same when they open it;
+ * this command does it alone, for an operator who upgrades deliberately (say, right after a
+ * backup). A PostgreSQL database is named by `--database` or `DATABASE_URL`.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { describeLocation } from '../store/open.ts';
 import { databaseFile } from '../store/sqlite.ts';
 import type { Io } from './io.ts';
-import { openDataDirectory } from './store.ts';
+import { openStoreAt, storeLocationOf } from './store.ts';
 
-/** Run `deconflict migrate`; exit status 0 when the directory is at the latest version, 2 when not. */
+/** Run `deconflict migrate`; exit status 0 when the store is at the latest version, 2 when not. */
 export async function migrateCommand(args: readonly string[], io: Io): Promise<number> {
-  let dir: string;
+  let values: { data: string; database?: string };
   try {
-    const { values } = parseArgs({
+    ({ values } = parseArgs({
       args: [...args],
-      options: { data: { type: 'string', default: './data' } },
-    });
-    dir = values.data;
+      options: { data: { type: 'string', default: './data' }, database: { type: 'string' } },
+    }));
   } catch (err) {
     io.stderr(`deconflict migrate: ${(err as Error).message}\n`);
     return 2;
   }
-  if (!existsSync(databaseFile(dir))) {
+  const where = storeLocationOf(values, 'migrate', io);
+  if (where === null) return 2;
+  if (where.dialect === 'sqlite' && !existsSync(databaseFile(where.dir))) {
     io.stderr(
-      `deconflict migrate: ${dir} holds no deconflict data (no ${databaseFile(dir)}): nothing to migrate\n`,
+      `deconflict migrate: ${where.dir} holds no deconflict data (no ${databaseFile(where.dir)}): nothing to migrate\n`,
     );
     return 2;
   }
-  const store = openDataDirectory(dir, 'migrate', io);
+  const store = await openStoreAt(where, 'migrate', io);
   if (store === null) return 2;
   await store.close();
   const { from, to, applied } = store.migration;
+  const name = describeLocation(where);
   io.stdout(
     applied.length === 0
-      ? `${dir}: schema version ${from} → ${to}, already the latest: nothing to apply.\n`
-      : `${dir}: schema version ${from} → ${to}, applied ${applied.join(', ')}.\n`,
+      ? `${name}: schema version ${from} → ${to}, already the latest: nothing to apply.\n`
+      : `${name}: schema version ${from} → ${to}, applied ${applied.join(', ')}.\n`,
   );
   return 0;
 }

@@ -113,6 +113,8 @@ export function stepAt(
   const base = d.steps[precedence][level];
   if (startsAt === null) return base;
   const room = startsAt - d.lead.margin_ms - now;
-  const share = room / (3 - level);
+  // Whole milliseconds, as every time the hub stores (a fraction would not fit PostgreSQL's
+  // bigint); down, so that a deadline is never later than its share.
+  const share = Math.floor(room / (3 - level));
   return Math.max(base, Math.min(share, d.lead.max_step_ms));
 }

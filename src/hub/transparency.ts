@@ -130,7 +130,9 @@ export class Transparency {
     if (keys.length === 0)
       await this.k.write(async (tx, ctx) => {
         const origin = await tx.meta.init(ORIGIN_KEY, `deconflict/${bytesToHex(randomBytes(8))}`);
-        await addLogKey(ctx, origin, null, null);
+        // Under the writers' lock: another instance starting on the same new database at the
+        // same moment may have made it first.
+        if ((await tx.log.keys()).length === 0) await addLogKey(ctx, origin, null, null);
         return { result: undefined };
       });
     this.logOrigin = (await this.k.read((tx) => tx.meta.get(ORIGIN_KEY))) ?? '';

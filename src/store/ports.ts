@@ -14,6 +14,7 @@ import type {
   AgreementStatus,
   AgreementVersionRecord,
   AgreementWithdrawalRecord,
+  AlertLevel,
   AlertRecord,
   AlertSubject,
   BlindCheckRecord,
@@ -152,6 +153,8 @@ export interface ConflictRepo {
   /** Open conflicts involving a declaration (any version). */
   openFor(declarationId: string): Promise<ConflictRecord[]>;
   update(c: ConflictRecord): Promise<void>;
+  /** How many conflicts are in each status, hub-wide (`/metrics`: counts only, no party). */
+  countByStatus(): Promise<readonly { status: ConflictRecord['status']; count: number }[]>;
 }
 
 export interface LedgerRepo {
@@ -215,6 +218,11 @@ export interface AlertRepo {
   due(now: number, limit: number): Promise<AlertRecord[]>;
   /** The earliest deadline of any open alert, or null. */
   nextDue(): Promise<number | null>;
+  /**
+   * How many alerts are in each status at each escalation level, hub-wide (`/metrics`: counts
+   * only, no party); one grouped query.
+   */
+  countByState(): Promise<readonly { status: AlertRecord['status']; level: AlertLevel; count: number }[]>;
 }
 
 /** A row of the shared feed: a change every party may see, written once (numbered by `useq`). */
@@ -422,7 +430,11 @@ export interface Store {
    * A page of a table's rows in primary-key order, for whole-hub export: the first page with
    * `cursor` null, the next with the `next` it answered (null after the last page).
    */
-  dump(table: string, cursor: string | null, limit: number): Promise<{ rows: DumpRow[]; next: string | null }>;
+  dump(
+    table: string,
+    cursor: string | null,
+    limit: number,
+  ): Promise<{ rows: DumpRow[]; next: string | null }>;
   /** Insert rows as dumped (whole-hub import into an empty store), in one transaction of their own. */
   load(table: string, rows: readonly DumpRow[]): Promise<void>;
   /**

@@ -15,7 +15,7 @@
  * indexed beside it (a readers table, an R*Tree) so that the list is filtered in SQL.
  */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   constants,
@@ -36,6 +36,7 @@ import type {
   AgreementSignatureRecord,
   AgreementVersionRecord,
   AgreementWithdrawalRecord,
+  AlertLevel,
   AlertRecord,
   BlindCheckRecord,
   BlindOutputRecord,
@@ -62,7 +63,6 @@ import type {
 } from '../domain/records.ts';
 import type { Declaration } from '../engine/types.ts';
 import { canonicalJson, entryHash, GENESIS_HASH } from '../ledger/chain.ts';
-import { type EntryHeader, leafData } from '../ledger/leaf.ts';
 import {
   DataDirectoryFileInvalid,
   DataDirectoryLocked,
@@ -76,6 +76,7 @@ import {
 import { mergeStream, type OwnRow, ownCount, sharedAfter } from './feed.ts';
 import { declarationFootprint } from './footprint.ts';
 import { type MigrationReport, migrate } from './migrate.ts';
+import { nodeLeaf } from './node-leaf.ts';
 import type {
   AlertQuery,
   ConflictQuery,
@@ -86,6 +87,8 @@ import type {
   Store,
   Tx,
 } from './ports.ts';
+import { dumpTable, loadTable } from './sqlite-dump.ts';
+import { HUB_TABLES } from './tables.ts';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
@@ -427,17 +430,6 @@ function probeRepo(db: Db): Tx['probes'] {
   };
 }
 
-/**
- * An entry's leaf hash (hex) as src/ledger/leaf.ts defines it, hashed with node:crypto: on the
- * write path, where it runs for every entry, about twice as fast as the platform-free SHA-256
- * leaf.ts uses for the browser (a test checks the two agree: test/ledger.hub.test.ts).
- */
-function nodeLeaf(header: EntryHeader, salt: string, canonicalPayload: string): string {
-  const payloadSha = createHash('sha256').update(salt).update('\n').update(canonicalPayload).digest('hex');
-  return createHash('sha256').update(LEAF_PREFIX).update(leafData(header, payloadSha)).digest('hex');
-}
-const LEAF_PREFIX = Buffer.of(0x00);
-
 /** The transparency log's keys, checkpoints and cosignatures (docs/transparency.md). */
 function logRepo(db: Db): Tx['log'] {
   const q = statements(db, {
@@ -706,6 +698,8 @@ function watchRepos(
     alertDue:
       "SELECT body FROM alerts WHERE status = 'open' AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
     alertNextDue: "SELECT min(due_at) AS t FROM alerts WHERE status = 'open' AND due_at IS NOT NULL",
+    alertCount:
+      "SELECT status, json_extract(body, '$.level') AS level, count(*) AS n FROM alerts GROUP BY 1, 2 ORDER BY 1, 2",
     // A party's stream is its own rows merged with the shared feed (feed.ts); every read below
     // walks the primary key (party, seq) or the feed's useq, from the end or from a cursor.
     eventLast: 'SELECT seq, pub FROM events WHERE party = ? ORDER BY seq DESC LIMIT 1',
@@ -810,6 +804,12 @@ function watchRepos(
       forSubject: async (type, subject) => bodies<AlertRecord>(q.alertSubject.all(type, subject)),
       due: async (now, limit) => bodies<AlertRecord>(q.alertDue.all(now, limit)),
       nextDue: async () => num(q.alertNextDue.get() as Row | undefined, 't'),
+      countByState: async () =>
+        (q.alertCount.all() as Row[]).map((r) => ({
+          status: r.status as AlertRecord['status'],
+          level: Number(r.level) as AlertLevel,
+          count: Number(r.n),
+        })),
     },
     events: {
       append: async (e) => {
@@ -984,6 +984,7 @@ function repos(db: Db, storeLeaves = true): Tx {
     conflictParty: 'INSERT OR IGNORE INTO conflict_parties (party, conflict) VALUES (?, ?)',
     conflictGet: 'SELECT body FROM conflicts WHERE id = ?',
     conflictOpenFor: "SELECT body FROM conflicts WHERE (a = ? OR b = ?) AND status = 'open' ORDER BY id",
+    conflictCount: 'SELECT status, count(*) AS n FROM conflicts GROUP BY status ORDER BY status',
     conflictUpdate: 'UPDATE conflicts SET status = ?, body = ? WHERE id = ?',
     ledgerInsert:
       'INSERT INTO ledger (seq, at, actor, party, type, subject, payload, prev_hash, hash, salt, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -1191,6 +1192,11 @@ function repos(db: Db, storeLeaves = true): Tx {
       update: async (c) => {
         q.conflictUpdate.run(c.status, JSON.stringify(c), c.id);
       },
+      countByStatus: async () =>
+        (q.conflictCount.all() as Row[]).map((r) => ({
+          status: r.status as ConflictRecord['status'],
+          count: Number(r.n),
+        })),
     },
     ledger: {
       append: async (e: NewLedgerEntry) => {
@@ -1369,15 +1375,22 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async ping() {
       if (closed) throw new Error('the store is closed');
     },
-    tables: () => {
-      throw new Error('whole-hub export of the embedded store: not built yet');
+    tables: () => HUB_TABLES,
+    // Each page is one statement on a read connection: a snapshot of its own. Whole-hub export
+    // opens the directory itself, so no hub writes meanwhile (the lock).
+    async dump(table, cursor, limit) {
+      if (closed) throw new Error('the store is closed');
+      const reader = idle.pop() ?? openReader();
+      try {
+        return dumpTable(reader.db, table, cursor, limit);
+      } finally {
+        idle.push(reader);
+      }
     },
-    dump: async () => {
-      throw new Error('whole-hub export of the embedded store: not built yet');
-    },
-    load: async () => {
-      throw new Error('whole-hub import into the embedded store: not built yet');
-    },
+    load: (table, rows) =>
+      store.transact(async () => {
+        loadTable(writer, table, rows);
+      }),
     async transact<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
       const [outcome] = await store.transactGroup([work]);
       if (outcome?.status !== 'fulfilled') throw outcome?.reason;
