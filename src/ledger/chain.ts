@@ -36,21 +36,51 @@ export interface ChainCheck {
   readonly broken?: { readonly seq: number; readonly reason: string };
 }
 
+/**
+ * The chain checked as it is fed, a run of entries at a time from the first: it keeps the last
+ * hash and seq only, so a ledger of millions of entries is verified page by page from the store
+ * in constant memory. Entries fed after the chain broke are not looked at.
+ */
+export class ChainVerifier {
+  #prev = GENESIS_HASH;
+  #expectedSeq = 1;
+  #entries = 0;
+  #broken: ChainCheck['broken'];
+
+  /** Check the next entries in order; false once the chain is broken. */
+  add(entries: Iterable<LedgerEntry>): boolean {
+    if (this.#broken) return false;
+    for (const e of entries) {
+      const reason =
+        e.seq !== this.#expectedSeq
+          ? `expected seq ${this.#expectedSeq}`
+          : e.prev_hash !== this.#prev
+            ? 'prev_hash does not link'
+            : entryHash(e) !== e.hash
+              ? 'hash does not match content'
+              : null;
+      if (reason !== null) {
+        this.#broken = { seq: e.seq, reason };
+        return false;
+      }
+      this.#prev = e.hash;
+      this.#expectedSeq++;
+      this.#entries++;
+    }
+    return true;
+  }
+
+  /** What was fed so far: ok with the number of entries, or where the chain broke first. */
+  result(): ChainCheck {
+    return this.#broken
+      ? { ok: false, entries: this.#entries, broken: this.#broken }
+      : { ok: true, entries: this.#entries };
+  }
+}
+
 /** Verify a run of entries from the first: sequence, links and hashes. */
 export function verifyChain(entries: Iterable<LedgerEntry>): ChainCheck {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
-  let n = 0;
-  for (const e of entries) {
-    if (e.seq !== expectedSeq)
-      return { ok: false, entries: n, broken: { seq: e.seq, reason: `expected seq ${expectedSeq}` } };
-    if (e.prev_hash !== prev)
-      return { ok: false, entries: n, broken: { seq: e.seq, reason: 'prev_hash does not link' } };
-    if (entryHash(e) !== e.hash)
-      return { ok: false, entries: n, broken: { seq: e.seq, reason: 'hash does not match content' } };
-    prev = e.hash;
-    expectedSeq++;
-    n++;
-  }
-  return { ok: true, entries: n };
+  const v = new ChainVerifier();
+  v.add(entries);
+  return v.result();
 }

@@ -40,10 +40,17 @@ export function demoPassword(username: string): string {
 }
 
 export async function startHub(
-  options: { demo?: boolean; dir?: string; hub?: HubOptions; app?: Partial<AppOptions> } = {},
+  options: {
+    demo?: boolean;
+    dir?: string;
+    /** The store to run on (the caller's to drop after); else SQLite in `dir`. */
+    store?: Store;
+    hub?: HubOptions;
+    app?: Partial<AppOptions>;
+  } = {},
 ): Promise<TestHub> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'deconflict-test-'));
-  const store = openSqliteStore({ dir });
+  const store = options.store ?? openSqliteStore({ dir });
   const clock = new ManualClock(T0);
   const hub = await Hub.open(store, clock, options.hub);
   if (options.demo !== false) await loadDemo(hub);
