@@ -6,8 +6,10 @@
  */
 import { adminCommand } from './admin.ts';
 import { agentCommand } from './agent.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
 import { checkCommand } from './check.ts';
 import { exportCommand } from './export.ts';
+import { hubCommand } from './hub-archive.ts';
 import { importCommand } from './import.ts';
 import type { Io } from './io.ts';
 import { keyCommand, signCommand } from './keys.ts';
@@ -24,16 +26,20 @@ Usage:
       Check a FeatureCollection of declarations (each with its party) for conflicts.
       Its "agreements": [...] (docs/agreements.md) are in force: breaches added, permits applied.
       TIME is ISO 8601 UTC (2026-11-23T06:00:00Z) or a date-time group (230600ZNOV26).
-  deconflict serve [--data DIR] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
+  deconflict serve [--data DIR | --database URL] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
                    [--lead-times ...] [--probe-budget N] [--work-budget R,P] [--detect-workers N]
                    [--rate-limit N/s [--rate-burst B]] [--rate-limit-max N/s [--rate-burst-max B]]
                    [--log-level LEVEL] [--webhook-allow NETWORK]... [--checkpoint-every S]
                    [--blind-timeout S] [--basemap FILE] [--hillshade FILE]
                    [--cot-port N [--cot-host H] [--cot-tls-cert FILE --cot-tls-key FILE
-                   [--cot-tls-ca FILE]]]
+                   [--cot-tls-ca FILE]]] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]
+                   [--insecure-http] [--metrics-token-file FILE]
       Run the hub on the embedded store in DIR (default ./data), on 127.0.0.1:8080. A second
       process on DIR is refused; a start-up fault (a damaged database, a full disk, a
       directory it may not write) is one line saying what to do, and exit status 2.
+      --database postgres://user:password@host:5432/db (or DATABASE_URL): run on PostgreSQL
+      instead, migrating it on start; any number of instances on one database act as one hub
+      (docs/operations.md, "PostgreSQL"). The password is never printed.
       --demo loads the demo scenario and demo accounts into an empty store.
       --ack-deadlines: minutes to acknowledge flash, immediate, priority, routine alerts
       (default 5,15,60,240); each escalation level gets as long again.
@@ -73,13 +79,22 @@ Usage:
       (docs/formats/cot-feed.md). --cot-host: its address (default 127.0.0.1); plain TCP only on
       a loopback address, elsewhere give --cot-tls-cert and --cot-tls-key (PEM) for TLS.
       --cot-tls-ca: require client certificates signed by this CA (PEM), as TAK servers do.
+      --tls-cert, --tls-key: serve HTTPS (and wss streams) on the hub's port with this
+      certificate and key (PEM); --tls-ca: require client certificates signed by this CA.
+      Without TLS the hub listens on a loopback --host only; --insecure-http accepts plain HTTP
+      elsewhere (behind a proxy that terminates TLS; docs/operations.md).
+      --metrics-token-file: a file holding the bearer token a scraper sends for /metrics
+      (Prometheus format); without it /metrics answers loopback clients only.
+      SIGTERM or SIGINT drains: new requests get 503 shutting_down, those in flight finish and
+      are answered, streams are closed (1001); a second signal exits at once.
   deconflict admin create [--data DIR] --username NAME [--party P [--role party_admin]]
       Create a hub administrator, or with --party an administrator of party P (the recovery
       path of a party whose administrators cannot log in; docs/security.md). The password is
       read from standard input. Run it while the hub is stopped.
-  deconflict migrate [--data DIR]
-      Bring the data directory's schema to this release's version (serve does it too on start)
-      and print from which version to which. A directory written by a newer release is refused.
+  deconflict migrate [--data DIR | --database URL]
+      Bring the data directory's (or, with --database or DATABASE_URL, the PostgreSQL
+      database's) schema to this release's version (serve does it too on start) and print from
+      which version to which. A store written by a newer release is refused.
   deconflict verify (--data DIR [--export FILE] | --file FILE | --receipt FILE [--hub-key VKEY]
                     | URL --token T [--hub-key VKEY]) [--checkpoints FILE] [--format text|json]
       Check the record without trusting the hub (docs/transparency.md §7): every entry's hash,
@@ -124,6 +139,19 @@ Usage:
       {"label":"Site name","kind":"=protected_site"}. Prints each record with its declaration id
       and the conflicts found; a refusal prints every problem with its row and column, stores
       nothing and exits 2 (docs/formats/import.md).
+  deconflict hub export --out FILE [--data DIR | --database URL]
+  deconflict hub import FILE [--data DIR | --database URL]
+      Move a whole hub between stores (SQLite, PostgreSQL) as one archive: every declaration
+      version, conflict, alert, message, agreement and the ledger, accounts without secrets
+      (no passwords, tokens, webhook secrets or hub keys; docs/operations.md). Import only into
+      an empty store; the archive's checksum, counts and schema version are checked first, the
+      ledger chain after. Run both with the hub stopped.
+  deconflict backup [--data DIR] --out FILE
+      Copy the embedded store to FILE while the hub keeps running on DIR (SQLite's online
+      backup).
+  deconflict restore --from FILE --data DIR
+      Put a backup in place as the database of DIR, which must hold none; check it opens and
+      its ledger verifies.
   deconflict help
 `;
 
@@ -153,6 +181,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return signCommand(rest, io);
     case 'import':
       return importCommand(rest, io);
+    case 'hub':
+      return hubCommand(rest, io);
+    case 'backup':
+      return backupCommand(rest, io);
+    case 'restore':
+      return restoreCommand(rest, io);
     case undefined:
     case 'help':
     case '--help':

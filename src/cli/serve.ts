@@ -6,6 +6,7 @@
  * be, a damaged database, a full disk, no permission to write) are one line on standard error
  * saying what to do, and exit status 2; the hub never starts on data it cannot trust.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
@@ -24,9 +25,13 @@ import { buildApp } from '../server/app.ts';
 import { type Basemaps, openBasemaps } from '../server/basemap.ts';
 import { type CotFeed, type CotFeedOptions, cotFeedOptions, startCotFeed } from '../server/cot-feed.ts';
 import { LOG_LEVELS } from '../server/logging.ts';
+import { METRICS_TOKEN } from '../server/metrics.ts';
 import { parseRequestRate } from '../server/rate.ts';
+import { drain } from '../server/routes/readiness.ts';
+import { isLoopback, readTlsFlags, type TlsFiles } from '../server/tls.ts';
+import { describeLocation } from '../store/open.ts';
 import type { Io } from './io.ts';
-import { openDataDirectory, reportStartupFault } from './store.ts';
+import { openStoreAt, reportStoreFault, storeLocationOf } from './store.ts';
 
 /** How often ended windows are swept out of the live set. */
 const EXPIRY_INTERVAL_MS = 15_000;
@@ -34,6 +39,8 @@ const EXPIRY_INTERVAL_MS = 15_000;
 /** The options of `deconflict serve` (`deconflict help` lists each; a test checks it). */
 export const SERVE_OPTIONS = {
   data: { type: 'string', default: './data' },
+  // PostgreSQL instead of the data directory (src/store/open.ts; DATABASE_URL when absent).
+  database: { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
   port: { type: 'string', default: '8080' },
   demo: { type: 'boolean', default: false },
@@ -57,6 +64,13 @@ export const SERVE_OPTIONS = {
   'cot-tls-cert': { type: 'string' },
   'cot-tls-key': { type: 'string' },
   'cot-tls-ca': { type: 'string' },
+  // TLS on the hub's own port; plain HTTP only on loopback unless told (src/server/tls.ts).
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'insecure-http': { type: 'boolean', default: false },
+  // Who may scrape /metrics from elsewhere than loopback (src/server/metrics.ts).
+  'metrics-token-file': { type: 'string' },
   basemap: { type: 'string' },
   hillshade: { type: 'string' },
 } as const;
@@ -65,6 +79,7 @@ export const SERVE_OPTIONS = {
 export async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   let values: {
     data?: string;
+    database?: string;
     host?: string;
     port?: string;
     demo?: boolean;
@@ -86,6 +101,11 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     'cot-tls-cert'?: string;
     'cot-tls-key'?: string;
     'cot-tls-ca'?: string;
+    'tls-cert'?: string;
+    'tls-key'?: string;
+    'tls-ca'?: string;
+    'insecure-http'?: boolean;
+    'metrics-token-file'?: string;
     basemap?: string;
     hillshade?: string;
   };
@@ -185,7 +205,27 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
     io.stderr(`deconflict serve: ${(err as Error).message}\n`);
     return 2;
   }
+  // HTTPS on the hub's port, or plain HTTP on loopback only unless the operator says so (behind
+  // a proxy that terminates TLS): a token is never sent in clear over a network by mistake.
+  let tls: TlsFiles | undefined;
+  let metricsToken: string | undefined;
+  try {
+    tls = readTlsFlags(values, '');
+    metricsToken = readMetricsToken(values['metrics-token-file']);
+  } catch (err) {
+    io.stderr(`deconflict serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const host = values.host as string;
+  if (tls === undefined && !isLoopback(host) && values['insecure-http'] !== true) {
+    io.stderr(
+      `deconflict serve: --host ${host} is not a loopback address: plain HTTP would send tokens in clear; give --tls-cert and --tls-key, or --insecure-http to accept plain HTTP (behind a proxy that terminates TLS)\n`,
+    );
+    return 2;
+  }
   const dir = values.data as string;
+  const where = storeLocationOf(values, 'serve', io);
+  if (where === null) return 2;
   // Listen for a stop from the start: SIGTERM or Ctrl-C while the hub is starting (say, loading
   // the demo) lets it finish the write under way and close the store, instead of killing it.
   let stopRequested = false;
@@ -193,6 +233,9 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   const stop = () => {
     stopRequested = true;
     onStop();
+    // The writes in flight finish and are answered; a second signal does not wait for them.
+    process.once('SIGINT', forceExit);
+    process.once('SIGTERM', forceExit);
   };
   const stopped = new Promise<void>((resolve) => {
     onStop = resolve;
@@ -200,12 +243,14 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const store = openDataDirectory(dir, 'serve', io);
+    const store = await openStoreAt(where, 'serve', io);
     if (store === null) return 2;
     const { from, to } = store.migration;
     // A new directory is created at the latest version: only an upgrade is news.
     if (from > 0 && from < to)
-      io.stdout(`Upgraded the data directory from schema version ${from} to ${to}.\n`);
+      io.stdout(
+        `Upgraded the ${where.dialect === 'sqlite' ? 'data directory' : 'database'} from schema version ${from} to ${to}.\n`,
+      );
     let app: FastifyInstance | undefined;
     let feed: CotFeed | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -225,7 +270,10 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
           tokenRateCeiling: rates.ceiling,
           ...(detectWorkers !== undefined && { detection: { workers: detectWorkers } }),
           blind: { timeout_ms: blindTimeout * 1000 },
-          snapshot: { path: join(dir, SNAPSHOT_FILE), log: (line) => io.stdout(`${line}\n`) },
+          // The live index's snapshot is a file beside the embedded store's database only.
+          ...(where.dialect === 'sqlite' && {
+            snapshot: { path: join(dir, SNAPSHOT_FILE), log: (line: string) => io.stdout(`${line}\n`) },
+          }),
         });
         opened = hub;
         hub.webhooks.configure({ allow: webhookAllow });
@@ -235,7 +283,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
       } catch (err) {
         // Loading reads every active declaration (a damaged page shows there) and writes the
         // hub's key and the demo (a full disk shows there).
-        if (reportStartupFault(err, dir, 'serve', io)) return 2;
+        if (reportStoreFault(err, where, 'serve', io)) return 2;
         throw err;
       }
       if (demoLoaded) {
@@ -256,6 +304,8 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
         basemaps,
         rate: rates.hub,
         log: { level, pretty: process.stdout.isTTY === true },
+        ...(tls !== undefined && { tls }),
+        metrics: metricsToken === undefined ? {} : { token: metricsToken },
       });
       const expiring = setInterval(() => {
         hub.declarations
@@ -274,7 +324,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
         return 2;
       }
       io.stdout(
-        `deconflict hub listening on ${address} (data: ${dir}, ${hub.declarations.activeCount} active declarations, ready in ${Math.round(performance.now() - started)} ms)\n`,
+        `deconflict hub listening on ${address} (data: ${describeLocation(where)}, ${hub.declarations.activeCount} active declarations, ready in ${Math.round(performance.now() - started)} ms)\n`,
       );
       if (cot !== null) {
         try {
@@ -293,14 +343,46 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
       clearInterval(timer);
       await scheduler?.stop();
       await feed?.close();
-      await app?.close();
+      // New requests refused, those read answered, streams closed (src/server/routes/readiness.ts).
+      if (app !== undefined) await drain(app);
       await opened?.close();
       await store.close();
     }
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    process.off('SIGINT', forceExit);
+    process.off('SIGTERM', forceExit);
   }
+}
+
+/** A second SIGINT or SIGTERM while the hub drains: exit now (what did not commit is not lost: it was never answered). */
+function forceExit(signal: NodeJS.Signals): void {
+  process.stderr.write(
+    `deconflict serve: ${signal} again: exiting without waiting for the requests in flight\n`,
+  );
+  process.exit(1);
+}
+
+/**
+ * The token a scraper must send for `/metrics` (`--metrics-token-file`: a file, so that the
+ * secret is not on the command line for every user of the machine to read), or undefined.
+ */
+function readMetricsToken(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(
+      `--metrics-token-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
+  if (!METRICS_TOKEN.test(token))
+    throw new Error(
+      `--metrics-token-file: ${file} must hold one token of 16 to 200 characters A-Z a-z 0-9 _ -`,
+    );
+  return token;
 }
 
 /**

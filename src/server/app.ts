@@ -23,6 +23,7 @@ import { type Basemaps, basemapRoutes } from './basemap.ts';
 import { consoleRoutes } from './console.ts';
 import { coded, errorResponse } from './errors.ts';
 import { type LogOptions, loggerOptions, logUnexpected, requestLog } from './logging.ts';
+import { type MetricsOptions, metricsRoutes } from './metrics.ts';
 import { RateLimiter } from './rate.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { agreementRoutes } from './routes/agreements.ts';
@@ -32,9 +33,11 @@ import { formatRoutes } from './routes/formats.ts';
 import { importRoutes } from './routes/imports.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { probingRoutes } from './routes/probing.ts';
+import { readinessRoutes } from './routes/readiness.ts';
 import { type App, BEARER, ERRORS, principalOf } from './routes/support.ts';
 import { hotlineRoutes, rosterAndAlertRoutes, webhookRoutes } from './routes/watch.ts';
 import { type StreamLimits, streamRoute } from './stream.ts';
+import { type TlsFiles, tlsServerOptions } from './tls.ts';
 import { installResponseCheck, installValidation } from './validation.ts';
 
 /**
@@ -70,7 +73,18 @@ export interface AppOptions {
   readonly checkResponses?: boolean;
   /** The operator's base map archives (`serve --basemap`, `--hillshade`; src/server/basemap.ts). */
   readonly basemaps?: Basemaps;
+  /**
+   * HTTPS (and wss) on the hub's own port (`serve --tls-cert`, `--tls-key`, `--tls-ca`;
+   * src/server/tls.ts): with a CA, clients without a certificate it signed are refused at the
+   * handshake. `app.inject()` is not affected.
+   */
+  readonly tls?: TlsFiles;
+  /** Who may read `/metrics` (src/server/metrics.ts): a bearer token, else loopback clients. */
+  readonly metrics?: MetricsOptions;
 }
+
+/** Time a client has to finish its TLS handshake. */
+const TLS_HANDSHAKE_MS = 10_000;
 
 const BEARER_TOKEN = /^Bearer ([A-Za-z0-9_-]{1,200})$/;
 
@@ -92,6 +106,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       void (reply as unknown as FastifyReply).status(status).send(body);
     },
     clientErrorHandler,
+    // A request that arrives while the app closes is refused in the one error shape
+    // (`shutting_down`: routes/readiness.ts), not with Fastify's own body.
+    return503OnClosing: false,
+    // Fastify makes an HTTPS server when given these (its types would have another app type).
+    ...(options.tls !== undefined && ({ https: tlsServerOptions(options.tls, TLS_HANDSHAKE_MS) } as object)),
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Without a logger there is nothing to write: the hooks would cost every request for nothing.
   if (options.log) requestLog(app);
@@ -114,7 +133,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // On close, each stream gets a close frame 1001 (going away): its console reconnects with
+  // `since`, to another instance or to this one once it is back, and misses nothing.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 }, preClose: goingAway });
   smallBodies(app, options.bodyLimit ?? 5 * 1024 * 1024);
 
   for (const routes of [
@@ -135,7 +156,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   basemapRoutes(app as App, options.basemaps);
   if (options.console !== false) consoleRoutes(app as App, options.console);
   serviceRoutes(app as App, hub);
+  readinessRoutes(app as App, hub);
+  metricsRoutes(app as App, hub, options.metrics);
   return app;
+}
+
+/** @fastify/websocket's preClose: close every stream with 1001, then the WebSocket server. */
+function goingAway(this: FastifyInstance, done: () => void): void {
+  for (const client of this.websocketServer.clients) client.close(1001, 'shutting_down');
+  this.websocketServer.close();
+  done();
 }
 
 /** Every route whose body the engine does not parse takes SMALL_BODY_LIMIT (or less). */

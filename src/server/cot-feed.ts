@@ -4,7 +4,7 @@
  * client shows the hub's picture next to its own units. `deconflict serve --cot-port N` starts it
  * beside the HTTP API (docs/formats/cot-feed.md).
  *
- * - Transport: TLS (TLS 1.2 at least) with the operator's certificate; with a CA given, every
+ * - Transport: TLS (src/server/tls.ts, as the HTTP API) with the operator's certificate; with a CA given, every
  *   client must present a certificate signed by it, as TAK servers require. Plain TCP only on a
  *   loopback address (127.0.0.0/8, ::1), for a client on the same machine or behind a tunnel:
  *   a token is never sent in clear over a network ({@link checkCotListen}).
@@ -19,7 +19,6 @@
  * so many per token and per party, and {@link MAX_CONNECTIONS} sockets in all, authenticated or
  * not, so that a flood of idle connections cannot hold the process.
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Hub, Principal } from '../hub/hub.ts';
@@ -27,6 +26,7 @@ import { type FeedSession, openFeedSession } from './cot-feed-session.ts';
 import { ClientReader } from './cot-feed-wire.ts';
 import { RateLimiter } from './rate.ts';
 import { DEFAULT_STREAM_LIMITS, OpenStreams, type StreamLimits } from './stream.ts';
+import { isLoopback, readTlsFlags, type TlsFiles, tlsServerOptions } from './tls.ts';
 
 /** Time a client has to authenticate (and, with TLS, to finish its handshake). */
 export const AUTH_TIMEOUT_MS = 10_000;
@@ -39,18 +39,11 @@ const HOLD_MS = 10_000;
 /** Addresses held at once (a flood of addresses clears the table rather than grow it). */
 const MAX_HELD = 10_000;
 
-export interface CotFeedTls {
-  readonly cert: string | Buffer;
-  readonly key: string | Buffer;
-  /** Client certificates signed by this CA are required. */
-  readonly ca?: string | Buffer;
-}
-
 export interface CotFeedOptions {
   readonly host: string;
   readonly port: number;
   /** Without it, plain TCP, which {@link startCotFeed} refuses on a non-loopback host. */
-  readonly tls?: CotFeedTls;
+  readonly tls?: TlsFiles;
   readonly authTimeoutMs?: number;
   /** How often open-ended records are checked for a refresh (cot-feed-session.ts). */
   readonly refreshMs?: number;
@@ -65,13 +58,6 @@ export interface CotFeed {
   readonly port: number;
   /** Stop listening and close every connection. */
   close(): Promise<void>;
-}
-
-/** True for a literal loopback address (a name is not trusted to resolve to one). */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  if (net.isIPv4(h)) return h.startsWith('127.');
-  return net.isIPv6(h) && /^(0*:)*:?0*1$/.test(h);
 }
 
 /** Why the feed may not listen so, or null: plain TCP is for loopback addresses only. */
@@ -106,32 +92,10 @@ export function cotFeedOptions(flags: CotFeedFlags): CotFeedOptions | null {
     throw new Error(`--cot-port must be 0–65535, got "${flags['cot-port']}"`);
   const host = flags['cot-host'] ?? '127.0.0.1';
   if (host === '' || host.length > 253) throw new Error(`--cot-host: not a host: "${host}"`);
-  const cert = flags['cot-tls-cert'];
-  const key = flags['cot-tls-key'];
-  const ca = flags['cot-tls-ca'];
-  if ((cert === undefined) !== (key === undefined))
-    throw new Error('--cot-tls-cert and --cot-tls-key go together');
-  if (ca !== undefined && cert === undefined)
-    throw new Error('--cot-tls-ca needs --cot-tls-cert and --cot-tls-key');
-  const refused = checkCotListen(host, cert !== undefined);
+  const files = readTlsFlags(flags, 'cot-');
+  const refused = checkCotListen(host, files !== undefined);
   if (refused !== null) throw new Error(refused);
-  const read = (flag: string, file: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new Error(`--${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-    }
-  };
-  if (cert === undefined || key === undefined) return { host, port };
-  return {
-    host,
-    port,
-    tls: {
-      cert: read('cot-tls-cert', cert),
-      key: read('cot-tls-key', key),
-      ...(ca !== undefined && { ca: read('cot-tls-ca', ca) }),
-    },
-  };
+  return files === undefined ? { host, port } : { host, port, tls: files };
 }
 
 /** Failed authentications per address: past the bucket, the address is held off a while. */
@@ -218,16 +182,7 @@ export async function startCotFeed(hub: Hub, o: CotFeedOptions): Promise<CotFeed
   };
 
   const server = o.tls
-    ? tls.createServer(
-        {
-          cert: o.tls.cert,
-          key: o.tls.key,
-          minVersion: 'TLSv1.2',
-          handshakeTimeout: authTimeout,
-          ...(o.tls.ca !== undefined && { ca: o.tls.ca, requestCert: true, rejectUnauthorized: true }),
-        },
-        connection,
-      )
+    ? tls.createServer(tlsServerOptions(o.tls, authTimeout), connection)
     : net.createServer(connection);
   server.maxConnections = MAX_CONNECTIONS;
   // Every socket, TLS handshakes under way included, so that close() ends them all at once.

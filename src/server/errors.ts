@@ -59,6 +59,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   // 507 Insufficient Storage: the request was right and may be sent again unchanged once the
   // operator has freed space; a 500 would say the hub failed, a 4xx that the client did.
   storage_full: 507,
+  // 503: the hub is fine but its database is out of reach for now; the same request will do.
+  store_unavailable: 503,
+  // 503 with Connection: close: this instance is draining; another, or this one restarted, will do.
+  shutting_down: 503,
   invalid_text: 400,
   method_not_allowed: 405,
   unsupported_media_type: 415,
