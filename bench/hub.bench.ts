@@ -43,219 +43,59 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import http from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { DeclarationRecord } from '../src/domain/records.ts';
-import { formatIsoUtc, parseDeclarations } from '../src/engine/index.ts';
+import { parseDeclarations } from '../src/engine/index.ts';
 import { ConflictIndex } from '../src/engine/stindex.ts';
-import type { Position } from '../src/engine/types.ts';
 import { systemClock } from '../src/hub/clock.ts';
 import { assignedId } from '../src/hub/declarations.ts';
-import { Hub, type Principal } from '../src/hub/hub.ts';
+import { Hub } from '../src/hub/hub.ts';
 import { SNAPSHOT_FILE } from '../src/hub/snapshot.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { Store, Tx } from '../src/store/ports.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { bruteForceCompare } from '../test/support/brute-force.ts';
-import { benchHubAdmin, benchPartyAdmin } from './accounts.ts';
-import { HOTSPOT_PRELOAD, hotspotPreload, hotspotRequest } from './hotspot.ts';
+import { HOTSPOT_PRELOAD, hotspotPreload } from './hotspot.ts';
+import { loadInWorker } from './load.ts';
 import { postgisAnchor } from './postgis.ts';
 import {
-  altitudeBand,
   type CpuProfile,
-  category,
   count,
-  DAY,
   gc,
-  HOUR,
-  intIn,
   MB,
   msFmt,
   msSince,
   mulberry32,
   now,
-  pick,
   printHottest,
   quantile,
-  type Rng,
-  roundForJson,
-  roundMinute,
-  scheduleFor,
   secs,
   section,
-  shapesIn,
   sleep,
   table,
-  uniform,
   verdict,
-  WEEK,
 } from './support.ts';
-
-// --- Utilities ----------------------------------------------------------------------------------
-
-// --- Synthetic theatre ----------------------------------------------------------------------------
-
-/** The theatre: a 5° × 5° box, 30°E–35°E × 45°N–50°N (about 200,000 km²). */
-const LON0 = 30;
-const LAT0 = 45;
-const SPAN = 5;
-
-/** Parties that declare operations (and sites of their own), and those that declare sites only. */
-const FORCES = ['blue', 'red', 'green'] as const;
-const AGENCIES = ['un-ocha', 'icrc', 'msf'] as const;
-const PARTIES: readonly string[] = [...FORCES, ...AGENCIES];
-
-const iso = (t: number): string => formatIsoUtc(roundMinute(t));
-
-/** Sent as JSON, so rounded to 6 decimals. */
-const { randomPoint, starRing, route } = shapesIn({
-  lon0: LON0,
-  lat0: LAT0,
-  span: SPAN,
-  finish: roundForJson,
-});
-
-/** One ETA per vertex (whole seconds), proportional to the planar leg lengths, inside [start, end]. */
-const isoSchedule = (coords: readonly Position[], start: number, end: number): string[] =>
-  scheduleFor(coords, start, end).map(formatIsoUtc);
-
-interface Feature {
-  type: 'Feature';
-  geometry: { type: string; coordinates: unknown };
-  properties: Record<string, unknown>;
-}
-const feature = (geometry: Feature['geometry'], properties: Record<string, unknown>): Feature => ({
-  type: 'Feature',
-  geometry,
-  properties,
-});
-
-/**
- * Every window ends in the future relative to `t0` (the hub expires ended windows): sites began
- * up to 30 days ago and are open-ended (70 %) or end in 3–8 weeks; operations start within the
- * next 4 weeks.
- */
-function sitePoint(rng: Rng, t0: number): Feature {
-  const end = rng() < 0.7 ? undefined : iso(t0 + uniform(rng, 3, 8) * WEEK);
-  return feature(
-    { type: 'Point', coordinates: randomPoint(rng) },
-    {
-      kind: 'protected_site',
-      start: iso(t0 - rng() * 30 * DAY),
-      ...(end !== undefined && { end }),
-      buffer_m: Math.round(rng() * 300),
-      category: category(rng),
-    },
-  );
-}
-
-function sitePolygon(rng: Rng, t0: number): Feature {
-  const ring = starRing(rng, randomPoint(rng), uniform(rng, 50, 400), intIn(rng, 4, 7));
-  return feature(
-    { type: 'Polygon', coordinates: [ring] },
-    { kind: 'protected_site', start: iso(t0 - rng() * 30 * DAY), buffer_m: 0, category: category(rng) },
-  );
-}
-
-/** A strike: a point with a 100–1,000 m buffer (15 % a target area); 0.5–6 h within 4 weeks. */
-function strike(rng: Rng, t0: number, polygonShare = 0.15): Feature {
-  const start = roundMinute(t0 + HOUR + rng() * 4 * WEEK);
-  const props: Record<string, unknown> = {
-    kind: 'strike',
-    start: iso(start),
-    end: iso(start + uniform(rng, 0.5, 6) * HOUR),
-    buffer_m: Math.round(uniform(rng, 100, 1000)),
-  };
-  if (rng() < 0.2) props.altitude = { lower_m: 0, upper_m: intIn(rng, 10, 120) * 100, reference: 'AMSL' };
-  const c = randomPoint(rng);
-  if (rng() < polygonShare) {
-    const ring = starRing(rng, c, uniform(rng, 200, 1500), intIn(rng, 4, 6));
-    return feature({ type: 'Polygon', coordinates: [ring] }, props);
-  }
-  return feature({ type: 'Point', coordinates: c }, props);
-}
-
-/** A movement: a route of 3–8 vertices, legs 1–15 km, 2–48 h; half carry a schedule. */
-function movement(rng: Rng, t0: number): Feature {
-  const coords = route(rng, randomPoint(rng), intIn(rng, 3, 8), 1000, 15_000);
-  const start = roundMinute(t0 + rng() * 4 * WEEK);
-  const end = start + roundMinute(uniform(rng, 2, 48) * HOUR);
-  const props: Record<string, unknown> = {
-    kind: 'movement',
-    start: iso(start),
-    end: iso(end),
-    buffer_m: Math.round(uniform(rng, 20, 300)),
-  };
-  if (rng() < 0.5) props.schedule = isoSchedule(coords, start, end);
-  return feature({ type: 'LineString', coordinates: coords }, props);
-}
-
-/** An air operation: an area (3–25 km) or a corridor (2–4 vertices, legs 10–80 km); 1–8 h. */
-function airOperation(rng: Rng, t0: number): Feature {
-  const start = roundMinute(t0 + rng() * 4 * WEEK);
-  const altitude = altitudeBand(rng);
-  const props = { kind: 'air_operation', start: iso(start), end: iso(start + uniform(rng, 1, 8) * HOUR) };
-  const c = randomPoint(rng);
-  if (rng() < 0.4) {
-    return feature(
-      { type: 'LineString', coordinates: route(rng, c, intIn(rng, 2, 4), 10_000, 80_000) },
-      { ...props, buffer_m: Math.round(uniform(rng, 1000, 5000)), altitude },
-    );
-  }
-  const ring = starRing(rng, c, uniform(rng, 3000, 25_000), intIn(rng, 5, 8));
-  return feature(
-    { type: 'Polygon', coordinates: [ring] },
-    { ...props, buffer_m: Math.round(uniform(rng, 0, 1000)), altitude },
-  );
-}
-
-type Generator = (rng: Rng, t0: number) => Feature;
-/** The mix of the preloaded set. Agencies declare sites only; forces declare everything. */
-const MIX: readonly (readonly [string, number, Generator, boolean])[] = [
-  ['protected_site Point (buffer 0–300 m)', 0.8, sitePoint, true],
-  ['protected_site Polygon (50–400 m)', 0.03, sitePolygon, true],
-  ['strike (85 % Point 100–1,000 m, 15 % Polygon; 0.5–6 h)', 0.07, (r, t) => strike(r, t), false],
-  ['movement LineString 3–8 vertices (½ scheduled)', 0.06, movement, false],
-  ['air_operation Polygon / corridor + altitude band', 0.04, airOperation, false],
-];
-
-/**
- * One batch of `n` features for one party: the party is drawn first (agencies declare half of
- * the sites), then the features from the mix that party declares.
- */
-function batch(rng: Rng, t0: number, n: number): { party: string; features: Feature[] } {
-  const agency = rng() < 0.83 * 0.5;
-  const party = agency ? pick(rng, AGENCIES) : pick(rng, FORCES);
-  const mix = agency ? MIX.filter((m) => m[3]) : MIX;
-  // Forces carry all the operations: scale their weights so the overall mix matches MIX.
-  const total = mix.reduce((s, m) => s + m[1] * (agency || m[3] ? 1 : 2), 0);
-  const features: Feature[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    let x = rng() * total;
-    let gen = (mix[0] as (typeof MIX)[number])[2];
-    for (const [, w, g, site] of mix) {
-      gen = g;
-      x -= w * (agency || site ? 1 : 2);
-      if (x < 0) break;
-    }
-    features[i] = gen(rng, t0);
-  }
-  return { party, features };
-}
-
-const operator = (party: string): Principal => ({
-  username: `${party}.operator`,
-  party,
-  roles: ['operator'],
-  tokenId: 'bench',
-});
+import {
+  BATCH,
+  batch,
+  benchAccounts,
+  CLIENTS,
+  clientSpecs,
+  FORCES,
+  LAT0,
+  LON0,
+  MIX,
+  operator,
+  PARTIES,
+  preload,
+  SPAN,
+} from './theatre.ts';
 
 // --- Profiling (opt-in) -----------------------------------------------------------------------------
 
@@ -367,169 +207,6 @@ const loadavg = (): string =>
     .map((x) => x.toFixed(2))
     .join(' / ');
 
-// --- Load generator (worker thread) -------------------------------------------------------------------
-
-interface ClientSpec {
-  readonly party: string;
-  readonly token: string;
-  /** Agencies submit sites only; forces submit strikes (80 %) and sites (20 %). */
-  readonly strikes: boolean;
-}
-interface LoadJob {
-  readonly url: string;
-  readonly clients: readonly ClientSpec[];
-  readonly warmupMs: number;
-  readonly durationMs: number;
-  readonly seed: number;
-  readonly client: 'http' | 'fetch';
-  /** The theatre's mix (default), or the hot spot's requests (bench/hotspot.ts). */
-  readonly scenario?: 'hotspot';
-  /** The run's time origin (the hot spot's windows are relative to it). */
-  readonly t0?: number;
-}
-interface LoadResult {
-  /** Latencies (ms) of the requests that completed inside the measured window. */
-  readonly latencies: Float64Array;
-  readonly ok: number;
-  readonly withConflicts: number;
-  readonly conflicts: number;
-  readonly errors: number;
-  readonly statuses: Record<string, number>;
-  readonly firstError: string | null;
-  readonly windowMs: number;
-  readonly warmupRequests: number;
-  /** Busy share of the client worker's event loop, and its CPU time (ms), over the whole run. */
-  readonly clientElu: number;
-}
-
-/** One new declaration as a client sends it: a strike Point (100–1,000 m), or a small site. */
-function clientFeature(rng: Rng, strikes: boolean): Feature {
-  const t0 = Date.now();
-  if (strikes && rng() < 0.8) return strike(rng, t0, 0);
-  return sitePoint(rng, t0);
-}
-
-type Post = (
-  url: string,
-  headers: Record<string, string>,
-  body: string,
-) => Promise<{ status: number; body: string }>;
-
-/**
- * The client: node:http with a keep-alive agent (one socket per client), or the global fetch
- * (undici, keep-alive too). http is the default: on a small machine the load generator shares
- * the cores with the server, and fetch costs it about twice the CPU per request.
- */
-function poster(kind: 'http' | 'fetch'): Post {
-  if (kind === 'fetch') {
-    return async (url, headers, body) => {
-      const res = await fetch(url, { method: 'POST', headers, body });
-      return { status: res.status, body: await res.text() };
-    };
-  }
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-  return (url, headers, body) =>
-    new Promise((resolve, reject) => {
-      const req = http.request(
-        url,
-        { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-}
-
-async function runLoad(job: LoadJob): Promise<LoadResult> {
-  const latencies: number[] = [];
-  const statuses: Record<string, number> = {};
-  let ok = 0;
-  let withConflicts = 0;
-  let conflicts = 0;
-  let errors = 0;
-  let warmupRequests = 0;
-  let firstError: string | null = null;
-  const start = performance.now();
-  const measureFrom = start + job.warmupMs;
-  const stopAt = measureFrom + job.durationMs;
-  const post = poster(job.client);
-  const client = async (spec: ClientSpec, seed: number): Promise<void> => {
-    const rng = mulberry32(seed);
-    const headers = { authorization: `Bearer ${spec.token}`, 'content-type': 'application/geo+json' };
-    while (performance.now() < stopAt) {
-      const body = JSON.stringify(
-        job.scenario === 'hotspot'
-          ? hotspotRequest(rng, job.t0 ?? Date.now())
-          : clientFeature(rng, spec.strikes),
-      );
-      const t = performance.now();
-      let status = 'network error';
-      let answer = null as { conflicts?: unknown[]; errors?: unknown } | null;
-      try {
-        const res = await post(job.url, headers, body);
-        status = String(res.status);
-        answer = JSON.parse(res.body) as typeof answer;
-      } catch (err) {
-        firstError ??= (err as Error).message;
-      }
-      const done = performance.now();
-      if (done < measureFrom) {
-        warmupRequests++;
-        continue;
-      }
-      if (done > stopAt) break;
-      latencies.push(done - t);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      if (status === '201' && answer !== null && Array.isArray(answer.conflicts)) {
-        ok++;
-        conflicts += answer.conflicts.length;
-        if (answer.conflicts.length > 0) withConflicts++;
-      } else {
-        errors++;
-        firstError ??= `${status} ${JSON.stringify(answer).slice(0, 300)}`;
-      }
-    }
-  };
-  const elu0 = performance.eventLoopUtilization();
-  await Promise.all(job.clients.map((c, i) => client(c, job.seed + i)));
-  const clientElu = performance.eventLoopUtilization(elu0).utilization;
-  return {
-    clientElu,
-    latencies: Float64Array.from(latencies),
-    ok,
-    withConflicts,
-    conflicts,
-    errors,
-    statuses,
-    firstError,
-    windowMs: job.durationMs,
-    warmupRequests,
-  };
-}
-
-/** Run the load in a worker thread (this file again, loaded through tsx). */
-function loadInWorker(job: LoadJob): Promise<LoadResult> {
-  const code =
-    `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
-    `.then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); });`;
-  return new Promise((resolve, reject) => {
-    const w = new Worker(code, { eval: true, workerData: job });
-    w.once('message', (r: LoadResult) => {
-      resolve(r);
-      void w.terminate();
-    });
-    w.once('error', reject);
-  });
-}
-
 // --- 1. Sustained submissions over HTTP ---------------------------------------------------------------
 
 const QUICK = process.env.HUB_BENCH_QUICK === '1';
@@ -538,8 +215,6 @@ const PART = process.env.HUB_BENCH_PART;
 /** HUB_BENCH_CLIENT=fetch: the load generator uses fetch instead of node:http. */
 const CLIENT = process.env.HUB_BENCH_CLIENT === 'fetch' ? 'fetch' : 'http';
 const PRELOAD = QUICK ? 10_000 : 100_000;
-const BATCH = 1000;
-const CLIENTS = 16;
 const WARMUP_MS = QUICK ? 1000 : 2000;
 const DURATION_MS = QUICK ? 5000 : 15_000;
 const BIG = QUICK ? 100_000 : 1_000_000;
@@ -547,28 +222,6 @@ const BIG = QUICK ? 100_000 : 1_000_000;
 const SUBMIT_BUDGET_MS = 180_000;
 /** How long to wait for the CLI's first /healthz. */
 const CLI_TIMEOUT_MS = 180_000;
-
-interface PreloadResult {
-  ms: number;
-  conflicts: number;
-  batchMs: Float64Array;
-}
-
-/** Preload through Hub.submit, FeatureCollections of BATCH features, one party per batch. */
-async function preload(hub: Hub, n: number, seed: number, t0: number): Promise<PreloadResult> {
-  const rng = mulberry32(seed);
-  const batchMs = new Float64Array(Math.ceil(n / BATCH));
-  let conflicts = 0;
-  const w0 = now();
-  for (let i = 0; i < n; i += BATCH) {
-    const { party, features } = batch(rng, t0, Math.min(BATCH, n - i));
-    const t = now();
-    const r = await hub.declarations.submit(operator(party), { type: 'FeatureCollection', features });
-    batchMs[i / BATCH] = msSince(t);
-    conflicts += r.conflicts.length;
-  }
-  return { ms: msSince(w0), conflicts, batchMs };
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -580,40 +233,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/**
- * Accounts: a hub admin, the parties, an operator member per party (whose principal the preload
- * uses) and an API token per party for the HTTP clients, as a party's system has.
- */
-async function benchAccounts(hub: Hub): Promise<Map<string, string>> {
-  const hubAdmin = await benchHubAdmin(hub);
-  const tokens = new Map<string, string>();
-  for (const party of PARTIES) {
-    const partyAdmin = await benchPartyAdmin(hub, hubAdmin, party, `Party ${party}`);
-    await hub.accounts.createMember(partyAdmin, party, {
-      username: `${party}.operator`,
-      password: `bench-${party}-passphrase`,
-      roles: ['operator'],
-    });
-    const t = await hub.accounts.createApiToken(partyAdmin, { name: 'bench load', roles: ['operator'] });
-    tokens.set(party, t.token);
-  }
-  return tokens;
-}
-
-/** The 16 clients: four per force (strikes and sites), and the agencies' (sites), one token per party. */
-function clientSpecs(tokens: ReadonlyMap<string, string>): ClientSpec[] {
-  const clients: ClientSpec[] = [];
-  for (let i = 0; i < CLIENTS; i++) {
-    const party = PARTIES[i % 4 === 3 ? 3 + ((i >> 2) % 3) : i % 4] as string;
-    clients.push({
-      party,
-      token: tokens.get(party) as string,
-      strikes: (FORCES as readonly string[]).includes(party),
-    });
-  }
-  return clients;
 }
 
 async function partOne(): Promise<{ preloadMsPer1000: number }> {
@@ -678,7 +297,7 @@ async function partOne(): Promise<{ preloadMsPer1000: number }> {
     const w0 = performance.now();
     await profileStart();
     const load = await loadInWorker({
-      url: `${address}/api/v1/declarations`,
+      urls: [`${address}/api/v1/declarations`],
       clients,
       warmupMs: WARMUP_MS,
       durationMs: DURATION_MS,
@@ -803,7 +422,7 @@ async function hotSpot(): Promise<void> {
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const stopCounting = countCommits(store);
     const load = await loadInWorker({
-      url: `${address}/api/v1/declarations`,
+      urls: [`${address}/api/v1/declarations`],
       clients: clientSpecs(tokens),
       warmupMs: WARMUP_MS,
       durationMs: seconds * 1000,
@@ -1309,8 +928,4 @@ async function main(): Promise<void> {
   console.log(`\ntotal ${secs(msSince(start))}`);
 }
 
-if (isMainThread) {
-  await main();
-} else {
-  parentPort?.postMessage(await runLoad(workerData as LoadJob));
-}
+await main();

@@ -38,13 +38,13 @@
  * - PUSH_BENCH_PROFILE=DIR: run the hub with --cpu-prof into DIR and print its hottest functions
  *   during each phase (samples picked by CLOCK_MONOTONIC, which V8's profile and this process share).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { REPO, type Server, startServe } from './serve.ts';
 import {
   type CpuProfile,
   count,
@@ -91,8 +91,6 @@ const sitePlace = (i: number): [number, number] => [23 + (i % 5) * 0.5, 45 + Mat
 
 // --- The hub process ----------------------------------------------------------------------------
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
-
 function cli(args: readonly string[], stdin: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/deconflict.js', ...args], { cwd: REPO });
@@ -111,49 +109,9 @@ function cli(args: readonly string[], stdin: string): Promise<string> {
   });
 }
 
-interface Server {
-  readonly child: ChildProcess;
-  readonly address: string;
-  stop(): Promise<void>;
-}
-
 async function startServer(dir: string): Promise<Server> {
   const prof = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=200'] : [];
-  const child = spawn(
-    process.execPath,
-    [...prof, 'bin/deconflict.js', 'serve', '--data', dir, '--port', '0'],
-    {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const address = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the hub did not start: ${out}`)), 30_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (http:\/\/\S+) /.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1] as string);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exited.then(() => reject(new Error(`the hub exited: ${out}`)));
-  });
-  return {
-    child,
-    address,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    },
-  };
+  return startServe(['--data', dir, '--port', '0'], prof);
 }
 
 /** CPU seconds a process used so far (Linux /proc; clock ticks of 10 ms), or NaN. */
