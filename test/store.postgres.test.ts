@@ -159,6 +159,37 @@ describe('PostgreSQL store', { skip }, () => {
       }
     });
 
+    it('deconflict admin create --database makes the first administrator on the database, once', async () => {
+      const fresh = await freshPgDatabase();
+      try {
+        const made = await runCli(
+          ['admin', 'create', '--database', fresh.url, '--username', 'ops.admin'],
+          'a long enough passphrase\n',
+        );
+        assert.equal(made.status, 0, made.err);
+        assert.match(made.out, /Created hub administrator "ops\.admin"/);
+        const store = await openPostgresStore({ url: fresh.url });
+        try {
+          const m = await store.read((tx) => tx.members.get('ops.admin'));
+          assert.deepEqual(m?.roles, ['hub_admin']);
+          assert.notEqual(m?.password_hash, 'a long enough passphrase');
+          const again = await runCli(
+            ['admin', 'create', '--database', fresh.url, '--username', 'ops.admin'],
+            'a long enough passphrase\n',
+          );
+          assert.equal(again.status, 2);
+          assert.equal(
+            (await store.read((tx) => tx.members.get('ops.admin')))?.password_hash,
+            m?.password_hash,
+          );
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await fresh.drop();
+      }
+    });
+
     it('names the database in errors without its password', async () => {
       const url = 'postgres://hub:s3cret-Pa55@db.example:5433/deconflict?sslmode=require';
       assert.equal(redactUrl(url), 'postgres://hub@db.example:5433/deconflict (password hidden)');

@@ -1,20 +1,22 @@
 /**
- * `deconflict admin create --data DIR --username NAME [--party P]`: create a hub administrator,
+ * `deconflict admin create [--data DIR | --database URL] --username NAME [--party P]`: create a hub administrator,
  * or with `--party` a party administrator of party P (the recovery path for a party, or a hub,
  * whose administrators cannot log in: docs/security.md). The password is read from standard
- * input (first line) so that it never appears in a process list or a shell history. Run it while
- * the hub is stopped: the data directory has one user at a time. (While the hub runs, a hub
- * administrator adds a party administrator over the API instead.)
+ * input (first line) so that it never appears in a process list or a shell history. On the
+ * embedded store, run it while the hub is stopped: the data directory has one user at a time.
+ * On PostgreSQL (`--database`, or `DATABASE_URL`) it may run beside the instances, as one more
+ * writer under the same lock. (While the hub runs, a hub administrator adds a party
+ * administrator over the API instead.)
  */
 import { parseArgs } from 'node:util';
 import { DeconflictError } from '../errors.ts';
 import { systemClock } from '../hub/clock.ts';
 import { Hub } from '../hub/hub.ts';
 import type { Io } from './io.ts';
-import { openDataDirectory } from './store.ts';
+import { openStoreAt, storeLocationOf } from './store.ts';
 
 const USAGE =
-  'usage: deconflict admin create --data DIR --username NAME [--party P [--role party_admin]]   (password on standard input)\n';
+  'usage: deconflict admin create [--data DIR | --database URL] --username NAME [--party P [--role party_admin]]   (password on standard input)\n';
 
 /** Run `deconflict admin ...`; exit status 0 on success, 2 on a bad argument or password. */
 export async function adminCommand(args: readonly string[], io: Io): Promise<number> {
@@ -23,12 +25,13 @@ export async function adminCommand(args: readonly string[], io: Io): Promise<num
     io.stderr(USAGE);
     return 2;
   }
-  let values: { data?: string; username?: string; party?: string; role?: string };
+  let values: { data?: string; database?: string; username?: string; party?: string; role?: string };
   try {
     ({ values } = parseArgs({
       args: rest,
       options: {
         data: { type: 'string', default: './data' },
+        database: { type: 'string' },
         username: { type: 'string' },
         party: { type: 'string' },
         role: { type: 'string' },
@@ -55,10 +58,13 @@ export async function adminCommand(args: readonly string[], io: Io): Promise<num
     return 2;
   }
   const password = (await io.read('-')).split('\n')[0]?.trimEnd() ?? '';
-  const store = openDataDirectory(values.data as string, 'admin create', io);
+  const where = storeLocationOf(values, 'admin create', io);
+  if (where === null) return 2;
+  const store = await openStoreAt(where, 'admin create', io);
   if (store === null) return 2;
+  let hub: Hub | undefined;
   try {
-    const hub = await Hub.open(store, systemClock);
+    hub = await Hub.open(store, systemClock);
     if (values.party === undefined) {
       await hub.accounts.createHubAdmin(values.username, password);
       io.stdout(`Created hub administrator "${values.username}".\n`);
@@ -74,6 +80,7 @@ export async function adminCommand(args: readonly string[], io: Io): Promise<num
     }
     throw err;
   } finally {
+    await hub?.close();
     await store.close();
   }
 }

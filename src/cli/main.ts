@@ -87,10 +87,11 @@ Usage:
       (Prometheus format); without it /metrics answers loopback clients only.
       SIGTERM or SIGINT drains: new requests get 503 shutting_down, those in flight finish and
       are answered, streams are closed (1001); a second signal exits at once.
-  deconflict admin create [--data DIR] --username NAME [--party P [--role party_admin]]
+  deconflict admin create [--data DIR | --database URL] --username NAME [--party P [--role party_admin]]
       Create a hub administrator, or with --party an administrator of party P (the recovery
       path of a party whose administrators cannot log in; docs/security.md). The password is
-      read from standard input. Run it while the hub is stopped.
+      read from standard input. On the embedded store run it while the hub is stopped; on
+      PostgreSQL it may run beside the instances.
   deconflict migrate [--data DIR | --database URL]
       Bring the data directory's (or, with --database or DATABASE_URL, the PostgreSQL
       database's) schema to this release's version (serve does it too on start) and print from
