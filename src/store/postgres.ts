@@ -92,13 +92,33 @@ function clientConfig(url: string): pg.ClientConfig {
   };
 }
 
+/**
+ * Statements prepared once per connection, by name: the repositories' SQL is a fixed set, and a
+ * write runs a few dozen statements under the writers' lock, where PostgreSQL parsing and planning
+ * each again would hold every instance up. Text made per call (a list of `?` as long as its
+ * arguments) could grow the set without end, so past this many distinct texts the rest run
+ * unprepared.
+ */
+const MAX_PREPARED = 512;
+const prepared = new Map<string, string>();
+
+function statement(sql: string, args: readonly unknown[]): pg.QueryConfig {
+  const text = numbered(sql);
+  let name = prepared.get(text);
+  if (name === undefined && prepared.size < MAX_PREPARED) {
+    name = `deconflict_${prepared.size}`;
+    prepared.set(text, name);
+  }
+  return name === undefined ? { text, values: args as Value[] } : { name, text, values: args as Value[] };
+}
+
 /** A connection as the repositories use it; `onWrite` hears of every statement that may write. */
 function conn(client: pg.ClientBase, onWrite?: () => void): Conn {
   return {
-    all: async (sql, args = []) => (await client.query<Row>(numbered(sql), args as Value[])).rows,
+    all: async (sql, args = []) => (await client.query<Row>(statement(sql, args))).rows,
     run: async (sql, args = []) => {
       onWrite?.();
-      await client.query(numbered(sql), args as Value[]);
+      await client.query(statement(sql, args));
     },
   };
 }
