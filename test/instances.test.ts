@@ -16,6 +16,8 @@
  * away from the demo theatre around Arad, within the next hours so that they overlap in time.
  */
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { LedgerEntry } from '../src/domain/records.ts';
 import { DEMO_HUB_ADMIN, DEMO_PARTIES, demoAccounts } from '../src/hub/demo.ts';
@@ -54,6 +56,9 @@ const SERVE_ARGS = [
   '0.05,0.05,0.05,0.05',
   '--log-level',
   'warn',
+  // The webhook receiver of the last tests listens on loopback.
+  '--webhook-allow',
+  '127.0.0.0/8',
 ];
 
 type Kind = 'strike' | 'movement' | 'protected_site';
@@ -115,6 +120,48 @@ const errorsOf = (n: Served): string =>
     .join('\n');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A party's webhook receiver on loopback: every request it answered, by delivery id; while
+ * `hold` is set it reads requests and never answers them (a receiver that hangs, or a sender that
+ * dies before it hears back).
+ */
+class Receiver {
+  readonly answered = new Map<string, number>();
+  /** Requests read and never answered, with their delivery ids. */
+  readonly held: { readonly id: string; readonly res: ServerResponse }[] = [];
+  hold = false;
+  private readonly server: Server;
+  private constructor(server: Server) {
+    this.server = server;
+  }
+  static async start(): Promise<Receiver> {
+    const server = createServer();
+    const r = new Receiver(server);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      req.resume();
+      req.on('end', () => {
+        const id = String(req.headers['x-deconflict-delivery']);
+        if (r.hold) {
+          r.held.push({ id, res });
+          return;
+        }
+        r.answered.set(id, (r.answered.get(id) ?? 0) + 1);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return r;
+  }
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+  }
+  close(): void {
+    for (const h of this.held) h.res.destroy();
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+}
 
 /** Every ledger entry, in order. */
 async function ledger(store: PostgresStore): Promise<LedgerEntry[]> {
@@ -333,6 +380,54 @@ describe('several instances on one PostgreSQL database', { skip: SKIP }, () => {
     nodes[2] = await serve(['--database', db.url, ...SERVE_ARGS]);
   });
 
+  let receiver: Receiver | undefined;
+  let hookId = '';
+  after(() => receiver?.close());
+
+  it('sends each webhook delivery once, whichever instances wrote the events', async () => {
+    receiver = await Receiver.start();
+    {
+      const admin = await tokenOf('relief-agency.admin');
+      const hook = await api((nodes[1] as Served).url, admin, 'POST', '/api/v1/webhooks', {
+        url: receiver.url,
+      });
+      assert.equal(hook.status, 201, JSON.stringify(hook.body));
+      hookId = hook.body.id as string;
+      // Changes every party sees (one delivery each for relief-agency), through all three.
+      const rng = seeded(97);
+      const now = Date.now();
+      await pool(
+        Array.from({ length: 24 }, (_, i) => async () => {
+          const r = await submit(
+            nodes[i % 3] as Served,
+            'coalition',
+            feature(rng, `hook-${i}`, 'strike', now, 4),
+          );
+          assert.equal(r.status, 201, JSON.stringify(r.body));
+        }),
+        6,
+      );
+      const deliveries = () => store.read((tx) => tx.deliveries.listByWebhook(hook.body.id, undefined, 1000));
+      const deadline = Date.now() + 30_000;
+      while ((await deliveries()).some((d) => d.status === 'pending')) {
+        assert.ok(Date.now() < deadline, 'deliveries still pending');
+        await sleep(200);
+      }
+      const all = await deliveries();
+      assert.ok(all.length >= 24, `a delivery per event: ${all.length}`);
+      assert.deepEqual(
+        all.filter((d) => d.status !== 'delivered').map((d) => d.id),
+        [],
+      );
+      // Each answered once: three schedulers looked, one sent.
+      assert.deepEqual(
+        all.map((d) => receiver?.answered.get(d.id) ?? 0),
+        all.map(() => 1),
+      );
+      assert.equal(receiver.answered.size, all.length);
+    }
+  });
+
   it('closes a stream on one instance when its token is revoked through another', async () => {
     const [a, b] = nodes as [Served, Served];
     const admin = await tokenOf('city-police.admin');
@@ -352,5 +447,48 @@ describe('several instances on one PostgreSQL database', { skip: SKIP }, () => {
     assert.equal(revoked.status, 204);
     const closed = await console_.waitForClose(5000);
     assert.equal(closed.code, 4401);
+  });
+  it('sends a delivery again through another instance once the lease of one that died runs out', async () => {
+    assert.ok(receiver && hookId, 'the webhook of the test before');
+    const r = receiver;
+    r.hold = true;
+    const rng = seeded(101);
+    const sent = await submit(
+      nodes[0] as Served,
+      'coalition',
+      feature(rng, 'lease-0', 'strike', Date.now(), 5),
+    );
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    // One instance claims the delivery and sends it; the receiver reads it and never answers.
+    const deadline = Date.now() + 20_000;
+    while (r.held.length === 0) {
+      assert.ok(Date.now() < deadline, 'no instance sent the delivery');
+      await sleep(50);
+    }
+    const id = (r.held[0] as { id: string }).id;
+    // Whichever it was dies with the others, before it hears back; two fresh instances follow.
+    await killAll();
+    r.hold = false;
+    nodes.splice(
+      0,
+      nodes.length,
+      ...(await Promise.all([1, 2].map(() => serve(['--database', db.url, ...SERVE_ARGS])))),
+    );
+    const delivery = () => store.read((tx) => tx.deliveries.get(id));
+    // Not before the lease (twice the 10 s send timeout and 5 s): then sent once more, and answered.
+    const leased = (await delivery())?.next_at as number;
+    assert.ok(leased > Date.now(), 'still leased when the new instances start');
+    for (;;) {
+      const d = await delivery();
+      if (d?.status === 'delivered') break;
+      assert.ok(Date.now() < leased + 30_000, `not delivered after its lease: ${JSON.stringify(d)}`);
+      await sleep(250);
+    }
+    assert.equal(r.answered.get(id), 1);
+    assert.equal(r.held.filter((h) => h.id === id).length, 1, 'the dead instance sent it once');
+    assert.ok(
+      ((await delivery())?.delivered_at as number) >= leased,
+      'not sent again before its lease ran out',
+    );
   });
 });
