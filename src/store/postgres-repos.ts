@@ -1,54 +1,47 @@
-/**
- * The repositories of the PostgreSQL adapter over one connection: the same statements as the
- * embedded store's (`sqlite.ts`, the reference), in PostgreSQL's dialect, on the same tables and
- * columns (`migrations/postgres/`).
- *
- * Statements are written with `?` placeholders, as SQLite's are, and numbered `$1, $2, ...` once
- * ({@link numbered}): the two adapters' SQL reads side by side. Where SQLite keeps an order by its
- * implicit rowid (the order rows were written), the tables here have `ord`. JSON is kept as text,
- * exactly as written: the ledger's hashes are over the payload's text, and a record read back is
- * the one stored. Sequences SQLite numbers "one past the last" inside the transaction (ledger
- * seq, a party's stream, a channel's messages, the shared feed) are numbered the same way: every
- * write transaction of every instance holds the writers' lock (`postgres.ts`), so the last is
- * the last.
- */
-import { randomBytes } from 'node:crypto';
 import type {
   AgreementRecord,
-  AgreementSignatureRecord,
-  AgreementVersionRecord,
   AlertLevel,
   AlertRecord,
   BlindCheckRecord,
-  BlindOutputRecord,
   ChannelRecord,
-  CheckpointRecord,
   ConflictRecord,
-  DeclarationRecord,
-  DeclarationStatus,
   DeliveryRecord,
   EventRecord,
-  LedgerEntry,
-  MemberKeyRecord,
-  MemberRecord,
   MessageRecord,
   NewLedgerEntry,
   ProbeBudgetRecord,
   ProbeRecord,
-  Role,
   SealedRecord,
   ShiftRecord,
-  TokenRecord,
   WebhookRecord,
 } from '../domain/records.ts';
 import type { Declaration } from '../engine/types.ts';
-import { canonicalJson, entryHash, GENESIS_HASH } from '../ledger/chain.ts';
-import { mergeStream, type OwnRow, ownCount, sharedAfter } from './feed.ts';
+import { mergeStream, ownCount, sharedAfter } from './feed.ts';
 import { declarationFootprint } from './footprint.ts';
-import { nodeLeaf } from './node-leaf.ts';
-import type { DeclarationQuery, DeviceRecord, SharedEventRecord, Tx } from './ports.ts';
+import type { DeclarationQuery, Tx } from './ports.ts';
+import {
+  checkedBox,
+  memberChanges,
+  nextLedgerEntry,
+  num,
+  type Row,
+  str,
+  toBlindOutput,
+  toCheckpoint,
+  toDeclaration,
+  toDevice,
+  toKey,
+  toLedger,
+  toMember,
+  toOwn,
+  toShared,
+  toSignature,
+  toToken,
+  toVersion,
+} from './rows.ts';
 
-export type Row = Record<string, unknown>;
+export type { Row } from './rows.ts';
+
 export type Value = string | number | boolean | null | Buffer;
 
 /** One connection as the repositories use it. */
@@ -74,81 +67,7 @@ const one = async (c: Conn, sql: string, args: readonly Value[] = []): Promise<R
   (await c.all(sql, args))[0];
 const body = <T>(r: Row | undefined): T | null => (r ? (JSON.parse(String(r.body)) as T) : null);
 const bodies = <T>(rows: readonly Row[]): T[] => rows.map((r) => JSON.parse(String(r.body)) as T);
-const num = (r: Row | undefined, k: string): number | null =>
-  r === undefined || r[k] === null || r[k] === undefined ? null : Number(r[k]);
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-const parseRoles = (s: unknown): Role[] => JSON.parse(String(s)) as Role[];
-
-function toMember(r: Row): MemberRecord {
-  return {
-    username: String(r.username),
-    party: str(r.party),
-    roles: parseRoles(r.roles),
-    password_hash: String(r.password_hash),
-    disabled: Number(r.disabled) === 1,
-    created_at: Number(r.created_at),
-  };
-}
-
-function toToken(r: Row): TokenRecord {
-  return {
-    id: String(r.id),
-    hash: String(r.hash),
-    username: String(r.username),
-    party: str(r.party),
-    roles: parseRoles(r.roles),
-    kind: r.kind as TokenRecord['kind'],
-    name: str(r.name),
-    created_at: Number(r.created_at),
-    expires_at: num(r, 'expires_at'),
-    revoked_at: num(r, 'revoked_at'),
-    rate:
-      r.rate_per_second === null || r.rate_burst === null
-        ? null
-        : { perSecond: Number(r.rate_per_second), burst: Number(r.rate_burst) },
-  };
-}
-
-function toDeclaration(r: Row): DeclarationRecord {
-  return {
-    id: String(r.id),
-    version: Number(r.version),
-    party: String(r.party),
-    kind: r.kind as Declaration['kind'],
-    decl: JSON.parse(String(r.body)) as Declaration,
-    status: r.status as DeclarationStatus,
-    created_at: Number(r.created_at),
-    created_by: String(r.created_by),
-  };
-}
-
-function toLedger(r: Row): LedgerEntry {
-  return {
-    seq: Number(r.seq),
-    at: Number(r.at),
-    actor: str(r.actor),
-    party: str(r.party),
-    type: String(r.type),
-    subject: String(r.subject),
-    payload: JSON.parse(String(r.payload)),
-    prev_hash: String(r.prev_hash),
-    hash: String(r.hash),
-    salt: str(r.salt) ?? '',
-    leaf: str(r.leaf),
-  };
-}
-
-/** A query box as the port defines it ([west, south, east, north], west ≤ east), or a RangeError. */
-function checkedBox(b: readonly [number, number, number, number]): readonly [number, number, number, number] {
-  const [w, s, e, n] = b;
-  if (!b.every(Number.isFinite) || w > e || s > n) {
-    throw new RangeError(
-      `bbox ${JSON.stringify(b)}: [west, south, east, north] with west ≤ east (split at the antimeridian) and south ≤ north`,
-    );
-  }
-  return b;
-}
 
 /**
  * The declaration versions one of whose boxes meets the query box: the GiST index on the box
@@ -195,14 +114,6 @@ function declarationQuery(f: DeclarationQuery): { sql: string; args: Value[] } |
 }
 
 function accountRepos(c: Conn): Pick<Tx, 'meta' | 'parties' | 'members' | 'tokens' | 'devices'> {
-  const toDevice = (r: Row): DeviceRecord => ({
-    id: String(r.id),
-    hash: String(r.hash),
-    username: String(r.username),
-    created_at: Number(r.created_at),
-    last_used_at: Number(r.last_used_at),
-    expires_at: Number(r.expires_at),
-  });
   const device = async (sql: string, arg: string) => {
     const r = await one(c, sql, [arg]);
     return r ? toDevice(r) : null;
@@ -252,20 +163,7 @@ function accountRepos(c: Conn): Pick<Tx, 'meta' | 'parties' | 'members' | 'token
       listByParty: async (party) =>
         (await c.all('SELECT * FROM members WHERE party = ? ORDER BY username', [party])).map(toMember),
       update: async (username, change) => {
-        const sets: string[] = [];
-        const args: Value[] = [];
-        if (change.roles !== undefined) {
-          sets.push('roles = ?');
-          args.push(JSON.stringify(change.roles));
-        }
-        if (change.disabled !== undefined) {
-          sets.push('disabled = ?');
-          args.push(change.disabled ? 1 : 0);
-        }
-        if (change.password_hash !== undefined) {
-          sets.push('password_hash = ?');
-          args.push(change.password_hash);
-        }
+        const { sets, args } = memberChanges(change);
         if (sets.length > 0)
           await c.run(`UPDATE members SET ${sets.join(', ')} WHERE username = ?`, [...args, username]);
       },
@@ -464,43 +362,25 @@ function declarationRepos(c: Conn): Pick<Tx, 'declarations' | 'conflicts'> {
 
 function ledgerRepos(c: Conn, storeLeaves: boolean): Pick<Tx, 'ledger' | 'log' | 'memberKeys'> {
   const head = () => one(c, 'SELECT * FROM ledger ORDER BY seq DESC LIMIT 1');
-  const toCheckpoint = (r: Row | undefined): CheckpointRecord | null =>
-    r ? { size: Number(r.size), root: String(r.root), at: Number(r.at), note: String(r.note) } : null;
-  const toKey = (r: Row): MemberKeyRecord => ({
-    id: String(r.id),
-    username: String(r.username),
-    party: String(r.party),
-    public_key: String(r.public_key),
-    label: String(r.label),
-    created_at: Number(r.created_at),
-    revoked_at: num(r, 'revoked_at'),
-    entry: Number(r.entry),
-  });
   return {
     ledger: {
       append: async (e: NewLedgerEntry) => {
-        const last = await head();
-        const seq = last ? Number(last.seq) + 1 : 1;
-        const prev_hash = last ? String(last.hash) : GENESIS_HASH;
-        // Hash (and answer) exactly what a reader will get back, as sqlite.ts does.
-        const payloadJson = JSON.stringify(e.payload) ?? 'null';
-        const entry = {
-          seq,
-          at: e.at,
-          actor: e.actor,
-          party: e.party,
-          type: e.type,
-          subject: e.subject,
-          payload: JSON.parse(payloadJson) as unknown,
-          prev_hash,
-        };
-        const salt = randomBytes(16).toString('hex');
-        const canonical = canonicalJson(entry.payload, 'payload');
-        const leaf = storeLeaves ? nodeLeaf(entry, salt, canonical) : null;
-        const stored: LedgerEntry = { ...entry, hash: entryHash(entry, canonical), salt, leaf };
+        const { stored, payloadJson } = nextLedgerEntry(await head(), e, storeLeaves);
         await c.run(
           'INSERT INTO ledger (seq, at, actor, party, type, subject, payload, prev_hash, hash, salt, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [seq, e.at, e.actor, e.party, e.type, e.subject, payloadJson, prev_hash, stored.hash, salt, leaf],
+          [
+            stored.seq,
+            stored.at,
+            stored.actor,
+            stored.party,
+            stored.type,
+            stored.subject,
+            payloadJson,
+            stored.prev_hash,
+            stored.hash,
+            stored.salt,
+            stored.leaf,
+          ],
         );
         return stored;
       },
@@ -606,19 +486,6 @@ function ledgerRepos(c: Conn, storeLeaves: boolean): Pick<Tx, 'ledger' | 'log' |
 }
 
 function watchRepos(c: Conn): Pick<Tx, 'roster' | 'alerts' | 'events'> {
-  const toOwn = (r: Row): OwnRow => ({
-    seq: Number(r.seq),
-    pub: Number(r.pub),
-    at: Number(r.at),
-    type: String(r.type),
-    data: JSON.parse(String(r.data)),
-  });
-  const toShared = (r: Row): SharedEventRecord => ({
-    useq: Number(r.useq),
-    at: Number(r.at),
-    type: String(r.type),
-    data: JSON.parse(String(r.data)),
-  });
   const position = (r: Row | undefined) =>
     r === undefined ? undefined : { seq: Number(r.seq), pub: Number(r.pub) };
   const feedHead = async (): Promise<number> =>
@@ -925,26 +792,6 @@ function probeRepo(c: Conn): Tx['probes'] {
 }
 
 function agreementRepo(c: Conn): Tx['agreements'] {
-  const toVersion = (r: Row): AgreementVersionRecord => ({
-    agreement: String(r.agreement),
-    version: Number(r.version),
-    body: JSON.parse(String(r.body)) as AgreementVersionRecord['body'],
-    content_sha256: String(r.content_sha256),
-    party: String(r.party),
-    username: String(r.username),
-    at: Number(r.at),
-    proposed_at: num(r, 'proposed_at'),
-  });
-  const toSignature = (r: Row): AgreementSignatureRecord => ({
-    agreement: String(r.agreement),
-    version: Number(r.version),
-    party: String(r.party),
-    username: String(r.username),
-    key: String(r.key),
-    signed: JSON.parse(String(r.signed)) as unknown,
-    entry: Number(r.entry),
-    at: Number(r.at),
-  });
   return {
     insert: async (a) => {
       await c.run(
@@ -1167,16 +1014,7 @@ function blindRepos(c: Conn): Pick<Tx, 'sealed' | 'blind'> {
             'SELECT * FROM blind_outputs WHERE declaration = ? AND version = ? AND owner = ? AND slot_ms = ? ORDER BY slot, output',
             [declaration, version, owner, slot_ms],
           )
-        ).map(
-          (r): BlindOutputRecord => ({
-            declaration: String(r.declaration),
-            version: Number(r.version),
-            owner: String(r.owner),
-            slot_ms: Number(r.slot_ms),
-            slot: Number(r.slot),
-            output: String(r.output),
-          }),
-        ),
+        ).map(toBlindOutput),
     },
   };
 }

@@ -27,7 +27,8 @@ import { isStorageFull, markStorage, storageFullError } from './errors.ts';
 import type { DumpRow, GroupOptions, Store, Tx } from './ports.ts';
 import { DatabaseUnreachable, isDiskFull, isUnreachable, storeUnavailableError } from './postgres-errors.ts';
 import { migratePostgres, type PgMigrationReport } from './postgres-migrate.ts';
-import { type Conn, numbered, pgRepos, type Row, type Value } from './postgres-repos.ts';
+import { type Conn, numbered, pgRepos, type Value } from './postgres-repos.ts';
+import { type Row, tracked } from './rows.ts';
 import { HUB_TABLES } from './tables.ts';
 
 /**
@@ -437,14 +438,7 @@ function pgStore(
           giveBack(client, failure);
         }
       };
-      const p = run();
-      const settled = p.then(
-        () => undefined,
-        () => undefined,
-      );
-      reading.add(settled);
-      void settled.then(() => reading.delete(settled));
-      return p;
+      return tracked(reading, run());
     },
     async close() {
       if (closed) return;

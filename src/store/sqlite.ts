@@ -15,7 +15,6 @@
  * indexed beside it (a readers table, an R*Tree) so that the list is filtered in SQL.
  */
 
-import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   constants,
@@ -33,36 +32,24 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   AgreementRecord,
-  AgreementSignatureRecord,
-  AgreementVersionRecord,
   AgreementWithdrawalRecord,
   AlertLevel,
   AlertRecord,
   BlindCheckRecord,
-  BlindOutputRecord,
   ChannelRecord,
-  CheckpointRecord,
   ConflictRecord,
-  DeclarationRecord,
-  DeclarationStatus,
   DeliveryRecord,
   EventRecord,
-  LedgerEntry,
-  MemberKeyRecord,
-  MemberRecord,
   MessageRecord,
   NewLedgerEntry,
   PartyRecord,
   ProbeBudgetRecord,
   ProbeRecord,
-  Role,
   SealedRecord,
   ShiftRecord,
-  TokenRecord,
   WebhookRecord,
 } from '../domain/records.ts';
 import type { Declaration } from '../engine/types.ts';
-import { canonicalJson, entryHash, GENESIS_HASH } from '../ledger/chain.ts';
 import {
   DataDirectoryFileInvalid,
   DataDirectoryLocked,
@@ -73,25 +60,41 @@ import {
   startupFault,
   storageFullError,
 } from './errors.ts';
-import { mergeStream, type OwnRow, ownCount, sharedAfter } from './feed.ts';
+import { mergeStream, ownCount, sharedAfter } from './feed.ts';
 import { declarationFootprint } from './footprint.ts';
 import { type MigrationReport, migrate } from './migrate.ts';
-import { nodeLeaf } from './node-leaf.ts';
 import type {
   AlertQuery,
   ConflictQuery,
   DeclarationQuery,
   DeviceRecord,
   GroupOptions,
-  SharedEventRecord,
   Store,
   Tx,
 } from './ports.ts';
+import {
+  checkedBox,
+  memberChanges,
+  nextLedgerEntry,
+  type Row,
+  toBlindOutput,
+  toCheckpoint,
+  toDeclaration,
+  toDevice,
+  toKey,
+  toLedger,
+  toMember,
+  toOwn,
+  toShared,
+  toSignature,
+  toToken,
+  toVersion,
+  tracked,
+} from './rows.ts';
 import { dumpTable, loadTable } from './sqlite-dump.ts';
 import { HUB_TABLES } from './tables.ts';
 
 type Db = Database.Database;
-type Row = Record<string, unknown>;
 
 /** The data directory's lock: an empty SQLite database, held locked while a store is open. */
 export const LOCK_FILE = 'hub.lock';
@@ -218,67 +221,6 @@ function lockDirectory(dir: string): () => void {
   };
 }
 
-const parseRoles = (s: unknown): Role[] => JSON.parse(String(s)) as Role[];
-
-function toMember(r: Row): MemberRecord {
-  return {
-    username: String(r.username),
-    party: r.party === null ? null : String(r.party),
-    roles: parseRoles(r.roles),
-    password_hash: String(r.password_hash),
-    disabled: r.disabled === 1,
-    created_at: Number(r.created_at),
-  };
-}
-
-function toToken(r: Row): TokenRecord {
-  return {
-    id: String(r.id),
-    hash: String(r.hash),
-    username: String(r.username),
-    party: r.party === null ? null : String(r.party),
-    roles: parseRoles(r.roles),
-    kind: r.kind as TokenRecord['kind'],
-    name: r.name === null ? null : String(r.name),
-    created_at: Number(r.created_at),
-    expires_at: r.expires_at === null ? null : Number(r.expires_at),
-    revoked_at: r.revoked_at === null ? null : Number(r.revoked_at),
-    rate:
-      r.rate_per_second === null || r.rate_burst === null
-        ? null
-        : { perSecond: Number(r.rate_per_second), burst: Number(r.rate_burst) },
-  };
-}
-
-function toDeclaration(r: Row): DeclarationRecord {
-  return {
-    id: String(r.id),
-    version: Number(r.version),
-    party: String(r.party),
-    kind: r.kind as Declaration['kind'],
-    decl: JSON.parse(String(r.body)) as Declaration,
-    status: r.status as DeclarationStatus,
-    created_at: Number(r.created_at),
-    created_by: String(r.created_by),
-  };
-}
-
-function toLedger(r: Row): LedgerEntry {
-  return {
-    seq: Number(r.seq),
-    at: Number(r.at),
-    actor: r.actor === null ? null : String(r.actor),
-    party: r.party === null ? null : String(r.party),
-    type: String(r.type),
-    subject: String(r.subject),
-    payload: JSON.parse(String(r.payload)),
-    prev_hash: String(r.prev_hash),
-    hash: String(r.hash),
-    salt: r.salt === undefined || r.salt === null ? '' : String(r.salt),
-    leaf: r.leaf === undefined || r.leaf === null ? null : String(r.leaf),
-  };
-}
-
 /**
  * Statements prepared on first use, not when a connection opens: a read connection is opened
  * whenever more reads overlap than the pool keeps idle, and most reads use two or three of the
@@ -390,16 +332,7 @@ function blindRepo(db: Db): Tx['blind'] {
       for (const r of rows) q.output.run(r.declaration, r.version, r.owner, r.slot_ms, r.slot, r.output);
     },
     outputs: async (declaration, version, owner, slot_ms) =>
-      (q.outputs.all(declaration, version, owner, slot_ms) as Row[]).map(
-        (r): BlindOutputRecord => ({
-          declaration: String(r.declaration),
-          version: Number(r.version),
-          owner: String(r.owner),
-          slot_ms: Number(r.slot_ms),
-          slot: Number(r.slot),
-          output: String(r.output),
-        }),
-      ),
+      (q.outputs.all(declaration, version, owner, slot_ms) as Row[]).map(toBlindOutput),
   };
 }
 
@@ -445,11 +378,6 @@ function logRepo(db: Db): Tx['log'] {
     addCosignature:
       'INSERT OR IGNORE INTO cosignatures (size, key, party, username, signature, at) VALUES (?, ?, ?, ?, ?, ?)',
   });
-  const toCheckpoint = (r: unknown): CheckpointRecord | null => {
-    if (!r) return null;
-    const row = r as Row;
-    return { size: Number(row.size), root: String(row.root), at: Number(row.at), note: String(row.note) };
-  };
   return {
     keys: async () =>
       (q.keys.all() as Row[]).map((r) => ({
@@ -462,10 +390,10 @@ function logRepo(db: Db): Tx['log'] {
     addKey: async (k) => {
       q.addKey.run(k.seq, k.name, k.public_key, k.private_key, k.created_at);
     },
-    checkpoint: async (size) => toCheckpoint(q.checkpoint.get(size)),
-    latestCheckpoint: async () => toCheckpoint(q.latest.get()),
-    latestCosigned: async () => toCheckpoint(q.latestCosigned.get()),
-    cosignedFrom: async (size) => toCheckpoint(q.cosignedFrom.get(size)),
+    checkpoint: async (size) => toCheckpoint(q.checkpoint.get(size) as Row | undefined),
+    latestCheckpoint: async () => toCheckpoint(q.latest.get() as Row | undefined),
+    latestCosigned: async () => toCheckpoint(q.latestCosigned.get() as Row | undefined),
+    cosignedFrom: async (size) => toCheckpoint(q.cosignedFrom.get(size) as Row | undefined),
     putCheckpoint: async (c) => {
       q.put.run(c.size, c.root, c.at, c.note);
     },
@@ -492,16 +420,6 @@ function memberKeyRepo(db: Db): Tx['memberKeys'] {
     insert:
       'INSERT INTO member_keys (id, username, party, public_key, label, created_at, revoked_at, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     revoke: 'UPDATE member_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
-  });
-  const toKey = (r: Row): MemberKeyRecord => ({
-    id: String(r.id),
-    username: String(r.username),
-    party: String(r.party),
-    public_key: String(r.public_key),
-    label: String(r.label),
-    created_at: Number(r.created_at),
-    revoked_at: r.revoked_at === null ? null : Number(r.revoked_at),
-    entry: Number(r.entry),
   });
   return {
     get: async (id) => {
@@ -541,26 +459,6 @@ function agreementRepo(db: Db): Tx['agreements'] {
     withdraw:
       'INSERT INTO agreement_withdrawals (agreement, version, party, username, effective, reason, key, signed, entry, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     withdrawal: 'SELECT * FROM agreement_withdrawals WHERE agreement = ?',
-  });
-  const toVersion = (r: Row): AgreementVersionRecord => ({
-    agreement: String(r.agreement),
-    version: Number(r.version),
-    body: JSON.parse(String(r.body)) as AgreementVersionRecord['body'],
-    content_sha256: String(r.content_sha256),
-    party: String(r.party),
-    username: String(r.username),
-    at: Number(r.at),
-    proposed_at: r.proposed_at === null ? null : Number(r.proposed_at),
-  });
-  const toSignature = (r: Row): AgreementSignatureRecord => ({
-    agreement: String(r.agreement),
-    version: Number(r.version),
-    party: String(r.party),
-    username: String(r.username),
-    key: String(r.key),
-    signed: JSON.parse(String(r.signed)) as unknown,
-    entry: Number(r.entry),
-    at: Number(r.at),
   });
   return {
     insert: async (a) => {
@@ -653,14 +551,6 @@ function deviceRepo(db: Db): Tx['devices'] {
     delete: 'DELETE FROM devices WHERE id = ?',
     deleteAll: 'DELETE FROM devices WHERE username = ?',
   });
-  const toDevice = (r: Row): DeviceRecord => ({
-    id: String(r.id),
-    hash: String(r.hash),
-    username: String(r.username),
-    created_at: Number(r.created_at),
-    last_used_at: Number(r.last_used_at),
-    expires_at: Number(r.expires_at),
-  });
   const one = (r: unknown): DeviceRecord | null => (r ? toDevice(r as Row) : null);
   return {
     create: async (d) => {
@@ -737,19 +627,6 @@ function watchRepos(
     deliveryNextDue: "SELECT min(next_at) AS t FROM deliveries WHERE status = 'pending'",
     deliveryByWebhook:
       'SELECT body FROM deliveries WHERE webhook = ? AND (? IS NULL OR status = ?) ORDER BY created_at DESC, rowid DESC LIMIT ?',
-  });
-  const toOwn = (r: Row): OwnRow => ({
-    seq: Number(r.seq),
-    pub: Number(r.pub),
-    at: Number(r.at),
-    type: String(r.type),
-    data: JSON.parse(String(r.data)),
-  });
-  const toShared = (r: Row): SharedEventRecord => ({
-    useq: Number(r.useq),
-    at: Number(r.at),
-    type: String(r.type),
-    data: JSON.parse(String(r.data)),
   });
   const position = (r: Row | undefined) =>
     r === undefined ? undefined : { seq: Number(r.seq), pub: Number(r.pub) };
@@ -883,17 +760,6 @@ function watchRepos(
         bodies<DeliveryRecord>(q.deliveryByWebhook.all(webhook, status ?? null, status ?? null, limit)),
     },
   };
-}
-
-/** A query box as the port defines it ([west, south, east, north], west ≤ east), or a RangeError. */
-function checkedBox(b: readonly [number, number, number, number]): readonly [number, number, number, number] {
-  const [w, s, e, n] = b;
-  if (!b.every(Number.isFinite) || w > e || s > n) {
-    throw new RangeError(
-      `bbox ${JSON.stringify(b)}: [west, south, east, north] with west ≤ east (split at the antimeridian) and south ≤ north`,
-    );
-  }
-  return b;
 }
 
 /**
@@ -1048,20 +914,7 @@ function repos(db: Db, storeLeaves = true): Tx {
       },
       listByParty: async (party) => (q.memberByParty.all(party) as Row[]).map(toMember),
       update: async (username, change) => {
-        const sets: string[] = [];
-        const args: unknown[] = [];
-        if (change.roles !== undefined) {
-          sets.push('roles = ?');
-          args.push(JSON.stringify(change.roles));
-        }
-        if (change.disabled !== undefined) {
-          sets.push('disabled = ?');
-          args.push(change.disabled ? 1 : 0);
-        }
-        if (change.password_hash !== undefined) {
-          sets.push('password_hash = ?');
-          args.push(change.password_hash);
-        }
+        const { sets, args } = memberChanges(change);
         if (sets.length > 0)
           db.prepare(`UPDATE members SET ${sets.join(', ')} WHERE username = ?`).run(...args, username);
       },
@@ -1200,28 +1053,11 @@ function repos(db: Db, storeLeaves = true): Tx {
     },
     ledger: {
       append: async (e: NewLedgerEntry) => {
-        const head = q.ledgerHead.get() as Row | undefined;
-        const seq = head ? Number(head.seq) + 1 : 1;
-        const prev_hash = head ? String(head.hash) : GENESIS_HASH;
-        // Hash (and answer) exactly what a reader will get back: the payload as JSON gives it
-        // (no undefined members, a Date as its ISO text), or the entry would not verify.
-        const payloadJson = JSON.stringify(e.payload) ?? 'null';
-        const entry = {
-          seq,
-          at: e.at,
-          actor: e.actor,
-          party: e.party,
-          type: e.type,
-          subject: e.subject,
-          payload: JSON.parse(payloadJson) as unknown,
-          prev_hash,
-        };
-        // The leaf commits to the payload by a salted hash (docs/transparency.md §2).
-        const salt = randomBytes(16).toString('hex');
-        // Canonicalized once, for the chain's hash and the leaf's commitment alike.
-        const canonical = canonicalJson(entry.payload, 'payload');
-        const leaf = storeLeaves ? nodeLeaf(entry, salt, canonical) : null;
-        const stored: LedgerEntry = { ...entry, hash: entryHash(entry, canonical), salt, leaf };
+        const { stored, payloadJson } = nextLedgerEntry(
+          q.ledgerHead.get() as Row | undefined,
+          e,
+          storeLeaves,
+        );
         q.ledgerInsert.run(
           stored.seq,
           stored.at,
@@ -1232,8 +1068,8 @@ function repos(db: Db, storeLeaves = true): Tx {
           payloadJson,
           stored.prev_hash,
           stored.hash,
-          salt,
-          leaf,
+          stored.salt,
+          stored.leaf,
         );
         return stored;
       },
@@ -1456,14 +1292,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
           else idle.push(reader);
         }
       };
-      const p = run();
-      const settled = p.then(
-        () => undefined,
-        () => undefined,
-      );
-      reading.add(settled);
-      void settled.then(() => reading.delete(settled));
-      return p;
+      return tracked(reading, run());
     },
     async close() {
       if (closed) return;
