@@ -21,6 +21,8 @@ import { declarationFootprint } from './footprint.ts';
 import type { DeclarationQuery, Tx } from './ports.ts';
 import {
   checkedBox,
+  declarationSelect,
+  LEDGER_INSERT,
   memberChanges,
   nextLedgerEntry,
   num,
@@ -91,26 +93,7 @@ function declarationQuery(f: DeclarationQuery): { sql: string; args: Value[] } |
       args.push(w, s, e, n, e, w, n, s);
     }
   }
-  const where: string[] = ["d.status != 'superseded'"];
-  const filter = (condition: string, ...values: Value[]) => {
-    where.push(condition);
-    args.push(...values);
-  };
-  if (f.status !== undefined) filter('d.status = ?', f.status);
-  if (f.kind !== undefined) filter('d.kind = ?', f.kind);
-  if (f.party !== undefined) filter('d.party = ?', f.party);
-  if (f.end !== undefined) filter('d.start_ms < ?', f.end);
-  if (f.start !== undefined) filter('(d.end_ms IS NULL OR d.end_ms > ?)', f.start);
-  if (f.after !== undefined) filter('d.id > ?', f.after);
-  if (f.visibleTo !== undefined) {
-    filter(
-      "(d.party = ? OR d.visibility = 'all' OR (d.id, d.version) IN (SELECT id, version FROM declaration_readers WHERE party = ?))",
-      f.visibleTo,
-      f.visibleTo,
-    );
-  }
-  args.push(f.limit ?? 1000);
-  return { sql: `SELECT d.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT ?`, args };
+  return { sql: declarationSelect(from, f, args), args };
 }
 
 function accountRepos(c: Conn): Pick<Tx, 'meta' | 'parties' | 'members' | 'tokens' | 'devices'> {
@@ -365,23 +348,8 @@ function ledgerRepos(c: Conn, storeLeaves: boolean): Pick<Tx, 'ledger' | 'log' |
   return {
     ledger: {
       append: async (e: NewLedgerEntry) => {
-        const { stored, payloadJson } = nextLedgerEntry(await head(), e, storeLeaves);
-        await c.run(
-          'INSERT INTO ledger (seq, at, actor, party, type, subject, payload, prev_hash, hash, salt, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [
-            stored.seq,
-            stored.at,
-            stored.actor,
-            stored.party,
-            stored.type,
-            stored.subject,
-            payloadJson,
-            stored.prev_hash,
-            stored.hash,
-            stored.salt,
-            stored.leaf,
-          ],
-        );
+        const { stored, row } = nextLedgerEntry(await head(), e, storeLeaves);
+        await c.run(LEDGER_INSERT, row);
         return stored;
       },
       head: async () => {

@@ -23,7 +23,7 @@ import type { Declaration } from '../engine/types.ts';
 import { canonicalJson, entryHash, GENESIS_HASH } from '../ledger/chain.ts';
 import type { OwnRow } from './feed.ts';
 import { nodeLeaf } from './node-leaf.ts';
-import type { DeviceRecord, SharedEventRecord } from './ports.ts';
+import type { DeclarationQuery, DeviceRecord, SharedEventRecord } from './ports.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -217,9 +217,14 @@ export function tracked<T>(reading: Set<Promise<unknown>>, p: Promise<T>): Promi
   return p;
 }
 
+/** The statement that stores a ledger entry, in both dialects. */
+export const LEDGER_INSERT =
+  'INSERT INTO ledger (seq, at, actor, party, type, subject, payload, prev_hash, hash, salt, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
 /**
  * The ledger entry that follows `last` (the stored head's row, or none for the first), with its
- * hash, salt and leaf, and the payload's JSON text to store. Hashed (and answered) exactly as a
+ * hash, salt and leaf, and the row to store in the order of {@link LEDGER_INSERT}'s columns (the
+ * payload as its JSON text). Hashed (and answered) exactly as a
  * reader will get it back: the payload as JSON gives it (no undefined members, a Date as its ISO
  * text), or the entry would not verify.
  */
@@ -227,7 +232,7 @@ export function nextLedgerEntry(
   last: Row | undefined,
   e: NewLedgerEntry,
   storeLeaves: boolean,
-): { stored: LedgerEntry; payloadJson: string } {
+): { stored: LedgerEntry; row: (string | number | null)[] } {
   const payloadJson = JSON.stringify(e.payload) ?? 'null';
   const entry = {
     seq: last ? Number(last.seq) + 1 : 1,
@@ -244,5 +249,45 @@ export function nextLedgerEntry(
   // Canonicalized once, for the chain's hash and the leaf's commitment alike.
   const canonical = canonicalJson(entry.payload, 'payload');
   const leaf = storeLeaves ? nodeLeaf(entry, salt, canonical) : null;
-  return { stored: { ...entry, hash: entryHash(entry, canonical), salt, leaf }, payloadJson };
+  const hash = entryHash(entry, canonical);
+  const { seq, at, actor, party, type, subject, prev_hash } = entry;
+  return {
+    stored: { ...entry, hash, salt, leaf },
+    row: [seq, at, actor, party, type, subject, payloadJson, prev_hash, hash, salt, leaf],
+  };
+}
+
+/**
+ * The statement of a {@link DeclarationQuery} over `from` (which names the declarations `d`, and
+ * has already put the values of its own placeholders in `args`): the query's filters, their
+ * values appended to `args`, in id order. `visibleTo` is the rule of `canSee` (hub/views.ts): the
+ * party's own, those shown to all, and those whose list names it. `status` is how the status
+ * condition is written (SQLite's planner wants a hint when it pages by id).
+ */
+export function declarationSelect(
+  from: string,
+  f: DeclarationQuery,
+  args: unknown[],
+  status = 'd.status = ?',
+): string {
+  const where: string[] = ["d.status != 'superseded'"];
+  const filter = (condition: string, ...values: unknown[]) => {
+    where.push(condition);
+    args.push(...values);
+  };
+  if (f.status !== undefined) filter(status, f.status);
+  if (f.kind !== undefined) filter('d.kind = ?', f.kind);
+  if (f.party !== undefined) filter('d.party = ?', f.party);
+  if (f.end !== undefined) filter('d.start_ms < ?', f.end);
+  if (f.start !== undefined) filter('(d.end_ms IS NULL OR d.end_ms > ?)', f.start);
+  if (f.after !== undefined) filter('d.id > ?', f.after);
+  if (f.visibleTo !== undefined) {
+    filter(
+      "(d.party = ? OR d.visibility = 'all' OR (d.id, d.version) IN (SELECT id, version FROM declaration_readers WHERE party = ?))",
+      f.visibleTo,
+      f.visibleTo,
+    );
+  }
+  args.push(f.limit ?? 1000);
+  return `SELECT d.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT ?`;
 }

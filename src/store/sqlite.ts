@@ -74,6 +74,8 @@ import type {
 } from './ports.ts';
 import {
   checkedBox,
+  declarationSelect,
+  LEDGER_INSERT,
   memberChanges,
   nextLedgerEntry,
   type Row,
@@ -789,29 +791,13 @@ function declarationQuery(f: DeclarationQuery): { sql: string; args: unknown[] }
       args.push(e, w, n, s, e, w, n, s);
     }
   }
-  const where: string[] = ["d.status != 'superseded'"];
-  const filter = (condition: string, ...values: unknown[]) => {
-    where.push(condition);
-    args.push(...values);
-  };
   // A page after an id (an export reading everything in id order) walks the primary key from
   // that id: `+` keeps the planner off the status index, which would read every row of that
   // status and sort them for each page.
-  if (f.status !== undefined) filter(f.after === undefined ? 'd.status = ?' : '+d.status = ?', f.status);
-  if (f.kind !== undefined) filter('d.kind = ?', f.kind);
-  if (f.party !== undefined) filter('d.party = ?', f.party);
-  if (f.end !== undefined) filter('d.start_ms < ?', f.end);
-  if (f.start !== undefined) filter('(d.end_ms IS NULL OR d.end_ms > ?)', f.start);
-  if (f.after !== undefined) filter('d.id > ?', f.after);
-  if (f.visibleTo !== undefined) {
-    filter(
-      "(d.party = ? OR d.visibility = 'all' OR (d.id, d.version) IN (SELECT id, version FROM declaration_readers WHERE party = ?))",
-      f.visibleTo,
-      f.visibleTo,
-    );
-  }
-  args.push(f.limit ?? 1000);
-  return { sql: `SELECT d.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT ?`, args };
+  return {
+    sql: declarationSelect(from, f, args, f.after === undefined ? 'd.status = ?' : '+d.status = ?'),
+    args,
+  };
 }
 
 /** The repositories over one connection. */
@@ -852,8 +838,7 @@ function repos(db: Db, storeLeaves = true): Tx {
     conflictOpenFor: "SELECT body FROM conflicts WHERE (a = ? OR b = ?) AND status = 'open' ORDER BY id",
     conflictCount: 'SELECT status, count(*) AS n FROM conflicts GROUP BY status ORDER BY status',
     conflictUpdate: 'UPDATE conflicts SET status = ?, body = ? WHERE id = ?',
-    ledgerInsert:
-      'INSERT INTO ledger (seq, at, actor, party, type, subject, payload, prev_hash, hash, salt, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ledgerInsert: LEDGER_INSERT,
     ledgerHead: 'SELECT * FROM ledger ORDER BY seq DESC LIMIT 1',
     ledgerRange: 'SELECT * FROM ledger WHERE seq >= ? ORDER BY seq LIMIT ?',
     ledgerGet: 'SELECT * FROM ledger WHERE seq = ?',
@@ -1053,24 +1038,8 @@ function repos(db: Db, storeLeaves = true): Tx {
     },
     ledger: {
       append: async (e: NewLedgerEntry) => {
-        const { stored, payloadJson } = nextLedgerEntry(
-          q.ledgerHead.get() as Row | undefined,
-          e,
-          storeLeaves,
-        );
-        q.ledgerInsert.run(
-          stored.seq,
-          stored.at,
-          stored.actor,
-          stored.party,
-          stored.type,
-          stored.subject,
-          payloadJson,
-          stored.prev_hash,
-          stored.hash,
-          stored.salt,
-          stored.leaf,
-        );
+        const { stored, row } = nextLedgerEntry(q.ledgerHead.get() as Row | undefined, e, storeLeaves);
+        q.ledgerInsert.run(...row);
         return stored;
       },
       head: async () => {
