@@ -6,14 +6,12 @@
  * @tak-ps/node-cot, the library TAK tooling uses; the stream is split on `</event>`.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import { CoTParser } from '@tak-ps/node-cot';
 import type { ConflictView, DeclarationFeature, SubmissionResult } from '../src/api/declarations.ts';
 import type { AlertView } from '../src/api/watch.ts';
@@ -21,6 +19,7 @@ import { type CotFeed, startCotFeed } from '../src/server/cot-feed.ts';
 import { runCli } from './support/cli.ts';
 import { ok, request, startHub, type TestHub } from './support/hub.ts';
 import { serve } from './support/serve.ts';
+import { makeCertificates } from './support/service.ts';
 
 const TIMEOUT = { timeout: 60_000 };
 
@@ -389,61 +388,6 @@ function readScenario(): ScenarioFeature[] {
   return (JSON.parse(text) as { features: ScenarioFeature[] }).features;
 }
 
-const exec = promisify(execFile);
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, made by openssl. */
-async function certificates(dir: string): Promise<void> {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  const o = { cwd: dir };
-  await exec(
-    'openssl',
-    ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Test TAK CA'],
-    o,
-  );
-  for (const [name, san] of [
-    ['server', 'IP:127.0.0.1'],
-    ['client', 'DNS:atak-1'],
-  ] as const) {
-    await exec(
-      'openssl',
-      [
-        'req',
-        ...ec,
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${name}`,
-        '-addext',
-        `subjectAltName=${san}`,
-      ],
-      o,
-    );
-    await exec(
-      'openssl',
-      [
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-copy_extensions',
-        'copy',
-        '-out',
-        `${name}.pem`,
-        '-days',
-        '2',
-      ],
-      o,
-    );
-  }
-}
-
 describe('the CoT feed over TLS', () => {
   let h: TestHub;
   let feed: CotFeed;
@@ -451,7 +395,7 @@ describe('the CoT feed over TLS', () => {
   const file = (name: string) => readFileSync(join(dir, name));
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deconflict-cot-tls-'));
-    await certificates(dir);
+    makeCertificates(dir);
     h = await startHub();
     feed = await startCotFeed(h.hub, {
       host: '127.0.0.1',

@@ -27,6 +27,21 @@ const PARTY = (DEMO_PARTIES[0] as { id: string }).id;
 const VIEWS = ['/api/v1/declarations', '/api/v1/conflicts', '/api/v1/alerts'] as const;
 const HOUR = 3_600_000;
 
+/** A webhook with its secret, which an export must leave out. */
+async function addWebhook(hub: TestHub): Promise<void> {
+  await hub.store.transact((tx) =>
+    tx.webhooks.insert({
+      id: 'wh-arad-ops',
+      party: PARTY,
+      url: 'https://hooks.example.org/deconflict',
+      secret: 'whsec-arad-0123456789abcdefghijklmnopqrstuv',
+      created_at: hub.clock.now(),
+      created_by: `${PARTY}.admin`,
+      disabled_at: null,
+    }),
+  );
+}
+
 async function allRows(store: Store, table: string): Promise<DumpRow[]> {
   const out: DumpRow[] = [];
   let cursor: string | null = null;
@@ -135,17 +150,7 @@ describe('whole-hub export and import (SQLite → archive → SQLite)', () => {
   before(async () => {
     source = await startHub({ dir: join(work, 'source') });
     const token = await source.login(`${PARTY}.admin`);
-    await source.store.transact((tx) =>
-      tx.webhooks.insert({
-        id: 'wh-arad-ops',
-        party: PARTY,
-        url: 'https://hooks.example.org/deconflict',
-        secret: 'whsec-arad-0123456789abcdefghijklmnopqrstuv',
-        created_at: source.clock.now(),
-        created_by: `${PARTY}.admin`,
-        disabled_at: null,
-      }),
-    );
+    await addWebhook(source);
     for (const url of VIEWS) seen.set(url, ok(await request(source.app, token, 'GET', url)));
     await source.close(true);
     const store = openSqliteStore({ dir: join(work, 'source') });
@@ -336,17 +341,7 @@ describe('whole-hub export and import between SQLite and PostgreSQL', { skip }, 
 
   before(async () => {
     const source = await startHub({ dir: join(work, 'source') });
-    await source.store.transact((tx) =>
-      tx.webhooks.insert({
-        id: 'wh-arad-ops',
-        party: PARTY,
-        url: 'https://hooks.example.org/deconflict',
-        secret: 'whsec-arad-0123456789abcdefghijklmnopqrstuv',
-        created_at: source.clock.now(),
-        created_by: `${PARTY}.admin`,
-        disabled_at: null,
-      }),
-    );
+    await addWebhook(source);
     const token = await source.login(`${PARTY}.admin`);
     for (const url of VIEWS) seen.set(url, ok(await request(source.app, token, 'GET', url)));
     sourceHead = (await source.store.read((tx) => tx.ledger.head()))?.seq ?? 0;

@@ -29,19 +29,21 @@ function openssl(dir: string, ...args: string[]): void {
 export function makeCertificates(dir: string): Certificates {
   const days = ['-days', '2'];
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(
-    dir,
-    'req',
-    '-x509',
-    ...ec,
-    ...days,
-    '-subj',
-    '/CN=deconflict test CA',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-  );
+  const selfSigned = (name: string, cn: string) =>
+    openssl(
+      dir,
+      'req',
+      '-x509',
+      ...ec,
+      ...days,
+      '-subj',
+      `/CN=${cn}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+    );
+  selfSigned('ca', 'deconflict test CA');
   const signed = (name: string, cn: string, ext: string) => {
     openssl(dir, 'req', ...ec, '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
     openssl(
@@ -71,19 +73,7 @@ export function makeCertificates(dir: string): Certificates {
   execFileSync('sh', ['-c', `printf 'extendedKeyUsage=clientAuth\\n' > '${clientExt}'`]);
   signed('server', 'localhost', serverExt);
   signed('client', 'a TAK client', clientExt);
-  openssl(
-    dir,
-    'req',
-    '-x509',
-    ...ec,
-    ...days,
-    '-subj',
-    '/CN=stranger',
-    '-keyout',
-    'stranger.key',
-    '-out',
-    'stranger.pem',
-  );
+  selfSigned('stranger', 'stranger');
   const read = (f: string) => readFileSync(join(dir, f));
   return {
     files: { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') },
