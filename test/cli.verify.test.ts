@@ -16,8 +16,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { LedgerEntry } from '../src/domain/records.ts';
-import { ManualClock } from '../src/hub/clock.ts';
-import { Hub, type Principal } from '../src/hub/hub.ts';
 import { entryHash } from '../src/ledger/chain.ts';
 import { entryLeaf } from '../src/ledger/leaf.ts';
 import { MerkleLog } from '../src/ledger/merkle.ts';
@@ -29,13 +27,13 @@ import {
   signNote,
   toBase64,
 } from '../src/ledger/note.ts';
-import { newMemberKey, signStatement, witnessKeyName } from '../src/ledger/statement.ts';
+import { newMemberKey, signStatement } from '../src/ledger/statement.ts';
 import type { Finding, VerifyResult } from '../src/ledger/verify.ts';
 import { databaseFile, openSqliteStore } from '../src/store/sqlite.ts';
 import { runCli } from './support/cli.ts';
 import { request, startHub, type TestHub } from './support/hub.ts';
+import { makeLedgerFixture, T0 } from './support/ledger-fixture.ts';
 
-const T0 = Date.UTC(2026, 10, 22, 6);
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -52,92 +50,6 @@ const run = runCli;
 async function runJson(args: string[]): Promise<{ status: number; result: VerifyResult }> {
   const r = await run([...args, '--format', 'json']);
   return { status: r.status, result: JSON.parse(r.out) as VerifyResult };
-}
-
-/**
- * The fixture: 14 entries — 1 the hub's log.key, 2–9 declarations, 10 a member's key.added
- * (registered through the hub, signed), 11 an acknowledgement signed with that key, 12–14 more
- * declarations — checkpoints of size 9 and 14 signed by the hub, the latter cosigned by the member.
- */
-async function makeFixture(dir: string) {
-  const store = openSqliteStore({ dir });
-  const clock = new ManualClock(T0);
-  const hub = await Hub.open(store, clock);
-  const origin = hub.transparency.origin;
-  const declare = (i: number) =>
-    store.transact((tx) =>
-      tx.ledger.append({
-        at: clock.now() + i,
-        actor: 'alpha.operator',
-        party: 'alpha',
-        type: 'declaration.submitted',
-        subject: `alpha/d${i}`,
-        payload: {
-          id: `alpha/d${i}`,
-          kind: 'protected_site',
-          name: `site ${i}`,
-          position: [30 + i / 100, 50],
-        },
-      }),
-    );
-  for (let i = 2; i <= 9; i++) await declare(i);
-  await hub.transparency.latest();
-  const watch: Principal = {
-    username: 'alpha.watch',
-    party: 'alpha',
-    roles: ['watch_officer'],
-    tokenId: 'test',
-  };
-  const key = newMemberKey();
-  const seed = fromBase64(key.privateKey) as Uint8Array;
-  const at = new Date(clock.now()).toISOString();
-  const register = signStatement(
-    {
-      v: 1,
-      origin,
-      act: 'key.register',
-      subject: key.id,
-      by: 'alpha.watch',
-      party: 'alpha',
-      at,
-      public_key: key.publicKey,
-    },
-    seed,
-  );
-  await hub.transparency.addKey(watch, 'laptop', register);
-  const ack = signStatement(
-    {
-      v: 1,
-      origin,
-      act: 'alert.acknowledge',
-      subject: 'alert-1',
-      by: 'alpha.watch',
-      party: 'alpha',
-      at,
-      reply: 'seen',
-    },
-    seed,
-  );
-  await store.transact((tx) =>
-    tx.ledger.append({
-      at: clock.now(),
-      actor: 'alpha.watch',
-      party: 'alpha',
-      type: 'alert.acknowledged',
-      subject: 'alert-1',
-      payload: { reply: 'seen', audience: ['bravo'], signed: ack },
-    }),
-  );
-  for (let i = 12; i <= 14; i++) await declare(i);
-  const latest = await hub.transparency.latest();
-  const text = formatCheckpoint({ origin, size: latest.size, root: fromBase64(latest.root) as Uint8Array });
-  const signature = toBase64(
-    signerFromPrivateKey(witnessKeyName(key.id), seed).sign(new TextEncoder().encode(text)),
-  );
-  await hub.transparency.cosign(watch, { size: latest.size, root: latest.root, key: key.id, signature });
-  await hub.close();
-  await store.close();
-  return { origin, key };
 }
 
 let fixture: string;
@@ -210,7 +122,7 @@ const firstOf = (r: VerifyResult): Finding => r.failure as Finding;
 describe('deconflict verify --data', () => {
   before(async () => {
     fixture = tempDir();
-    ({ origin } = await makeFixture(fixture));
+    ({ origin } = await makeLedgerFixture(openSqliteStore({ dir: fixture })));
   });
 
   it('says the record holds, in one line, and exits 0', async () => {
@@ -462,7 +374,7 @@ describe('deconflict verify --export and --file', () => {
 
 describe('deconflict verify: arguments (exit 2)', () => {
   const cases: [string, string[], RegExp][] = [
-    ['no source', [], /give one of --data DIR, --file FILE, --receipt FILE or a hub URL/],
+    ['no source', [], /give one of --data DIR, --database URL, --file FILE, --receipt FILE or a hub URL/],
     ['two sources', ['--data', '/nowhere', '--file', '/nowhere'], /give one of/],
     ['--export without --data', ['--file', 'x', '--export', 'y'], /--export is for --data DIR/],
     ['a URL without a token', ['http://127.0.0.1:1'], /needs --token/],
@@ -486,7 +398,10 @@ describe('deconflict verify: arguments (exit 2)', () => {
 
   it('is listed by help', async () => {
     const r = await run(['help']);
-    assert.match(r.out, /deconflict verify \(--data DIR \[--export FILE\] \| --file FILE \| --receipt FILE/);
+    assert.match(
+      r.out,
+      /deconflict verify \(\(--data DIR \| --database URL\) \[--export FILE\] \| --file FILE\n\s+\| --receipt FILE/,
+    );
   });
 });
 

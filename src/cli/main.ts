@@ -96,11 +96,13 @@ Usage:
       Bring the data directory's (or, with --database or DATABASE_URL, the PostgreSQL
       database's) schema to this release's version (serve does it too on start) and print from
       which version to which. A store written by a newer release is refused.
-  deconflict verify (--data DIR [--export FILE] | --file FILE | --receipt FILE [--hub-key VKEY]
-                    | URL --token T [--hub-key VKEY]) [--checkpoints FILE] [--format text|json]
+  deconflict verify ((--data DIR | --database URL) [--export FILE] | --file FILE
+                    | --receipt FILE [--hub-key VKEY] | URL --token T [--hub-key VKEY])
+                    [--checkpoints FILE] [--format text|json]
       Check the record without trusting the hub (docs/transparency.md §7): every entry's hash,
       the chain, the tree, every checkpoint's signature and root, every cosignature and signed
-      statement — in a data directory (read-only), an export (--export writes one, JSON lines),
+      statement — in a data directory or a PostgreSQL database (read-only, one snapshot; the
+      hub may go on serving it), an export (--export writes one, JSON lines),
       one receipt (offline), or a live hub as your party sees it. --checkpoints: checkpoints you
       kept (JSON array of notes, a witness state file, or the notes one after another) must be
       in the log it verifies. Exit 0 the record holds, 1 it does not (the first failure named).

@@ -2,6 +2,7 @@
  * `deconflict verify`: check the record without trusting the hub (docs/transparency.md §7).
  *
  *     deconflict verify --data DIR [--export FILE]     a stopped hub's data directory
+ *     deconflict verify --database URL [--export FILE] a hub's PostgreSQL database (running or not)
  *     deconflict verify --file FILE                    an export written by --export
  *     deconflict verify --receipt FILE [--hub-key VKEY]  one receipt, offline
  *     deconflict verify URL --token T [--hub-key VKEY]   a live hub, as the caller's party sees it
@@ -11,8 +12,10 @@
  * command could not run (a bad argument, an unreadable file, a hub that does not answer).
  *
  * The data directory's database is opened read-only and never migrated: verifying must not
- * change what it verifies. Its entries are streamed, so a million entries cost the tree (~64
- * MB), not the entries.
+ * change what it verifies. A PostgreSQL database is read in one read-only transaction
+ * (`store/snapshot.ts`): the instances serving it go on meanwhile, and what is verified is one
+ * state of the record. Entries are streamed, so a million entries cost the tree (~64 MB), not
+ * the entries.
  *
  * ## The export format: `deconflict.ledger-export/1` (JSON lines, UTF-8)
  *
@@ -42,9 +45,8 @@
  * compared (a receipt carries no consistency proof).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import Database from 'better-sqlite3';
 import type { LedgerEntry } from '../domain/records.ts';
 import { leafData, payloadHash } from '../ledger/leaf.ts';
 import { leafHash, verifyConsistency, verifyInclusion } from '../ledger/merkle.ts';
@@ -69,7 +71,9 @@ import {
   type VerifyResult,
   verifyReceipt,
 } from '../ledger/verify.ts';
-import { databaseFile } from '../store/sqlite.ts';
+import { type StoreLocation, storeLocation } from '../store/open.ts';
+import { DatabaseUnreachable } from '../store/postgres-errors.ts';
+import { openSnapshot, type Snapshot, SnapshotUnavailable } from '../store/snapshot.ts';
 import { asksJson, commandLine } from './args.ts';
 import type { Io } from './io.ts';
 
@@ -177,50 +181,45 @@ function exportWriter(path: string): ExportWriter {
   };
 }
 
-type Row = Record<string, unknown>;
-
 const str = (v: unknown): string => String(v);
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
-/** Verify (and with `exportPath`, export) the ledger of a data directory, read-only. */
-export function verifyDataDirectory(dir: string, kept: readonly string[], exportPath?: string): VerifyResult {
-  const file = databaseFile(dir);
-  if (!existsSync(file)) throw new CannotRun(`${dir} holds no deconflict database (${file})`);
-  let db: Database.Database;
+/**
+ * Verify (and with `exportPath`, export) the ledger of a hub's database — a data directory, or a
+ * PostgreSQL database — read as one snapshot, read-only.
+ */
+export async function verifyDatabase(
+  where: StoreLocation,
+  kept: readonly string[],
+  exportPath?: string,
+): Promise<VerifyResult> {
+  let db: Snapshot;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = await openSnapshot(where);
   } catch (err) {
-    throw new CannotRun(`cannot open ${file}: ${(err as Error).message}`);
+    if (err instanceof SnapshotUnavailable || err instanceof DatabaseUnreachable)
+      throw new CannotRun(err.message);
+    throw err;
   }
   let out: ExportWriter | null = null;
   try {
-    const tables = new Set(
-      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Row[]).map((r) =>
-        str(r.name),
-      ),
-    );
-    if (!tables.has('ledger')) throw new CannotRun(`${file} has no ledger: not a deconflict data directory`);
-    const columns = new Set((db.prepare('PRAGMA table_info(ledger)').all() as Row[]).map((r) => str(r.name)));
+    const { tables } = db;
+    if (!tables.has('ledger')) throw new CannotRun(`${db.label} has no ledger: not a deconflict database`);
+    const columns = await db.columns('ledger');
     // A directory from before the transparency log (schema < 5) has no salt and no stored leaf.
     const saltLeaf = columns.has('salt') && columns.has('leaf') ? 'salt, leaf' : "'' AS salt, NULL AS leaf";
-    // One read transaction: the entries, checkpoints and keys are one snapshot of the database.
-    db.exec('BEGIN');
-    const origin = tables.has('log_keys')
-      ? strOrNull(
-          (db.prepare('SELECT name FROM log_keys ORDER BY seq LIMIT 1').get() as Row | undefined)?.name,
-        )
-      : null;
+    let origin: string | null = null;
+    if (tables.has('log_keys'))
+      for await (const r of db.rows('SELECT name FROM log_keys ORDER BY seq LIMIT 1'))
+        origin = strOrNull(r.name);
     if (exportPath !== undefined) {
       out = exportWriter(exportPath);
       out.line({ format: EXPORT_FORMAT, origin });
     }
     const v = new LedgerVerifier({ sha256: nodeSha256 });
-    const rows = db
-      .prepare(
-        `SELECT seq, at, actor, party, type, subject, payload, prev_hash, hash, ${saltLeaf} FROM ledger ORDER BY seq`,
-      )
-      .iterate() as IterableIterator<Row>;
-    for (const r of rows) {
+    for await (const r of db.rows(
+      `SELECT seq, at, actor, party, type, subject, payload, prev_hash, hash, ${saltLeaf} FROM ledger ORDER BY seq`,
+    )) {
       const seq = Number(r.seq);
       let payload: unknown;
       try {
@@ -247,17 +246,15 @@ export function verifyDataDirectory(dir: string, kept: readonly string[], export
       out?.line({ kind: 'entry', ...e });
     }
     if (tables.has('checkpoints'))
-      for (const r of db
-        .prepare('SELECT size, root, at, note FROM checkpoints ORDER BY size')
-        .iterate() as Iterable<Row>) {
+      for await (const r of db.rows('SELECT size, root, at, note FROM checkpoints ORDER BY size')) {
         const c = { size: Number(r.size), root: str(r.root), at: Number(r.at), note: str(r.note) };
         v.checkpoint(c);
         out?.line({ kind: 'checkpoint', ...c });
       }
     if (tables.has('cosignatures'))
-      for (const r of db
-        .prepare('SELECT size, key, party, username, signature, at FROM cosignatures ORDER BY size, key')
-        .iterate() as Iterable<Row>) {
+      for await (const r of db.rows(
+        'SELECT size, key, party, username, signature, at FROM cosignatures ORDER BY size, key',
+      )) {
         const c = {
           size: Number(r.size),
           key: str(r.key),
@@ -270,7 +267,9 @@ export function verifyDataDirectory(dir: string, kept: readonly string[], export
         out?.line({ kind: 'cosignature', ...c });
       }
     if (tables.has('member_keys'))
-      for (const r of db.prepare('SELECT * FROM member_keys ORDER BY entry, id').iterate() as Iterable<Row>) {
+      for await (const r of db.rows(
+        'SELECT id, username, party, public_key, label, created_at, revoked_at, entry FROM member_keys ORDER BY entry, id',
+      )) {
         const k = {
           id: str(r.id),
           username: str(r.username),
@@ -286,18 +285,15 @@ export function verifyDataDirectory(dir: string, kept: readonly string[], export
       }
     // The hub's own keys: public halves checked against the ledger; never exported (private).
     if (tables.has('log_keys'))
-      for (const r of db
-        .prepare('SELECT seq, name, public_key FROM log_keys ORDER BY seq')
-        .iterate() as Iterable<Row>)
+      for await (const r of db.rows('SELECT seq, name, public_key FROM log_keys ORDER BY seq'))
         v.logKeyRow({ seq: Number(r.seq), name: str(r.name), public_key: str(r.public_key) });
     kept.forEach((note, i) => {
       v.kept(note, `#${i + 1}`);
     });
-    db.exec('COMMIT');
     return v.result();
   } finally {
     out?.close();
-    db.close();
+    await db.close();
   }
 }
 
@@ -825,6 +821,7 @@ function usageError(io: Io, format: Format, message: string): number {
 export async function verifyCommand(args: readonly string[], io: Io): Promise<number> {
   const parsed = commandLine(args, {
     data: { type: 'string' },
+    database: { type: 'string' },
     export: { type: 'string' },
     file: { type: 'string' },
     receipt: { type: 'string' },
@@ -840,6 +837,7 @@ export async function verifyCommand(args: readonly string[], io: Io): Promise<nu
     return usageError(io, 'text', `--format must be text or json, got "${format}"`);
   const say = (m: string) => usageError(io, format, m);
   const data = values.data as string | undefined;
+  const database = values.database as string | undefined;
   const file = values.file as string | undefined;
   const receipt = values.receipt as string | undefined;
   const exportPath = values.export as string | undefined;
@@ -847,9 +845,18 @@ export async function verifyCommand(args: readonly string[], io: Io): Promise<nu
   const token = values.token as string | undefined;
   const url = positionals[0];
   if (positionals.length > 1) return say('verify takes at most one URL');
-  const sources = [data, file, receipt, url].filter((s) => s !== undefined).length;
-  if (sources !== 1) return say('give one of --data DIR, --file FILE, --receipt FILE or a hub URL');
-  if (exportPath !== undefined && data === undefined) return say('--export is for --data DIR');
+  const sources = [data, database, file, receipt, url].filter((s) => s !== undefined).length;
+  if (sources !== 1)
+    return say('give one of --data DIR, --database URL, --file FILE, --receipt FILE or a hub URL');
+  if (exportPath !== undefined && data === undefined && database === undefined)
+    return say('--export is for --data DIR or --database URL');
+  let where: StoreLocation | undefined;
+  try {
+    if (database !== undefined) where = storeLocation({ database });
+    else if (data !== undefined) where = { dialect: 'sqlite', dir: data };
+  } catch (err) {
+    return say((err as Error).message);
+  }
   if (url !== undefined && !/^https?:\/\//.test(url))
     return say(`the hub URL must be http:// or https://, got "${url}"`);
   if (url !== undefined && token === undefined)
@@ -880,8 +887,8 @@ export async function verifyCommand(args: readonly string[], io: Io): Promise<nu
       }
       kept = parseKeptCheckpoints(text, keptPath);
     }
-    if (data !== undefined) {
-      const r = verifyDataDirectory(data, kept, exportPath);
+    if (where !== undefined) {
+      const r = await verifyDatabase(where, kept, exportPath);
       return emit(r, formatLedgerResult(r), r.ok);
     }
     if (file !== undefined) {

@@ -83,7 +83,7 @@ const TYPES: pg.CustomTypesConfig = {
 };
 
 /** The connection settings every connection of a store uses. */
-function clientConfig(url: string): pg.ClientConfig {
+export function clientConfig(url: string): pg.ClientConfig {
   return {
     connectionString: url,
     types: TYPES,
