@@ -19,6 +19,8 @@ import {
   type Attempt,
   LoginGate,
   type LoginGateOptions,
+  parseOutcome,
+  type SharedOutcome,
   sourceOf,
 } from '../src/server/login-gate.ts';
 import { floodScenario, lockoutScenario, loginFrom, retryAfter } from './support/attack-login.ts';
@@ -172,6 +174,92 @@ describe('the login gate', () => {
     assert.equal(held.refused, true);
     assert.match((held as { message: string }).message, /from this device/);
     admitted(await gate.admit(name('10.5.0.1'))).done('failure');
+  });
+
+  it('counts with the other instances: failures told by one back the name off on all', async () => {
+    let now = 0;
+    const told: { from: string; o: SharedOutcome }[] = [];
+    const gates = ['a', 'b'].map(
+      (id) =>
+        new LoginGate(
+          options,
+          () => now,
+          (o) => told.push({ from: id, o: JSON.parse(JSON.stringify(o)) }),
+        ),
+    );
+    const [a, b] = gates as [LoginGate, LoginGate];
+    // What one store signal would carry to the other instance, as text.
+    const deliver = () => {
+      for (const { from, o } of told.splice(0)) {
+        const parsed = parseOutcome(JSON.stringify(o));
+        assert.deepEqual(parsed, o);
+        (from === 'a' ? b : a).learn(parsed as SharedOutcome);
+      }
+    };
+    const guess = (source: string): Attempt => ({
+      source,
+      username: 'p.shared',
+      rank: 'member',
+      device: null,
+    });
+    // The free failures (2) spread over both instances: the second one is on b.
+    admitted(await a.admit(guess('10.6.0.1'))).done('failure');
+    deliver();
+    admitted(await b.admit(guess('10.6.0.2'))).done('failure');
+    deliver();
+    for (const gate of [a, b]) {
+      const held = await gate.admit(guess('10.6.0.3'));
+      assert.equal(held.refused, true, 'each instance backs the name off');
+      assert.match((held as { message: string }).message, /too many failed logins for this name/);
+    }
+    // One address's failures on a and b drain one bucket (burst 3): the third is refused on a.
+    now += 60_000 + 1;
+    admitted(await a.admit({ ...guess('10.6.9.9'), username: 'p.one' })).done('failure');
+    deliver();
+    admitted(await b.admit({ ...guess('10.6.9.9'), username: 'p.two' })).done('failure');
+    deliver();
+    admitted(await a.admit({ ...guess('10.6.9.9'), username: 'p.three' })).done('failure');
+    deliver();
+    const drained = await b.admit({ ...guess('10.6.9.9'), username: 'p.four' });
+    assert.equal(drained.refused, true);
+    assert.match((drained as { message: string }).message, /from this address/);
+    // A right password on a ends the name's back-off on b too.
+    now += 60_000 + 1;
+    admitted(await a.admit(guess('10.6.0.4'))).done('failure');
+    admitted(await a.admit(guess('10.6.0.5'))).done('failure');
+    deliver();
+    assert.equal((await b.admit(guess('10.6.0.6'))).refused, true);
+    now += 1_000;
+    admitted(await a.admit(guess('10.6.0.7'))).done('success');
+    deliver();
+    // Counted afresh on b: one failure is a free one again (b's count would be 3, a wait, else).
+    admitted(await b.admit(guess('10.6.0.8'))).done('failure');
+    admitted(await b.admit(guess('10.6.0.9'))).done('error');
+    // A known device's failures are charged to the device on the other instance.
+    const device: Attempt = { source: '10.6.1.1', username: 'p.dev', rank: 'device', device: 'dev_shared' };
+    admitted(await a.admit(device)).done('failure');
+    deliver();
+    admitted(await b.admit(device)).done('failure');
+    deliver();
+    assert.match(((await a.admit(device)) as { message: string }).message, /from this device/);
+    assert.equal(told.length, 0, 'an error is told to nobody');
+  });
+
+  it('hears only well-formed outcomes from other instances', () => {
+    const good = { outcome: 'failure', source: '10.0.0.1', username: 'p.x', rank: 'member', device: null };
+    assert.deepEqual(parseOutcome(JSON.stringify(good)), good);
+    for (const bad of [
+      'not json',
+      'null',
+      '[]',
+      JSON.stringify({ ...good, outcome: 'error' }),
+      JSON.stringify({ ...good, rank: 'admin' }),
+      JSON.stringify({ ...good, username: '' }),
+      JSON.stringify({ ...good, source: 'x'.repeat(257) }),
+      JSON.stringify({ ...good, rank: 'device' }),
+      JSON.stringify({ ...good, device: 'dev_1' }),
+    ])
+      assert.equal(parseOutcome(bad), null, bad);
   });
 
   it('keys an address by itself, an IPv6 one by its /64', () => {

@@ -11,6 +11,8 @@
  * - Alerts escalate exactly once across instances, also when the instance whose submission
  *   raised them is killed at once.
  * - A token revoked through one instance closes its stream on another at once.
+ * - Password guesses spread over instances meet one back-off per name (the login gate's counts
+ *   are told to every instance).
  *
  * The declarations are real GeoJSON in a 2 km square east of Deva, Romania (22.9°E 45.87°N),
  * away from the demo theatre around Arad, within the next hours so that they overlap in time.
@@ -448,6 +450,30 @@ describe('several instances on one PostgreSQL database', { skip: SKIP }, () => {
     const closed = await console_.waitForClose(5000);
     assert.equal(closed.code, 4401);
   });
+  it('backs a guessed name off on every instance, whichever instances the guesses went to', async () => {
+    const [a, b, c] = nodes as [Served, Served, Served];
+    const username = 'city-police.senior';
+    const guess = (via: Served, n: number) =>
+      api(via.url, null, 'POST', '/api/v1/session', { username, password: `not-the-password-${n}` });
+    // Five failures (the free ones), spread over A and B; the fifth starts a 1 s back-off.
+    for (const [n, via] of [a, b, a, b, a].entries()) {
+      const r = await guess(via, n);
+      assert.equal(r.status, 401, `guess ${n}: ${JSON.stringify(r.body)}`);
+    }
+    // C checked none of them: it backs the name off all the same, as soon as it has heard.
+    await sleep(100);
+    const held = await guess(c, 5);
+    assert.equal(held.status, 429, JSON.stringify(held.body));
+    assert.match(JSON.stringify(held.body), /too many failed logins for this name/);
+    // The back-off ends; the person's right password is let in on C, and ends it for all.
+    await sleep(1100);
+    const right = await api(c.url, null, 'POST', '/api/v1/session', {
+      username,
+      password: password(username),
+    });
+    assert.equal(right.status, 201, JSON.stringify(right.body));
+  });
+
   it('sends a delivery again through another instance once the lease of one that died runs out', async () => {
     assert.ok(receiver && hookId, 'the webhook of the test before');
     const r = receiver;

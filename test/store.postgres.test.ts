@@ -273,6 +273,39 @@ describe('PostgreSQL store', { skip }, () => {
       stopB();
     });
 
+    it('carries a signal to the other stores listening on its topic, not to itself or other topics', async () => {
+      const a = await openStore();
+      const b = await openStore();
+      const heardByA: string[] = [];
+      const heardByB: string[] = [];
+      const otherTopic: string[] = [];
+      const stops = [
+        a.onSignal('logins', (m) => heardByA.push(m)),
+        b.onSignal('logins', (m) => heardByB.push(m)),
+        b.onSignal('elsewhere', (m) => otherTopic.push(m)),
+      ];
+      // A signal goes to those listening when it is sent: send until B's listener is up.
+      for (let i = 0; heardByB.length === 0; i++) {
+        a.signal('logins', `hello ${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      b.signal('logins', 'from b');
+      await new Promise<void>((resolve) => {
+        const check = () => (heardByA.includes('from b') ? resolve() : setTimeout(check, 10));
+        check();
+      });
+      assert.ok(
+        heardByB.every((m) => m.startsWith('hello ')),
+        'B hears A, never itself',
+      );
+      assert.ok(
+        heardByA.every((m) => m === 'from b'),
+        'A hears B, never itself',
+      );
+      assert.deepEqual(otherTopic, []);
+      for (const stop of stops) stop();
+    });
+
     it('calls back after its listening connection was killed, and listens again', async () => {
       const a = await openStore();
       const b = await openStore();

@@ -17,6 +17,12 @@
  *
  * The gate decides before any password is hashed, from what the hub can look up by key (the
  * ranking: `Accounts.loginClass`), and learns each outcome when the check is done.
+ *
+ * Several instances on one database (PostgreSQL) share what the counts are about: each checked
+ * outcome is told to the others ({@link SharedOutcome}, through `Store.signal`), which count it as
+ * their own. A guesser who spreads over three instances meets one back-off per name and one
+ * bucket per address, not three. What stays per instance is load: the hashing slots, the queue
+ * and the logins in flight are each process's own cores.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -109,6 +115,44 @@ export type Admission =
       done(outcome: Outcome): void;
     };
 
+/**
+ * A checked login's outcome as the other instances learn it: what the counts are keyed by, and
+ * nothing else (no password, no token; a device by its id).
+ */
+export interface SharedOutcome {
+  readonly outcome: 'success' | 'failure';
+  readonly source: string;
+  readonly username: string;
+  readonly rank: Rank;
+  readonly device: string | null;
+}
+
+/** The longest key a shared outcome may carry (an address, a login name, a device id). */
+const MAX_KEY_LENGTH = 256;
+
+/** A shared outcome read back from another instance's message, or null when it is not one. */
+export function parseOutcome(text: string): SharedOutcome | null {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const key = (v: unknown): v is string =>
+    typeof v === 'string' && v.length > 0 && v.length <= MAX_KEY_LENGTH;
+  if (typeof o !== 'object' || o === null) return null;
+  if (o.outcome !== 'success' && o.outcome !== 'failure') return null;
+  if (!key(o.source) || !key(o.username) || !RANKS.includes(o.rank as Rank)) return null;
+  if (o.rank === 'device' ? !key(o.device) : o.device !== null) return null;
+  return {
+    outcome: o.outcome,
+    source: o.source,
+    username: o.username,
+    rank: o.rank as Rank,
+    device: o.device as string | null,
+  };
+}
+
 /** Entries kept per table at most: a flood of made-up names or addresses cannot grow them. */
 const MAX_KEYS = 100_000;
 
@@ -185,9 +229,14 @@ export class LoginGate {
   /** A running mean of how long a check takes (real time, for `Retry-After`). */
   private check_ms = 100;
 
+  /**
+   * @param tell hears each outcome this gate counts itself, for the other instances' gates
+   *   ({@link learn}); errors are not told (they count nothing).
+   */
   constructor(
     readonly options: LoginGateOptions,
     private readonly now: () => number,
+    private readonly tell: (o: SharedOutcome) => void = () => undefined,
   ) {
     this.sources = new Buckets(options.source, now);
     this.devices = new Buckets(options.device, now);
@@ -254,9 +303,29 @@ export class LoginGate {
           if (a.rank === 'device') this.devices.charge(a.device as string);
           else this.fail(a.username);
         }
+        if (outcome !== 'error')
+          this.tell({ outcome, source: a.source, username: a.username, rank: a.rank, device: a.device });
         this.next();
       },
     };
+  }
+
+  /**
+   * Count an outcome another instance checked, as this gate counts its own: a failure charges
+   * the device, or the name's back-off and the address's bucket (there it took the attempt on
+   * arrival); a right password from an unknown device ends the name's back-off.
+   */
+  learn(o: SharedOutcome): void {
+    if (o.outcome === 'success') {
+      if (o.rank !== 'device') this.failures.delete(o.username);
+      return;
+    }
+    if (o.rank === 'device') {
+      this.devices.charge(o.device as string);
+      return;
+    }
+    this.fail(o.username);
+    this.sources.charge(o.source);
   }
 
   /** Start the best waiting logins while slots are free: known devices, then members, then the rest. */

@@ -422,6 +422,15 @@ export interface Store {
    * store. Returns a function that stops it. The embedded store never calls it (one process).
    */
   follow(onChange: () => void): () => void;
+  /**
+   * Tell the other instances on this store something that is not data (a failed login, for the
+   * login gate's counts): best effort, never stored, heard by every other instance listening on
+   * the topic ({@link onSignal}) within milliseconds, by none that was not listening. The
+   * embedded store has no other instance: nothing to tell.
+   */
+  signal(topic: string, message: string): void;
+  /** Hear the signals other instances send on `topic`. Returns a function that stops it. */
+  onSignal(topic: string, hear: (message: string) => void): () => void;
   /** Check the link to the database (`/readyz`); rejects with `store_unavailable` when down. */
   ping(): Promise<void>;
   /** The tables whole-hub export carries, in an order that loads (a row's references first). */

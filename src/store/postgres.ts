@@ -40,6 +40,12 @@ export const WRITERS_LOCK = 0x6465636f6e666c;
 /** The channel a committed write is announced on (its payload: the writing store's id). */
 export const CHANGES_CHANNEL = 'deconflict_changes';
 
+/**
+ * The channel of {@link Store.signal}: JSON `{ from, topic, message }`, `from` the sending
+ * store's id (it does not hear itself).
+ */
+export const SIGNALS_CHANNEL = 'deconflict_signals';
+
 /** How often `follow` reports a possible change regardless of notifications (one can be lost). */
 const FOLLOW_EVERY_MS = 2000;
 /** The longest wait between attempts to re-establish the listening connection. */
@@ -265,55 +271,91 @@ function pgStore(
     }
     return shape;
   };
+  /**
+   * LISTEN on `channel` on a connection of its own (a pooled one would be handed to others),
+   * re-established with back-off when lost; `afterLoss` runs once it is back (what was notified
+   * meanwhile is gone). Returns a function that stops it.
+   */
+  const listen = (channel: string, hear: (payload: string) => void, afterLoss?: () => void): (() => void) => {
+    if (closed) throw new Error('the store is closed');
+    let stopped = false;
+    let client: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let delay = 100;
+    const open = (lostBefore: boolean) => {
+      if (stopped) return;
+      const c = new pg.Client(config);
+      client = c;
+      let lost = false;
+      const onLost = () => {
+        if (lost) return;
+        lost = true;
+        void c.end().catch(() => undefined);
+        if (stopped) return;
+        retry = setTimeout(() => open(true), delay);
+        delay = Math.min(delay * 2, FOLLOW_BACKOFF_MAX_MS);
+      };
+      c.on('error', onLost);
+      c.on('end', onLost);
+      c.on('notification', (n) => {
+        if (n.channel === channel) hear(n.payload ?? '');
+      });
+      c.connect()
+        .then(() => c.query(`LISTEN ${channel}`))
+        .then(() => {
+          delay = 100;
+          if (lostBefore && !stopped) afterLoss?.();
+        })
+        .catch(onLost);
+    };
+    open(false);
+    const stop = () => {
+      stopped = true;
+      followers.delete(stop);
+      clearTimeout(retry);
+      void client?.end().catch(() => undefined);
+    };
+    followers.add(stop);
+    return stop;
+  };
   const store: PostgresStore = {
     migration,
     dialect: 'postgres',
     shared: true,
     follow(onChange) {
-      if (closed) throw new Error('the store is closed');
-      let stopped = false;
-      let client: pg.Client | undefined;
-      let retry: NodeJS.Timeout | undefined;
-      let delay = 100;
+      const stopListening = listen(
+        CHANGES_CHANNEL,
+        (payload) => {
+          if (payload !== self) onChange();
+        },
+        onChange,
+      );
       const tick = setInterval(onChange, followEveryMs);
       tick.unref();
-      const listen = (afterLoss: boolean) => {
-        if (stopped) return;
-        const c = new pg.Client(config);
-        client = c;
-        let lost = false;
-        const onLost = () => {
-          if (lost) return;
-          lost = true;
-          void c.end().catch(() => undefined);
-          if (stopped) return;
-          retry = setTimeout(() => listen(true), delay);
-          delay = Math.min(delay * 2, FOLLOW_BACKOFF_MAX_MS);
-        };
-        c.on('error', onLost);
-        c.on('end', onLost);
-        c.on('notification', (n) => {
-          if (n.channel === CHANGES_CHANNEL && n.payload !== self) onChange();
-        });
-        c.connect()
-          .then(() => c.query(`LISTEN ${CHANGES_CHANNEL}`))
-          .then(() => {
-            delay = 100;
-            // Whatever was committed while no one listened: read it now.
-            if (afterLoss && !stopped) onChange();
-          })
-          .catch(onLost);
-      };
-      listen(false);
       const stop = () => {
-        stopped = true;
         followers.delete(stop);
         clearInterval(tick);
-        clearTimeout(retry);
-        void client?.end().catch(() => undefined);
+        stopListening();
       };
       followers.add(stop);
       return stop;
+    },
+    signal(topic, message) {
+      if (closed) return;
+      const payload = JSON.stringify({ from: self, topic, message });
+      // Best effort by definition: a signal lost is an instance that knows less, never a write lost.
+      void pool.query('SELECT pg_notify($1, $2)', [SIGNALS_CHANNEL, payload]).catch(() => undefined);
+    },
+    onSignal(topic, hear) {
+      return listen(SIGNALS_CHANNEL, (payload) => {
+        let s: { from?: unknown; topic?: unknown; message?: unknown };
+        try {
+          s = JSON.parse(payload) as typeof s;
+        } catch {
+          return;
+        }
+        if (s.from !== self && s.topic === topic && typeof s.message === 'string') hear(s.message);
+      });
     },
     async ping() {
       const client = await connect();

@@ -1177,6 +1177,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     // One process holds the data directory (its lock): nobody else writes, nothing to follow.
     shared: false,
     follow: () => () => undefined,
+    signal: () => undefined,
+    onSignal: () => () => undefined,
     async ping() {
       if (closed) throw new Error('the store is closed');
     },

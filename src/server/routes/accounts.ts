@@ -26,11 +26,24 @@ import { IdParams, NoContent } from '../../api/common.ts';
 import { DeconflictError } from '../../errors.ts';
 import type { CheckedLogin } from '../../hub/accounts.ts';
 import { coded } from '../errors.ts';
-import { DEFAULT_LOGIN_GATE, LoginGate, type Outcome, sourceOf } from '../login-gate.ts';
+import { DEFAULT_LOGIN_GATE, LoginGate, type Outcome, parseOutcome, sourceOf } from '../login-gate.ts';
 import { BEARER, ERRORS, principalOf, type Routes } from './support.ts';
 
+/** The store signal topic of login outcomes, shared by the instances on one database. */
+const LOGINS_TOPIC = 'logins';
+
 export const accountRoutes: Routes = (app, hub) => {
-  const gate = new LoginGate(DEFAULT_LOGIN_GATE, () => hub.clock.now());
+  // Several instances on one database count failed logins together (login-gate.ts).
+  const gate = new LoginGate(
+    DEFAULT_LOGIN_GATE,
+    () => hub.clock.now(),
+    (o) => hub.store.signal(LOGINS_TOPIC, JSON.stringify(o)),
+  );
+  const stopHearing = hub.store.onSignal(LOGINS_TOPIC, (message) => {
+    const o = parseOutcome(message);
+    if (o !== null) gate.learn(o);
+  });
+  app.addHook('onClose', async () => stopHearing());
 
   app.post(
     '/api/v1/session',
