@@ -101,17 +101,30 @@ describe('/metrics during load', () => {
       assert.equal(text.includes(name), false, name);
   });
 
-  it('counts the push streams open', async () => {
+  it('counts the push streams open, and times each live event from its commit to its console', async () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = t.app.server.address() as AddressInfo;
     const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/stream`, {
       headers: { authorization: `Bearer ${token}` },
     });
+    const frames: { type: string; seq?: number }[] = [];
+    ws.on('message', (m) => frames.push(JSON.parse(String(m))));
     await new Promise((resolve, reject) => {
       ws.once('message', resolve);
       ws.once('error', reject);
     });
-    assert.equal(sample(await scrape(), 'deconflict_push_connections'), 1);
+    const before = await scrape();
+    assert.equal(sample(before, 'deconflict_push_connections'), 1);
+    const pushedBefore = sample(before, 'deconflict_push_delay_seconds_count');
+    // A strike of this party, live: its events go out on the stream.
+    ok<SubmissionResult>(await submit(fortressStrike('push-timed', 3)), 201);
+    const head = await t.store.read((tx) => tx.events.head('northern-forces'));
+    while (!frames.some((f) => f.seq === head)) await new Promise((resolve) => setTimeout(resolve, 5));
+    const live = frames.filter((f) => f.seq !== undefined).length;
+    const after = await scrape();
+    assert.equal(sample(after, 'deconflict_push_delay_seconds_count'), pushedBefore + live);
+    // The test hub's clock stands still: every delay is 0, in the first bucket.
+    assert.equal(sample(after, 'deconflict_push_delay_seconds_bucket', { le: '0.001' }), pushedBefore + live);
     const closed = new Promise((resolve) => ws.once('close', resolve));
     ws.close();
     await closed;

@@ -152,12 +152,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     formatRoutes,
   ])
     routes(app as App, hub);
-  streamRoute(app as App, hub, limiter, options.streams);
+  const pushes = streamRoute(app as App, hub, limiter, options.streams);
   basemapRoutes(app as App, options.basemaps);
   if (options.console !== false) consoleRoutes(app as App, options.console);
   serviceRoutes(app as App, hub);
   readinessRoutes(app as App, hub);
-  metricsRoutes(app as App, hub, options.metrics);
+  metricsRoutes(app as App, hub, pushes, options.metrics);
   return app;
 }
 

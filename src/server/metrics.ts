@@ -12,8 +12,11 @@
  * - conflicts by status and alerts by status and escalation level, hub-wide, read from the store at
  *   scrape time with one grouped count each (so that every instance on a shared database tells the
  *   same truth); active declarations from the live index;
- * - push: WebSocket streams open, and the bytes queued to them unsent (the lag of a console that
- *   reads slowly shows there before it is closed as too slow);
+ * - push: WebSocket streams open; the time from an event's commit to its frame going out to each
+ *   console (histogram, live events only: the lag a console sees, including, with several
+ *   instances, the time for this instance to hear of another's commit); and the bytes queued to
+ *   streams unsent (the lag of a console that reads slowly shows there before it is closed as too
+ *   slow);
  * - the process (CPU, memory, event loop delay, GC): prom-client's default metrics, collected
  *   once per process.
  *
@@ -30,6 +33,7 @@ import type { Hub } from '../hub/hub.ts';
 import { coded } from './errors.ts';
 import { within } from './routes/readiness.ts';
 import { type App, ERRORS } from './routes/support.ts';
+import type { PushTap } from './stream.ts';
 import { isLoopback } from './tls.ts';
 
 export interface MetricsOptions {
@@ -50,6 +54,12 @@ const SUBMISSIONS = new Set([
 /** Group commit times, in seconds: a quiet disk commits in under a millisecond. */
 const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+/**
+ * Push delays, in seconds: one instance sends within milliseconds of the commit; another hears of
+ * it by a notification first (tens of milliseconds); seconds mean a console or a link is behind.
+ */
+const PUSH_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 /** How long a scrape waits for the store's counts before it answers without them. */
 const COUNT_TIMEOUT_MS = 2_000;
 
@@ -65,7 +75,7 @@ function processMetrics(): Registry {
 }
 
 /** Register `/metrics` and the hooks that feed it. */
-export function metricsRoutes(app: App, hub: Hub, options: MetricsOptions = {}): void {
+export function metricsRoutes(app: App, hub: Hub, pushes: PushTap, options: MetricsOptions = {}): void {
   const registry = new Registry();
   const metric = { registers: [registry] };
   const submissions = new Counter({
@@ -144,6 +154,14 @@ export function metricsRoutes(app: App, hub: Hub, options: MetricsOptions = {}):
       this.set(queued);
     },
   });
+
+  const pushDelay = new Histogram({
+    ...metric,
+    name: 'deconflict_push_delay_seconds',
+    help: 'Time from an event’s commit to its frame going out to a console of this instance (live events; by the hub clocks, so a clock skew between instances shows here too)',
+    buckets: PUSH_BUCKETS,
+  });
+  pushes.listen((ms) => pushDelay.observe(Math.max(0, ms) / 1000));
 
   hub.kernel.onGroup((g) => {
     const outcome = g.committed ? 'committed' : 'failed';

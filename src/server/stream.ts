@@ -151,13 +151,31 @@ const STREAM_SUMMARY =
  * with an empty 404 and hide the route from the OpenAPI document; so the document describes it
  * from this schema, like every other route.
  */
+/**
+ * Hears each live event as it goes out to a console, with the milliseconds since it was
+ * committed (by the hub clock of the instance that wrote it): the push lag, for metrics. Replayed
+ * backlog (`since`) is not live and is not heard.
+ */
+export type PushListener = (delayMs: number) => void;
+
+/** Where a listener of the pushes is added (the stream does not know who listens). */
+export interface PushTap {
+  listen(l: PushListener): void;
+}
+
 export function streamRoute(
   app: App,
   hub: Hub,
   limiter: RateLimiter,
   limits: Partial<StreamLimits> = {},
-): void {
+): PushTap {
   const streams = new OpenStreams({ ...DEFAULT_STREAM_LIMITS, ...limits });
+  const listeners: PushListener[] = [];
+  const pushed = (at: number) => {
+    if (listeners.length === 0) return;
+    const delay = hub.clock.now() - at;
+    for (const l of listeners) l(delay);
+  };
   app.route({
     method: 'GET',
     url: '/api/v1/stream',
@@ -179,7 +197,7 @@ export function streamRoute(
       const since = parseSince((req.query as { since?: string }).since);
       if (since === null) return fail(4400, 'invalid_request', 'since: a whole number from 0');
       if (req.principal) {
-        void open(hub, socket, req.principal, since, fail, streams);
+        void open(hub, socket, req.principal, since, fail, streams, pushed);
         return;
       }
       const timer = setTimeout(() => fail(4401, 'unauthorized', 'authenticate within 10 s'), AUTH_TIMEOUT_MS);
@@ -208,7 +226,7 @@ export function streamRoute(
         const wait = limiter.admit(msg.token, p.rate ?? limiter.defaultRate);
         if (wait > 0)
           return fail(4429, 'rate_limited', `too many requests for this token; retry after ${wait} s`);
-        void open(hub, socket, p, s, fail, streams);
+        void open(hub, socket, p, s, fail, streams, pushed);
       });
     },
     handler: async (_req, reply) => {
@@ -219,6 +237,7 @@ export function streamRoute(
       );
     },
   });
+  return { listen: (l) => listeners.push(l) };
 }
 
 async function open(
@@ -228,6 +247,7 @@ async function open(
   since: number | undefined,
   fail: (code: number, errorCode: string, message: string) => void,
   streams: OpenStreams,
+  pushed: (at: number) => void,
 ): Promise<void> {
   const party = p.party;
   if (party === null) return fail(4403, 'forbidden', 'hub administrators have no party stream');
@@ -282,6 +302,7 @@ async function open(
     corkForThisTick(socket);
     socket.send(frame(e));
     last = e.seq;
+    if (live) pushed(e.at);
     // A hotline message from another party reached one of this party's consoles: delivered.
     if (e.type === 'message.posted') {
       const m = e.data as { id: string; from: { party: string } };
