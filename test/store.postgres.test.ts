@@ -18,6 +18,7 @@ import { openPostgresStore, type PostgresStore, WRITERS_LOCK } from '../src/stor
 import { DatabaseTooNew, DatabaseUnrecognised, redactUrl } from '../src/store/postgres-errors.ts';
 import { PG_SCHEMA_VERSION } from '../src/store/postgres-migrate.ts';
 import { runCli } from './support/cli.ts';
+import { demoPassword } from './support/hub.ts';
 import {
   freshPgDatabase,
   type PgDatabase,
@@ -25,6 +26,7 @@ import {
   pgSkip,
   startPrivatePostgres,
 } from './support/postgres.ts';
+import { api, login, run, type Served, serve } from './support/serve.ts';
 
 const T = Date.UTC(2026, 10, 23, 6);
 /** Long enough that only notifications (and reconnections) make `follow` call back in a test. */
@@ -186,6 +188,39 @@ describe('PostgreSQL store', { skip }, () => {
           await store.close();
         }
       } finally {
+        await fresh.drop();
+      }
+    });
+
+    it('serve --database-pool bounds the connections an instance holds: the pool and one listener', async () => {
+      const fresh = await freshPgDatabase();
+      let node: Served | undefined;
+      try {
+        const wrong = await run(['serve', '--database', fresh.url, '--database-pool', '1']);
+        assert.equal(wrong.status, 2);
+        assert.match(wrong.stderr, /--database-pool must be a whole number from 2 to 100, got "1"/);
+        const embedded = await run(['serve', '--data', '/nonexistent', '--database-pool', '4']);
+        assert.equal(embedded.status, 2);
+        assert.match(embedded.stderr, /--database-pool is for --database/);
+        node = await serve(['--database', fresh.url, '--database-pool', '2', '--demo']);
+        const token = await login(node.url, 'coalition.operator', demoPassword('coalition.operator'));
+        // Thirty reads at once, each wanting a connection: they queue for the two.
+        const answers = await Promise.all(
+          Array.from({ length: 30 }, () => api((node as Served).url, token, 'GET', '/api/v1/declarations')),
+        );
+        assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
+        const held = await withClient(fresh.url, async (c) =>
+          Number(
+            (
+              await c.query(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'deconflict'",
+              )
+            ).rows[0]?.n,
+          ),
+        );
+        assert.ok(held >= 2 && held <= 3, `${held} connections: the pool of 2 and one listening`);
+      } finally {
+        await node?.stop();
         await fresh.drop();
       }
     });

@@ -26,7 +26,8 @@ Usage:
       Check a FeatureCollection of declarations (each with its party) for conflicts.
       Its "agreements": [...] (docs/agreements.md) are in force: breaches added, permits applied.
       TIME is ISO 8601 UTC (2026-11-23T06:00:00Z) or a date-time group (230600ZNOV26).
-  deconflict serve [--data DIR | --database URL] [--host H] [--port N] [--demo] [--ack-deadlines F,I,P,R]
+  deconflict serve [--data DIR | --database URL [--database-pool N]] [--host H] [--port N] [--demo]
+                   [--ack-deadlines F,I,P,R]
                    [--lead-times ...] [--probe-budget N] [--work-budget R,P] [--detect-workers N]
                    [--rate-limit N/s [--rate-burst B]] [--rate-limit-max N/s [--rate-burst-max B]]
                    [--log-level LEVEL] [--webhook-allow NETWORK]... [--checkpoint-every S]
@@ -39,7 +40,8 @@ Usage:
       directory it may not write) is one line saying what to do, and exit status 2.
       --database postgres://user:password@host:5432/db (or DATABASE_URL): run on PostgreSQL
       instead, migrating it on start; any number of instances on one database act as one hub
-      (docs/operations.md, "PostgreSQL"). The password is never printed.
+      (docs/operations.md, "PostgreSQL"). The password is never printed. --database-pool:
+      connections this instance keeps to it, 2-100 (default 10; one more listens).
       --demo loads the demo scenario and demo accounts into an empty store.
       --ack-deadlines: minutes to acknowledge flash, immediate, priority, routine alerts
       (default 5,15,60,240); each escalation level gets as long again.

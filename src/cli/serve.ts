@@ -36,11 +36,20 @@ import { openStoreAt, reportStoreFault, storeLocationOf } from './store.ts';
 /** How often ended windows are swept out of the live set. */
 const EXPIRY_INTERVAL_MS = 15_000;
 
+/**
+ * Connections per instance to PostgreSQL (`--database-pool`): at least one for the writer and one
+ * for reads and `/readyz` beside it; at most what one server's `max_connections` (100 by default)
+ * gives a single instance. The default, 10, is the store's.
+ */
+const MIN_POOL = 2;
+const MAX_POOL = 100;
+
 /** The options of `deconflict serve` (`deconflict help` lists each; a test checks it). */
 export const SERVE_OPTIONS = {
   data: { type: 'string', default: './data' },
   // PostgreSQL instead of the data directory (src/store/open.ts; DATABASE_URL when absent).
   database: { type: 'string' },
+  'database-pool': { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
   port: { type: 'string', default: '8080' },
   demo: { type: 'boolean', default: false },
@@ -80,6 +89,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   let values: {
     data?: string;
     database?: string;
+    'database-pool'?: string;
     host?: string;
     port?: string;
     demo?: boolean;
@@ -226,6 +236,20 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   const dir = values.data as string;
   const where = storeLocationOf(values, 'serve', io);
   if (where === null) return 2;
+  let poolSize: number | undefined;
+  if (values['database-pool'] !== undefined) {
+    poolSize = Number(values['database-pool']);
+    if (where.dialect !== 'postgres') {
+      io.stderr('deconflict serve: --database-pool is for --database (PostgreSQL)\n');
+      return 2;
+    }
+    if (!Number.isInteger(poolSize) || poolSize < MIN_POOL || poolSize > MAX_POOL) {
+      io.stderr(
+        `deconflict serve: --database-pool must be a whole number from ${MIN_POOL} to ${MAX_POOL}, got "${values['database-pool']}"\n`,
+      );
+      return 2;
+    }
+  }
   // Listen for a stop from the start: SIGTERM or Ctrl-C while the hub is starting (say, loading
   // the demo) lets it finish the write under way and close the store, instead of killing it.
   let stopRequested = false;
@@ -243,7 +267,7 @@ export async function serveCommand(args: readonly string[], io: Io): Promise<num
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const store = await openStoreAt(where, 'serve', io);
+    const store = await openStoreAt(where, 'serve', io, { ...(poolSize !== undefined && { poolSize }) });
     if (store === null) return 2;
     const { from, to } = store.migration;
     // A new directory is created at the latest version: only an upgrade is news.

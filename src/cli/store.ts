@@ -64,9 +64,10 @@ export async function openStoreAt(
   where: StoreLocation,
   command: string,
   io: Io,
+  options: { poolSize?: number } = {},
 ): Promise<OpenedStore | null> {
   try {
-    return await openStore(where);
+    return await openStore(where, options);
   } catch (err) {
     if (reportStoreFault(err, where, command, io)) return null;
     throw err;

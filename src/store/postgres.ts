@@ -26,6 +26,7 @@ import pg from 'pg';
 import { isStorageFull, markStorage, storageFullError } from './errors.ts';
 import type { DumpRow, GroupOptions, Store, Tx } from './ports.ts';
 import { DatabaseUnreachable, isDiskFull, isUnreachable, storeUnavailableError } from './postgres-errors.ts';
+import { PgListener } from './postgres-listen.ts';
 import { migratePostgres, type PgMigrationReport } from './postgres-migrate.ts';
 import { type Conn, numbered, pgRepos, type Value } from './postgres-repos.ts';
 import { type Row, tracked } from './rows.ts';
@@ -271,52 +272,11 @@ function pgStore(
     }
     return shape;
   };
-  /**
-   * LISTEN on `channel` on a connection of its own (a pooled one would be handed to others),
-   * re-established with back-off when lost; `afterLoss` runs once it is back (what was notified
-   * meanwhile is gone). Returns a function that stops it.
-   */
-  const listen = (channel: string, hear: (payload: string) => void, afterLoss?: () => void): (() => void) => {
+  /** One connection LISTENs for the whole store (postgres-listen.ts). */
+  const listener = new PgListener(config, FOLLOW_BACKOFF_MAX_MS);
+  const listen = (channel: string, hear: (payload: string) => void, afterLoss?: () => void) => {
     if (closed) throw new Error('the store is closed');
-    let stopped = false;
-    let client: pg.Client | undefined;
-    let retry: NodeJS.Timeout | undefined;
-    let delay = 100;
-    const open = (lostBefore: boolean) => {
-      if (stopped) return;
-      const c = new pg.Client(config);
-      client = c;
-      let lost = false;
-      const onLost = () => {
-        if (lost) return;
-        lost = true;
-        void c.end().catch(() => undefined);
-        if (stopped) return;
-        retry = setTimeout(() => open(true), delay);
-        delay = Math.min(delay * 2, FOLLOW_BACKOFF_MAX_MS);
-      };
-      c.on('error', onLost);
-      c.on('end', onLost);
-      c.on('notification', (n) => {
-        if (n.channel === channel) hear(n.payload ?? '');
-      });
-      c.connect()
-        .then(() => c.query(`LISTEN ${channel}`))
-        .then(() => {
-          delay = 100;
-          if (lostBefore && !stopped) afterLoss?.();
-        })
-        .catch(onLost);
-    };
-    open(false);
-    const stop = () => {
-      stopped = true;
-      followers.delete(stop);
-      clearTimeout(retry);
-      void client?.end().catch(() => undefined);
-    };
-    followers.add(stop);
-    return stop;
+    return listener.subscribe(channel, hear, afterLoss);
   };
   const store: PostgresStore = {
     migration,
@@ -486,6 +446,7 @@ function pgStore(
       if (closed) return;
       closed = true;
       for (const stop of [...followers]) stop();
+      listener.close();
       await queue;
       await Promise.all(reading);
       await pool.end();
