@@ -1,8 +1,10 @@
 /**
- * Rows as both adapters read them back, turned into the records of the ports. One mapping for
- * SQLite and PostgreSQL: the columns are the same (`migrations/` and `migrations/postgres/`), and
- * a value is taken through `Number`/`String` so that PostgreSQL's `bigint`, read as a string, and
- * SQLite's integers come back alike. And the one way both number and seal the next ledger entry.
+ * What the two adapters share, written once. Rows as both read them back, turned into the
+ * records of the ports: the columns are the same (`migrations/sqlite/` and
+ * `migrations/postgres/`), and a value is taken through `Number`/`String` so that a PostgreSQL
+ * `bigint` and a SQLite integer come back alike. The one way both number and seal the next ledger
+ * entry; the filters of a declaration query (their statements differ only in the box search);
+ * a member's change as columns to set; and the reads a closing store waits for.
  */
 import { randomBytes } from 'node:crypto';
 import type {
