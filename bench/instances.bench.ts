@@ -30,14 +30,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { systemClock } from '../src/hub/clock.ts';
 import { Hub } from '../src/hub/hub.ts';
 import type { Store } from '../src/store/ports.ts';
 import { openPostgresStore } from '../src/store/postgres.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
-import { freshPgDatabase, type PgDatabase, pgBaseUrl, pgUnavailable } from '../test/support/postgres.ts';
+import {
+  freshPgDatabase,
+  type PgDatabase,
+  pgBaseUrl,
+  pgUnavailable,
+  withClient,
+} from '../test/support/postgres.ts';
 import { type LoadResult, loadInWorker } from './load.ts';
 import { postgisAnchor } from './postgis.ts';
 import { type Server, startServe } from './serve.ts';
@@ -401,14 +406,10 @@ async function pushAcross(template: PgDatabase, tokens: Map<string, string>): Pr
 // --- Main -----------------------------------------------------------------------------------------
 
 async function serverVersion(url: string): Promise<string> {
-  const c = new pg.Client({ connectionString: url });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return (await c.query<{ v: string }>('SELECT version() AS v')).rows[0]?.v ?? '?';
-  } finally {
-    await c.end();
-  }
+  return withClient(
+    url,
+    async (c) => (await c.query<{ v: string }>('SELECT version() AS v')).rows[0]?.v ?? '?',
+  );
 }
 
 async function main(): Promise<void> {

@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { NewLedgerEntry } from '../src/domain/records.ts';
 import { DeconflictError } from '../src/errors.ts';
 import { verifyChain } from '../src/ledger/chain.ts';
@@ -25,6 +24,7 @@ import {
   type PrivatePostgres,
   pgSkip,
   startPrivatePostgres,
+  withClient,
 } from './support/postgres.ts';
 import { api, login, run, type Served, serve } from './support/serve.ts';
 
@@ -40,17 +40,6 @@ const entry = (subject: string): NewLedgerEntry => ({
   subject,
   payload: { subject, note: 'Mureș crossing — “Arad”' },
 });
-
-async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await work(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Resolves when `count()` reaches `n` (checked on each call of the follower). */
 function calls(): { readonly onChange: () => void; reach(n: number): Promise<void>; readonly count: number } {

@@ -12,26 +12,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { MerkleLog } from '../src/ledger/merkle.ts';
 import { toBase64 } from '../src/ledger/note.ts';
 import type { VerifyResult } from '../src/ledger/verify.ts';
 import { openPostgresStore } from '../src/store/postgres.ts';
 import { runCli } from './support/cli.ts';
 import { makeLedgerFixture, T0 } from './support/ledger-fixture.ts';
-import { freshPgDatabase, type PgDatabase, pgSkip } from './support/postgres.ts';
+import { freshPgDatabase, type PgDatabase, pgSkip, withClient } from './support/postgres.ts';
 
 const skip = await pgSkip();
-
-async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await work(c);
-  } finally {
-    await c.end();
-  }
-}
 
 async function verifyJson(args: string[]): Promise<{ status: number; result: VerifyResult }> {
   const r = await runCli(['verify', ...args, '--format', 'json']);

@@ -146,12 +146,6 @@ const STREAM_SUMMARY =
   "WebSocket: the party's events, pushed as they commit. Authenticate with the bearer header or a first frame {type:'auth', token, since}; ?since=N replays every event after N first (protocol: src/server/stream.ts)";
 
 /**
- * The stream's route. It is declared with `wsHandler` (the upgrade) and `handler` (a plain GET,
- * which gets `426 upgrade_required`) rather than `websocket: true`, which would answer a plain GET
- * with an empty 404 and hide the route from the OpenAPI document; so the document describes it
- * from this schema, like every other route.
- */
-/**
  * Hears each live event as it goes out to a console, with the milliseconds since it was
  * committed (by the hub clock of the instance that wrote it): the push lag, for metrics. Replayed
  * backlog (`since`) is not live and is not heard.
@@ -163,6 +157,12 @@ export interface PushTap {
   listen(l: PushListener): void;
 }
 
+/**
+ * The stream's route. It is declared with `wsHandler` (the upgrade) and `handler` (a plain GET,
+ * which gets `426 upgrade_required`) rather than `websocket: true`, which would answer a plain GET
+ * with an empty 404 and hide the route from the OpenAPI document; so the document describes it
+ * from this schema, like every other route.
+ */
 export function streamRoute(
   app: App,
   hub: Hub,

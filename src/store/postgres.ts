@@ -274,16 +274,12 @@ function pgStore(
   };
   /** One connection LISTENs for the whole store (postgres-listen.ts). */
   const listener = new PgListener(config, FOLLOW_BACKOFF_MAX_MS);
-  const listen = (channel: string, hear: (payload: string) => void, afterLoss?: () => void) => {
-    if (closed) throw new Error('the store is closed');
-    return listener.subscribe(channel, hear, afterLoss);
-  };
   const store: PostgresStore = {
     migration,
     dialect: 'postgres',
     shared: true,
     follow(onChange) {
-      const stopListening = listen(
+      const stopListening = listener.subscribe(
         CHANGES_CHANNEL,
         (payload) => {
           if (payload !== self) onChange();
@@ -307,7 +303,7 @@ function pgStore(
       void pool.query('SELECT pg_notify($1, $2)', [SIGNALS_CHANNEL, payload]).catch(() => undefined);
     },
     onSignal(topic, hear) {
-      return listen(SIGNALS_CHANNEL, (payload) => {
+      return listener.subscribe(SIGNALS_CHANNEL, (payload) => {
         let s: { from?: unknown; topic?: unknown; message?: unknown };
         try {
           s = JSON.parse(payload) as typeof s;

@@ -63,8 +63,9 @@ export async function pgAvailable(): Promise<boolean> {
   return (await pgUnavailable()) === null;
 }
 
-async function admin<T>(base: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: base, connectionTimeoutMillis: 5000 });
+/** Run `work` on a connection of its own to `url`, closed afterwards. */
+export async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -88,12 +89,12 @@ export interface PgDatabase {
 export async function freshPgDatabase(base = pgBaseUrl(), template?: string): Promise<PgDatabase> {
   const name = `deconflict_test_${randomBytes(6).toString('hex')}`;
   const from = template === undefined ? '' : ` TEMPLATE ${JSON.stringify(template)}`;
-  await admin(base, (c) => c.query(`CREATE DATABASE ${name}${from}`));
+  await withClient(base, (c) => c.query(`CREATE DATABASE ${name}${from}`));
   return {
     url: pgUrlFor(name, base),
     name,
     drop: () =>
-      admin(base, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+      withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }
 
